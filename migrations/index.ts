@@ -1,0 +1,10 @@
+import type { Migration } from "kysely/migration";
+import * as m0001 from "./0001-initial.ts";
+
+/**
+ * Every migration, in order. Listed statically (not read from disk) so the Cloudflare Worker
+ * bundle needs no filesystem. Add new migrations at the end; never rename or edit a landed one.
+ */
+export const migrations: Record<string, Migration> = {
+  "0001-initial": m0001,
+};

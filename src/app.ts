@@ -1,0 +1,81 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ArticleService } from "./domain/articles.ts";
+import type { FeedService } from "./domain/feeds.ts";
+import type { Clock } from "./domain/ports.ts";
+import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
+import { adminAuth } from "./http/admin-auth.ts";
+import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
+import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
+import { healthRoutes } from "./http/health.routes.ts";
+import { openApiDocument } from "./http/openapi.ts";
+import { pageRoutes } from "./http/pages.routes.ts";
+import { PROBLEM_TYPES, ProblemError, problem, problemResponse } from "./http/problem.ts";
+import type { Logger } from "./logger.ts";
+import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
+
+export interface AppDeps {
+  readonly publicUrl: string;
+  readonly adminToken: string | undefined;
+  readonly maxBodyBytes: number;
+  readonly articles: ArticleService;
+  readonly feeds: FeedService;
+  readonly feedDocuments: FeedDocumentCache;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Resolves when the database answers; rejects otherwise. */
+  readonly checkDatabase: () => Promise<void>;
+}
+
+/** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
+export function createApp(deps: AppDeps): Hono {
+  const { publicUrl, maxBodyBytes, clock, logger } = deps;
+  const app = new Hono();
+
+  app.route("/", feedDocumentRoutes(deps.feedDocuments));
+  app.route("/", healthRoutes(deps.checkDatabase));
+  app.route("/", pageRoutes({ articles: deps.articles, clock, publicUrl }));
+
+  const admin = new Hono();
+  admin.get("/openapi.json", (c) => c.json(openApiDocument(publicUrl)));
+  admin.use("*", adminAuth(deps.adminToken));
+  admin.route(
+    "/articles",
+    adminArticleRoutes({ articles: deps.articles, clock, publicUrl, maxBodyBytes }),
+  );
+  admin.route("/feeds", adminFeedRoutes({ feeds: deps.feeds, publicUrl, maxBodyBytes }));
+  app.route("/admin", admin);
+
+  app.get("/problems/:name", (c) => {
+    const known = Object.values(PROBLEM_TYPES).find(
+      (p) => p.type === `/problems/${c.req.param("name")}`,
+    );
+    if (!known) return problemResponse(problem("notFound", "No such problem type"));
+    return c.text(
+      `${known.title} (HTTP ${known.status})\n\nSee the response's "detail" and "errors" fields for what to change.\n`,
+    );
+  });
+
+  app.notFound(() => problemResponse(problem("notFound", "Nothing lives at this address")));
+
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) {
+      const headers: Record<string, string> =
+        error.problem.status === 401 ? { "www-authenticate": 'Bearer realm="tidings-admin"' } : {};
+      return problemResponse(error.problem, headers);
+    }
+    if (error instanceof HTTPException) {
+      return problemResponse({
+        type: "about:blank",
+        title: error.message || "HTTP error",
+        status: error.status,
+      });
+    }
+    logger.error("unhandled error", { method: c.req.method, path: c.req.path, error });
+    return problemResponse(
+      problem("internal", "Something went wrong on our side; nothing was changed"),
+    );
+  });
+
+  return app;
+}

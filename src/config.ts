@@ -1,0 +1,83 @@
+import { z } from "zod";
+
+/**
+ * The only reader of environment variables. `parseConfig` is pure: entries pass `process.env`
+ * (Node) or the Worker `env`, and get back a frozen object or one error listing every bad variable.
+ */
+export interface Config {
+  readonly port: number;
+  /** Origin used in every id and link, without a trailing slash. */
+  readonly publicUrl: string;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly adminToken: string | undefined;
+  readonly feedItemLimit: number;
+  readonly maxBodyBytes: number;
+  readonly feedsDir: string;
+  readonly logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
+
+const integer = (min: number, max: number, fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+
+const origin = z
+  .url({ protocol: /^https?$/ })
+  .transform((value) => new URL(value))
+  .refine((url) => url.pathname === "/" && !url.search && !url.hash, {
+    message: "must be an origin such as https://news.example (no path, query or fragment)",
+  })
+  .transform((url) => url.origin);
+
+const schema = z.object({
+  PORT: integer(1, 65535, 8000),
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, origin.optional()),
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+  ),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./data")),
+  ADMIN_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, "must be at least 16 characters (try: openssl rand -hex 32)").optional(),
+  ),
+  FEED_ITEM_LIMIT: integer(1, 500, 50),
+  MAX_BODY_BYTES: integer(1024, 50 * 1024 * 1024, 1024 * 1024),
+  FEEDS_DIR: z.preprocess(emptyAsUndefined, z.string().default("./feeds")),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default("info")),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function parseConfig(source: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  return Object.freeze({
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    adminToken: env.ADMIN_TOKEN,
+    feedItemLimit: env.FEED_ITEM_LIMIT,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    feedsDir: env.FEEDS_DIR,
+    logLevel: env.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,56 @@
+import { sql } from "kysely";
+import type { Config } from "./config.ts";
+import { createArticleService } from "./domain/articles.ts";
+import { createFeedService } from "./domain/feeds.ts";
+import { uuidv7 } from "./domain/ids.ts";
+import type { Clock } from "./domain/ports.ts";
+import type { Logger } from "./logger.ts";
+import type { Db } from "./storage/database.ts";
+import { createTransactionRunner } from "./storage/transaction-runner.ts";
+import { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
+import { loadFeedSnapshot } from "./syndication/feed-snapshot.ts";
+import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
+
+export type DepsConfig = Pick<
+  Config,
+  "publicUrl" | "adminToken" | "maxBodyBytes" | "feedItemLimit"
+>;
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The one place that wires concrete stores, services and caches together. */
+export function createDeps(options: { config: DepsConfig; db: Db; logger: Logger; clock?: Clock }) {
+  const { config, db, logger } = options;
+  const clock = options.clock ?? systemClock;
+  /** Names this process in cross-process change notifications. */
+  const instanceId = uuidv7();
+  const runner = createTransactionRunner(db, instanceId);
+
+  const feedDocuments = new FeedDocumentCache({
+    load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
+    render: (snapshot) => renderFeedDocuments({ ...snapshot, publicUrl: config.publicUrl }),
+    clock,
+    onError: (error, slug) => logger.error("feed render failed", { slug, error }),
+  });
+  const onFeedsChanged = (slugs: readonly string[]) => feedDocuments.invalidate(slugs);
+
+  return {
+    instanceId,
+    /** For the change listener: another process changed these feeds ("all": may have missed some). */
+    onExternalFeedChange: (slugs: readonly string[] | "all") =>
+      slugs === "all" ? feedDocuments.invalidateAll() : feedDocuments.invalidate(slugs),
+    publicUrl: config.publicUrl,
+    adminToken: config.adminToken,
+    maxBodyBytes: config.maxBodyBytes,
+    clock,
+    logger,
+    feedDocuments,
+    articles: createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
+    feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
+    checkDatabase: async () => {
+      await sql`select 1`.execute(db);
+    },
+  };
+}
+
+export type Deps = ReturnType<typeof createDeps>;

@@ -1,0 +1,68 @@
+/** An author credited on an article. */
+export interface Author {
+  readonly name: string;
+  readonly url?: string | undefined;
+  /** `@user@host`, shown as `fediverse:creator` and used for mentions. */
+  readonly fediverseHandle?: string | undefined;
+}
+
+/** The lead image of an article. `alt` is required: every image needs a text alternative. */
+export interface LeadImage {
+  readonly url: string;
+  readonly alt: string;
+  readonly caption?: string | undefined;
+  readonly credit?: string | undefined;
+}
+
+/** One story as stored: sanitised, with its feeds and revision bookkeeping. */
+export interface Article {
+  readonly id: string;
+  readonly externalId: string | null;
+  readonly headline: string;
+  readonly standfirst: string | null;
+  /** Sanitised HTML. Never store or render unsanitised markup. */
+  readonly bodyHtml: string;
+  readonly authors: readonly Author[];
+  readonly image: LeadImage | null;
+  readonly tags: readonly string[];
+  /** Slugs of the feeds the article appears in. */
+  readonly feeds: readonly string[];
+  /** BCP 47 language tag, e.g. `en` or `en-GB`. */
+  readonly language: string;
+  readonly canonicalUrl: string | null;
+  /** When the story goes (or went) public; a future time schedules it. */
+  readonly publishedAt: Date;
+  /** Last editorial change; equals `publishedAt` until the first revision. */
+  readonly updatedAt: Date;
+  readonly createdAt: Date;
+  /** 1 on creation, +1 on each PATCH and on deletion. */
+  readonly revision: number;
+  /** Set when the article was deleted: it is then a tombstone (410 Gone). */
+  readonly deletedAt: Date | null;
+}
+
+/** What an editor supplies to create an article (already validated and sanitised). */
+export interface ArticleDraft {
+  readonly externalId: string | null;
+  readonly headline: string;
+  readonly standfirst: string | null;
+  readonly bodyHtml: string;
+  readonly authors: readonly Author[];
+  readonly image: LeadImage | null;
+  readonly tags: readonly string[];
+  readonly feeds: readonly string[];
+  /** Null: take the language of the article's first feed. */
+  readonly language: string | null;
+  readonly canonicalUrl: string | null;
+  readonly publishedAt: Date;
+}
+
+/** The fields a PATCH may change; absent fields stay as they are. */
+export type ArticleChanges = Partial<Omit<ArticleDraft, "externalId" | "language">> & {
+  readonly language?: string | undefined;
+};
+
+/** An article is visible to readers once published and not deleted. */
+export function isPublic(article: Pick<Article, "publishedAt" | "deletedAt">, now: Date): boolean {
+  return article.deletedAt === null && article.publishedAt.getTime() <= now.getTime();
+}

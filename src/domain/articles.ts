@@ -1,0 +1,169 @@
+import type { Article, ArticleChanges, ArticleDraft } from "./article.ts";
+import type { Feed } from "./feed.ts";
+import type {
+  ArticleListQuery,
+  Clock,
+  FeedsChangedListener,
+  Page,
+  Repositories,
+  TransactionRunner,
+} from "./ports.ts";
+import { err, ok, type Result } from "./result.ts";
+
+export type ArticleError =
+  | { readonly type: "article-not-found"; readonly id: string }
+  | { readonly type: "article-deleted"; readonly id: string }
+  | { readonly type: "feeds-not-found"; readonly slugs: readonly string[] }
+  | { readonly type: "feeds-closed"; readonly slugs: readonly string[] };
+
+export interface PublishOutcome {
+  readonly article: Article;
+  /** False when an article with the same `externalId` already existed and was returned as is. */
+  readonly created: boolean;
+}
+
+export interface ArticleServiceDeps {
+  readonly db: TransactionRunner;
+  readonly clock: Clock;
+  readonly newId: (now: Date) => string;
+  readonly onFeedsChanged: FeedsChangedListener;
+}
+
+/** The editors' use cases for articles: publish, revise, delete, read. */
+export function createArticleService(deps: ArticleServiceDeps) {
+  const { db, clock, newId, onFeedsChanged } = deps;
+
+  async function publish(draft: ArticleDraft): Promise<Result<PublishOutcome, ArticleError>> {
+    if (draft.externalId !== null) {
+      const existing = await db.repos.articles.findByExternalId(draft.externalId);
+      if (existing) return ok({ article: existing, created: false });
+    }
+    const outcome = await db.transaction(async (repos) => {
+      const feedCheck = await checkFeeds(repos, draft.feeds, []);
+      if (!feedCheck.ok) return feedCheck;
+      const now = clock.now();
+      const homeFeed = feedCheck.value.find((feed) => feed.slug === draft.feeds[0]);
+      const article: Article = {
+        ...draft,
+        language: draft.language ?? homeFeed?.language ?? "en",
+        id: newId(now),
+        updatedAt: draft.publishedAt,
+        createdAt: now,
+        revision: 1,
+        deletedAt: null,
+      };
+      if (!(await repos.articles.insert(article))) {
+        // A concurrent push with the same externalId won the race: answer with its article.
+        const winner = await repos.articles.findByExternalId(draft.externalId ?? "");
+        if (!winner) throw new Error("externalId conflict without a stored article");
+        return ok({ article: winner, created: false });
+      }
+      await repos.articles.recordRevision(article, now);
+      await repos.feedChanges.announce(article.feeds);
+      return ok({ article, created: true });
+    });
+    if (outcome.ok && outcome.value.created) onFeedsChanged(outcome.value.article.feeds);
+    return outcome;
+  }
+
+  async function update(
+    id: string,
+    changes: ArticleChanges,
+  ): Promise<Result<Article, ArticleError>> {
+    const outcome = await db.transaction(async (repos) => {
+      const current = await repos.articles.findById(id, { forUpdate: true });
+      if (!current) return err({ type: "article-not-found", id } as const);
+      if (current.deletedAt) return err({ type: "article-deleted", id } as const);
+      if (changes.feeds) {
+        const feedCheck = await checkFeeds(repos, changes.feeds, current.feeds);
+        if (!feedCheck.ok) return feedCheck;
+      }
+      const now = clock.now();
+      const revised: Article = {
+        ...current,
+        ...definedOnly(changes),
+        updatedAt: laterOf(now, changes.publishedAt ?? current.publishedAt),
+        revision: current.revision + 1,
+      };
+      await repos.articles.update(revised);
+      await repos.articles.recordRevision(revised, now);
+      await repos.feedChanges.announce(union(current.feeds, revised.feeds));
+      return ok({ before: current, after: revised });
+    });
+    if (!outcome.ok) return outcome;
+    onFeedsChanged(union(outcome.value.before.feeds, outcome.value.after.feeds));
+    return ok(outcome.value.after);
+  }
+
+  /** Leaves a tombstone: the article disappears from every feed and its URL answers 410. */
+  async function remove(id: string): Promise<Result<Article, ArticleError>> {
+    const outcome = await db.transaction(async (repos) => {
+      const current = await repos.articles.findById(id, { forUpdate: true });
+      if (!current) return err({ type: "article-not-found", id } as const);
+      if (current.deletedAt) return ok({ article: current, changed: false });
+      const now = clock.now();
+      const tombstone: Article = {
+        ...current,
+        deletedAt: now,
+        updatedAt: now,
+        revision: current.revision + 1,
+      };
+      await repos.articles.update(tombstone);
+      await repos.articles.recordRevision(tombstone, now);
+      await repos.feedChanges.announce(tombstone.feeds);
+      return ok({ article: tombstone, changed: true });
+    });
+    if (!outcome.ok) return outcome;
+    if (outcome.value.changed) onFeedsChanged(outcome.value.article.feeds);
+    return ok(outcome.value.article);
+  }
+
+  async function get(id: string): Promise<Result<Article, ArticleError>> {
+    const article = await db.repos.articles.findById(id);
+    return article ? ok(article) : err({ type: "article-not-found", id });
+  }
+
+  async function list(query: ArticleListQuery): Promise<Result<Page<Article>, ArticleError>> {
+    if (query.feed !== undefined && !(await db.repos.feeds.find(query.feed))) {
+      return err({ type: "feeds-not-found", slugs: [query.feed] });
+    }
+    return ok(await db.repos.articles.list(query));
+  }
+
+  return { publish, update, remove, get, list };
+}
+
+export type ArticleService = ReturnType<typeof createArticleService>;
+
+/**
+ * Every named feed must exist, and new links may only go to open feeds: a closed story is
+ * finished. Feeds the article was already in stay allowed, so old stories can still be corrected.
+ */
+async function checkFeeds(
+  repos: Repositories,
+  wanted: readonly string[],
+  alreadyIn: readonly string[],
+): Promise<Result<Feed[], ArticleError>> {
+  const found = await repos.feeds.findMany(wanted);
+  const missing = wanted.filter((slug) => !found.some((feed) => feed.slug === slug));
+  if (missing.length > 0) return err({ type: "feeds-not-found", slugs: missing });
+  const closed = found
+    .filter((feed) => feed.status === "closed" && !alreadyIn.includes(feed.slug))
+    .map((feed) => feed.slug);
+  if (closed.length > 0) return err({ type: "feeds-closed", slugs: closed });
+  return ok(found);
+}
+
+function definedOnly<T extends object>(changes: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(changes).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
+
+function laterOf(a: Date, b: Date): Date {
+  return a.getTime() >= b.getTime() ? a : b;
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}

@@ -1,0 +1,37 @@
+/** A section runs indefinitely; a story feed follows one developing story and is closed when it ends. */
+export type FeedKind = "section" | "story";
+export type FeedStatus = "open" | "closed";
+
+/** A feed: one news section or developing story, published as RSS, Atom, JSON Feed and a fediverse account. */
+export interface Feed {
+  /** URL-safe name; also the fediverse username (`@{slug}@{host}`). */
+  readonly slug: string;
+  readonly kind: FeedKind;
+  readonly title: string;
+  readonly description: string;
+  /** BCP 47 language tag of the feed as a whole. */
+  readonly language: string;
+  readonly status: FeedStatus;
+  /** Absolute URL of a square-ish icon (fediverse avatar, feed logo); optional. */
+  readonly iconUrl: string | null;
+  /** Absolute URL of a wide header image; optional. */
+  readonly imageUrl: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface FeedDraft {
+  readonly slug: string;
+  readonly kind: FeedKind;
+  readonly title: string;
+  readonly description: string;
+  readonly language: string;
+  readonly status: FeedStatus;
+  readonly iconUrl: string | null;
+  readonly imageUrl: string | null;
+}
+
+export type FeedChanges = Partial<Omit<FeedDraft, "slug">>;
+
+/** Slugs double as fediverse usernames and URL segments, so keep them plain. */
+export const FEED_SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;

@@ -1,0 +1,69 @@
+import type { Article } from "./article.ts";
+import type { Feed, FeedChanges, FeedDraft } from "./feed.ts";
+
+/** A page of results plus the opaque cursor of the next page (null on the last page). */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+export interface ArticleListQuery {
+  readonly feed?: string | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+  readonly includeDeleted?: boolean | undefined;
+}
+
+/** Storage of articles. Methods run inside whatever transaction the repository was made for. */
+export interface ArticleRepository {
+  findById(id: string, options?: { forUpdate?: boolean }): Promise<Article | undefined>;
+  findByExternalId(externalId: string): Promise<Article | undefined>;
+  /** Inserts unless `externalId` is taken; returns false when it was (nothing written). */
+  insert(article: Article): Promise<boolean>;
+  /** Replaces the stored article (same id) and its feed links. */
+  update(article: Article): Promise<void>;
+  /** Keeps the article as it stood at its current revision. */
+  recordRevision(article: Article, at: Date): Promise<void>;
+  list(query: ArticleListQuery): Promise<Page<Article>>;
+  /** The newest public articles of a feed, newest first. */
+  listPublicInFeed(slug: string, limit: number, now: Date): Promise<Article[]>;
+  /** The earliest scheduled (future) publication time in a feed, to know when it next changes. */
+  nextScheduledInFeed(slug: string, now: Date): Promise<Date | null>;
+}
+
+export interface FeedRepository {
+  find(slug: string): Promise<Feed | undefined>;
+  findMany(slugs: readonly string[]): Promise<Feed[]>;
+  list(): Promise<Feed[]>;
+  /** Inserts unless the slug is taken; returns false when it was. */
+  insert(feed: FeedDraft, at: Date): Promise<boolean>;
+  update(slug: string, changes: FeedChanges, at: Date): Promise<Feed | undefined>;
+}
+
+/**
+ * Announces, inside a transaction, that feeds changed. Delivered to every process sharing the
+ * database only if the transaction commits, so their cached documents never miss a change.
+ */
+export interface FeedChangeAnnouncer {
+  announce(slugs: readonly string[]): Promise<void>;
+}
+
+export interface Repositories {
+  readonly articles: ArticleRepository;
+  readonly feeds: FeedRepository;
+  readonly feedChanges: FeedChangeAnnouncer;
+}
+
+/** Runs `work` in one database transaction: everything it writes commits together or not at all. */
+export interface TransactionRunner {
+  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  /** Repositories outside any transaction, for reads. */
+  readonly repos: Repositories;
+}
+
+/** Told after a commit which feeds' documents changed (cache invalidation, pings). */
+export type FeedsChangedListener = (slugs: readonly string[]) => void;
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,16 @@
+/** Every public URL Tidings hands out, built from the configured origin (no trailing slash). */
+export type FeedFormat = "rss" | "atom" | "json";
+
+export const FEED_FORMATS: readonly FeedFormat[] = ["rss", "atom", "json"];
+
+export function articleUrl(publicUrl: string, articleId: string): string {
+  return `${publicUrl}/articles/${encodeURIComponent(articleId)}`;
+}
+
+export function feedPageUrl(publicUrl: string, slug: string): string {
+  return `${publicUrl}/${encodeURIComponent(slug)}`;
+}
+
+export function feedDocumentUrl(publicUrl: string, slug: string, format: FeedFormat): string {
+  return `${publicUrl}/feeds/${encodeURIComponent(slug)}.${format}`;
+}

@@ -1,0 +1,82 @@
+import { Hono } from "hono";
+import { FEED_SLUG_PATTERN } from "../domain/feed.ts";
+import { FEED_FORMATS, type FeedFormat } from "../domain/urls.ts";
+import type { EncodedDocument } from "../syndication/encoded-document.ts";
+import type { FeedDocumentCache } from "../syndication/feed-document-cache.ts";
+import { problem, problemResponse } from "./problem.ts";
+
+const CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300";
+
+/** `GET /feeds/{slug}.{rss|atom|json}`: pre-rendered, pre-compressed bytes from memory. */
+export function feedDocumentRoutes(cache: FeedDocumentCache): Hono {
+  const routes = new Hono();
+  routes.get("/feeds/:file", async (c) => {
+    const file = c.req.param("file");
+    const dot = file.lastIndexOf(".");
+    const slug = file.slice(0, dot);
+    const format = file.slice(dot + 1) as FeedFormat;
+    if (dot < 1 || !FEED_FORMATS.includes(format) || !FEED_SLUG_PATTERN.test(slug)) {
+      return problemResponse(
+        problem("notFound", "Feed documents are /feeds/{slug}.rss, .atom or .json"),
+      );
+    }
+    const document = cache.peek(slug, format) ?? (await cache.get(slug, format));
+    if (!document) return problemResponse(problem("notFound", `No feed named "${slug}"`));
+    return serveDocument(c.req.raw, document);
+  });
+  return routes;
+}
+
+export function serveDocument(request: Request, document: EncodedDocument): Response {
+  const coding = chooseCoding(request.headers.get("accept-encoding"));
+  const headers: Record<string, string> = {
+    "content-type": document.contentType,
+    etag: document.etag,
+    "last-modified": document.lastModified,
+    "cache-control": CACHE_CONTROL,
+    vary: "Accept-Encoding",
+  };
+  if (isNotModified(request, document)) return new Response(null, { status: 304, headers });
+  const body =
+    coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : document.identity;
+  if (coding !== "identity") headers["content-encoding"] = coding;
+  headers["content-length"] = String(body.byteLength);
+  return new Response(request.method === "HEAD" ? null : body, { status: 200, headers });
+}
+
+/** RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only counts without it. */
+function isNotModified(request: Request, document: EncodedDocument): boolean {
+  const ifNoneMatch = request.headers.get("if-none-match");
+  if (ifNoneMatch !== null) {
+    if (ifNoneMatch.trim() === "*") return true;
+    return ifNoneMatch.split(",").some((tag) => stripWeak(tag.trim()) === document.etag);
+  }
+  const ifModifiedSince = request.headers.get("if-modified-since");
+  if (ifModifiedSince !== null) {
+    const since = Date.parse(ifModifiedSince);
+    return !Number.isNaN(since) && document.lastModifiedMs <= since;
+  }
+  return false;
+}
+
+function stripWeak(tag: string): string {
+  return tag.startsWith("W/") ? tag.slice(2) : tag;
+}
+
+type Coding = "br" | "gzip" | "identity";
+
+/** Picks the best coding the client accepts (q > 0), preferring brotli, then gzip. */
+export function chooseCoding(acceptEncoding: string | null): Coding {
+  if (!acceptEncoding) return "identity";
+  let br = false;
+  let gzip = false;
+  for (const part of acceptEncoding.split(",")) {
+    const [name = "", ...params] = part.trim().toLowerCase().split(";");
+    const q = params.find((p) => p.trim().startsWith("q="));
+    if (q !== undefined && Number(q.trim().slice(2)) <= 0) continue;
+    if (name === "br") br = true;
+    else if (name === "gzip" || name === "x-gzip") gzip = true;
+    else if (name === "*") br = gzip = true;
+  }
+  return br ? "br" : gzip ? "gzip" : "identity";
+}

@@ -1,0 +1,180 @@
+import { z } from "zod";
+import {
+  articleInput,
+  articleListQuery,
+  articleOutput,
+  articlePatch,
+} from "../schemas/article.schema.ts";
+import { feedInput, feedPatch } from "../schemas/feed.schema.ts";
+
+const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "input") =>
+  z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" });
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+});
+
+const jsonBody = (ref: string) => ({
+  required: true,
+  content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+
+const jsonResponse = (description: string, ref: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+
+const errors = {
+  "400": problemResponse("Malformed JSON"),
+  "401": problemResponse("Missing or wrong bearer token, or ADMIN_TOKEN unset"),
+  "413": problemResponse("Body over the size limit"),
+  "415": problemResponse("Body is not application/json"),
+  "422": problemResponse("Validation failed; `errors` lists each field (JSON Pointer)"),
+};
+
+/** The admin API description, generated from the same zod schemas that validate requests. */
+export function openApiDocument(publicUrl: string) {
+  const idParam = {
+    name: "id",
+    in: "path",
+    required: true,
+    schema: { type: "string", format: "uuid" },
+  };
+  const slugParam = { name: "slug", in: "path", required: true, schema: { type: "string" } };
+  const listParams = Object.entries(
+    (jsonSchema(articleListQuery) as { properties: Record<string, unknown> }).properties,
+  ).map(([name, schema]) => ({ name, in: "query", required: false, schema }));
+  return {
+    openapi: "3.0.3",
+    info: {
+      title: "Tidings admin API",
+      version: "1",
+      description:
+        "Push, revise and delete articles; create and close feeds. Every error is application/problem+json (RFC 9457).",
+    },
+    servers: [{ url: publicUrl }],
+    security: [{ bearer: [] }],
+    paths: {
+      "/admin/articles": {
+        post: {
+          summary: "Publish an article (idempotent by externalId)",
+          requestBody: jsonBody("ArticleInput"),
+          responses: {
+            "201": jsonResponse("Created", "Article"),
+            "200": jsonResponse("An article with this externalId already existed", "Article"),
+            "409": problemResponse("A named feed is closed"),
+            ...errors,
+          },
+        },
+        get: {
+          summary: "List articles, newest first (keyset paged)",
+          parameters: listParams,
+          responses: { "200": jsonResponse("A page of articles", "ArticlePage"), ...errors },
+        },
+      },
+      "/admin/articles/{id}": {
+        parameters: [idParam],
+        get: {
+          summary: "Read an article (tombstones included)",
+          responses: {
+            "200": jsonResponse("The article", "Article"),
+            "404": problemResponse("Unknown id"),
+            "401": errors["401"],
+          },
+        },
+        patch: {
+          summary: "Revise an article: records a revision and sets updatedAt",
+          requestBody: jsonBody("ArticlePatch"),
+          responses: {
+            "200": jsonResponse("The revised article", "Article"),
+            "404": problemResponse("Unknown id"),
+            "410": problemResponse("The article was deleted"),
+            ...errors,
+          },
+        },
+        delete: {
+          summary: "Delete an article, leaving a tombstone (its URL answers 410)",
+          responses: {
+            "204": { description: "Deleted" },
+            "404": problemResponse("Unknown id"),
+            "401": errors["401"],
+          },
+        },
+      },
+      "/admin/feeds": {
+        post: {
+          summary: "Create a feed",
+          requestBody: jsonBody("FeedInput"),
+          responses: {
+            "201": jsonResponse("Created", "Feed"),
+            "409": problemResponse("Slug taken"),
+            ...errors,
+          },
+        },
+        get: {
+          summary: "List feeds",
+          responses: { "200": { description: "Every feed" }, "401": errors["401"] },
+        },
+      },
+      "/admin/feeds/{slug}": {
+        parameters: [slugParam],
+        get: {
+          summary: "Read a feed",
+          responses: {
+            "200": jsonResponse("The feed", "Feed"),
+            "404": problemResponse("Unknown slug"),
+            "401": errors["401"],
+          },
+        },
+        patch: {
+          summary: "Edit or close a feed",
+          requestBody: jsonBody("FeedPatch"),
+          responses: {
+            "200": jsonResponse("The feed", "Feed"),
+            "404": problemResponse("Unknown slug"),
+            ...errors,
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" } },
+      schemas: {
+        ArticleInput: jsonSchema(articleInput),
+        ArticlePatch: jsonSchema(articlePatch),
+        Article: jsonSchema(articleOutput, "output"),
+        ArticlePage: {
+          type: "object",
+          properties: {
+            items: { type: "array", items: { $ref: "#/components/schemas/Article" } },
+            nextCursor: { type: "string", nullable: true },
+          },
+        },
+        FeedInput: jsonSchema(feedInput),
+        FeedPatch: jsonSchema(feedPatch),
+        Feed: {
+          type: "object",
+          description: "A feed with its page, document URLs and fediverse handle",
+        },
+        Problem: {
+          type: "object",
+          required: ["type", "title", "status"],
+          properties: {
+            type: { type: "string" },
+            title: { type: "string" },
+            status: { type: "integer" },
+            detail: { type: "string" },
+            errors: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: { pointer: { type: "string" }, detail: { type: "string" } },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import type { ArticleError } from "../domain/articles.ts";
+import type { FeedError } from "../domain/feeds.ts";
+import { assertNever } from "../domain/result.ts";
+
+/** One field at fault: a JSON Pointer into the request (RFC 6901) and what is wrong with it. */
+export interface FieldError {
+  readonly pointer: string;
+  readonly detail: string;
+}
+
+/** RFC 9457 problem details. `type` is a path on this service that explains the problem. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string | undefined;
+  readonly errors?: readonly FieldError[] | undefined;
+  readonly [extension: string]: unknown;
+}
+
+export const PROBLEM_TYPES = {
+  malformedJson: { type: "/problems/malformed-json", title: "Malformed JSON", status: 400 },
+  unauthorized: { type: "/problems/unauthorized", title: "Unauthorized", status: 401 },
+  notFound: { type: "/problems/not-found", title: "Not found", status: 404 },
+  methodNotAllowed: {
+    type: "/problems/method-not-allowed",
+    title: "Method not allowed",
+    status: 405,
+  },
+  conflict: { type: "/problems/conflict", title: "Conflict", status: 409 },
+  gone: { type: "/problems/gone", title: "Gone", status: 410 },
+  payloadTooLarge: { type: "/problems/payload-too-large", title: "Payload too large", status: 413 },
+  unsupportedMediaType: {
+    type: "/problems/unsupported-media-type",
+    title: "Unsupported media type",
+    status: 415,
+  },
+  validation: { type: "/problems/validation-failed", title: "Validation failed", status: 422 },
+  unavailable: { type: "/problems/unavailable", title: "Service unavailable", status: 503 },
+  internal: { type: "/problems/internal-error", title: "Internal server error", status: 500 },
+} as const;
+
+export type ProblemKind = keyof typeof PROBLEM_TYPES;
+
+export function problem(
+  kind: ProblemKind,
+  detail?: string,
+  extra?: Record<string, unknown>,
+): Problem {
+  return { ...PROBLEM_TYPES[kind], detail, ...extra };
+}
+
+export function validationProblem(errors: readonly FieldError[], detail?: string): Problem {
+  return problem(
+    "validation",
+    detail ?? errors.map((e) => `${e.pointer}: ${e.detail}`).join("; "),
+    {
+      errors,
+    },
+  );
+}
+
+/** Thrown by request parsing helpers; `app.onError` turns it into the response. */
+export class ProblemError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail ?? problem.title);
+    this.name = "ProblemError";
+  }
+}
+
+export function problemResponse(body: Problem, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status: body.status,
+    headers: { "content-type": "application/problem+json", ...headers },
+  });
+}
+
+/** The one place where the domain's expected article failures become HTTP answers. */
+export function articleErrorProblem(error: ArticleError): Problem {
+  switch (error.type) {
+    case "article-not-found":
+      return problem("notFound", `No article with id ${error.id}`);
+    case "article-deleted":
+      return problem("gone", `Article ${error.id} was deleted`);
+    case "feeds-not-found":
+      return validationProblem(
+        error.slugs.map((slug) => ({ pointer: "/feeds", detail: `no feed named "${slug}"` })),
+      );
+    case "feeds-closed":
+      return problem("conflict", `Feed ${error.slugs.join(", ")} is closed to new articles`, {
+        errors: error.slugs.map((slug) => ({
+          pointer: "/feeds",
+          detail: `feed "${slug}" is closed`,
+        })),
+      });
+    default:
+      return assertNever(error);
+  }
+}
+
+/** The one place where the domain's expected feed failures become HTTP answers. */
+export function feedErrorProblem(error: FeedError): Problem {
+  switch (error.type) {
+    case "feed-not-found":
+      return problem("notFound", `No feed named "${error.slug}"`);
+    case "feed-exists":
+      return problem("conflict", `A feed named "${error.slug}" already exists`, {
+        errors: [{ pointer: "/slug", detail: "is taken" }],
+      });
+    default:
+      return assertNever(error);
+  }
+}

@@ -1,0 +1,55 @@
+import type { Article } from "../domain/article.ts";
+import type { Feed } from "../domain/feed.ts";
+import { articleUrl, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
+import type { ArticleOutput } from "../schemas/article.schema.ts";
+
+/** database -> admin API JSON */
+export function serializeArticle(article: Article, publicUrl: string, now: Date): ArticleOutput {
+  return {
+    id: article.id,
+    url: articleUrl(publicUrl, article.id),
+    status: article.deletedAt
+      ? "deleted"
+      : article.publishedAt.getTime() > now.getTime()
+        ? "scheduled"
+        : "published",
+    externalId: article.externalId,
+    headline: article.headline,
+    standfirst: article.standfirst,
+    bodyHtml: article.bodyHtml,
+    authors: article.authors.map((a) => ({ ...a })),
+    image: article.image ? { ...article.image } : null,
+    tags: [...article.tags],
+    feeds: [...article.feeds],
+    language: article.language,
+    canonicalUrl: article.canonicalUrl,
+    publishedAt: article.publishedAt.toISOString(),
+    updatedAt: article.updatedAt.toISOString(),
+    createdAt: article.createdAt.toISOString(),
+    revision: article.revision,
+    deletedAt: article.deletedAt?.toISOString() ?? null,
+  };
+}
+
+/** database -> admin API JSON, with every address the feed is reachable at. */
+export function serializeFeed(feed: Feed, publicUrl: string) {
+  return {
+    slug: feed.slug,
+    kind: feed.kind,
+    title: feed.title,
+    description: feed.description,
+    language: feed.language,
+    status: feed.status,
+    iconUrl: feed.iconUrl,
+    imageUrl: feed.imageUrl,
+    createdAt: feed.createdAt.toISOString(),
+    updatedAt: feed.updatedAt.toISOString(),
+    handle: `@${feed.slug}@${new URL(publicUrl).host}`,
+    urls: {
+      page: feedPageUrl(publicUrl, feed.slug),
+      rss: feedDocumentUrl(publicUrl, feed.slug, "rss"),
+      atom: feedDocumentUrl(publicUrl, feed.slug, "atom"),
+      json: feedDocumentUrl(publicUrl, feed.slug, "json"),
+    },
+  };
+}

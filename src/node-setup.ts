@@ -1,0 +1,59 @@
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Config, ConfigError, parseConfig } from "./config.ts";
+import { FeedDefinitionError, parseFeedDefinitions } from "./feed-definitions.ts";
+import type { Logger } from "./logger.ts";
+import { createDatabase, type Db } from "./storage/database.ts";
+import { syncFeedDefinitions } from "./storage/feed-sync.ts";
+import { migrateToLatest } from "./storage/migrate.ts";
+
+/** Opens the configured database (creating DATA_DIR for PGlite) and applies pending migrations. */
+export async function openDatabase(config: Config, logger: Logger): Promise<Db> {
+  if (!config.databaseUrl) await mkdir(config.dataDir, { recursive: true });
+  const db = createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const result = await migrateToLatest(db);
+  for (const applied of result.results ?? [])
+    logger.info(`migration ${applied.migrationName} applied`);
+  logger.info(
+    config.databaseUrl
+      ? "database: PostgreSQL (DATABASE_URL)"
+      : `database: embedded PGlite in ${config.dataDir}`,
+  );
+  return db;
+}
+
+/** Reads, validates and syncs `feeds/*.json`; exits with every problem listed if any is invalid. */
+export async function loadFeeds(config: Config, db: Db, logger: Logger): Promise<void> {
+  const names = (await readdir(config.feedsDir)).filter((name) => name.endsWith(".json")).sort();
+  const files = await Promise.all(
+    names.map(async (name) => ({
+      name: join(config.feedsDir, name),
+      text: await readFile(join(config.feedsDir, name), "utf8"),
+    })),
+  );
+  try {
+    const changed = await syncFeedDefinitions(db, parseFeedDefinitions(files), new Date());
+    if (changed.length > 0)
+      logger.info(`feeds synced from ${config.feedsDir}: ${changed.join(", ")}`);
+  } catch (error) {
+    if (error instanceof FeedDefinitionError) {
+      logger.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** Reads the configuration from the process environment; prints every problem and exits if any. */
+export function readConfigOrExit(): Config {
+  try {
+    // The Node entry is the one place that hands the environment to the config parser.
+    return parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+import { serve } from "@hono/node-server";
+import { createApp } from "./app.ts";
+import { createDeps } from "./deps.ts";
+import { createLogger } from "./logger.ts";
+import { loadFeeds, openDatabase, readConfigOrExit } from "./node-setup.ts";
+import { listenForFeedChanges } from "./storage/feed-change-notifications.ts";
+
+/** Node entry: read config once, prepare the database, serve, and shut down cleanly. */
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const logger = createLogger(config.logLevel);
+  const db = await openDatabase(config, logger);
+  await loadFeeds(config, db, logger);
+
+  const deps = createDeps({ config, db, logger });
+  // Other app processes on the same PostgreSQL announce their changes; PGlite has no others.
+  const listener = config.databaseUrl
+    ? listenForFeedChanges({
+        databaseUrl: config.databaseUrl,
+        origin: deps.instanceId,
+        logger,
+        onChange: deps.onExternalFeedChange,
+      })
+    : undefined;
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
+    logger.info(`Tidings is serving ${config.publicUrl} (listening on port ${info.port})`);
+  });
+  if (!config.adminToken) {
+    logger.warn(
+      "ADMIN_TOKEN is not set: the admin API refuses every request. Set one, e.g. ADMIN_TOKEN=$(openssl rand -hex 32) npm start, or put it in .env",
+    );
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: finishing requests in flight, then stopping`);
+    server.close(async () => {
+      await listener?.close();
+      await db.destroy();
+      process.exit(0);
+    });
+    // Keep-alive connections would hold close() open; they get a short grace period.
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+await main();

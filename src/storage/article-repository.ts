@@ -1,0 +1,190 @@
+import { type Kysely, sql } from "kysely";
+import type { Article } from "../domain/article.ts";
+import { decodeCursor, encodeCursor, isUuid } from "../domain/cursor.ts";
+import type { ArticleListQuery, ArticleRepository, Page } from "../domain/ports.ts";
+import type { ArticleRow, Database } from "./schema.ts";
+
+type ArticleRowWithFeeds = ArticleRow & { feeds: string[] };
+
+/** Articles in PostgreSQL (or PGlite): one row per article, its feed links in `article_feeds`. */
+export function createArticleRepository(db: Kysely<Database>): ArticleRepository {
+  const selectArticles = () =>
+    db
+      .selectFrom("articles")
+      .selectAll("articles")
+      .select(
+        sql<
+          string[]
+        >`coalesce((select jsonb_agg(af.feed_slug order by af.position) from article_feeds af where af.article_id = articles.id), '[]'::jsonb)`.as(
+          "feeds",
+        ),
+      );
+
+  async function replaceFeedLinks(article: Article): Promise<void> {
+    await db.deleteFrom("articleFeeds").where("articleId", "=", article.id).execute();
+    if (article.feeds.length === 0) return;
+    await db
+      .insertInto("articleFeeds")
+      .values(
+        article.feeds.map((feedSlug, position) => ({
+          articleId: article.id,
+          feedSlug,
+          position,
+          publishedAt: article.publishedAt,
+        })),
+      )
+      .execute();
+  }
+
+  return {
+    async findById(id, options) {
+      if (!isUuid(id)) return undefined;
+      let query = selectArticles().where("articles.id", "=", id);
+      if (options?.forUpdate) query = query.forUpdate();
+      const row = await query.executeTakeFirst();
+      return row ? toArticle(row) : undefined;
+    },
+
+    async findByExternalId(externalId) {
+      const row = await selectArticles()
+        .where("articles.externalId", "=", externalId)
+        .executeTakeFirst();
+      return row ? toArticle(row) : undefined;
+    },
+
+    async insert(article) {
+      const inserted = await db
+        .insertInto("articles")
+        .values({
+          ...toRow(article),
+          id: article.id,
+          createdAt: article.createdAt,
+        })
+        .onConflict((oc) => oc.column("externalId").doNothing())
+        .returning("id")
+        .executeTakeFirst();
+      if (!inserted) return false;
+      await replaceFeedLinks(article);
+      return true;
+    },
+
+    async update(article) {
+      await db.updateTable("articles").set(toRow(article)).where("id", "=", article.id).execute();
+      await replaceFeedLinks(article);
+    },
+
+    async recordRevision(article, at) {
+      await db
+        .insertInto("articleRevisions")
+        .values({
+          articleId: article.id,
+          revision: article.revision,
+          snapshot: JSON.stringify(article),
+          createdAt: at,
+        })
+        .execute();
+    },
+
+    async list(query: ArticleListQuery): Promise<Page<Article>> {
+      let q = selectArticles();
+      if (query.feed !== undefined) {
+        const feed = query.feed;
+        q = q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom("articleFeeds")
+              .select("articleFeeds.articleId")
+              .whereRef("articleFeeds.articleId", "=", "articles.id")
+              .where("articleFeeds.feedSlug", "=", feed),
+          ),
+        );
+      }
+      if (!query.includeDeleted) q = q.where("articles.deletedAt", "is", null);
+      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+      if (after) {
+        q = q.where((eb) =>
+          eb.or([
+            eb("articles.publishedAt", "<", after.publishedAt),
+            eb.and([
+              eb("articles.publishedAt", "=", after.publishedAt),
+              eb("articles.id", "<", after.id),
+            ]),
+          ]),
+        );
+      }
+      const rows = await q
+        .orderBy("articles.publishedAt", "desc")
+        .orderBy("articles.id", "desc")
+        .limit(query.limit + 1)
+        .execute();
+      const items = rows.slice(0, query.limit).map(toArticle);
+      const last = items.at(-1);
+      const nextCursor = rows.length > query.limit && last ? encodeCursor(last) : null;
+      return { items, nextCursor };
+    },
+
+    async listPublicInFeed(slug, limit, now) {
+      const rows = await selectArticles()
+        .innerJoin("articleFeeds", "articleFeeds.articleId", "articles.id")
+        .where("articleFeeds.feedSlug", "=", slug)
+        .where("articleFeeds.publishedAt", "<=", now)
+        .where("articles.deletedAt", "is", null)
+        .orderBy("articleFeeds.publishedAt", "desc")
+        .orderBy("articleFeeds.articleId", "desc")
+        .limit(limit)
+        .execute();
+      return rows.map(toArticle);
+    },
+
+    async nextScheduledInFeed(slug, now) {
+      const row = await db
+        .selectFrom("articleFeeds")
+        .innerJoin("articles", "articles.id", "articleFeeds.articleId")
+        .select((eb) => eb.fn.min("articleFeeds.publishedAt").as("next"))
+        .where("articleFeeds.feedSlug", "=", slug)
+        .where("articleFeeds.publishedAt", ">", now)
+        .where("articles.deletedAt", "is", null)
+        .executeTakeFirst();
+      return row?.next ? new Date(row.next) : null;
+    },
+  };
+}
+
+function toRow(article: Article) {
+  return {
+    externalId: article.externalId,
+    headline: article.headline,
+    standfirst: article.standfirst,
+    bodyHtml: article.bodyHtml,
+    authors: JSON.stringify(article.authors),
+    image: article.image ? JSON.stringify(article.image) : null,
+    tags: JSON.stringify(article.tags),
+    language: article.language,
+    canonicalUrl: article.canonicalUrl,
+    publishedAt: article.publishedAt,
+    updatedAt: article.updatedAt,
+    revision: article.revision,
+    deletedAt: article.deletedAt,
+  };
+}
+
+function toArticle(row: ArticleRowWithFeeds): Article {
+  return {
+    id: row.id,
+    externalId: row.externalId,
+    headline: row.headline,
+    standfirst: row.standfirst,
+    bodyHtml: row.bodyHtml,
+    authors: row.authors,
+    image: row.image ?? null,
+    tags: row.tags,
+    feeds: row.feeds,
+    language: row.language,
+    canonicalUrl: row.canonicalUrl,
+    publishedAt: new Date(row.publishedAt),
+    updatedAt: new Date(row.updatedAt),
+    createdAt: new Date(row.createdAt),
+    revision: row.revision,
+    deletedAt: row.deletedAt ? new Date(row.deletedAt) : null,
+  };
+}

@@ -1,0 +1,42 @@
+import { CamelCasePlugin, type Dialect, Kysely, PGliteDialect, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.ts";
+import { SerializedDriver } from "./serialized-driver.ts";
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; when unset, an embedded PGlite database is used. */
+  readonly databaseUrl?: string | undefined;
+  /** Where PGlite keeps its files (`memory://` for a throwaway in-memory database). */
+  readonly dataDir?: string | undefined;
+  /** Connection pool size for PostgreSQL. */
+  readonly poolSize?: number | undefined;
+}
+
+export type Db = Kysely<Database>;
+
+export function createDatabase(options: DatabaseOptions): Db {
+  const dialect = options.databaseUrl
+    ? postgresDialect(options.databaseUrl, options.poolSize ?? 10)
+    : pgliteDialect(options.dataDir ?? "./data");
+  return new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
+}
+
+function postgresDialect(connectionString: string, max: number): Dialect {
+  return new PostgresDialect({ pool: new pg.Pool({ connectionString, max }) });
+}
+
+class SerializedPGliteDialect extends PGliteDialect {
+  override createDriver() {
+    return new SerializedDriver(super.createDriver());
+  }
+}
+
+function pgliteDialect(dataDir: string): Dialect {
+  return new SerializedPGliteDialect({
+    // Loaded lazily so runtimes that always use PostgreSQL (Workers) never start the WASM build.
+    pglite: async () => {
+      const { PGlite } = await import("@electric-sql/pglite");
+      return PGlite.create(dataDir);
+    },
+  });
+}

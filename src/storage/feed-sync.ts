@@ -1,0 +1,50 @@
+import type { Kysely } from "kysely";
+import type { FeedDefinition } from "../feed-definitions.ts";
+import type { Database } from "./schema.ts";
+
+/**
+ * Brings the declared feeds into the database. A new file creates its feed; a changed file
+ * updates it; an unchanged file leaves alone any edits made through the admin API since.
+ * Returns the slugs that were created or updated.
+ */
+export async function syncFeedDefinitions(
+  db: Kysely<Database>,
+  definitions: readonly FeedDefinition[],
+  now: Date,
+): Promise<string[]> {
+  const changed: string[] = [];
+  await db.transaction().execute(async (trx) => {
+    for (const { feed } of definitions) {
+      const definitionHash = await hashDefinition(feed);
+      const row = await trx
+        .insertInto("feeds")
+        .values({ ...feed, definitionHash, createdAt: now, updatedAt: now })
+        .onConflict((oc) =>
+          oc
+            .column("slug")
+            .doUpdateSet((eb) => ({
+              kind: eb.ref("excluded.kind"),
+              title: eb.ref("excluded.title"),
+              description: eb.ref("excluded.description"),
+              language: eb.ref("excluded.language"),
+              status: eb.ref("excluded.status"),
+              iconUrl: eb.ref("excluded.iconUrl"),
+              imageUrl: eb.ref("excluded.imageUrl"),
+              definitionHash: eb.ref("excluded.definitionHash"),
+              updatedAt: eb.ref("excluded.updatedAt"),
+            }))
+            .where("feeds.definitionHash", "is distinct from", definitionHash),
+        )
+        .returning("slug")
+        .executeTakeFirst();
+      if (row) changed.push(row.slug);
+    }
+  });
+  return changed;
+}
+
+async function hashDefinition(feed: FeedDefinition["feed"]): Promise<string> {
+  const canonical = JSON.stringify(feed, Object.keys(feed).sort());
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

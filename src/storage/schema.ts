@@ -1,0 +1,73 @@
+import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
+import type { Author, LeadImage } from "../domain/article.ts";
+
+/**
+ * Table types in camelCase; the CamelCasePlugin maps them to snake_case SQL.
+ * JSON columns are written as JSON text (pg would otherwise turn JS arrays into PostgreSQL arrays).
+ */
+type Json<T> = ColumnType<T, string, string>;
+type Timestamp = ColumnType<Date, Date, Date>;
+type CreatedAt = ColumnType<Date, Date, never>;
+
+export interface FeedsTable {
+  slug: string;
+  kind: "section" | "story";
+  title: string;
+  description: string;
+  language: string;
+  status: "open" | "closed";
+  iconUrl: string | null;
+  imageUrl: string | null;
+  /** Hash of the `feeds/*.json` definition last applied; null for feeds created through the API. */
+  definitionHash: string | null;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+
+export interface ArticlesTable {
+  id: string;
+  externalId: string | null;
+  headline: string;
+  standfirst: string | null;
+  bodyHtml: string;
+  authors: Json<Author[]>;
+  image: Json<LeadImage | null> | null;
+  tags: Json<string[]>;
+  language: string;
+  canonicalUrl: string | null;
+  publishedAt: Timestamp;
+  updatedAt: Timestamp;
+  createdAt: CreatedAt;
+  revision: number;
+  deletedAt: Timestamp | null;
+}
+
+export interface ArticleFeedsTable {
+  articleId: string;
+  feedSlug: string;
+  /** The article's feeds keep the order the editor gave (the first is its home feed). */
+  position: number;
+  /** Copied from the article so a feed's newest items come from one index scan. */
+  publishedAt: Timestamp;
+}
+
+export interface ArticleRevisionsTable {
+  articleId: string;
+  revision: number;
+  /** The article as it stood at this revision (the admin API's JSON shape). */
+  snapshot: Json<unknown>;
+  createdAt: CreatedAt;
+}
+
+export interface Database {
+  feeds: FeedsTable;
+  articles: ArticlesTable;
+  articleFeeds: ArticleFeedsTable;
+  articleRevisions: ArticleRevisionsTable;
+}
+
+export type FeedRow = Selectable<FeedsTable>;
+export type NewFeedRow = Insertable<FeedsTable>;
+export type FeedUpdate = Updateable<FeedsTable>;
+export type ArticleRow = Selectable<ArticlesTable>;
+export type NewArticleRow = Insertable<ArticlesTable>;

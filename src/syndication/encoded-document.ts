@@ -1,0 +1,60 @@
+import { promisify } from "node:util";
+import { brotliCompress, gzip, constants as zlib } from "node:zlib";
+
+const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);
+
+/**
+ * One feed document ready to serve: the bytes, their pre-compressed copies and validators.
+ * Built once per feed version so a warm request only picks bytes and headers.
+ */
+export interface EncodedDocument {
+  readonly identity: Uint8Array<ArrayBuffer>;
+  readonly gzip: Uint8Array<ArrayBuffer>;
+  readonly brotli: Uint8Array<ArrayBuffer>;
+  /** Strong validator of the content (the same for every content coding of it). */
+  readonly etag: string;
+  readonly lastModified: string;
+  readonly lastModifiedMs: number;
+  readonly contentType: string;
+}
+
+const encoder = new TextEncoder();
+
+export async function encodeDocument(
+  text: string,
+  contentType: string,
+  updated: Date,
+): Promise<EncodedDocument> {
+  const identity = encoder.encode(text);
+  // zlib runs on the thread pool: compressing a fresh feed never blocks requests being served.
+  const [gzipped, brotli, hash] = await Promise.all([
+    gzipAsync(identity, { level: 9 }),
+    brotliAsync(identity, {
+      params: {
+        [zlib.BROTLI_PARAM_QUALITY]: 9,
+        [zlib.BROTLI_PARAM_SIZE_HINT]: identity.byteLength,
+        [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+      },
+    }),
+    crypto.subtle.digest("SHA-256", identity),
+  ]);
+  // HTTP dates have one-second resolution; round down so If-Modified-Since compares cleanly.
+  const lastModifiedMs = Math.floor(updated.getTime() / 1000) * 1000;
+  return {
+    identity,
+    gzip: new Uint8Array(gzipped),
+    brotli: new Uint8Array(brotli),
+    etag: `"${base64Url(new Uint8Array(hash).subarray(0, 18))}"`,
+    lastModified: new Date(lastModifiedMs).toUTCString(),
+    lastModifiedMs,
+    contentType,
+  };
+}
+
+function base64Url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+}

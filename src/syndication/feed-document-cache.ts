@@ -1,0 +1,150 @@
+import type { Article } from "../domain/article.ts";
+import type { Feed } from "../domain/feed.ts";
+import type { Clock } from "../domain/ports.ts";
+import type { FeedFormat } from "../domain/urls.ts";
+import { type EncodedDocument, encodeDocument } from "./encoded-document.ts";
+
+/** What a feed's documents are rendered from. */
+export interface FeedSnapshot {
+  readonly feed: Feed;
+  readonly articles: readonly Article[];
+  /** When the snapshot goes stale by itself: the next scheduled article's publication time. */
+  readonly validUntil: Date | null;
+}
+
+export interface RenderedDocuments {
+  readonly rss: string;
+  readonly atom: string;
+  readonly json: string;
+  readonly updated: Date;
+}
+
+export interface FeedDocumentCacheDeps {
+  readonly load: (slug: string) => Promise<FeedSnapshot | undefined>;
+  readonly render: (snapshot: FeedSnapshot) => RenderedDocuments;
+  readonly clock: Clock;
+  readonly onError: (error: unknown, slug: string) => void;
+  /** How long "no such feed" is remembered, so unknown slugs cannot hammer the database. */
+  readonly missingTtlMs?: number;
+}
+
+const MAX_MISSING_REMEMBERED = 1_000;
+
+type Documents = Readonly<Record<FeedFormat, EncodedDocument>>;
+type Entry = { readonly documents: Documents | null; readonly expiresAt: number };
+
+const CONTENT_TYPES: Record<FeedFormat, string> = {
+  rss: "application/rss+xml; charset=utf-8",
+  atom: "application/atom+xml; charset=utf-8",
+  json: "application/feed+json; charset=utf-8",
+};
+
+/**
+ * Rendered feed documents, kept in memory per feed version.
+ *
+ * A change (`invalidate`) bumps the feed's generation; the documents are then rebuilt once, and
+ * right away when somebody was reading the feed, so the render happens on publish, not per
+ * request. Readers never see a version older than the last invalidation: a read during a
+ * rebuild waits for it. At most one build per feed runs at a time; changes that arrive during
+ * a build cause one more build afterwards, not one per change.
+ */
+export class FeedDocumentCache {
+  readonly #deps: FeedDocumentCacheDeps;
+  readonly #entries = new Map<string, Entry>();
+  readonly #generations = new Map<string, number>();
+  readonly #builds = new Map<string, { generation: number; done: Promise<Entry> }>();
+
+  constructor(deps: FeedDocumentCacheDeps) {
+    this.#deps = deps;
+  }
+
+  /** The warm path: a fresh document without any await, or undefined when it must be built. */
+  peek(slug: string, format: FeedFormat): EncodedDocument | null | undefined {
+    const entry = this.#entries.get(slug);
+    if (!entry || entry.expiresAt <= this.#deps.clock.now().getTime()) return undefined;
+    return entry.documents ? entry.documents[format] : null;
+  }
+
+  /** The document, building it if needed; null when there is no such feed. */
+  async get(slug: string, format: FeedFormat): Promise<EncodedDocument | null> {
+    const peeked = this.peek(slug, format);
+    if (peeked !== undefined) return peeked;
+    // A change during the build makes its result stale; try again (bounded) for the newer one.
+    let entry: Entry | undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const generation = this.#generation(slug);
+      entry = await this.#build(slug);
+      if (this.#generation(slug) === generation) break;
+    }
+    return entry?.documents ? entry.documents[format] : null;
+  }
+
+  /** Marks feeds as changed (after a commit). Feeds with readers are rebuilt immediately. */
+  invalidate(slugs: Iterable<string>): void {
+    for (const slug of slugs) {
+      this.#generations.set(slug, this.#generation(slug) + 1);
+      const hadReaders = this.#entries.get(slug)?.documents != null;
+      this.#entries.delete(slug);
+      if (hadReaders) this.#refreshInBackground(slug);
+    }
+  }
+
+  /** Marks every feed as changed, e.g. after change notifications may have been missed. */
+  invalidateAll(): void {
+    this.invalidate(new Set([...this.#entries.keys(), ...this.#generations.keys()]));
+  }
+
+  /** Feeds currently held in memory (for tests and diagnostics). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #generation(slug: string): number {
+    return this.#generations.get(slug) ?? 0;
+  }
+
+  #refreshInBackground(slug: string): void {
+    this.#build(slug).catch((error) => this.#deps.onError(error, slug));
+  }
+
+  #build(slug: string): Promise<Entry> {
+    const generation = this.#generation(slug);
+    const running = this.#builds.get(slug);
+    if (running && running.generation === generation) return running.done;
+    // One build at a time: a newer generation waits for the running one, then builds.
+    const after = running ? running.done.catch(() => undefined) : Promise.resolve();
+    const done = after.then(() => this.#buildNow(slug, generation));
+    const build = { generation, done };
+    this.#builds.set(slug, build);
+    const forget = () => {
+      if (this.#builds.get(slug) === build) this.#builds.delete(slug);
+    };
+    done.then(forget, forget);
+    return done;
+  }
+
+  async #buildNow(slug: string, generation: number): Promise<Entry> {
+    const { load, render, clock } = this.#deps;
+    const snapshot = await load(slug);
+    const now = clock.now().getTime();
+    let entry: Entry;
+    if (!snapshot) {
+      entry = { documents: null, expiresAt: now + (this.#deps.missingTtlMs ?? 5_000) };
+    } else {
+      const rendered = render(snapshot);
+      const [rss, atom, json] = await Promise.all([
+        encodeDocument(rendered.rss, CONTENT_TYPES.rss, rendered.updated),
+        encodeDocument(rendered.atom, CONTENT_TYPES.atom, rendered.updated),
+        encodeDocument(rendered.json, CONTENT_TYPES.json, rendered.updated),
+      ]);
+      entry = {
+        documents: { rss, atom, json },
+        expiresAt: snapshot.validUntil?.getTime() ?? Number.POSITIVE_INFINITY,
+      };
+    }
+    // "No such feed" is only remembered while the map is small: made-up slugs cannot grow it.
+    const worthKeeping = entry.documents !== null || this.#entries.size < MAX_MISSING_REMEMBERED;
+    if (this.#generation(slug) === generation && worthKeeping) this.#entries.set(slug, entry);
+    return entry;
+  }
+}

@@ -1,0 +1,57 @@
+import { cleanText, plainTextFromHtml } from "../content/sanitize-html.ts";
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+};
+
+/** Plain text as HTML text. */
+export function escapeHtml(text: string): string {
+  return cleanText(text).replace(/[&<>]/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** Plain text as a double-quoted HTML attribute value. */
+export function escapeHtmlAttribute(text: string): string {
+  return cleanText(text).replace(/[&<>"]/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/**
+ * The lead image as a figure, so that readers which ignore enclosures and media elements still
+ * show it, with its caption and credit.
+ */
+export function leadImageFigure(image: {
+  readonly url: string;
+  readonly alt: string;
+  readonly caption: string | null;
+  readonly credit: string | null;
+}): string {
+  const caption = [image.caption, image.credit]
+    .map((part) => cleanText(part ?? "").trim())
+    .filter((part) => part !== "")
+    .join(" — ");
+  const img = `<img src="${escapeHtmlAttribute(image.url)}" alt="${escapeHtmlAttribute(image.alt)}" />`;
+  const figcaption = caption === "" ? "" : `<figcaption>${escapeHtml(caption)}</figcaption>`;
+  return `<figure>${img}${figcaption}</figure>`;
+}
+
+/** Summaries cut from the body stop near this many characters (code points). */
+export const SUMMARY_LENGTH = 300;
+
+/**
+ * The plain-text summary of an article: the standfirst when there is one, else the start of the
+ * body text, cut at a word boundary near `SUMMARY_LENGTH` and marked with an ellipsis.
+ * A standfirst is only cleaned (see `cleanText`), never trimmed or folded.
+ */
+export function summaryText(standfirst: string | null, bodyHtml: string): string {
+  const cleanStandfirst = cleanText(standfirst ?? "");
+  if (cleanStandfirst.trim() !== "") return cleanStandfirst;
+  const text = plainTextFromHtml(bodyHtml);
+  const codePoints = Array.from(text);
+  if (codePoints.length <= SUMMARY_LENGTH) return text;
+  const cut = codePoints.slice(0, SUMMARY_LENGTH).join("");
+  const lastSpace = cut.lastIndexOf(" ");
+  const atWord = lastSpace > SUMMARY_LENGTH * 0.6 ? cut.slice(0, lastSpace) : cut;
+  return `${atWord.trimEnd()}…`;
+}

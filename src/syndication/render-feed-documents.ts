@@ -1,0 +1,36 @@
+import type { Article } from "../domain/article.ts";
+import type { Feed } from "../domain/feed.ts";
+import { renderAtom } from "./atom.ts";
+import { renderJsonFeed } from "./json-feed.ts";
+import { buildFeedModel } from "./model.ts";
+import { renderRss } from "./rss.ts";
+
+export interface FeedDocumentInput {
+  readonly feed: Feed;
+  /** Public articles of the feed, newest first, already limited to FEED_ITEM_LIMIT. */
+  readonly articles: readonly Article[];
+  /** Origin of every URL, e.g. "https://news.example" (no trailing slash). */
+  readonly publicUrl: string;
+}
+
+export interface RenderedFeedDocuments {
+  readonly rss: string;
+  readonly atom: string;
+  readonly json: string;
+  /** the feed's `updated` date */
+  readonly updated: Date;
+}
+
+/**
+ * Renders a feed as RSS 2.0, Atom 1.0 and JSON Feed 1.1. Pure: the same input gives byte-identical
+ * documents, dated by the latest of the feed's and its articles' dates, never by the clock.
+ */
+export function renderFeedDocuments(input: FeedDocumentInput): RenderedFeedDocuments {
+  const model = buildFeedModel(input);
+  return {
+    rss: renderRss(model),
+    atom: renderAtom(model),
+    json: renderJsonFeed(model),
+    updated: model.updated,
+  };
+}

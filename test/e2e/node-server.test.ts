@@ -1,0 +1,144 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixtureStoryPush } from "../support/fixture-push.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+const TOKEN = "node-server-test-token-0123456789";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Runs the real Node entry (what `npm start` runs) with the given environment. */
+function start(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/node.ts"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitForHealth(url: string, started: Started): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (started.child.exitCode !== null) throw new Error(`server exited:\n${started.output()}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`server did not become healthy:\n${started.output()}`);
+}
+
+describe("the Node server on the embedded database", () => {
+  let dataDir: string;
+  let port: number;
+  let url: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "tidings-node-"));
+    port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    env = { PORT: String(port), PUBLIC_URL: url, DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN };
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it("serves both example feeds, takes a push, and keeps it across a restart", async () => {
+    const first = start(env);
+    try {
+      await waitForHealth(url, first);
+      for (const slug of ["world", "us-russia-syria"]) {
+        expect((await fetch(`${url}/feeds/${slug}.atom`)).status).toBe(200);
+      }
+      const push = await fetch(`${url}/admin/articles`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(fixtureStoryPush()),
+      });
+      expect(push.status).toBe(201);
+    } finally {
+      first.child.kill("SIGTERM");
+    }
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toMatch(/SIGTERM/);
+
+    const second = start(env);
+    try {
+      await waitForHealth(url, second);
+      for (const slug of ["world", "us-russia-syria"]) {
+        for (const format of ["rss", "atom", "json"]) {
+          const body = await (await fetch(`${url}/feeds/${slug}.${format}`)).text();
+          expect(body).toContain("US and Russia plan");
+        }
+      }
+    } finally {
+      second.child.kill("SIGTERM");
+      await second.exited;
+    }
+  });
+
+  it("starts without ADMIN_TOKEN, refuses the admin API and says how to set one", async () => {
+    const started = start({ ...env, ADMIN_TOKEN: "" });
+    try {
+      await waitForHealth(url, started);
+      const response = await fetch(`${url}/admin/feeds`, {
+        headers: { authorization: "Bearer anything-at-all-123" },
+      });
+      expect(response.status).toBe(401);
+      expect(started.output()).toMatch(/ADMIN_TOKEN is not set.*openssl rand -hex 32/);
+    } finally {
+      started.child.kill("SIGTERM");
+      await started.exited;
+    }
+  });
+
+  it("refuses to start with bad configuration, listing every problem", async () => {
+    const started = start({ ...env, PORT: "nope", FEED_ITEM_LIMIT: "-1" });
+    expect(await started.exited).toBe(1);
+    expect(started.output()).toMatch(/PORT: /);
+    expect(started.output()).toMatch(/FEED_ITEM_LIMIT: /);
+  });
+
+  it("refuses to start with an invalid feed definition, naming file and field", async () => {
+    const feedsDir = await mkdtemp(join(tmpdir(), "tidings-feeds-"));
+    try {
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(join(feedsDir, "sport.json"), '{"slug": "sport", "title": 7}');
+      const started = start({ ...env, FEEDS_DIR: feedsDir });
+      expect(await started.exited).toBe(1);
+      expect(started.output()).toMatch(/sport\.json: title: /);
+    } finally {
+      await rm(feedsDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config.ts";
+
+describe("parseConfig", () => {
+  it("has working defaults for a newcomer", () => {
+    expect(parseConfig({})).toEqual({
+      port: 8000,
+      publicUrl: "http://localhost:8000",
+      databaseUrl: undefined,
+      dataDir: "./data",
+      adminToken: undefined,
+      feedItemLimit: 50,
+      maxBodyBytes: 1024 * 1024,
+      feedsDir: "./feeds",
+      logLevel: "info",
+    });
+  });
+
+  it("derives PUBLIC_URL from PORT and normalises a given origin", () => {
+    expect(parseConfig({ PORT: "3000" }).publicUrl).toBe("http://localhost:3000");
+    expect(parseConfig({ PUBLIC_URL: "https://News.Example/" }).publicUrl).toBe(
+      "https://news.example",
+    );
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(parseConfig({ DATABASE_URL: "", ADMIN_TOKEN: "", PORT: "" }).port).toBe(8000);
+  });
+
+  it("returns a frozen object", () => {
+    expect(Object.isFrozen(parseConfig({}))).toBe(true);
+  });
+
+  it("reports every bad variable at once", () => {
+    let error: unknown;
+    try {
+      parseConfig({
+        PORT: "eighty",
+        PUBLIC_URL: "https://news.example/path",
+        DATABASE_URL: "mysql://db",
+        ADMIN_TOKEN: "short",
+        FEED_ITEM_LIMIT: "0",
+        MAX_BODY_BYTES: "12",
+        LOG_LEVEL: "loud",
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const names = (error as ConfigError).problems.map((p) => p.split(":")[0]);
+    expect(names).toEqual([
+      "PORT",
+      "PUBLIC_URL",
+      "DATABASE_URL",
+      "ADMIN_TOKEN",
+      "FEED_ITEM_LIMIT",
+      "MAX_BODY_BYTES",
+      "LOG_LEVEL",
+    ]);
+  });
+});

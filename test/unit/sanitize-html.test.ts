@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import {
+  cleanText,
+  plainTextFromHtml,
+  sanitizeArticleHtml,
+} from "../../src/content/sanitize-html.ts";
+
+const BASE = "https://news.example/articles/abc";
+
+function sanitize(html: string): string {
+  return sanitizeArticleHtml(html, BASE);
+}
+
+describe("sanitizeArticleHtml", () => {
+  it("removes script, style, iframe, object, embed and form elements with their content", () => {
+    const html = [
+      "<p>before</p>",
+      "<script>alert(1)</script>",
+      "<style>p { color: red }</style>",
+      '<iframe src="https://evil.example/">fallback text</iframe>',
+      '<object data="x.swf"><param name="a" value="b">object fallback</object>',
+      '<embed src="x.swf">',
+      '<form action="/steal"><p>form text</p><input name="q"><button>Go</button></form>',
+      "<p>after</p>",
+    ].join("");
+    expect(sanitize(html)).toBe("<p>before</p><p>after</p>");
+  });
+
+  it("removes event handlers and style attributes", () => {
+    const html =
+      '<p onclick="alert(1)" style="color:red">a <img src="/x.jpg" alt="x" onerror="alert(2)" /></p>';
+    expect(sanitize(html)).toBe('<p>a <img src="https://news.example/x.jpg" alt="x" /></p>');
+  });
+
+  it.each([
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "&#106;avascript:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+  ])("unwraps links to %j and drops such images", (url) => {
+    const html = `<p><a href="${url}">link</a><img src="${url}" alt="x" /></p>`;
+    expect(sanitize(html)).toBe("<p>link</p>");
+  });
+
+  it("keeps news markup and its allowed attributes", () => {
+    const html = [
+      "<h2>Heading</h2><h6>Small heading</h6>",
+      '<p>Text with <strong>strong</strong>, <em>em</em>, <b>b</b>, <i>i</i>, <u>u</u>, <s>s</s>, H<sub>2</sub>O, x<sup>2</sup>, <small>small</small>, <mark>mark</mark>, <abbr title="North Atlantic Treaty Organization">NATO</abbr>, <cite>The Times</cite>, <q>quoted</q>, <time datetime="2016-07-20">20 July</time>, <code>code</code>.<br /></p>',
+      '<blockquote cite="https://source.example/speech"><p>Quote</p></blockquote>',
+      "<ul><li>one</li></ul><ol><li>two</li></ol>",
+      "<dl><dt>term</dt><dd>definition</dd></dl>",
+      '<figure><img src="https://cdn.example/a.jpg" alt="A" title="T" width="640" height="480" /><figcaption>Caption</figcaption></figure>',
+      '<table><thead><tr><th scope="col" colspan="2">H</th></tr></thead><tbody><tr><td rowspan="2">1</td><td>2</td></tr></tbody></table>',
+      "<pre>pre  formatted</pre><hr />",
+      '<p><a href="https://example.com/" title="Example" rel="nofollow">link</a></p>',
+    ].join("");
+    expect(sanitize(html)).toBe(html);
+  });
+
+  it("drops attributes and tags outside the allow-list but keeps their text", () => {
+    const html =
+      '<div class="x" id="y"><span data-x="1">text</span> <a href="https://e.example/" target="_blank">l</a></div>';
+    expect(sanitize(html)).toBe('text <a href="https://e.example/">l</a>');
+  });
+
+  it("resolves relative URLs against the base URL", () => {
+    const html = [
+      '<a href="/world">root-relative</a>',
+      '<a href="other">relative</a>',
+      '<a href="#top">fragment</a>',
+      '<a href="//cdn.example/x">protocol-relative</a>',
+      '<img src="../media/a.jpg" alt="a" />',
+      '<blockquote cite="/sources/1">q</blockquote>',
+    ].join("");
+    expect(sanitize(html)).toBe(
+      [
+        '<a href="https://news.example/world">root-relative</a>',
+        '<a href="https://news.example/articles/other">relative</a>',
+        '<a href="https://news.example/articles/abc#top">fragment</a>',
+        '<a href="https://cdn.example/x">protocol-relative</a>',
+        '<img src="https://news.example/media/a.jpg" alt="a" />',
+        '<blockquote cite="https://news.example/sources/1">q</blockquote>',
+      ].join(""),
+    );
+  });
+
+  it("keeps mailto links but not mailto images", () => {
+    expect(
+      sanitize('<a href="mailto:desk@news.example">mail</a><img src="mailto:x@y" alt="" />'),
+    ).toBe('<a href="mailto:desk@news.example">mail</a>');
+  });
+
+  it("unwraps links whose URL cannot be resolved", () => {
+    expect(sanitize('<p><a href="https://[bad">broken</a> <a>no href</a></p>')).toBe(
+      "<p>broken no href</p>",
+    );
+  });
+
+  it("removes a blockquote's unusable cite but keeps the quote", () => {
+    expect(sanitize('<blockquote cite="javascript:x">q</blockquote>')).toBe(
+      "<blockquote>q</blockquote>",
+    );
+  });
+
+  it("cleans control characters and lone surrogates, including ones written as entities", () => {
+    expect(sanitize("<p>a\u0008b\u0000c\uD800d&#8;e\tf</p>")).toBe("<p>abc\uFFFDde\tf</p>");
+  });
+});
+
+describe("cleanText", () => {
+  it("removes C0 controls except tab, LF and CR", () => {
+    const c0 = Array.from({ length: 32 }, (_, code) => String.fromCharCode(code)).join("");
+    expect(cleanText(`a${c0}b`)).toBe("a\t\n\rb");
+  });
+
+  it("replaces unpaired surrogates with U+FFFD and keeps pairs", () => {
+    expect(cleanText("x\uD800y\uDC00z\uD83D\uDE00\uDE00\uD83D")).toBe(
+      "x\uFFFDy\uFFFDz\u{1F600}\uFFFD\uFFFD",
+    );
+  });
+
+  it("removes the noncharacters U+FFFE and U+FFFF", () => {
+    expect(cleanText("a\uFFFEb\uFFFFc")).toBe("abc");
+  });
+
+  it("leaves everything else alone: whitespace, DEL, C1 controls, markup-like text", () => {
+    const text = "  <b>&amp;</b>\u007F\u0085\u00A0 \u2028 ]]> ";
+    expect(cleanText(text)).toBe(text);
+  });
+});
+
+describe("plainTextFromHtml", () => {
+  it("strips tags, decodes entities and collapses whitespace", () => {
+    expect(
+      plainTextFromHtml("<p>Tom &amp; Jerry&nbsp;&lt;3 &quot;cats&quot;</p>\n\n<p>  Two </p>"),
+    ).toBe('Tom & Jerry <3 "cats" Two'); // &nbsp; is U+00A0: whitespace, so folded to a space
+  });
+
+  it("separates block elements and keeps inline ones together", () => {
+    expect(
+      plainTextFromHtml("<h2>Title</h2><p>One<br>two <b>bo</b>ld</p><ul><li>a</li><li>b</li></ul>"),
+    ).toBe("Title One two bold a b");
+  });
+
+  it("drops the content of script and style", () => {
+    expect(
+      plainTextFromHtml("<p>a</p><script>var x = '<p>';</script><style>p{}</style><p>b</p>"),
+    ).toBe("a b");
+  });
+
+  it("cleans control characters", () => {
+    expect(plainTextFromHtml("<p>a&#8;\u0001b\uD800</p>")).toBe("ab\uFFFD");
+  });
+});

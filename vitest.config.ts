@@ -1,0 +1,19 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Starts a throwaway PostgreSQL cluster (or uses TEST_DATABASE_URL) and provides
+    // `postgresAdminUrl` to the tests; see test/global-setup.ts.
+    globalSetup: ["test/global-setup.ts"],
+    // A test that never reaches an `expect` fails instead of passing vacuously.
+    expect: { requireAssertions: true },
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 30_000,
+    // Separate processes: PGlite's WASM heap and pg pools stay per file. The default
+    // worker count (CPUs - 1) leaves a core for the PostgreSQL server on a 2-core CI box.
+    pool: "forks",
+    fileParallelism: true,
+  },
+});
