@@ -3,6 +3,9 @@ import { HTTPException } from "hono/http-exception";
 import type { ArticleService } from "./domain/articles.ts";
 import type { FeedService } from "./domain/feeds.ts";
 import type { Clock } from "./domain/ports.ts";
+import { federationMiddleware } from "./federation/hono-middleware.ts";
+import { objectRoutes } from "./federation/objects.routes.ts";
+import type { FederationRuntime } from "./federation/runtime.ts";
 import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
 import { adminAuth } from "./http/admin-auth.ts";
 import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
@@ -25,12 +28,22 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Resolves when the database answers; rejects otherwise. */
   readonly checkDatabase: () => Promise<void>;
+  /** The fediverse side; without it the app serves feeds and the admin API only. */
+  readonly federation?: Pick<FederationRuntime, "federation" | "data"> | undefined;
 }
 
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
 export function createApp(deps: AppDeps): Hono {
   const { publicUrl, maxBodyBytes, clock, logger } = deps;
   const app = new Hono();
+
+  if (deps.federation) {
+    // Only Fedify's own paths pass through it; feed documents never pay for the routing.
+    const { federation, data } = deps.federation;
+    const fedify = federationMiddleware(federation, data);
+    for (const path of ["/.well-known/*", "/nodeinfo/*", "/ap/*"]) app.use(path, fedify);
+    app.route("/", objectRoutes(federation, data));
+  }
 
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
   app.route("/", healthRoutes(deps.checkDatabase));

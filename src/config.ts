@@ -15,6 +15,10 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly feedsDir: string;
   readonly logLevel: LogLevel;
+  /** Tests only: lets federation reach loopback and private addresses. */
+  readonly federationAllowPrivateAddress: boolean;
+  /** Deliveries one process works on at once. */
+  readonly deliveryConcurrency: number;
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -52,6 +56,14 @@ const schema = z.object({
   MAX_BODY_BYTES: integer(1024, 50 * 1024 * 1024, 1024 * 1024),
   FEEDS_DIR: z.preprocess(emptyAsUndefined, z.string().default("./feeds")),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default("info")),
+  FEDERATION_ALLOW_PRIVATE_ADDRESS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(["true", "false"], { message: "must be true or false" })
+      .default("false")
+      .transform((value) => value === "true"),
+  ),
+  DELIVERY_CONCURRENCY: integer(1, 1000, 32),
 });
 
 export class ConfigError extends Error {
@@ -79,5 +91,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     maxBodyBytes: env.MAX_BODY_BYTES,
     feedsDir: env.FEEDS_DIR,
     logLevel: env.LOG_LEVEL,
+    federationAllowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,
+    deliveryConcurrency: env.DELIVERY_CONCURRENCY,
   });
 }

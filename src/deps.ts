@@ -4,6 +4,7 @@ import { createArticleService } from "./domain/articles.ts";
 import { createFeedService } from "./domain/feeds.ts";
 import { uuidv7 } from "./domain/ids.ts";
 import type { Clock } from "./domain/ports.ts";
+import type { FederationRuntime } from "./federation/runtime.ts";
 import type { Logger } from "./logger.ts";
 import type { Db } from "./storage/database.ts";
 import { createTransactionRunner } from "./storage/transaction-runner.ts";
@@ -19,7 +20,13 @@ export type DepsConfig = Pick<
 export const systemClock: Clock = { now: () => new Date() };
 
 /** The one place that wires concrete stores, services and caches together. */
-export function createDeps(options: { config: DepsConfig; db: Db; logger: Logger; clock?: Clock }) {
+export function createDeps(options: {
+  config: DepsConfig;
+  db: Db;
+  logger: Logger;
+  clock?: Clock;
+  federation?: FederationRuntime;
+}) {
   const { config, db, logger } = options;
   const clock = options.clock ?? systemClock;
   /** Names this process in cross-process change notifications. */
@@ -32,7 +39,11 @@ export function createDeps(options: { config: DepsConfig; db: Db; logger: Logger
     clock,
     onError: (error, slug) => logger.error("feed render failed", { slug, error }),
   });
-  const onFeedsChanged = (slugs: readonly string[]) => feedDocuments.invalidate(slugs);
+  const onFeedsChanged = (slugs: readonly string[]) => {
+    feedDocuments.invalidate(slugs);
+    // The change committed outbox entries too: relay them now, not at the next poll.
+    options.federation?.relay.wake();
+  };
 
   return {
     instanceId,
@@ -47,6 +58,7 @@ export function createDeps(options: { config: DepsConfig; db: Db; logger: Logger
     feedDocuments,
     articles: createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
+    federation: options.federation,
     checkDatabase: async () => {
       await sql`select 1`.execute(db);
     },

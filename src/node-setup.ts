@@ -1,6 +1,8 @@
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Config, ConfigError, parseConfig } from "./config.ts";
+import { systemClock } from "./deps.ts";
+import { createFederationRuntime, type FederationRuntime } from "./federation/runtime.ts";
 import { FeedDefinitionError, parseFeedDefinitions } from "./feed-definitions.ts";
 import type { Logger } from "./logger.ts";
 import { createDatabase, type Db } from "./storage/database.ts";
@@ -56,4 +58,21 @@ export function readConfigOrExit(): Config {
     }
     throw error;
   }
+}
+
+/** Fedify on the configured database, as both the app and `npm run worker` run it. */
+export function federationRuntimeFor(
+  config: Config,
+  db: Db,
+  logger: Logger,
+): Promise<FederationRuntime> {
+  return createFederationRuntime({
+    db,
+    publicUrl: config.publicUrl,
+    logger,
+    clock: systemClock,
+    databaseUrl: config.databaseUrl,
+    allowPrivateAddress: config.federationAllowPrivateAddress,
+    deliveryConcurrency: config.deliveryConcurrency,
+  });
 }

@@ -2,7 +2,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { createDeps } from "./deps.ts";
 import { createLogger } from "./logger.ts";
-import { loadFeeds, openDatabase, readConfigOrExit } from "./node-setup.ts";
+import { federationRuntimeFor, loadFeeds, openDatabase, readConfigOrExit } from "./node-setup.ts";
 import { listenForFeedChanges } from "./storage/feed-change-notifications.ts";
 
 /** Node entry: read config once, prepare the database, serve, and shut down cleanly. */
@@ -12,7 +12,11 @@ async function main(): Promise<void> {
   const db = await openDatabase(config, logger);
   await loadFeeds(config, db, logger);
 
-  const deps = createDeps({ config, db, logger });
+  const federation = await federationRuntimeFor(config, db, logger);
+  const deps = createDeps({ config, db, logger, federation });
+  // Deliveries run in this process by default; `npm run worker` adds more consumers.
+  const workers = new AbortController();
+  const working = federation.runWorkers(workers.signal);
   // Other app processes on the same PostgreSQL announce their changes; PGlite has no others.
   const listener = config.databaseUrl
     ? listenForFeedChanges({
@@ -37,13 +41,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: finishing requests in flight, then stopping`);
+    workers.abort();
     server.close(async () => {
+      await working;
       await listener?.close();
       await db.destroy();
       process.exit(0);
     });
-    // Keep-alive connections would hold close() open; they get a short grace period.
-    setTimeout(() => process.exit(0), 10_000).unref();
+    // Idle keep-alive connections would hold close() open; busy ones get a grace period.
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 30_000).unref();
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

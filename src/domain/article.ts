@@ -30,6 +30,8 @@ export interface Article {
   /** BCP 47 language tag, e.g. `en` or `en-GB`. */
   readonly language: string;
   readonly canonicalUrl: string | null;
+  /** Pinned stories are featured on the feeds' fediverse profiles. */
+  readonly pinned: boolean;
   /** When the story goes (or went) public; a future time schedules it. */
   readonly publishedAt: Date;
   /** Last editorial change; equals `publishedAt` until the first revision. */
@@ -54,6 +56,7 @@ export interface ArticleDraft {
   /** Null: take the language of the article's first feed. */
   readonly language: string | null;
   readonly canonicalUrl: string | null;
+  readonly pinned: boolean;
   readonly publishedAt: Date;
 }
 

@@ -4,6 +4,7 @@ import type {
   ArticleListQuery,
   Clock,
   FeedsChangedListener,
+  OutboxEntry,
   Page,
   Repositories,
   TransactionRunner,
@@ -60,6 +61,15 @@ export function createArticleService(deps: ArticleServiceDeps) {
       }
       await repos.articles.recordRevision(article, now);
       await repos.feedChanges.announce(article.feeds);
+      await repos.outbox.enqueue(
+        article.feeds.map((feedSlug) => ({
+          kind: "create",
+          feedSlug,
+          articleId: article.id,
+          revision: article.revision,
+          availableAt: laterOf(now, article.publishedAt),
+        })),
+      );
       return ok({ article, created: true });
     });
     if (outcome.ok && outcome.value.created) onFeedsChanged(outcome.value.article.feeds);
@@ -88,6 +98,7 @@ export function createArticleService(deps: ArticleServiceDeps) {
       await repos.articles.update(revised);
       await repos.articles.recordRevision(revised, now);
       await repos.feedChanges.announce(union(current.feeds, revised.feeds));
+      await repos.outbox.enqueue(revisionEntries(current, revised, now));
       return ok({ before: current, after: revised });
     });
     if (!outcome.ok) return outcome;
@@ -111,6 +122,15 @@ export function createArticleService(deps: ArticleServiceDeps) {
       await repos.articles.update(tombstone);
       await repos.articles.recordRevision(tombstone, now);
       await repos.feedChanges.announce(tombstone.feeds);
+      await repos.outbox.enqueue(
+        tombstone.feeds.map((feedSlug) => ({
+          kind: "delete",
+          feedSlug,
+          articleId: tombstone.id,
+          revision: tombstone.revision,
+          availableAt: now,
+        })),
+      );
       return ok({ article: tombstone, changed: true });
     });
     if (!outcome.ok) return outcome;
@@ -152,6 +172,26 @@ async function checkFeeds(
     .map((feed) => feed.slug);
   if (closed.length > 0) return err({ type: "feeds-closed", slugs: closed });
   return ok(found);
+}
+
+/**
+ * What a revision means for each feed's followers: feeds it stays in get an Update, feeds it
+ * left get a Delete, feeds it joined get a Create.
+ */
+function revisionEntries(before: Article, after: Article, now: Date): OutboxEntry[] {
+  const base = { articleId: after.id, revision: after.revision };
+  const availableAt = laterOf(now, after.publishedAt);
+  return [
+    ...after.feeds.map((feedSlug) => ({
+      ...base,
+      feedSlug,
+      kind: before.feeds.includes(feedSlug) ? ("update" as const) : ("create" as const),
+      availableAt,
+    })),
+    ...before.feeds
+      .filter((feedSlug) => !after.feeds.includes(feedSlug))
+      .map((feedSlug) => ({ ...base, feedSlug, kind: "delete" as const, availableAt: now })),
+  ];
 }
 
 function definedOnly<T extends object>(changes: T): Partial<T> {

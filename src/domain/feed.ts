@@ -1,6 +1,18 @@
 /** A section runs indefinitely; a story feed follows one developing story and is closed when it ends. */
 export type FeedKind = "section" | "story";
 export type FeedStatus = "open" | "closed";
+/** How the feed's fediverse account presents itself; `Service` marks it as a bot. */
+export type ActorType = "Organization" | "Service" | "Group" | "Application" | "Person";
+export const ACTOR_TYPES: readonly ActorType[] = [
+  "Organization",
+  "Service",
+  "Group",
+  "Application",
+  "Person",
+];
+/** What followers see: a short `Note` linking to the story, or the full `Article`. */
+export type ObjectType = "Note" | "Article";
+export const OBJECT_TYPES: readonly ObjectType[] = ["Note", "Article"];
 
 /** A feed: one news section or developing story, published as RSS, Atom, JSON Feed and a fediverse account. */
 export interface Feed {
@@ -16,6 +28,8 @@ export interface Feed {
   readonly iconUrl: string | null;
   /** Absolute URL of a wide header image; optional. */
   readonly imageUrl: string | null;
+  readonly actorType: ActorType;
+  readonly objectType: ObjectType;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -29,6 +43,8 @@ export interface FeedDraft {
   readonly status: FeedStatus;
   readonly iconUrl: string | null;
   readonly imageUrl: string | null;
+  readonly actorType: ActorType;
+  readonly objectType: ObjectType;
 }
 
 export type FeedChanges = Partial<Omit<FeedDraft, "slug">>;

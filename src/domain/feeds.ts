@@ -28,8 +28,12 @@ export function createFeedService({ db, clock, onFeedsChanged }: FeedServiceDeps
 
   async function update(slug: string, changes: FeedChanges): Promise<Result<Feed, FeedError>> {
     const updated = await db.transaction(async (repos) => {
-      const feed = await repos.feeds.update(slug, changes, clock.now());
-      if (feed) await repos.feedChanges.announce([slug]);
+      const now = clock.now();
+      const feed = await repos.feeds.update(slug, changes, now);
+      if (!feed) return undefined;
+      await repos.feedChanges.announce([slug]);
+      // Followers' servers cache the profile: tell them it changed.
+      await repos.outbox.enqueue([{ kind: "update-actor", feedSlug: slug, availableAt: now }]);
       return feed;
     });
     if (!updated) return err({ type: "feed-not-found", slug });

@@ -1,4 +1,5 @@
 import type { Article } from "./article.ts";
+import type { ArticleCursor } from "./cursor.ts";
 import type { Feed, FeedChanges, FeedDraft } from "./feed.ts";
 
 /** A page of results plus the opaque cursor of the next page (null on the last page). */
@@ -25,8 +26,19 @@ export interface ArticleRepository {
   /** Keeps the article as it stood at its current revision. */
   recordRevision(article: Article, at: Date): Promise<void>;
   list(query: ArticleListQuery): Promise<Page<Article>>;
-  /** The newest public articles of a feed, newest first. */
-  listPublicInFeed(slug: string, limit: number, now: Date): Promise<Article[]>;
+  /** The newest public articles of a feed, newest first; `after` continues a previous page. */
+  listPublicInFeed(
+    slug: string,
+    limit: number,
+    now: Date,
+    after?: ArticleCursor,
+  ): Promise<Article[]>;
+  /** How many public articles a feed has (or all feeds together, without a slug). */
+  countPublic(now: Date, slug?: string): Promise<number>;
+  /** The newest pinned public articles of a feed. */
+  listPinnedInFeed(slug: string, limit: number, now: Date): Promise<Article[]>;
+  /** The article as it stood at a revision (for delivering exactly that revision). */
+  findRevision(id: string, revision: number): Promise<Article | undefined>;
   /** The earliest scheduled (future) publication time in a feed, to know when it next changes. */
   nextScheduledInFeed(slug: string, now: Date): Promise<Date | null>;
 }
@@ -48,10 +60,28 @@ export interface FeedChangeAnnouncer {
   announce(slugs: readonly string[]): Promise<void>;
 }
 
+export type OutboxKind = "create" | "update" | "delete" | "update-actor";
+
+/** One piece of federation work: tell a feed's followers about an article revision (or the feed). */
+export interface OutboxEntry {
+  readonly kind: OutboxKind;
+  readonly feedSlug: string;
+  readonly articleId?: string | undefined;
+  readonly revision?: number | undefined;
+  /** Not before this time (a scheduled article is announced when it goes public). */
+  readonly availableAt: Date;
+}
+
+/** The transactional outbox: entries commit together with the change they announce. */
+export interface FederationOutbox {
+  enqueue(entries: readonly OutboxEntry[]): Promise<void>;
+}
+
 export interface Repositories {
   readonly articles: ArticleRepository;
   readonly feeds: FeedRepository;
   readonly feedChanges: FeedChangeAnnouncer;
+  readonly outbox: FederationOutbox;
 }
 
 /** Runs `work` in one database transaction: everything it writes commits together or not at all. */

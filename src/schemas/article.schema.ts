@@ -53,6 +53,7 @@ const articleFields = {
   language: languageTag,
   publishedAt: isoDateTime.describe("defaults to now; a future time schedules the article"),
   canonicalUrl: absoluteHttpUrl.nullable().describe("the story on the publisher's own site"),
+  pinned: z.boolean().describe("pinned stories are featured on the feeds' fediverse profiles"),
 };
 
 /** `POST /admin/articles` */
@@ -68,6 +69,7 @@ export const articleInput = z
     language: articleFields.language.optional().describe("defaults to the first feed's language"),
     publishedAt: articleFields.publishedAt.optional(),
     canonicalUrl: articleFields.canonicalUrl.optional().default(null),
+    pinned: articleFields.pinned.default(false),
     externalId: z
       .string()
       .min(1)
@@ -92,6 +94,7 @@ export const articlePatch = z
     language: articleFields.language.optional(),
     publishedAt: articleFields.publishedAt.optional(),
     canonicalUrl: articleFields.canonicalUrl.optional(),
+    pinned: articleFields.pinned.optional(),
   })
   .strict()
   .refine((patch) => Object.values(patch).some((v) => v !== undefined), {
@@ -137,6 +140,7 @@ export const articleOutput = z.object({
   feeds: z.array(z.string()),
   language: z.string(),
   canonicalUrl: z.url().nullable(),
+  pinned: z.boolean(),
   publishedAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   createdAt: z.iso.datetime(),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FEED_SLUG_PATTERN } from "../domain/feed.ts";
+import { ACTOR_TYPES, FEED_SLUG_PATTERN, OBJECT_TYPES } from "../domain/feed.ts";
 import { absoluteHttpUrl, languageTag, plainText } from "./common.ts";
 
 export const feedSlug = z
@@ -19,6 +19,12 @@ const feedFields = {
   status: z.enum(["open", "closed"]).describe("a closed feed takes no new articles"),
   iconUrl: absoluteHttpUrl.nullable().describe("square image: feed logo and fediverse avatar"),
   imageUrl: absoluteHttpUrl.nullable().describe("wide header image"),
+  actorType: z
+    .enum(ACTOR_TYPES as ["Organization", ...typeof ACTOR_TYPES])
+    .describe("the fediverse account's type; `Service` marks it as a bot"),
+  objectType: z
+    .enum(OBJECT_TYPES as ["Note", ...typeof OBJECT_TYPES])
+    .describe("`Note`: a short post linking to the story; `Article`: the full story"),
 };
 
 /** A feed as declared in `feeds/*.json` or created through `POST /admin/feeds`. */
@@ -32,6 +38,8 @@ export const feedInput = z
     status: feedFields.status.default("open"),
     iconUrl: feedFields.iconUrl.default(null),
     imageUrl: feedFields.imageUrl.default(null),
+    actorType: feedFields.actorType.default("Organization"),
+    objectType: feedFields.objectType.default("Note"),
   })
   .strict();
 
@@ -45,6 +53,8 @@ export const feedPatch = z
     status: feedFields.status.optional(),
     iconUrl: feedFields.iconUrl.optional(),
     imageUrl: feedFields.imageUrl.optional(),
+    actorType: feedFields.actorType.optional(),
+    objectType: feedFields.objectType.optional(),
   })
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, {

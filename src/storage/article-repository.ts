@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Article } from "../domain/article.ts";
-import { decodeCursor, encodeCursor, isUuid } from "../domain/cursor.ts";
+import { type ArticleCursor, decodeCursor, encodeCursor, isUuid } from "../domain/cursor.ts";
 import type { ArticleListQuery, ArticleRepository, Page } from "../domain/ports.ts";
 import type { ArticleRow, Database } from "./schema.ts";
 
@@ -101,17 +101,7 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
       }
       if (!query.includeDeleted) q = q.where("articles.deletedAt", "is", null);
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      if (after) {
-        q = q.where((eb) =>
-          eb.or([
-            eb("articles.publishedAt", "<", after.publishedAt),
-            eb.and([
-              eb("articles.publishedAt", "=", after.publishedAt),
-              eb("articles.id", "<", after.id),
-            ]),
-          ]),
-        );
-      }
+      if (after) q = q.where(olderThan("articles.publishedAt", "articles.id", after));
       const rows = await q
         .orderBy("articles.publishedAt", "desc")
         .orderBy("articles.id", "desc")
@@ -123,17 +113,66 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
       return { items, nextCursor };
     },
 
-    async listPublicInFeed(slug, limit, now) {
-      const rows = await selectArticles()
+    async listPublicInFeed(slug, limit, now, after) {
+      let query = selectArticles()
         .innerJoin("articleFeeds", "articleFeeds.articleId", "articles.id")
         .where("articleFeeds.feedSlug", "=", slug)
         .where("articleFeeds.publishedAt", "<=", now)
-        .where("articles.deletedAt", "is", null)
+        .where("articles.deletedAt", "is", null);
+      if (after) {
+        query = query.where(olderThan("articleFeeds.publishedAt", "articleFeeds.articleId", after));
+      }
+      const rows = await query
         .orderBy("articleFeeds.publishedAt", "desc")
         .orderBy("articleFeeds.articleId", "desc")
         .limit(limit)
         .execute();
       return rows.map(toArticle);
+    },
+
+    async countPublic(now, slug) {
+      let query = db
+        .selectFrom("articles")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("articles.deletedAt", "is", null)
+        .where("articles.publishedAt", "<=", now);
+      if (slug !== undefined) {
+        query = query.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom("articleFeeds")
+              .select("articleFeeds.articleId")
+              .whereRef("articleFeeds.articleId", "=", "articles.id")
+              .where("articleFeeds.feedSlug", "=", slug),
+          ),
+        );
+      }
+      const row = await query.executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async listPinnedInFeed(slug, limit, now) {
+      const rows = await selectArticles()
+        .innerJoin("articleFeeds", "articleFeeds.articleId", "articles.id")
+        .where("articleFeeds.feedSlug", "=", slug)
+        .where("articleFeeds.publishedAt", "<=", now)
+        .where("articles.deletedAt", "is", null)
+        .where("articles.pinned", "=", true)
+        .orderBy("articleFeeds.publishedAt", "desc")
+        .limit(limit)
+        .execute();
+      return rows.map(toArticle);
+    },
+
+    async findRevision(id, revision) {
+      if (!isUuid(id)) return undefined;
+      const row = await db
+        .selectFrom("articleRevisions")
+        .select("snapshot")
+        .where("articleId", "=", id)
+        .where("revision", "=", revision)
+        .executeTakeFirst();
+      return row ? fromSnapshot(row.snapshot) : undefined;
     },
 
     async nextScheduledInFeed(slug, now) {
@@ -150,6 +189,28 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
   };
 }
 
+/**
+ * Keyset pagination: rows that sort after the cursor in (publishedAt desc, id desc) order.
+ * A row comparison, so PostgreSQL walks the (published_at, id) index from the cursor on.
+ */
+function olderThan(publishedAtColumn: string, idColumn: string, cursor: ArticleCursor) {
+  return sql<boolean>`(${sql.ref(publishedAtColumn)}, ${sql.ref(idColumn)}) < (${cursor.publishedAt}, ${cursor.id}::uuid)`;
+}
+
+/** Revisions are stored as the Article's JSON: dates come back as ISO strings. */
+function fromSnapshot(snapshot: unknown): Article {
+  const stored = snapshot as Record<string, unknown> & Article;
+  const date = (value: unknown) => new Date(value as string);
+  return {
+    ...stored,
+    pinned: stored.pinned ?? false,
+    publishedAt: date(stored.publishedAt),
+    updatedAt: date(stored.updatedAt),
+    createdAt: date(stored.createdAt),
+    deletedAt: stored.deletedAt ? date(stored.deletedAt) : null,
+  };
+}
+
 function toRow(article: Article) {
   return {
     externalId: article.externalId,
@@ -161,6 +222,7 @@ function toRow(article: Article) {
     tags: JSON.stringify(article.tags),
     language: article.language,
     canonicalUrl: article.canonicalUrl,
+    pinned: article.pinned,
     publishedAt: article.publishedAt,
     updatedAt: article.updatedAt,
     revision: article.revision,
@@ -181,6 +243,7 @@ function toArticle(row: ArticleRowWithFeeds): Article {
     feeds: row.feeds,
     language: row.language,
     canonicalUrl: row.canonicalUrl,
+    pinned: row.pinned,
     publishedAt: new Date(row.publishedAt),
     updatedAt: new Date(row.updatedAt),
     createdAt: new Date(row.createdAt),

@@ -18,7 +18,12 @@ export function createDatabase(options: DatabaseOptions): Db {
   const dialect = options.databaseUrl
     ? postgresDialect(options.databaseUrl, options.poolSize ?? 10)
     : pgliteDialect(options.dataDir ?? "./data");
-  return new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
+  // Column names are converted, but never the keys inside JSON values (a JWK's `key_ops`, an
+  // ActivityStreams document's properties): those are data, not schema.
+  return new Kysely<Database>({
+    dialect,
+    plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+  });
 }
 
 function postgresDialect(connectionString: string, max: number): Dialect {

@@ -61,6 +61,8 @@ export function toFeed(row: FeedRow): Feed {
     status: row.status,
     iconUrl: row.iconUrl,
     imageUrl: row.imageUrl,
+    actorType: row.actorType,
+    objectType: row.objectType,
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),
   };

@@ -30,6 +30,8 @@ export async function syncFeedDefinitions(
               status: eb.ref("excluded.status"),
               iconUrl: eb.ref("excluded.iconUrl"),
               imageUrl: eb.ref("excluded.imageUrl"),
+              actorType: eb.ref("excluded.actorType"),
+              objectType: eb.ref("excluded.objectType"),
               definitionHash: eb.ref("excluded.definitionHash"),
               updatedAt: eb.ref("excluded.updatedAt"),
             }))

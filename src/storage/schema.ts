@@ -1,4 +1,4 @@
-import type { ColumnType, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
 import type { Author, LeadImage } from "../domain/article.ts";
 
 /**
@@ -18,6 +18,8 @@ export interface FeedsTable {
   status: "open" | "closed";
   iconUrl: string | null;
   imageUrl: string | null;
+  actorType: Generated<"Organization" | "Service" | "Group" | "Application" | "Person">;
+  objectType: Generated<"Note" | "Article">;
   /** Hash of the `feeds/*.json` definition last applied; null for feeds created through the API. */
   definitionHash: string | null;
   createdAt: CreatedAt;
@@ -35,6 +37,7 @@ export interface ArticlesTable {
   tags: Json<string[]>;
   language: string;
   canonicalUrl: string | null;
+  pinned: Generated<boolean>;
   publishedAt: Timestamp;
   updatedAt: Timestamp;
   createdAt: CreatedAt;
@@ -59,11 +62,88 @@ export interface ArticleRevisionsTable {
   createdAt: CreatedAt;
 }
 
+export interface FeedKeysTable {
+  feedSlug: string;
+  algorithm: "rsa" | "ed25519";
+  publicJwk: Json<JsonWebKey>;
+  privateJwk: Json<JsonWebKey>;
+  createdAt: CreatedAt;
+}
+
+export interface FollowersTable {
+  feedSlug: string;
+  actorId: string;
+  inboxUrl: string;
+  sharedInboxUrl: string | null;
+  followId: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface ArticleInteractionsTable {
+  articleId: string;
+  kind: "like" | "announce";
+  actorId: string;
+  activityId: string;
+  createdAt: CreatedAt;
+}
+
+export interface ArticleRepliesTable {
+  id: string;
+  articleId: string;
+  actorId: string;
+  url: string | null;
+  contentHtml: string;
+  publishedAt: Timestamp;
+  createdAt: CreatedAt;
+}
+
+export interface FederationOutboxTable {
+  id: Generated<string>;
+  kind: "create" | "update" | "delete" | "update-actor";
+  feedSlug: string;
+  articleId: string | null;
+  revision: number | null;
+  availableAt: Timestamp;
+  lockedUntil: Timestamp | null;
+  attempts: Generated<number>;
+  processedAt: Timestamp | null;
+  createdAt: CreatedAt;
+}
+
+/** Fedify's key–value store (src/storage/fedify-kv-store.ts). */
+export interface FedifyKvTable {
+  /** The KvKey JSON-encoded without its closing bracket, so a key prefix is a range of rows. */
+  key: string;
+  value: Json<unknown>;
+  expiresAt: Timestamp | null;
+}
+
+/** Fedify's message queue (src/storage/fedify-message-queue.ts). */
+export interface FedifyMessagesTable {
+  /** bigint identity: pg returns it as a string and PGlite as a number, so queries cast it. */
+  id: ColumnType<string, never, never>;
+  queue: ColumnType<string, string | undefined, string>;
+  payload: Json<unknown>;
+  orderingKey: string | null;
+  availableAt: ColumnType<Date, Date | undefined, Date>;
+  attempts: ColumnType<number, number | undefined, number>;
+  lockedBy: string | null;
+  lockedUntil: Timestamp | null;
+  createdAt: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface Database {
   feeds: FeedsTable;
   articles: ArticlesTable;
   articleFeeds: ArticleFeedsTable;
   articleRevisions: ArticleRevisionsTable;
+  feedKeys: FeedKeysTable;
+  followers: FollowersTable;
+  articleInteractions: ArticleInteractionsTable;
+  articleReplies: ArticleRepliesTable;
+  federationOutbox: FederationOutboxTable;
+  fedifyKv: FedifyKvTable;
+  fedifyMessages: FedifyMessagesTable;
 }
 
 export type FeedRow = Selectable<FeedsTable>;

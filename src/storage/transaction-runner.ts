@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Repositories, TransactionRunner } from "../domain/ports.ts";
 import { createArticleRepository } from "./article-repository.ts";
+import { createFederationOutbox } from "./federation-outbox.ts";
 import { createFeedChangeAnnouncer } from "./feed-change-notifications.ts";
 import { createFeedRepository } from "./feed-repository.ts";
 import type { Database } from "./schema.ts";
@@ -14,6 +15,7 @@ export function createTransactionRunner(db: Kysely<Database>, origin: string): T
     articles: createArticleRepository(executor),
     feeds: createFeedRepository(executor),
     feedChanges: createFeedChangeAnnouncer(executor, origin),
+    outbox: createFederationOutbox(executor),
   });
   return {
     repos: repositoriesFor(db),

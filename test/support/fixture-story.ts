@@ -72,6 +72,7 @@ export function fixtureStory(): Article {
     createdAt: publishedAt,
     revision: 1,
     deletedAt: null,
+    pinned: false,
   };
 }
 
@@ -87,6 +88,8 @@ export function fixtureFeed(): Feed {
     status: "open",
     iconUrl: `${FIXTURE_PUBLIC_URL}/media/feeds/us-russia-syria.png`,
     imageUrl: null,
+    actorType: "Organization",
+    objectType: "Note",
     createdAt,
     updatedAt: createdAt,
   };

@@ -13,6 +13,8 @@ describe("parseConfig", () => {
       maxBodyBytes: 1024 * 1024,
       feedsDir: "./feeds",
       logLevel: "info",
+      federationAllowPrivateAddress: false,
+      deliveryConcurrency: 32,
     });
   });
 

@@ -24,6 +24,8 @@ describe("feed definitions", () => {
       status: "open",
       iconUrl: null,
       imageUrl: null,
+      actorType: "Organization",
+      objectType: "Note",
     });
   });
 

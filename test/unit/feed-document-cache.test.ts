@@ -16,6 +16,8 @@ const feed: Feed = {
   status: "open",
   iconUrl: null,
   imageUrl: null,
+  actorType: "Organization",
+  objectType: "Note",
   createdAt: new Date("2026-01-01T00:00:00Z"),
   updatedAt: new Date("2026-01-01T00:00:00Z"),
 };

@@ -1,0 +1,34 @@
+import { createLogger } from "./logger.ts";
+import { federationRuntimeFor, openDatabase, readConfigOrExit } from "./node-setup.ts";
+
+/**
+ * `npm run worker`: an extra delivery process. It consumes the same PostgreSQL queue and outbox
+ * as the app processes (FOR UPDATE SKIP LOCKED: no message is taken twice). SIGTERM stops it
+ * taking work; deliveries in flight finish first.
+ */
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const logger = createLogger(config.logLevel);
+  if (!config.databaseUrl) {
+    // PGlite's files belong to one process: `npm start` already delivers in-process.
+    logger.error(
+      "npm run worker needs DATABASE_URL (PostgreSQL); on the embedded database, npm start delivers by itself",
+    );
+    process.exit(1);
+  }
+  const db = await openDatabase(config, logger);
+  const runtime = await federationRuntimeFor(config, db, logger);
+  const stop = new AbortController();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      logger.info(`${signal}: finishing deliveries in flight, then stopping`);
+      stop.abort();
+    });
+  }
+  logger.info(`delivery worker started (concurrency ${config.deliveryConcurrency})`);
+  await runtime.runWorkers(stop.signal);
+  await db.destroy();
+  logger.info("delivery worker stopped");
+}
+
+await main();

@@ -1,0 +1,63 @@
+import type { Context } from "@fedify/fedify";
+import {
+  Application,
+  Endpoints,
+  Group,
+  Image,
+  Organization,
+  Person,
+  PropertyValue,
+  Service,
+} from "@fedify/vocab";
+import type { ActorType, Feed } from "../domain/feed.ts";
+import { feedPageUrl } from "../domain/urls.ts";
+import { escapeHtml, escapeHtmlAttribute } from "../syndication/html.ts";
+import { imageMediaType } from "../syndication/media-type.ts";
+import type { FederationData } from "./context-data.ts";
+import { instant } from "./objects.ts";
+
+const ACTOR_CLASSES = {
+  Organization,
+  Service,
+  Group,
+  Application,
+  Person,
+} as const satisfies Record<ActorType, unknown>;
+
+function image(url: string | null): Image | null {
+  return url ? new Image({ url: new URL(url), mediaType: imageMediaType(url) }) : null;
+}
+
+/** database -> fediverse: the feed as a fediverse account. */
+export async function toActor(ctx: Context<FederationData>, feed: Feed) {
+  const keys = await ctx.getActorKeyPairs(feed.slug);
+  const page = feedPageUrl(ctx.data.publicUrl, feed.slug);
+  const ActorClass = ACTOR_CLASSES[feed.actorType];
+  return new ActorClass({
+    id: ctx.getActorUri(feed.slug),
+    preferredUsername: feed.slug,
+    name: feed.title,
+    summary: feed.description ? `<p>${escapeHtml(feed.description)}</p>` : null,
+    url: new URL(page),
+    icon: image(feed.iconUrl),
+    image: image(feed.imageUrl),
+    published: instant(feed.createdAt),
+    discoverable: true,
+    indexable: true,
+    manuallyApprovesFollowers: false,
+    attachments: [
+      new PropertyValue({
+        name: "Website",
+        value: `<a href="${escapeHtmlAttribute(page)}" rel="me nofollow noopener" target="_blank">${escapeHtml(page.replace(/^https?:\/\//, ""))}</a>`,
+      }),
+    ],
+    inbox: ctx.getInboxUri(feed.slug),
+    outbox: ctx.getOutboxUri(feed.slug),
+    followers: ctx.getFollowersUri(feed.slug),
+    following: ctx.getFollowingUri(feed.slug),
+    featured: ctx.getFeaturedUri(feed.slug),
+    endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+    publicKey: keys[0]?.cryptographicKey ?? null,
+    assertionMethods: keys.map((pair) => pair.multikey),
+  });
+}

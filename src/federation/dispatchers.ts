@@ -1,0 +1,128 @@
+import type { FederationBuilder } from "@fedify/fedify";
+import type { Object as APObject, Recipient } from "@fedify/vocab";
+import { decodeCursor, encodeCursor } from "../domain/cursor.ts";
+import { createArticleRepository } from "../storage/article-repository.ts";
+import { createFeedRepository } from "../storage/feed-repository.ts";
+import { createFollowerRepository } from "../storage/follower-repository.ts";
+import { toActor } from "./actor.ts";
+import type { FederationData } from "./context-data.ts";
+import { toCreate, toObject } from "./objects.ts";
+import { PATHS } from "./paths.ts";
+
+const FOLLOWERS_PAGE_SIZE = 500;
+const OUTBOX_PAGE_SIZE = 20;
+const FEATURED_LIMIT = 5;
+
+/** Actors, keys, collections and NodeInfo: what the fediverse reads about each feed. */
+export function registerDispatchers(builder: FederationBuilder<FederationData>): void {
+  builder
+    .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
+      const feed = await createFeedRepository(ctx.data.db).find(identifier);
+      return feed ? toActor(ctx, feed) : null;
+    })
+    .setKeyPairsDispatcher(async (ctx, identifier) => {
+      const feed = await createFeedRepository(ctx.data.db).find(identifier);
+      return feed ? ctx.data.keys.keyPairs(identifier) : [];
+    });
+
+  builder
+    .setFollowersDispatcher(PATHS.followers, async (ctx, identifier, cursor) => {
+      if (cursor === null) return null; // the collection itself is paged: see setFirstCursor
+      const after = cursor === "" ? null : decodeText(cursor);
+      const page = await createFollowerRepository(ctx.data.db).page(
+        identifier,
+        after,
+        FOLLOWERS_PAGE_SIZE,
+      );
+      const items: Recipient[] = page.map((follower) => ({
+        id: new URL(follower.actorId),
+        inboxId: new URL(follower.inboxUrl),
+        endpoints: {
+          sharedInbox: follower.sharedInboxUrl ? new URL(follower.sharedInboxUrl) : null,
+        },
+      }));
+      const last = page.at(-1);
+      const nextCursor =
+        page.length === FOLLOWERS_PAGE_SIZE && last ? encodeText(last.actorId) : null;
+      return { items, nextCursor };
+    })
+    .setCounter((ctx, identifier) => createFollowerRepository(ctx.data.db).count(identifier))
+    .setFirstCursor(() => "");
+
+  builder
+    .setOutboxDispatcher(PATHS.outbox, async (ctx, identifier, cursor) => {
+      if (cursor === null) return null;
+      const feed = await createFeedRepository(ctx.data.db).find(identifier);
+      if (!feed) return null;
+      const after = cursor === "" ? undefined : decodeCursor(cursor);
+      const articles = await createArticleRepository(ctx.data.db).listPublicInFeed(
+        identifier,
+        OUTBOX_PAGE_SIZE,
+        ctx.data.clock.now(),
+        after,
+      );
+      const objectContext = {
+        publicUrl: ctx.data.publicUrl,
+        actorUri: ctx.getActorUri(identifier),
+        followersUri: ctx.getFollowersUri(identifier),
+      };
+      const items = articles.map((article) => toCreate(article, feed, objectContext));
+      const last = articles.at(-1);
+      const nextCursor = articles.length === OUTBOX_PAGE_SIZE && last ? encodeCursor(last) : null;
+      return { items, nextCursor };
+    })
+    .setCounter((ctx, identifier) =>
+      createArticleRepository(ctx.data.db).countPublic(ctx.data.clock.now(), identifier),
+    )
+    .setFirstCursor(() => "");
+
+  builder.setFollowingDispatcher(PATHS.following, () => ({ items: [] })).setCounter(() => 0);
+
+  builder.setFeaturedDispatcher(PATHS.featured, async (ctx, identifier) => {
+    const feed = await createFeedRepository(ctx.data.db).find(identifier);
+    if (!feed) return null;
+    const pinned = await createArticleRepository(ctx.data.db).listPinnedInFeed(
+      identifier,
+      FEATURED_LIMIT,
+      ctx.data.clock.now(),
+    );
+    const objectContext = {
+      publicUrl: ctx.data.publicUrl,
+      actorUri: ctx.getActorUri(identifier),
+      followersUri: ctx.getFollowersUri(identifier),
+    };
+    const items: APObject[] = pinned.map((article) => toObject(article, feed, objectContext));
+    return { items };
+  });
+
+  builder.setNodeInfoDispatcher(PATHS.nodeInfo, async (ctx) => {
+    const [feeds, posts] = await Promise.all([
+      createFeedRepository(ctx.data.db).list(),
+      createArticleRepository(ctx.data.db).countPublic(ctx.data.clock.now()),
+    ]);
+    return {
+      software: { name: "tidings", version: "0.1.0" },
+      protocols: ["activitypub"],
+      services: { inbound: [], outbound: ["rss2.0", "atom1.0"] },
+      openRegistrations: false,
+      usage: {
+        users: { total: feeds.length, activeMonth: feeds.length, activeHalfyear: feeds.length },
+        localPosts: posts,
+        localComments: 0,
+      },
+    };
+  });
+}
+
+// Follower cursors carry an actor id; keep them opaque and URL-safe.
+function encodeText(text: string): string {
+  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function decodeText(cursor: string): string | null {
+  try {
+    return atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    return null;
+  }
+}

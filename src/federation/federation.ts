@@ -1,0 +1,52 @@
+import {
+  createFederationBuilder,
+  type Federation,
+  type FederationBuilder,
+  type KvStore,
+  type MessageQueue,
+} from "@fedify/fedify";
+import { createFollowerRepository } from "../storage/follower-repository.ts";
+import type { FederationData } from "./context-data.ts";
+import { registerDispatchers } from "./dispatchers.ts";
+import { registerInboxListeners } from "./inbox.ts";
+
+/** Registers every dispatcher and listener once; each runtime builds it with its own storage. */
+export function tidingsFederationBuilder(): FederationBuilder<FederationData> {
+  const builder = createFederationBuilder<FederationData>();
+  registerDispatchers(builder);
+  registerInboxListeners(builder);
+  // An inbox that answers 404/410 is gone for good: stop delivering to its actors.
+  builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, actorIds, statusCode }) => {
+    const removed = await createFollowerRepository(ctx.data.db).removeEverywhere(
+      actorIds.map((id) => id.href),
+    );
+    ctx.data.logger.info("removed followers whose inbox is gone", {
+      inbox: inbox.href,
+      statusCode,
+      removed,
+    });
+  });
+  return builder;
+}
+
+export interface BuildFederationOptions {
+  readonly publicUrl: string;
+  readonly kv: KvStore;
+  readonly queue: MessageQueue;
+  /** Tests only: lets Fedify talk to loopback peers. Never relaxes signature checks. */
+  readonly allowPrivateAddress: boolean;
+}
+
+export function buildFederation(
+  options: BuildFederationOptions,
+): Promise<Federation<FederationData>> {
+  return tidingsFederationBuilder().build({
+    kv: options.kv,
+    queue: options.queue,
+    origin: options.publicUrl,
+    allowPrivateAddress: options.allowPrivateAddress,
+    // Consumers are started explicitly: by `npm start` in-process, or by `npm run worker`.
+    manuallyStartQueue: true,
+    userAgent: { software: "Tidings/0.1.0", url: new URL(options.publicUrl) },
+  });
+}

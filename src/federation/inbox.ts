@@ -1,0 +1,169 @@
+import type { FederationBuilder, InboxContext } from "@fedify/fedify";
+import {
+  Accept,
+  Activity,
+  Announce,
+  Create,
+  Delete,
+  Follow,
+  Like,
+  Note,
+  Undo,
+} from "@fedify/vocab";
+import { sanitizeArticleHtml } from "../content/sanitize-html.ts";
+import { createArticleRepository } from "../storage/article-repository.ts";
+import { createFeedRepository } from "../storage/feed-repository.ts";
+import { createFollowerRepository } from "../storage/follower-repository.ts";
+import {
+  createInteractionRepository,
+  type InteractionKind,
+} from "../storage/interaction-repository.ts";
+import type { FederationData } from "./context-data.ts";
+import { PATHS, parseObjectUri } from "./paths.ts";
+
+type Ctx = InboxContext<FederationData>;
+
+/**
+ * What the fediverse tells us. Fedify has already verified the HTTP signature (draft-cavage or
+ * RFC 9421) and that the activity's actor owns the signing key before any of this runs.
+ */
+export function registerInboxListeners(builder: FederationBuilder<FederationData>): void {
+  builder
+    .setInboxListeners(PATHS.inbox, PATHS.sharedInbox)
+    .on(Follow, onFollow)
+    .on(Undo, onUndo)
+    .on(Delete, onDelete)
+    .on(Like, (ctx, like) => onInteraction(ctx, like, "like"))
+    .on(Announce, (ctx, announce) => onInteraction(ctx, announce, "announce"))
+    .on(Create, onCreate)
+    .on(Activity, (ctx, activity) => {
+      ctx.data.logger.debug("ignored an activity", {
+        type: activity.constructor.name,
+        id: activity.id?.href,
+      });
+    })
+    .onError((ctx, error) => {
+      ctx.data.logger.error("inbox listener failed", { error });
+    });
+}
+
+/** Follow -> store the follower, answer Accept. A repeated Follow refreshes the inboxes. */
+async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
+  if (!follow.id || !follow.actorId || !follow.objectId) return;
+  const target = ctx.parseUri(follow.objectId);
+  if (target?.type !== "actor") return;
+  const feed = await createFeedRepository(ctx.data.db).find(target.identifier);
+  if (!feed) return;
+  const follower = await follow.getActor(ctx);
+  if (!follower?.id || !follower.inboxId || follower.id.href !== follow.actorId.href) return;
+  await createFollowerRepository(ctx.data.db).add(
+    feed.slug,
+    {
+      actorId: follower.id.href,
+      inboxUrl: follower.inboxId.href,
+      sharedInboxUrl: follower.endpoints?.sharedInbox?.href ?? null,
+      followId: follow.id.href,
+    },
+    ctx.data.clock.now(),
+  );
+  const actorUri = ctx.getActorUri(feed.slug);
+  await ctx.sendActivity(
+    { identifier: feed.slug },
+    follower,
+    new Accept({
+      // Derived from the Follow, so answering a repeated Follow repeats the same Accept.
+      id: new URL(`${actorUri.href}#accepts/${await shortHash(follow.id.href)}`),
+      actor: actorUri,
+      object: follow,
+    }),
+  );
+  ctx.data.logger.info("new follower", { feed: feed.slug, actor: follower.id.href });
+}
+
+/** Undo(Follow) -> unfollow; Undo(Like/Announce) -> uncount. Only the original actor may undo. */
+async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
+  if (!undo.actorId || !undo.objectId) return;
+  const actor = undo.actorId.href;
+  let object: unknown;
+  try {
+    object = await undo.getObject(ctx);
+  } catch {
+    object = null;
+  }
+  if (object instanceof Follow) {
+    if (object.actorId?.href !== actor || !object.objectId) return;
+    const target = ctx.parseUri(object.objectId);
+    if (target?.type === "actor") {
+      await createFollowerRepository(ctx.data.db).remove(target.identifier, actor);
+    }
+    return;
+  }
+  if (object instanceof Like || object instanceof Announce) {
+    if (object.actorId?.href !== actor || !object.objectId) return;
+    const target = parseObjectUri(ctx.data.publicUrl, object.objectId);
+    if (!target) return;
+    const kind: InteractionKind = object instanceof Like ? "like" : "announce";
+    await createInteractionRepository(ctx.data.db).remove(target.articleId, kind, actor);
+    ctx.data.onInteraction?.(target.articleId);
+  }
+}
+
+/** Delete of an actor (its account is gone) -> it follows nothing here; of a reply -> drop it. */
+async function onDelete(ctx: Ctx, del: Delete): Promise<void> {
+  if (!del.actorId || !del.objectId) return;
+  if (del.objectId.href === del.actorId.href) {
+    await createFollowerRepository(ctx.data.db).removeEverywhere([del.actorId.href]);
+    return;
+  }
+  await createInteractionRepository(ctx.data.db).removeReply(del.objectId.href, del.actorId.href);
+}
+
+async function onInteraction(ctx: Ctx, activity: Like | Announce, kind: InteractionKind) {
+  if (!activity.id || !activity.actorId || !activity.objectId) return;
+  const target = parseObjectUri(ctx.data.publicUrl, activity.objectId);
+  if (!target) return;
+  const article = await createArticleRepository(ctx.data.db).findById(target.articleId);
+  if (!article || article.deletedAt) return;
+  await createInteractionRepository(ctx.data.db).add(
+    article.id,
+    kind,
+    activity.actorId.href,
+    activity.id.href,
+    ctx.data.clock.now(),
+  );
+  ctx.data.onInteraction?.(article.id);
+}
+
+/** Create(Note) replying to one of our articles -> keep it, sanitised, as a reply. */
+async function onCreate(ctx: Ctx, create: Create): Promise<void> {
+  if (!create.actorId) return;
+  const object = await create.getObject(ctx);
+  if (!(object instanceof Note) || !object.id || !object.replyTargetId) return;
+  if (object.attributionId?.href !== create.actorId.href) return;
+  const target = parseObjectUri(ctx.data.publicUrl, object.replyTargetId);
+  if (!target) return;
+  const article = await createArticleRepository(ctx.data.db).findById(target.articleId);
+  if (!article || article.deletedAt) return;
+  const content = object.content?.toString() ?? "";
+  await createInteractionRepository(ctx.data.db).addReply(
+    {
+      id: object.id.href,
+      articleId: article.id,
+      actorId: create.actorId.href,
+      url: object.url instanceof URL ? object.url.href : (object.id?.href ?? null),
+      contentHtml: sanitizeArticleHtml(content, object.id.href),
+      publishedAt: object.published
+        ? new Date(object.published.epochMilliseconds)
+        : ctx.data.clock.now(),
+    },
+    ctx.data.clock.now(),
+  );
+  ctx.data.onInteraction?.(article.id);
+}
+
+async function shortHash(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest).subarray(0, 12), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
+}

@@ -1,0 +1,73 @@
+import type { Kysely } from "kysely";
+import { createFeedKeyRepository, type StoredKeyPair } from "../storage/feed-key-repository.ts";
+import type { Database } from "../storage/schema.ts";
+
+const RSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
+const ED25519 = { name: "Ed25519" } as const;
+
+/**
+ * Each feed signs with two key pairs, generated once and kept in the database: RSA-2048 for
+ * HTTP Signatures (what Mastodon uses and verifies; Fedify's generator would make the much
+ * slower RSA-4096) and Ed25519 for Object Integrity Proofs. A restart never rotates them.
+ * Pairs are cached per process; concurrent first uses across processes agree on the stored
+ * pair because inserts never overwrite.
+ */
+export class FeedKeyStore {
+  readonly #repo: ReturnType<typeof createFeedKeyRepository>;
+  readonly #cache = new Map<string, Promise<CryptoKeyPair[]>>();
+
+  constructor(db: Kysely<Database>) {
+    this.#repo = createFeedKeyRepository(db);
+  }
+
+  /** [RSA, Ed25519] for the feed, creating them on first use. */
+  keyPairs(feedSlug: string): Promise<CryptoKeyPair[]> {
+    let pairs = this.#cache.get(feedSlug);
+    if (!pairs) {
+      pairs = this.#load(feedSlug);
+      this.#cache.set(feedSlug, pairs);
+      pairs.catch(() => this.#cache.delete(feedSlug));
+    }
+    return pairs;
+  }
+
+  async #load(feedSlug: string): Promise<CryptoKeyPair[]> {
+    let stored = await this.#repo.find(feedSlug);
+    if (stored.length < 2) {
+      await this.#repo.insertIfAbsent(feedSlug, await generateKeyPairs(), new Date());
+      stored = await this.#repo.find(feedSlug);
+    }
+    return Promise.all(stored.map(importPair));
+  }
+}
+
+async function generateKeyPairs(): Promise<StoredKeyPair[]> {
+  const rsa = (await crypto.subtle.generateKey(
+    { ...RSA, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+    true,
+    ["sign", "verify"],
+  )) as CryptoKeyPair;
+  const ed25519 = (await crypto.subtle.generateKey(ED25519, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
+  return Promise.all(
+    [
+      ["rsa", rsa],
+      ["ed25519", ed25519],
+    ].map(async ([algorithm, pair]) => ({
+      algorithm: algorithm as StoredKeyPair["algorithm"],
+      publicJwk: await crypto.subtle.exportKey("jwk", (pair as CryptoKeyPair).publicKey),
+      privateJwk: await crypto.subtle.exportKey("jwk", (pair as CryptoKeyPair).privateKey),
+    })),
+  );
+}
+
+async function importPair(stored: StoredKeyPair): Promise<CryptoKeyPair> {
+  const algorithm = stored.algorithm === "rsa" ? RSA : ED25519;
+  const [publicKey, privateKey] = await Promise.all([
+    crypto.subtle.importKey("jwk", stored.publicJwk, algorithm, true, ["verify"]),
+    crypto.subtle.importKey("jwk", stored.privateJwk, algorithm, true, ["sign"]),
+  ]);
+  return { publicKey, privateKey };
+}

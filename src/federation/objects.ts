@@ -1,0 +1,169 @@
+import {
+  Article as ArticleObject,
+  Create,
+  Delete,
+  Hashtag,
+  Image,
+  InteractionPolicy,
+  InteractionRule,
+  LanguageString,
+  Note,
+  PUBLIC_COLLECTION,
+  Tombstone,
+  Update,
+} from "@fedify/vocab";
+import { Temporal } from "@js-temporal/polyfill";
+import type { Article } from "../domain/article.ts";
+import type { Feed } from "../domain/feed.ts";
+import { articleUrl } from "../domain/urls.ts";
+import { escapeHtml, escapeHtmlAttribute, leadImageFigure } from "../syndication/html.ts";
+import { imageMediaType } from "../syndication/media-type.ts";
+import { activityUri, objectUri } from "./paths.ts";
+
+/** What the mappers need to know about where things live. */
+export interface ObjectContext {
+  readonly publicUrl: string;
+  readonly actorUri: URL;
+  readonly followersUri: URL;
+}
+
+export const instant = (date: Date) => Temporal.Instant.fromEpochMilliseconds(date.getTime());
+
+/** `United States` -> `#UnitedStates`: what Mastodon links and searches. */
+export function hashtagName(tag: string): string {
+  const words = tag.split(/[^\p{L}\p{N}_]+/u).filter(Boolean);
+  return `#${words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")}`;
+}
+
+function hashtags(article: Article, publicUrl: string): Hashtag[] {
+  return article.tags
+    .map((tag) => hashtagName(tag))
+    .filter((name) => name.length > 1)
+    .map(
+      (name) =>
+        new Hashtag({
+          name,
+          href: new URL(`/tags/${encodeURIComponent(name.slice(1).toLowerCase())}`, publicUrl),
+        }),
+    );
+}
+
+function hashtagLinks(tags: readonly Hashtag[]): string {
+  if (tags.length === 0) return "";
+  const links = tags.map(
+    (tag) =>
+      `<a href="${escapeHtmlAttribute(tag.href?.href ?? "")}" class="mention hashtag" rel="tag">#<span>${escapeHtml((tag.name?.toString() ?? "").slice(1))}</span></a>`,
+  );
+  return `<p>${links.join(" ")}</p>`;
+}
+
+/**
+ * The short post Mastodon shows: headline, standfirst, a link to the story, hashtags.
+ * The link goes to the publisher's own page when there is one.
+ */
+export function noteContent(article: Article, publicUrl: string, tags: readonly Hashtag[]): string {
+  const link = article.canonicalUrl ?? articleUrl(publicUrl, article.id);
+  return [
+    `<p><strong>${escapeHtml(article.headline)}</strong></p>`,
+    article.standfirst ? `<p>${escapeHtml(article.standfirst)}</p>` : "",
+    `<p><a href="${escapeHtmlAttribute(link)}">${escapeHtml(link)}</a></p>`,
+    hashtagLinks(tags),
+  ].join("");
+}
+
+function leadImage(article: Article): Image | null {
+  if (!article.image) return null;
+  return new Image({
+    url: new URL(article.image.url),
+    mediaType: imageMediaType(article.image.url),
+    name: article.image.alt,
+  });
+}
+
+const quotableByAnyone = new InteractionPolicy({
+  canQuote: new InteractionRule({ automaticApproval: PUBLIC_COLLECTION }),
+});
+
+/** database -> fediverse: the article as this feed's followers see it (Note or Article). */
+export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note | ArticleObject {
+  const tags = hashtags(article, ctx.publicUrl);
+  const common = {
+    id: objectUri(ctx.publicUrl, feed.slug, article.id),
+    attribution: ctx.actorUri,
+    to: PUBLIC_COLLECTION,
+    cc: ctx.followersUri,
+    url: new URL(articleUrl(ctx.publicUrl, article.id)),
+    published: instant(article.publishedAt),
+    updated: article.revision > 1 ? instant(article.updatedAt) : null,
+    tags,
+    interactionPolicy: quotableByAnyone,
+    sensitive: false,
+  };
+  if (feed.objectType === "Article") {
+    const figure = article.image
+      ? leadImageFigure({
+          ...article.image,
+          caption: article.image.caption ?? null,
+          credit: article.image.credit ?? null,
+        })
+      : "";
+    const content = figure + article.bodyHtml;
+    return new ArticleObject({
+      ...common,
+      name: article.headline,
+      summary: article.standfirst ? escapeHtml(article.standfirst) : null,
+      // A plain `content` plus `contentMap` keyed by the article's language.
+      contents: [content, new LanguageString(content, article.language)],
+      image: leadImage(article),
+    });
+  }
+  const content = noteContent(article, ctx.publicUrl, tags);
+  const image = leadImage(article);
+  return new Note({
+    ...common,
+    contents: [content, new LanguageString(content, article.language)],
+    attachments: image ? [image] : [],
+  });
+}
+
+export function toCreate(article: Article, feed: Feed, ctx: ObjectContext): Create {
+  const object = toObject(article, feed, ctx);
+  return new Create({
+    id: activityUri(ctx.publicUrl, feed.slug, article.id, article.revision, "create"),
+    actor: ctx.actorUri,
+    to: PUBLIC_COLLECTION,
+    cc: ctx.followersUri,
+    published: instant(article.publishedAt),
+    object,
+  });
+}
+
+export function toUpdate(article: Article, feed: Feed, ctx: ObjectContext): Update {
+  return new Update({
+    id: activityUri(ctx.publicUrl, feed.slug, article.id, article.revision, "update"),
+    actor: ctx.actorUri,
+    to: PUBLIC_COLLECTION,
+    cc: ctx.followersUri,
+    published: instant(article.updatedAt),
+    updated: instant(article.updatedAt),
+    object: toObject(article, feed, ctx),
+  });
+}
+
+export function toTombstone(article: Article, feed: Feed, ctx: ObjectContext): Tombstone {
+  return new Tombstone({
+    id: objectUri(ctx.publicUrl, feed.slug, article.id),
+    deleted: instant(article.deletedAt ?? article.updatedAt),
+  });
+}
+
+export function toDelete(article: Article, feed: Feed, ctx: ObjectContext): Delete {
+  return new Delete({
+    id: activityUri(ctx.publicUrl, feed.slug, article.id, article.revision, "delete"),
+    actor: ctx.actorUri,
+    to: PUBLIC_COLLECTION,
+    cc: ctx.followersUri,
+    published: instant(article.deletedAt ?? article.updatedAt),
+    object: toTombstone(article, feed, ctx),
+  });
+}

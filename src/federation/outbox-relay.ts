@@ -1,0 +1,156 @@
+import type { Federation } from "@fedify/fedify";
+import { PUBLIC_COLLECTION, Update } from "@fedify/vocab";
+import { createArticleRepository } from "../storage/article-repository.ts";
+import {
+  type ClaimedOutboxEntry,
+  claimOutboxEntry,
+  completeOutboxEntry,
+  nextOutboxDue,
+  releaseOutboxEntry,
+} from "../storage/federation-outbox.ts";
+import { createFeedRepository } from "../storage/feed-repository.ts";
+import { toActor } from "./actor.ts";
+import type { FederationData } from "./context-data.ts";
+import { toCreate, toDelete, toUpdate } from "./objects.ts";
+import { actorUpdateUri, objectUri } from "./paths.ts";
+
+export interface OutboxRelayOptions {
+  /** How long a claimed entry is reserved; a relay that dies holds it no longer than this. */
+  readonly leaseMs?: number;
+  /** Longest sleep between looks at the outbox (other processes' commits, scheduled articles). */
+  readonly pollIntervalMs?: number;
+}
+
+/**
+ * Turns committed outbox entries into Fedify deliveries: one `sendActivity` per entry, to the
+ * feed's followers through their shared inboxes. Fedify's queue (PostgreSQL) then fans out,
+ * signs, retries with backoff. An entry is marked done only after Fedify accepted the work, so
+ * a crash re-sends it; the activity id is derived from article id + revision, so receivers see
+ * the repeat as a duplicate, never as a second post.
+ */
+export class OutboxRelay {
+  readonly #federation: Federation<FederationData>;
+  readonly #data: FederationData;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  #wake: (() => void) | undefined;
+  /** A wake-up that came while the relay was busy: the next sleep returns at once. */
+  #woken = false;
+
+  constructor(
+    federation: Federation<FederationData>,
+    data: FederationData,
+    options: OutboxRelayOptions = {},
+  ) {
+    this.#federation = federation;
+    this.#data = data;
+    this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  }
+
+  /** Something was just committed: look now instead of at the next poll. */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  /** Relays until `signal` aborts; the entry in hand is finished first. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.drain(signal);
+      } catch (error) {
+        this.#data.logger.error("outbox relay failed; retrying", { error });
+      }
+      if (signal.aborted) break;
+      await this.#sleep(signal);
+    }
+  }
+
+  /** Relays every entry that is due now; returns how many were handled. */
+  async drain(signal?: AbortSignal): Promise<number> {
+    let handled = 0;
+    while (!signal?.aborted) {
+      const entry = await claimOutboxEntry(this.#data.db, this.#data.clock.now(), this.#leaseMs);
+      if (!entry) break;
+      try {
+        await this.#relay(entry);
+        await completeOutboxEntry(this.#data.db, entry.id, this.#data.clock.now());
+      } catch (error) {
+        const backoffMs = Math.min(3_600_000, 1_000 * 2 ** Math.min(entry.attempts, 12));
+        this.#data.logger.warn("outbox entry failed; will retry", { entry, backoffMs, error });
+        await releaseOutboxEntry(this.#data.db, entry.id, new Date(Date.now() + backoffMs));
+      }
+      handled++;
+    }
+    return handled;
+  }
+
+  async #relay(entry: ClaimedOutboxEntry): Promise<void> {
+    const { db, publicUrl } = this.#data;
+    const feed = await createFeedRepository(db).find(entry.feedSlug);
+    if (!feed) return;
+    const ctx = this.#federation.createContext(new URL(publicUrl), this.#data);
+    const sender = { identifier: feed.slug };
+    const objectContext = {
+      publicUrl,
+      actorUri: ctx.getActorUri(feed.slug),
+      followersUri: ctx.getFollowersUri(feed.slug),
+    };
+    if (entry.kind === "update-actor") {
+      const update = new Update({
+        id: actorUpdateUri(publicUrl, feed.slug, feed.updatedAt),
+        actor: objectContext.actorUri,
+        to: PUBLIC_COLLECTION,
+        cc: objectContext.followersUri,
+        object: await toActor(ctx, feed),
+      });
+      await ctx.sendActivity(sender, "followers", update, { preferSharedInbox: true });
+      return;
+    }
+    if (!entry.articleId || entry.revision === null) return;
+    const articles = createArticleRepository(db);
+    const article = await articles.findRevision(entry.articleId, entry.revision);
+    if (!article) return;
+    if (entry.kind !== "delete") {
+      // Deleted before its scheduled time came: there is nothing to announce any more.
+      const current = await articles.findById(entry.articleId);
+      if (!current || current.deletedAt) return;
+    }
+    const activity =
+      entry.kind === "create"
+        ? toCreate(article, feed, objectContext)
+        : entry.kind === "update"
+          ? toUpdate(article, feed, objectContext)
+          : toDelete(article, feed, objectContext);
+    await ctx.sendActivity(sender, "followers", activity, {
+      preferSharedInbox: true,
+      // Per object and inbox server, Create, Update and Delete arrive in the order they were made.
+      orderingKey: objectUri(publicUrl, feed.slug, article.id).href,
+    });
+  }
+
+  async #sleep(signal: AbortSignal): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return;
+    }
+    const next = await nextOutboxDue(this.#data.db).catch(() => null);
+    const untilDue = next
+      ? next.getTime() - this.#data.clock.now().getTime()
+      : Number.POSITIVE_INFINITY;
+    const ms = Math.max(0, Math.min(this.#pollIntervalMs, untilDue));
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.#woken = false;
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}

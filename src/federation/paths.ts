@@ -1,0 +1,51 @@
+/**
+ * Where the fediverse finds things. Everything ActivityPub lives under /ap so that Fedify only
+ * sees the requests that are its own (feed documents never pass through it).
+ */
+export const PATHS = {
+  actor: "/ap/feeds/{identifier}",
+  inbox: "/ap/feeds/{identifier}/inbox",
+  sharedInbox: "/ap/inbox",
+  outbox: "/ap/feeds/{identifier}/outbox",
+  followers: "/ap/feeds/{identifier}/followers",
+  following: "/ap/feeds/{identifier}/following",
+  featured: "/ap/feeds/{identifier}/featured",
+  nodeInfo: "/nodeinfo/2.1",
+} as const;
+
+/** An article as seen by one feed's followers (each feed posts its own object). */
+export function objectUri(publicUrl: string, feedSlug: string, articleId: string): URL {
+  return new URL(`/ap/feeds/${feedSlug}/articles/${articleId}`, publicUrl);
+}
+
+/**
+ * Activity ids are derived from article id + revision (+ feed): a delivery repeated after a
+ * crash carries the same id, and receivers drop it as a duplicate instead of posting twice.
+ */
+export function activityUri(
+  publicUrl: string,
+  feedSlug: string,
+  articleId: string,
+  revision: number,
+  kind: "create" | "update" | "delete",
+): URL {
+  return new URL(
+    `/ap/feeds/${feedSlug}/articles/${articleId}/revisions/${revision}/${kind}`,
+    publicUrl,
+  );
+}
+
+export function actorUpdateUri(publicUrl: string, feedSlug: string, version: Date): URL {
+  return new URL(`/ap/feeds/${feedSlug}/profile-updates/${version.getTime()}`, publicUrl);
+}
+
+/** Parses an object URI of ours back into feed and article, or undefined. */
+export function parseObjectUri(
+  publicUrl: string,
+  uri: URL | string,
+): { feedSlug: string; articleId: string } | undefined {
+  const url = typeof uri === "string" ? URL.parse(uri) : uri;
+  if (!url || url.origin !== new URL(publicUrl).origin) return undefined;
+  const match = /^\/ap\/feeds\/([a-z0-9-]+)\/articles\/([0-9a-f-]{36})$/.exec(url.pathname);
+  return match?.[1] && match[2] ? { feedSlug: match[1], articleId: match[2] } : undefined;
+}

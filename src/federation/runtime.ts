@@ -1,0 +1,64 @@
+import type { Federation } from "@fedify/fedify";
+import type { Clock } from "../domain/ports.ts";
+import type { Logger } from "../logger.ts";
+import type { Db } from "../storage/database.ts";
+import { KyselyKvStore } from "../storage/fedify-kv-store.ts";
+import { KyselyMessageQueue } from "../storage/fedify-message-queue.ts";
+import type { FederationData } from "./context-data.ts";
+import { buildFederation } from "./federation.ts";
+import { FeedKeyStore } from "./keys.ts";
+import { OutboxRelay } from "./outbox-relay.ts";
+
+export interface FederationRuntimeOptions {
+  readonly db: Db;
+  readonly publicUrl: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** PostgreSQL URL for LISTEN wake-ups between processes; unset on PGlite. */
+  readonly databaseUrl: string | undefined;
+  readonly allowPrivateAddress: boolean;
+  readonly deliveryConcurrency: number;
+  readonly queueLeaseMs?: number;
+  readonly relayLeaseMs?: number;
+}
+
+export interface FederationRuntime {
+  readonly federation: Federation<FederationData>;
+  readonly data: FederationData;
+  readonly relay: OutboxRelay;
+  /** Consumes the delivery queue and relays the outbox until `signal` aborts and work in flight is done. */
+  runWorkers(signal: AbortSignal): Promise<void>;
+}
+
+/** Fedify on our PostgreSQL (or PGlite): key-value store, durable queue, outbox relay. */
+export async function createFederationRuntime(
+  options: FederationRuntimeOptions,
+): Promise<FederationRuntime> {
+  const { db, publicUrl, logger, clock } = options;
+  const data: FederationData = { db, publicUrl, logger, clock, keys: new FeedKeyStore(db) };
+  const queue = new KyselyMessageQueue(db, {
+    concurrency: options.deliveryConcurrency,
+    listenUrl: options.databaseUrl,
+    logger,
+    ...(options.queueLeaseMs ? { leaseMs: options.queueLeaseMs } : {}),
+  });
+  const federation = await buildFederation({
+    publicUrl,
+    kv: new KyselyKvStore(db),
+    queue,
+    allowPrivateAddress: options.allowPrivateAddress,
+  });
+  const relay = new OutboxRelay(
+    federation,
+    data,
+    options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {},
+  );
+  return {
+    federation,
+    data,
+    relay,
+    async runWorkers(signal) {
+      await Promise.all([federation.startQueue(data, { signal }), relay.run(signal)]);
+    },
+  };
+}

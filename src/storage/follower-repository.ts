@@ -1,0 +1,68 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.ts";
+
+export interface Follower {
+  readonly actorId: string;
+  readonly inboxUrl: string;
+  readonly sharedInboxUrl: string | null;
+}
+
+/** A feed's fediverse followers. */
+export function createFollowerRepository(db: Kysely<Database>) {
+  return {
+    /** Adds or refreshes a follower (a repeated Follow updates its inboxes). */
+    async add(feedSlug: string, follower: Follower & { followId: string | null }, at: Date) {
+      await db
+        .insertInto("followers")
+        .values({ feedSlug, ...follower, createdAt: at })
+        .onConflict((oc) =>
+          oc.columns(["feedSlug", "actorId"]).doUpdateSet({
+            inboxUrl: follower.inboxUrl,
+            sharedInboxUrl: follower.sharedInboxUrl,
+            followId: follower.followId,
+          }),
+        )
+        .execute();
+    },
+
+    async remove(feedSlug: string, actorId: string): Promise<boolean> {
+      const result = await db
+        .deleteFrom("followers")
+        .where("feedSlug", "=", feedSlug)
+        .where("actorId", "=", actorId)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    /** An actor deleted itself (or its server is gone): it follows nothing here any more. */
+    async removeEverywhere(actorIds: readonly string[]): Promise<number> {
+      if (actorIds.length === 0) return 0;
+      const result = await db
+        .deleteFrom("followers")
+        .where("actorId", "in", [...actorIds])
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    async count(feedSlug: string): Promise<number> {
+      const row = await db
+        .selectFrom("followers")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("feedSlug", "=", feedSlug)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    /** A page of followers ordered by actor id; `after` is the last actor id of the previous page. */
+    async page(feedSlug: string, after: string | null, limit: number): Promise<Follower[]> {
+      let query = db
+        .selectFrom("followers")
+        .select(["actorId", "inboxUrl", "sharedInboxUrl"])
+        .where("feedSlug", "=", feedSlug);
+      if (after !== null) query = query.where("actorId", ">", after);
+      return query.orderBy("actorId").limit(limit).execute();
+    },
+  };
+}
+
+export type FollowerRepository = ReturnType<typeof createFollowerRepository>;

@@ -1,0 +1,98 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.ts";
+
+export type InteractionKind = "like" | "announce";
+
+export interface Reply {
+  readonly id: string;
+  readonly articleId: string;
+  readonly actorId: string;
+  readonly url: string | null;
+  /** Sanitised before it is stored. */
+  readonly contentHtml: string;
+  readonly publishedAt: Date;
+}
+
+/** Likes, boosts and replies the fediverse sends back about our articles. */
+export function createInteractionRepository(db: Kysely<Database>) {
+  return {
+    /** Idempotent: one like (or boost) per actor per article. */
+    async add(
+      articleId: string,
+      kind: InteractionKind,
+      actorId: string,
+      activityId: string,
+      at: Date,
+    ) {
+      await db
+        .insertInto("articleInteractions")
+        .values({ articleId, kind, actorId, activityId, createdAt: at })
+        .onConflict((oc) => oc.columns(["articleId", "kind", "actorId"]).doNothing())
+        .execute();
+    },
+
+    async remove(articleId: string, kind: InteractionKind, actorId: string) {
+      await db
+        .deleteFrom("articleInteractions")
+        .where("articleId", "=", articleId)
+        .where("kind", "=", kind)
+        .where("actorId", "=", actorId)
+        .execute();
+    },
+
+    async counts(articleId: string): Promise<{ likes: number; boosts: number; replies: number }> {
+      const row = await db
+        .selectNoFrom((eb) => [
+          eb
+            .selectFrom("articleInteractions")
+            .select(eb.fn.countAll<string>().as("n"))
+            .where("articleId", "=", articleId)
+            .where("kind", "=", "like")
+            .as("likes"),
+          eb
+            .selectFrom("articleInteractions")
+            .select(eb.fn.countAll<string>().as("n"))
+            .where("articleId", "=", articleId)
+            .where("kind", "=", "announce")
+            .as("boosts"),
+          eb
+            .selectFrom("articleReplies")
+            .select(eb.fn.countAll<string>().as("n"))
+            .where("articleId", "=", articleId)
+            .as("replies"),
+        ])
+        .executeTakeFirstOrThrow();
+      return { likes: Number(row.likes), boosts: Number(row.boosts), replies: Number(row.replies) };
+    },
+
+    async addReply(reply: Reply, at: Date) {
+      await db
+        .insertInto("articleReplies")
+        .values({ ...reply, createdAt: at })
+        .onConflict((oc) => oc.column("id").doNothing())
+        .execute();
+    },
+
+    /** Only the reply's author may remove it. */
+    async removeReply(id: string, actorId: string): Promise<boolean> {
+      const result = await db
+        .deleteFrom("articleReplies")
+        .where("id", "=", id)
+        .where("actorId", "=", actorId)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    async replies(articleId: string): Promise<Reply[]> {
+      const rows = await db
+        .selectFrom("articleReplies")
+        .select(["id", "articleId", "actorId", "url", "contentHtml", "publishedAt"])
+        .where("articleId", "=", articleId)
+        .orderBy("publishedAt")
+        .execute();
+      return rows.map((row) => ({ ...row, publishedAt: new Date(row.publishedAt) }));
+    },
+  };
+}
+
+export type InteractionRepository = ReturnType<typeof createInteractionRepository>;

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Article } from "../../src/domain/article.ts";
+import type { Feed } from "../../src/domain/feed.ts";
+import { toActor } from "../../src/federation/actor.ts";
+import { toCreate, toDelete, toObject, toUpdate } from "../../src/federation/objects.ts";
+import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { FIXTURE_PUBLIC_URL, fixtureFeed, fixtureStory } from "../support/fixture-story.ts";
+
+/**
+ * What the fediverse sees, pinned as JSON files: a change to the actor, the Note or Article, or
+ * an activity shows up in review. Key material and the feed's creation time vary per run and
+ * are replaced by placeholders.
+ */
+describe("ActivityPub documents", () => {
+  let database: TestDatabase;
+  let runtime: FederationRuntime;
+  const feed: Feed = {
+    ...fixtureFeed(),
+    iconUrl: "https://news.example/media/feeds/us-russia-syria.png",
+  };
+  const story: Article = { ...fixtureStory(), tags: ["Syria", "United States"] };
+
+  beforeAll(async () => {
+    database = await createTestDatabase("pglite");
+    await database.db
+      .insertInto("feeds")
+      .values({
+        ...feed,
+        definitionHash: null,
+      })
+      .execute();
+    runtime = await createFederationRuntime({
+      db: database.db,
+      publicUrl: FIXTURE_PUBLIC_URL,
+      logger: silentLogger,
+      clock: { now: () => new Date("2026-11-26T12:00:00Z") },
+      databaseUrl: undefined,
+      allowPrivateAddress: false,
+      deliveryConcurrency: 1,
+    });
+  });
+  afterAll(() => database.destroy());
+
+  const context = () => {
+    const ctx = runtime.federation.createContext(new URL(FIXTURE_PUBLIC_URL), runtime.data);
+    return {
+      ctx,
+      objects: {
+        publicUrl: FIXTURE_PUBLIC_URL,
+        actorUri: ctx.getActorUri(feed.slug),
+        followersUri: ctx.getFollowersUri(feed.slug),
+      },
+    };
+  };
+
+  const json = async (value: { toJsonLd(options?: { format?: "compact" }): Promise<unknown> }) =>
+    `${JSON.stringify(redact(await value.toJsonLd({ format: "compact" })), null, 2)}\n`;
+
+  it("pins the feed's actor", async () => {
+    const { ctx } = context();
+    const actor = await toActor(ctx, feed);
+    const doc = JSON.parse(await json(actor)) as Record<string, unknown>;
+    expect(doc.type).toBe("Organization");
+    expect(doc.preferredUsername).toBe("us-russia-syria");
+    await expect(await json(actor)).toMatchFileSnapshot("./__snapshots__/actor.json");
+  });
+
+  it("pins the Note and the Article", async () => {
+    const { objects } = context();
+    const note = toObject(story, feed, objects);
+    const article = toObject(story, { ...feed, objectType: "Article" }, objects);
+    expect(note.constructor.name).toBe("Note");
+    expect(article.constructor.name).toBe("Article");
+    await expect(await json(note)).toMatchFileSnapshot("./__snapshots__/note.json");
+    await expect(await json(article)).toMatchFileSnapshot("./__snapshots__/article.json");
+  });
+
+  it("pins Create, Update and Delete, with ids derived from article and revision", async () => {
+    const { objects } = context();
+    const revised: Article = {
+      ...story,
+      headline: `${story.headline} (updated)`,
+      revision: 2,
+      updatedAt: new Date("2016-07-20T12:00:00Z"),
+    };
+    const deleted: Article = {
+      ...revised,
+      revision: 3,
+      deletedAt: new Date("2016-07-21T08:00:00Z"),
+    };
+    const create = toCreate(story, feed, objects);
+    expect(create.id?.href).toBe(
+      `${FIXTURE_PUBLIC_URL}/ap/feeds/us-russia-syria/articles/${story.id}/revisions/1/create`,
+    );
+    expect(toCreate(story, feed, objects).id?.href).toBe(create.id?.href);
+    await expect(await json(create)).toMatchFileSnapshot("./__snapshots__/create.json");
+    await expect(await json(toUpdate(revised, feed, objects))).toMatchFileSnapshot(
+      "./__snapshots__/update.json",
+    );
+    await expect(await json(toDelete(deleted, feed, objects))).toMatchFileSnapshot(
+      "./__snapshots__/delete.json",
+    );
+  });
+});
+
+/** Replaces per-run values (keys, creation time) with stable placeholders. */
+function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => {
+        if (key === "publicKeyPem" || key === "publicKeyMultibase") return [key, `<${key}>`];
+        if (
+          key === "published" &&
+          typeof inner === "string" &&
+          inner.startsWith("20") &&
+          !inner.startsWith("2016")
+        ) {
+          return [key, "<feed created>"];
+        }
+        return [key, redact(inner)];
+      }),
+    );
+  }
+  return value;
+}

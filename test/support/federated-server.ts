@@ -1,0 +1,119 @@
+import { createServer } from "node:net";
+import { serve } from "@hono/node-server";
+import { createApp } from "../../src/app.ts";
+import { createDeps, systemClock } from "../../src/deps.ts";
+import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
+import { parseFeedDefinitions } from "../../src/feed-definitions.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
+import { ADMIN_TOKEN, shippedFeedFiles } from "./test-app.ts";
+
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+export interface FederatedServer {
+  readonly url: string;
+  readonly host: string;
+  readonly database: TestDatabase;
+  readonly runtime: FederationRuntime;
+  admin(method: string, path: string, body?: unknown): Promise<Response>;
+  /** Waits (bounded) until the outbox is relayed and the delivery queue is empty. */
+  settle(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole app with federation on a real loopback socket (peers must reach our actors and
+ * keys over HTTP), deliveries running in-process as under `npm start`.
+ */
+export async function startFederatedServer(kind: DatabaseKind): Promise<FederatedServer> {
+  const database = await createTestDatabase(kind);
+  await syncFeedDefinitions(
+    database.db,
+    parseFeedDefinitions(await shippedFeedFiles()),
+    new Date(),
+  );
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const runtime = await createFederationRuntime({
+    db: database.db,
+    publicUrl: url,
+    logger: silentLogger,
+    clock: systemClock,
+    databaseUrl: database.url,
+    allowPrivateAddress: true,
+    deliveryConcurrency: 8,
+  });
+  const deps = createDeps({
+    config: {
+      publicUrl: url,
+      adminToken: ADMIN_TOKEN,
+      maxBodyBytes: 1024 * 1024,
+      feedItemLimit: 50,
+    },
+    db: database.db,
+    logger: silentLogger,
+    federation: runtime,
+  });
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
+  const workers = new AbortController();
+  const working = runtime.runWorkers(workers.signal);
+
+  const pending = async () => {
+    const { db } = database;
+    const outbox = await db
+      .selectFrom("federationOutbox")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("processedAt", "is", null)
+      .where("availableAt", "<=", new Date())
+      .executeTakeFirstOrThrow();
+    const queue = await db
+      .selectFrom("fedifyMessages")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(outbox.n) + Number(queue.n);
+  };
+
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    database,
+    runtime,
+    admin: (method, path, body) =>
+      fetch(new URL(path, url), {
+        method,
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    async settle(timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while ((await pending()) > 0) {
+        if (Date.now() > deadline) throw new Error(`work still pending after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async close() {
+      workers.abort();
+      await working;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await database.destroy();
+    },
+  };
+}
