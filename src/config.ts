@@ -19,6 +19,11 @@ export interface Config {
   readonly federationAllowPrivateAddress: boolean;
   /** Deliveries one process works on at once. */
   readonly deliveryConcurrency: number;
+  /**
+   * How long a claimed delivery stays reserved. Live workers renew it; a worker that died
+   * (kill -9) holds its deliveries this long before another worker takes them over.
+   */
+  readonly deliveryLeaseMs: number;
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -64,6 +69,7 @@ const schema = z.object({
       .transform((value) => value === "true"),
   ),
   DELIVERY_CONCURRENCY: integer(1, 1000, 32),
+  DELIVERY_LEASE_MS: integer(1000, 3_600_000, 60_000),
 });
 
 export class ConfigError extends Error {
@@ -93,5 +99,6 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     logLevel: env.LOG_LEVEL,
     federationAllowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,
     deliveryConcurrency: env.DELIVERY_CONCURRENCY,
+    deliveryLeaseMs: env.DELIVERY_LEASE_MS,
   });
 }

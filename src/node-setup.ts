@@ -74,5 +74,7 @@ export function federationRuntimeFor(
     databaseUrl: config.databaseUrl,
     allowPrivateAddress: config.federationAllowPrivateAddress,
     deliveryConcurrency: config.deliveryConcurrency,
+    queueLeaseMs: config.deliveryLeaseMs,
+    relayLeaseMs: config.deliveryLeaseMs,
   });
 }

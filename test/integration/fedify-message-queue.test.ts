@@ -276,88 +276,82 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
     expect(await queue.getDepth()).toEqual({ queued: 3, ready: 2, delayed: 1 });
   });
 
-  postgresOnly(
-    "wakes an idle listener in another process through NOTIFY",
-    async () => {
-      const url = database.url ?? "";
-      const consumerDb = createDatabase({ databaseUrl: url, poolSize: 2 });
-      extraDbs.push(consumerDb);
-      const producer = newQueue();
-      // Polls only once a minute: a prompt delivery must come from the notification.
-      const consumer = new KyselyMessageQueue(consumerDb, {
-        queue: `test-${queueCount}`,
-        listenUrl: url,
-        pollIntervalMs: 60_000,
-      });
-      const received: { at: number; message: unknown }[] = [];
-      listen(consumer, (message) => {
-        received.push({ at: Date.now(), message });
-      });
-      // The LISTEN connection comes up in the background.
-      await vi.waitFor(async () => {
-        const { rows } = await sql<{ count: number }>`
+  postgresOnly("wakes an idle listener in another process through NOTIFY", async () => {
+    const url = database.url ?? "";
+    const consumerDb = createDatabase({ databaseUrl: url, poolSize: 2 });
+    extraDbs.push(consumerDb);
+    const producer = newQueue();
+    // Polls only once a minute: a prompt delivery must come from the notification.
+    const consumer = new KyselyMessageQueue(consumerDb, {
+      queue: `test-${queueCount}`,
+      listenUrl: url,
+      pollIntervalMs: 60_000,
+    });
+    const received: { at: number; message: unknown }[] = [];
+    listen(consumer, (message) => {
+      received.push({ at: Date.now(), message });
+    });
+    // The LISTEN connection comes up in the background.
+    await vi.waitFor(async () => {
+      const { rows } = await sql<{ count: number }>`
           select count(*)::int as count from pg_stat_activity
           where datname = current_database() and query = 'LISTEN fedify_messages'`.execute(
-          database.db,
-        );
-        expect(rows[0]?.count).toBe(1);
-      }, WAIT);
-      await sleep(50); // the listener's initial claims have come back empty; it is idle now
-      await producer.enqueue({ ping: true });
-      await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 3_000, interval: 10 });
-      const isDelayed = (r: { message: unknown }) => (r.message as { delayed?: boolean }).delayed;
-      const sentAt = Date.now();
-      await producer.enqueue(
-        { delayed: true },
-        { delay: Temporal.Duration.from({ milliseconds: 300 }) },
+        database.db,
       );
-      await vi.waitFor(() => expect(received.some(isDelayed)).toBe(true), WAIT);
-      const delayed = received.find(isDelayed);
-      expect(delayed).toBeDefined();
-      expect((delayed?.at ?? 0) - sentAt).toBeGreaterThanOrEqual(280);
-      expect((delayed?.at ?? 0) - sentAt).toBeLessThan(5_000);
-    },
-  );
+      expect(rows[0]?.count).toBe(1);
+    }, WAIT);
+    await sleep(50); // the listener's initial claims have come back empty; it is idle now
+    await producer.enqueue({ ping: true });
+    await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 3_000, interval: 10 });
+    const isDelayed = (r: { message: unknown }) => (r.message as { delayed?: boolean }).delayed;
+    const sentAt = Date.now();
+    await producer.enqueue(
+      { delayed: true },
+      { delay: Temporal.Duration.from({ milliseconds: 300 }) },
+    );
+    await vi.waitFor(() => expect(received.some(isDelayed)).toBe(true), WAIT);
+    const delayed = received.find(isDelayed);
+    expect(delayed).toBeDefined();
+    expect((delayed?.at ?? 0) - sentAt).toBeGreaterThanOrEqual(280);
+    expect((delayed?.at ?? 0) - sentAt).toBeLessThan(5_000);
+  });
 
-  postgresOnly(
-    "never gives one message to two consumers in different processes",
-    async () => {
-      const url = database.url ?? "";
-      const dbs = [createDatabase({ databaseUrl: url }), createDatabase({ databaseUrl: url })];
-      extraDbs.push(...dbs);
-      const name = `test-${++queueCount}`;
-      const consumers = dbs.map(
-        (db) =>
-          new KyselyMessageQueue(db, {
-            queue: name,
-            concurrency: 8,
-            listenUrl: url,
-            pollIntervalMs: 100,
-          }),
-      );
-      const handledBy = new Map<number, string[]>();
-      consumers.forEach((consumer, i) => {
-        listen(consumer, async (m) => {
-          const { n } = m as { n: number };
-          handledBy.set(n, [...(handledBy.get(n) ?? []), `consumer-${i}`]);
-          await sleep(Math.random() * 3);
-        });
+  postgresOnly("never gives one message to two consumers in different processes", async () => {
+    const url = database.url ?? "";
+    const dbs = [createDatabase({ databaseUrl: url }), createDatabase({ databaseUrl: url })];
+    extraDbs.push(...dbs);
+    const name = `test-${++queueCount}`;
+    const consumers = dbs.map(
+      (db) =>
+        new KyselyMessageQueue(db, {
+          queue: name,
+          concurrency: 8,
+          listenUrl: url,
+          pollIntervalMs: 100,
+        }),
+    );
+    const handledBy = new Map<number, string[]>();
+    consumers.forEach((consumer, i) => {
+      listen(consumer, async (m) => {
+        const { n } = m as { n: number };
+        handledBy.set(n, [...(handledBy.get(n) ?? []), `consumer-${i}`]);
+        await sleep(Math.random() * 3);
       });
-      const producer = new KyselyMessageQueue(database.db, { queue: name });
-      for (let start = 0; start < 500; start += 100) {
-        await producer.enqueueMany(Array.from({ length: 100 }, (_, i) => ({ n: start + i })));
-      }
-      await vi.waitFor(() => expect(handledBy.size).toBe(500), { timeout: 20_000, interval: 20 });
-      await vi.waitFor(async () => expect(await remaining(name)).toBe(0), WAIT);
-      const duplicates = [...handledBy].filter(([, by]) => by.length > 1);
-      expect(duplicates).toEqual([]);
-      expect([...handledBy.keys()].sort((a, b) => a - b)).toEqual(
-        Array.from({ length: 500 }, (_, n) => n),
-      );
-      const perConsumer = [0, 1].map(
-        (i) => [...handledBy.values()].filter((by) => by[0] === `consumer-${i}`).length,
-      );
-      expect(perConsumer.every((count) => count > 0)).toBe(true);
-    },
-  );
+    });
+    const producer = new KyselyMessageQueue(database.db, { queue: name });
+    for (let start = 0; start < 500; start += 100) {
+      await producer.enqueueMany(Array.from({ length: 100 }, (_, i) => ({ n: start + i })));
+    }
+    await vi.waitFor(() => expect(handledBy.size).toBe(500), { timeout: 20_000, interval: 20 });
+    await vi.waitFor(async () => expect(await remaining(name)).toBe(0), WAIT);
+    const duplicates = [...handledBy].filter(([, by]) => by.length > 1);
+    expect(duplicates).toEqual([]);
+    expect([...handledBy.keys()].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 500 }, (_, n) => n),
+    );
+    const perConsumer = [0, 1].map(
+      (i) => [...handledBy.values()].filter((by) => by[0] === `consumer-${i}`).length,
+    );
+    expect(perConsumer.every((count) => count > 0)).toBe(true);
+  });
 });

@@ -15,6 +15,7 @@ describe("parseConfig", () => {
       logLevel: "info",
       federationAllowPrivateAddress: false,
       deliveryConcurrency: 32,
+      deliveryLeaseMs: 60_000,
     });
   });
 
