@@ -47,7 +47,6 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
   app.route("/", healthRoutes(deps.checkDatabase));
-  app.route("/", pageRoutes({ articles: deps.articles, clock, publicUrl }));
 
   const admin = new Hono();
   admin.get("/openapi.json", (c) => c.json(openApiDocument(publicUrl)));
@@ -68,6 +67,9 @@ export function createApp(deps: AppDeps): Hono {
       `${known.title} (HTTP ${known.status})\n\nSee the response's "detail" and "errors" fields for what to change.\n`,
     );
   });
+
+  // Last: its `/{slug}` feed pages must not shadow any other first-level path.
+  app.route("/", pageRoutes({ articles: deps.articles, feeds: deps.feeds, clock, publicUrl }));
 
   app.notFound(() => problemResponse(problem("notFound", "Nothing lives at this address")));
 

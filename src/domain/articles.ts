@@ -150,7 +150,12 @@ export function createArticleService(deps: ArticleServiceDeps) {
     return ok(await db.repos.articles.list(query));
   }
 
-  return { publish, update, remove, get, list };
+  /** What readers see of a feed: its newest public articles. */
+  function latestPublic(feedSlug: string, limit: number): Promise<Article[]> {
+    return db.repos.articles.listPublicInFeed(feedSlug, limit, clock.now());
+  }
+
+  return { publish, update, remove, get, list, latestPublic };
 }
 
 export type ArticleService = ReturnType<typeof createArticleService>;

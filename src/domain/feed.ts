@@ -51,3 +51,17 @@ export type FeedChanges = Partial<Omit<FeedDraft, "slug">>;
 
 /** Slugs double as fediverse usernames and URL segments, so keep them plain. */
 export const FEED_SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+/** First-level paths the service uses itself: a feed page at `/{slug}` must not take them. */
+export const RESERVED_SLUGS: readonly string[] = [
+  "admin",
+  "ap",
+  "articles",
+  "feeds",
+  "healthz",
+  "inbox",
+  "nodeinfo",
+  "problems",
+  "tags",
+  "users",
+];

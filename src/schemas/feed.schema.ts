@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ACTOR_TYPES, FEED_SLUG_PATTERN, OBJECT_TYPES } from "../domain/feed.ts";
+import { ACTOR_TYPES, FEED_SLUG_PATTERN, OBJECT_TYPES, RESERVED_SLUGS } from "../domain/feed.ts";
 import { absoluteHttpUrl, languageTag, plainText } from "./common.ts";
 
 export const feedSlug = z
@@ -7,7 +7,8 @@ export const feedSlug = z
   .regex(
     FEED_SLUG_PATTERN,
     "must be 1-64 lowercase letters, digits or hyphens, not starting or ending with a hyphen",
-  );
+  )
+  .refine((slug) => !RESERVED_SLUGS.includes(slug), "is reserved for the service's own pages");
 
 const feedFields = {
   kind: z
