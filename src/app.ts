@@ -9,6 +9,7 @@ import type { FederationRuntime } from "./federation/runtime.ts";
 import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
 import { adminAuth } from "./http/admin-auth.ts";
 import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
+import { type AdminFollowersDeps, adminFollowerRoutes } from "./http/admin-followers.routes.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
@@ -30,6 +31,8 @@ export interface AppDeps {
   readonly checkDatabase: () => Promise<void>;
   /** The fediverse side; without it the app serves feeds and the admin API only. */
   readonly federation?: Pick<FederationRuntime, "federation" | "data"> | undefined;
+  /** Serves `GET /admin/feeds/SLUG/followers`; without it that listing is absent. */
+  readonly followers?: AdminFollowersDeps | undefined;
 }
 
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
@@ -55,6 +58,7 @@ export function createApp(deps: AppDeps): Hono {
     "/articles",
     adminArticleRoutes({ articles: deps.articles, clock, publicUrl, maxBodyBytes }),
   );
+  if (deps.followers) admin.route("/feeds", adminFollowerRoutes(deps.followers));
   admin.route("/feeds", adminFeedRoutes({ feeds: deps.feeds, publicUrl, maxBodyBytes }));
   app.route("/admin", admin);
 

@@ -59,6 +59,7 @@ export function createDeps(options: {
     articles: createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
     federation: options.federation,
+    followers: { db },
     checkDatabase: async () => {
       await sql`select 1`.execute(db);
     },

@@ -1,0 +1,152 @@
+import { clientFromOptions, type FeedJson } from "../api-client.ts";
+import { COMMON_USAGE, expectPositionals, parseCommandArgs } from "../args.ts";
+import type { Command } from "../command.ts";
+import { UsageError } from "../errors.ts";
+import { feedLines, table } from "../output.ts";
+
+const path = (slug: string) => `/admin/feeds/${encodeURIComponent(slug)}`;
+
+const LIST_USAGE = `Usage: tidings feeds [--json]
+
+Lists every feed: slug, kind, status, fediverse handle and title.
+
+${COMMON_USAGE}`;
+
+export const feedsCommand: Command = {
+  name: "feeds",
+  synopsis: "feeds",
+  summary: "list the feeds",
+  usage: LIST_USAGE,
+  async run(args, { out, env }) {
+    const { values, positionals } = parseCommandArgs(args, {}, LIST_USAGE);
+    if (values.help) {
+      out.line(LIST_USAGE);
+      return 0;
+    }
+    expectPositionals(positionals, [], LIST_USAGE);
+    const { body } = await clientFromOptions(values, env).get<{ items: FeedJson[] }>(
+      "/admin/feeds",
+    );
+    if (values.json) {
+      out.json(body);
+      return 0;
+    }
+    if (body.items.length === 0) {
+      out.line("no feeds yet: create one with tidings feed create SLUG --title TITLE");
+      return 0;
+    }
+    const rows = body.items.map((f) => [f.slug, f.kind, f.status, f.handle, f.title]);
+    for (const line of table([["SLUG", "KIND", "STATUS", "FEDIVERSE", "TITLE"], ...rows])) {
+      out.line(line);
+    }
+    return 0;
+  },
+};
+
+const SHOW_USAGE = `Usage: tidings feed show SLUG [--json]
+
+Prints a feed's addresses: its page, RSS, Atom and JSON Feed URLs and its fediverse handle.
+
+${COMMON_USAGE}`;
+
+export const feedShowCommand: Command = {
+  name: "feed show",
+  synopsis: "feed show SLUG",
+  summary: "a feed's URLs and fediverse handle",
+  usage: SHOW_USAGE,
+  async run(args, { out, env }) {
+    const { values, positionals } = parseCommandArgs(args, {}, SHOW_USAGE);
+    if (values.help) {
+      out.line(SHOW_USAGE);
+      return 0;
+    }
+    const [slug = ""] = expectPositionals(positionals, ["SLUG"], SHOW_USAGE);
+    const { body } = await clientFromOptions(values, env).get<FeedJson>(path(slug));
+    if (values.json) out.json(body);
+    else for (const line of feedLines(body)) out.line(line);
+    return 0;
+  },
+};
+
+const CREATE_USAGE = `Usage: tidings feed create SLUG --title TITLE [--kind story|section] [--description TEXT]
+                           [--language TAG] [--json]
+
+Creates a feed. SLUG is 1-64 lowercase letters, digits or hyphens; it names the feed's URLs
+(/feeds/SLUG.rss, …) and its fediverse account (@SLUG@host).
+
+Options:
+  --title TITLE        the feed's title (required)
+  --kind KIND          section (runs indefinitely; the default) or story (one developing story)
+  --description TEXT   a sentence about the feed
+  --language TAG       its language, a BCP 47 tag such as en or en-GB (default: en)
+
+${COMMON_USAGE}`;
+
+export const feedCreateCommand: Command = {
+  name: "feed create",
+  synopsis: "feed create SLUG --title TITLE",
+  summary: "create a feed",
+  usage: CREATE_USAGE,
+  async run(args, { out, env }) {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      {
+        title: { type: "string" },
+        kind: { type: "string" },
+        description: { type: "string" },
+        language: { type: "string" },
+      },
+      CREATE_USAGE,
+    );
+    if (values.help) {
+      out.line(CREATE_USAGE);
+      return 0;
+    }
+    const [slug = ""] = expectPositionals(positionals, ["SLUG"], CREATE_USAGE);
+    if (values.title === undefined) throw new UsageError("missing --title TITLE", CREATE_USAGE);
+    if (values.kind !== undefined && values.kind !== "story" && values.kind !== "section") {
+      throw new UsageError(`--kind must be story or section (got ${values.kind})`, CREATE_USAGE);
+    }
+    const { body } = await clientFromOptions(values, env).post<FeedJson>("/admin/feeds", {
+      slug,
+      title: values.title,
+      ...(values.kind ? { kind: values.kind } : {}),
+      ...(values.description !== undefined ? { description: values.description } : {}),
+      ...(values.language ? { language: values.language } : {}),
+    });
+    if (values.json) {
+      out.json(body);
+      return 0;
+    }
+    out.line(`created ${body.kind} feed ${body.slug}`);
+    for (const line of feedLines(body)) out.line(line);
+    return 0;
+  },
+};
+
+const CLOSE_USAGE = `Usage: tidings feed close SLUG [--json]
+
+Closes a feed to new articles (a story that has ended). Its articles stay published.
+
+${COMMON_USAGE}`;
+
+export const feedCloseCommand: Command = {
+  name: "feed close",
+  synopsis: "feed close SLUG",
+  summary: "close a feed to new articles",
+  usage: CLOSE_USAGE,
+  async run(args, { out, env }) {
+    const { values, positionals } = parseCommandArgs(args, {}, CLOSE_USAGE);
+    if (values.help) {
+      out.line(CLOSE_USAGE);
+      return 0;
+    }
+    const [slug = ""] = expectPositionals(positionals, ["SLUG"], CLOSE_USAGE);
+    const { body } = await clientFromOptions(values, env).patch<FeedJson>(path(slug), {
+      status: "closed",
+    });
+    if (values.json) out.json(body);
+    else out.line(`closed feed ${body.slug}: it takes no new articles`);
+    return 0;
+  },
+};
