@@ -117,6 +117,26 @@ export function openApiDocument(publicUrl: string) {
           responses: { "200": { description: "Every feed" }, "401": errors["401"] },
         },
       },
+      "/admin/feeds/{slug}/followers": {
+        parameters: [slugParam],
+        get: {
+          summary: "A feed's fediverse followers, newest first (paged, with total)",
+          parameters: [
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              schema: { type: "integer", minimum: 1, maximum: 500 },
+            },
+            { name: "cursor", in: "query", required: false, schema: { type: "string" } },
+          ],
+          responses: {
+            "200": { description: "A page of followers" },
+            "404": problemResponse("Unknown slug"),
+            "401": errors["401"],
+          },
+        },
+      },
       "/admin/feeds/{slug}": {
         parameters: [slugParam],
         get: {

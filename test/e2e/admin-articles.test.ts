@@ -207,6 +207,7 @@ describe.each(DATABASE_KINDS)("admin articles API on %s", (kind) => {
       "/admin/articles",
       "/admin/articles/{id}",
       "/admin/feeds",
+      "/admin/feeds/{slug}/followers",
       "/admin/feeds/{slug}",
     ]);
     expect(Object.keys(doc.components.schemas.ArticleInput.properties)).toEqual(
