@@ -1,7 +1,9 @@
-import { serve } from "@hono/node-server";
+import { createServer } from "node:http";
+import { getRequestListener } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { createDeps } from "./deps.ts";
 import { createLogger } from "./logger.ts";
+import { withFeedFastPath } from "./node-feed-fast-path.ts";
 import { federationRuntimeFor, loadFeeds, openDatabase, readConfigOrExit } from "./node-setup.ts";
 import { listenForFeedChanges } from "./storage/feed-change-notifications.ts";
 
@@ -27,8 +29,9 @@ async function main(): Promise<void> {
       })
     : undefined;
   const app = createApp(deps);
-  const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
-    logger.info(`Tidings is serving ${config.publicUrl} (listening on port ${info.port})`);
+  const server = createServer(withFeedFastPath(deps.feedDocuments, getRequestListener(app.fetch)));
+  server.listen(config.port, () => {
+    logger.info(`Tidings is serving ${config.publicUrl} (listening on port ${config.port})`);
   });
   if (!config.adminToken) {
     logger.warn(
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
       process.exit(0);
     });
     // Idle keep-alive connections would hold close() open; busy ones get a grace period.
-    if ("closeIdleConnections" in server) server.closeIdleConnections();
+    server.closeIdleConnections();
     setTimeout(() => process.exit(0), 30_000).unref();
   };
   process.on("SIGTERM", () => stop("SIGTERM"));

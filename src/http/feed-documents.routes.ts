@@ -11,24 +11,43 @@ const CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300";
 export function feedDocumentRoutes(cache: FeedDocumentCache): Hono {
   const routes = new Hono();
   routes.get("/feeds/:file", async (c) => {
-    const file = c.req.param("file");
-    const dot = file.lastIndexOf(".");
-    const slug = file.slice(0, dot);
-    const format = file.slice(dot + 1) as FeedFormat;
-    if (dot < 1 || !FEED_FORMATS.includes(format) || !FEED_SLUG_PATTERN.test(slug)) {
+    const target = parseFeedFile(c.req.param("file"));
+    if (!target) {
       return problemResponse(
         problem("notFound", "Feed documents are /feeds/{slug}.rss, .atom or .json"),
       );
     }
-    const document = cache.peek(slug, format) ?? (await cache.get(slug, format));
-    if (!document) return problemResponse(problem("notFound", `No feed named "${slug}"`));
+    const document =
+      cache.peek(target.slug, target.format) ?? (await cache.get(target.slug, target.format));
+    if (!document) return problemResponse(problem("notFound", `No feed named "${target.slug}"`));
     return serveDocument(c.req.raw, document);
   });
   return routes;
 }
 
-export function serveDocument(request: Request, document: EncodedDocument): Response {
-  const coding = chooseCoding(request.headers.get("accept-encoding"));
+/** `world.rss` -> { slug: "world", format: "rss" }; undefined for anything else. */
+export function parseFeedFile(file: string): { slug: string; format: FeedFormat } | undefined {
+  const dot = file.lastIndexOf(".");
+  const slug = file.slice(0, dot);
+  const format = file.slice(dot + 1) as FeedFormat;
+  if (dot < 1 || !FEED_FORMATS.includes(format) || !FEED_SLUG_PATTERN.test(slug)) return undefined;
+  return { slug, format };
+}
+
+/** What to send for a document: the same answer for Hono and for the Node fast path. */
+export interface DocumentAnswer {
+  readonly status: 200 | 304;
+  readonly headers: Record<string, string>;
+  /** null for 304 and HEAD. */
+  readonly body: Uint8Array<ArrayBuffer> | null;
+}
+
+export function answerDocument(
+  method: string,
+  header: (name: string) => string | null,
+  document: EncodedDocument,
+): DocumentAnswer {
+  const coding = chooseCoding(header("accept-encoding"));
   const headers: Record<string, string> = {
     "content-type": document.contentType,
     etag: document.etag,
@@ -36,22 +55,30 @@ export function serveDocument(request: Request, document: EncodedDocument): Resp
     "cache-control": CACHE_CONTROL,
     vary: "Accept-Encoding",
   };
-  if (isNotModified(request, document)) return new Response(null, { status: 304, headers });
+  if (isNotModified(header, document)) return { status: 304, headers, body: null };
   const body =
     coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : document.identity;
   if (coding !== "identity") headers["content-encoding"] = coding;
   headers["content-length"] = String(body.byteLength);
-  return new Response(request.method === "HEAD" ? null : body, { status: 200, headers });
+  return { status: 200, headers, body: method === "HEAD" ? null : body };
+}
+
+export function serveDocument(request: Request, document: EncodedDocument): Response {
+  const answer = answerDocument(request.method, (name) => request.headers.get(name), document);
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
 /** RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only counts without it. */
-function isNotModified(request: Request, document: EncodedDocument): boolean {
-  const ifNoneMatch = request.headers.get("if-none-match");
+function isNotModified(
+  header: (name: string) => string | null,
+  document: EncodedDocument,
+): boolean {
+  const ifNoneMatch = header("if-none-match");
   if (ifNoneMatch !== null) {
     if (ifNoneMatch.trim() === "*") return true;
     return ifNoneMatch.split(",").some((tag) => stripWeak(tag.trim()) === document.etag);
   }
-  const ifModifiedSince = request.headers.get("if-modified-since");
+  const ifModifiedSince = header("if-modified-since");
   if (ifModifiedSince !== null) {
     const since = Date.parse(ifModifiedSince);
     return !Number.isNaN(since) && document.lastModifiedMs <= since;

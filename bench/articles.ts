@@ -1,0 +1,130 @@
+/**
+ * Realistic full-content articles for the benchmark: the shared wire story (17 body paragraphs,
+ * lead image with caption and credit), with a unique marker in each headline.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { sanitizeArticleHtml } from "../src/content/sanitize-html.ts";
+import {
+  parseWireStory,
+  type WireStory,
+  wireStoryToArticleJson,
+} from "../src/content/wire-story.ts";
+import type { Article } from "../src/domain/article.ts";
+import type { Feed } from "../src/domain/feed.ts";
+import { uuidv7 } from "../src/domain/ids.ts";
+
+export const STORY_FILE = path.resolve(
+  import.meta.dirname,
+  "../../shared/fixtures/stories/us-russia-syria-2016-07-20.txt",
+);
+
+const story = parseWireStory(readFileSync(STORY_FILE, "utf8"));
+if (story.paragraphs.length !== 17) {
+  throw new Error(`expected 17 body paragraphs in ${STORY_FILE}, found ${story.paragraphs.length}`);
+}
+
+export const FEED_SLUG = "world";
+
+/**
+ * 50 verbatim copies of one story would make the feed compress about 45:1 (gzip finds each
+ * copy in the previous one), far from real feeds (~4:1), and would flatter every gzip figure.
+ * So each article gets the story's 17 paragraphs with the words of each paragraph shuffled by a
+ * seeded PRNG: same paragraphs, sizes, vocabulary and markup; text as varied as 50 stories.
+ * BENCH_VERBATIM=1 pushes the verbatim story instead.
+ */
+const VERBATIM = process.env.BENCH_VERBATIM === "1";
+let variants = 0;
+
+function variantOf(seed: number): WireStory {
+  if (VERBATIM) return story;
+  const paragraphs = story.paragraphs.map((paragraph, index) => {
+    const words = paragraph.split(" ");
+    const random = mulberry32(seed * 1_000 + index);
+    for (let i = words.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [words[i], words[j]] = [words[j] as string, words[i] as string];
+    }
+    return words.join(" ");
+  });
+  return { ...story, paragraphs };
+}
+
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** The admin API body for one story; `marker` makes the headline unique and findable. */
+export function articlePush(marker: string, publishedAt?: Date) {
+  const base = wireStoryToArticleJson(variantOf(++variants), {
+    feeds: [FEED_SLUG],
+    imageUrl: "https://news.example/media/assad-interview.jpg",
+  });
+  const { publishedAt: _storyDate, ...rest } = base;
+  return {
+    ...rest,
+    headline: `${story.headline} [${marker}]`,
+    standfirst:
+      "John Kerry says Washington and Moscow have agreed on the direction they will take in Syria.",
+    authors: [{ name: "World desk", url: "https://news.example/authors/world-desk" }],
+    tags: ["Syria", "Russia", "United States", "John Kerry", "Sergei Lavrov"],
+    ...(publishedAt ? { publishedAt: publishedAt.toISOString() } : {}),
+  };
+}
+
+export type ArticlePush = ReturnType<typeof articlePush>;
+
+/**
+ * The same stories as stored Articles, for rendering in-process (what the server would load:
+ * sanitised body, the feed's language, revision 1).
+ */
+export function articleFromPush(push: ArticlePush, publicUrl: string, publishedAt: Date): Article {
+  return {
+    id: uuidv7(publishedAt),
+    externalId: null,
+    headline: push.headline,
+    standfirst: push.standfirst,
+    bodyHtml: sanitizeArticleHtml(push.bodyHtml, `${publicUrl}/`),
+    authors: push.authors,
+    image: push.image ?? null,
+    tags: push.tags,
+    feeds: push.feeds,
+    language: "en",
+    canonicalUrl: null,
+    pinned: false,
+    publishedAt,
+    updatedAt: publishedAt,
+    createdAt: publishedAt,
+    revision: 1,
+    deletedAt: null,
+  };
+}
+
+/** `world` as feeds/world.json defines it (fediverse fields it leaves out get defaults). */
+export function worldFeed(now: Date): Feed {
+  const definition = JSON.parse(
+    readFileSync(path.resolve(import.meta.dirname, "../feeds/world.json"), "utf8"),
+  ) as Partial<Feed>;
+  return {
+    slug: "world",
+    kind: "section",
+    title: "World",
+    description: "",
+    language: "en",
+    status: "open",
+    iconUrl: null,
+    imageUrl: null,
+    actorType: "Organization",
+    objectType: "Note",
+    ...definition,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
