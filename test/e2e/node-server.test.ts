@@ -4,28 +4,23 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/federated-server.ts";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
-import { startProcess as start, waitForHealth } from "../support/node-process.ts";
+import { startProcess as start, startOnFreePort } from "../support/node-process.ts";
 
 const TOKEN = "node-server-test-token-0123456789";
 
 describe("the Node server on the embedded database", () => {
   let dataDir: string;
-  let port: number;
-  let url: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "tidings-node-"));
-    port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    env = { PORT: String(port), PUBLIC_URL: url, DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN };
+    env = { DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN };
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
   it("serves both example feeds, takes a push, and keeps it across a restart", async () => {
-    const first = start(env);
+    const { server: first, url } = await startOnFreePort(env, freePort);
     try {
-      await waitForHealth(url, first);
       for (const slug of ["world", "us-russia-syria"]) {
         expect((await fetch(`${url}/feeds/${slug}.atom`)).status).toBe(200);
       }
@@ -41,12 +36,13 @@ describe("the Node server on the embedded database", () => {
     expect(await first.exited).toBe(0);
     expect(first.output()).toMatch(/SIGTERM/);
 
-    const second = start(env);
+    // The same data directory, so the same database; the port may differ.
+    const restarted = await startOnFreePort(env, freePort);
+    const second = restarted.server;
     try {
-      await waitForHealth(url, second);
       for (const slug of ["world", "us-russia-syria"]) {
         for (const format of ["rss", "atom", "json"]) {
-          const body = await (await fetch(`${url}/feeds/${slug}.${format}`)).text();
+          const body = await (await fetch(`${restarted.url}/feeds/${slug}.${format}`)).text();
           expect(body).toContain("US and Russia plan");
         }
       }
@@ -57,9 +53,8 @@ describe("the Node server on the embedded database", () => {
   });
 
   it("starts without ADMIN_TOKEN, refuses the admin API and says how to set one", async () => {
-    const started = start({ ...env, ADMIN_TOKEN: "" });
+    const { server: started, url } = await startOnFreePort({ ...env, ADMIN_TOKEN: "" }, freePort);
     try {
-      await waitForHealth(url, started);
       const response = await fetch(`${url}/admin/feeds`, {
         headers: { authorization: "Bearer anything-at-all-123" },
       });

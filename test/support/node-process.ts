@@ -44,3 +44,24 @@ export async function waitForHealth(url: string, started: ServerProcess, timeout
   }
   throw new Error(`server did not become healthy:\n${started.output()}`);
 }
+
+/**
+ * Starts the server on a free port, trying another port if that one was taken between finding
+ * it and listening on it (ephemeral ports get reused when many tests open connections).
+ */
+export async function startOnFreePort(
+  env: Record<string, string>,
+  freePort: () => Promise<number>,
+): Promise<{ server: ServerProcess; url: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = startProcess({ ...env, PORT: String(port), PUBLIC_URL: url });
+    try {
+      await waitForHealth(url, server);
+      return { server, url };
+    } catch (error) {
+      if (attempt >= 3 || !server.output().includes("EADDRINUSE")) throw error;
+    }
+  }
+}
