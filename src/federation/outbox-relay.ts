@@ -125,14 +125,9 @@ export class OutboxRelay {
           : toDelete(article, feed, objectContext);
     await ctx.sendActivity(sender, "followers", activity, {
       preferSharedInbox: true,
-      // Updates and deletions of one object reach each server in the order they were made.
-      // A Create goes without a key: keyed messages are enqueued one by one (Fedify cannot
-      // batch them), which for a large fan-out cost 2x the memory and a row insert per inbox
-      // (`npm run bench:fanout`). The trade-off: an Update can overtake a Create that is
-      // still being retried for one server.
-      ...(entry.kind === "create"
-        ? {}
-        : { orderingKey: objectUri(publicUrl, feed.slug, article.id).href }),
+      // Per object and inbox server, Create, Update and Delete arrive in the order they were
+      // made: an Update never overtakes a Create still being retried for that server.
+      orderingKey: objectUri(publicUrl, feed.slug, article.id).href,
     });
   }
 
