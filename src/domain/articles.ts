@@ -62,13 +62,7 @@ export function createArticleService(deps: ArticleServiceDeps) {
       await repos.articles.recordRevision(article, now);
       await repos.feedChanges.announce(article.feeds);
       await repos.outbox.enqueue(
-        article.feeds.map((feedSlug) => ({
-          kind: "create",
-          feedSlug,
-          articleId: article.id,
-          revision: article.revision,
-          availableAt: laterOf(now, article.publishedAt),
-        })),
+        outboxEntries(article, article.feeds, "create", laterOf(now, article.publishedAt)),
       );
       return ok({ article, created: true });
     });
@@ -122,15 +116,7 @@ export function createArticleService(deps: ArticleServiceDeps) {
       await repos.articles.update(tombstone);
       await repos.articles.recordRevision(tombstone, now);
       await repos.feedChanges.announce(tombstone.feeds);
-      await repos.outbox.enqueue(
-        tombstone.feeds.map((feedSlug) => ({
-          kind: "delete",
-          feedSlug,
-          articleId: tombstone.id,
-          revision: tombstone.revision,
-          availableAt: now,
-        })),
-      );
+      await repos.outbox.enqueue(outboxEntries(tombstone, tombstone.feeds, "delete", now));
       return ok({ article: tombstone, changed: true });
     });
     if (!outcome.ok) return outcome;
@@ -184,19 +170,31 @@ async function checkFeeds(
  * left get a Delete, feeds it joined get a Create.
  */
 function revisionEntries(before: Article, after: Article, now: Date): OutboxEntry[] {
-  const base = { articleId: after.id, revision: after.revision };
   const availableAt = laterOf(now, after.publishedAt);
+  const kept = after.feeds.filter((slug) => before.feeds.includes(slug));
+  const joined = after.feeds.filter((slug) => !before.feeds.includes(slug));
+  const left = before.feeds.filter((slug) => !after.feeds.includes(slug));
   return [
-    ...after.feeds.map((feedSlug) => ({
-      ...base,
-      feedSlug,
-      kind: before.feeds.includes(feedSlug) ? ("update" as const) : ("create" as const),
-      availableAt,
-    })),
-    ...before.feeds
-      .filter((feedSlug) => !after.feeds.includes(feedSlug))
-      .map((feedSlug) => ({ ...base, feedSlug, kind: "delete" as const, availableAt: now })),
+    ...outboxEntries(after, kept, "update", availableAt),
+    ...outboxEntries(after, joined, "create", availableAt),
+    ...outboxEntries(after, left, "delete", now),
   ];
+}
+
+/** One outbox entry per feed for this revision of the article. */
+function outboxEntries(
+  article: Article,
+  feeds: readonly string[],
+  kind: OutboxEntry["kind"],
+  availableAt: Date,
+): OutboxEntry[] {
+  return feeds.map((feedSlug) => ({
+    kind,
+    feedSlug,
+    articleId: article.id,
+    revision: article.revision,
+    availableAt,
+  }));
 }
 
 function definedOnly<T extends object>(changes: T): Partial<T> {

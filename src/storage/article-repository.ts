@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import type { Article } from "../domain/article.ts";
 import { type ArticleCursor, decodeCursor, encodeCursor, isUuid } from "../domain/cursor.ts";
 import type { ArticleListQuery, ArticleRepository, Page } from "../domain/ports.ts";
@@ -19,6 +19,14 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
           "feeds",
         ),
       );
+
+  /** What readers of a feed see: its published, undeleted articles. */
+  const selectPublicInFeed = (slug: string, now: Date) =>
+    selectArticles()
+      .innerJoin("articleFeeds", "articleFeeds.articleId", "articles.id")
+      .where("articleFeeds.feedSlug", "=", slug)
+      .where("articleFeeds.publishedAt", "<=", now)
+      .where("articles.deletedAt", "is", null);
 
   async function replaceFeedLinks(article: Article): Promise<void> {
     await db.deleteFrom("articleFeeds").where("articleId", "=", article.id).execute();
@@ -89,15 +97,7 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
       let q = selectArticles();
       if (query.feed !== undefined) {
         const feed = query.feed;
-        q = q.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom("articleFeeds")
-              .select("articleFeeds.articleId")
-              .whereRef("articleFeeds.articleId", "=", "articles.id")
-              .where("articleFeeds.feedSlug", "=", feed),
-          ),
-        );
+        q = q.where(inFeed(feed));
       }
       if (!query.includeDeleted) q = q.where("articles.deletedAt", "is", null);
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
@@ -114,11 +114,7 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
     },
 
     async listPublicInFeed(slug, limit, now, after) {
-      let query = selectArticles()
-        .innerJoin("articleFeeds", "articleFeeds.articleId", "articles.id")
-        .where("articleFeeds.feedSlug", "=", slug)
-        .where("articleFeeds.publishedAt", "<=", now)
-        .where("articles.deletedAt", "is", null);
+      let query = selectPublicInFeed(slug, now);
       if (after) {
         query = query.where(olderThan("articleFeeds.publishedAt", "articleFeeds.articleId", after));
       }
@@ -137,26 +133,14 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
         .where("articles.deletedAt", "is", null)
         .where("articles.publishedAt", "<=", now);
       if (slug !== undefined) {
-        query = query.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom("articleFeeds")
-              .select("articleFeeds.articleId")
-              .whereRef("articleFeeds.articleId", "=", "articles.id")
-              .where("articleFeeds.feedSlug", "=", slug),
-          ),
-        );
+        query = query.where(inFeed(slug));
       }
       const row = await query.executeTakeFirstOrThrow();
       return Number(row.n);
     },
 
     async listPinnedInFeed(slug, limit, now) {
-      const rows = await selectArticles()
-        .innerJoin("articleFeeds", "articleFeeds.articleId", "articles.id")
-        .where("articleFeeds.feedSlug", "=", slug)
-        .where("articleFeeds.publishedAt", "<=", now)
-        .where("articles.deletedAt", "is", null)
+      const rows = await selectPublicInFeed(slug, now)
         .where("articles.pinned", "=", true)
         .orderBy("articleFeeds.publishedAt", "desc")
         .limit(limit)
@@ -187,6 +171,18 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
       return row?.next ? new Date(row.next) : null;
     },
   };
+}
+
+/** Articles linked to a feed, as a filter on `articles`. */
+function inFeed(slug: string) {
+  return (eb: ExpressionBuilder<Database, "articles">) =>
+    eb.exists(
+      eb
+        .selectFrom("articleFeeds")
+        .select("articleFeeds.articleId")
+        .whereRef("articleFeeds.articleId", "=", "articles.id")
+        .where("articleFeeds.feedSlug", "=", slug),
+    );
 }
 
 /**
