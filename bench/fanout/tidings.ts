@@ -1,4 +1,5 @@
 /** Tidings (`src/node.ts`) as a child process of the fan-out benchmark, and pushing to it. */
+import { readFileSync } from "node:fs";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -55,6 +56,15 @@ export async function pickPort(): Promise<number> {
   throw new Error("no free port found between 20000 and 32000");
 }
 
+/** The V8 heap cap `npm start` sets (package.json), so the server is measured as it runs. */
+function npmStartHeapFlags(): string[] {
+  const packageJson = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+    scripts: Record<string, string>;
+  };
+  const flag = /--max-old-space-size=\d+/.exec(packageJson.scripts.start ?? "")?.[0];
+  return flag ? [flag] : [];
+}
+
 export async function startTidings(options: TidingsOptions): Promise<Tidings> {
   const port = options.port;
   const origin = `http://127.0.0.1:${port}`;
@@ -78,6 +88,7 @@ export async function startTidings(options: TidingsOptions): Promise<Tidings> {
     ...options.extraEnv,
   };
   const nodeFlags = [
+    ...npmStartHeapFlags(),
     ...(options.cpuProfileDir
       ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`, "--cpu-prof-interval=500"]
       : []),

@@ -4,10 +4,10 @@ import { decodeCursor, encodeCursor } from "../domain/cursor.ts";
 import { createArticleRepository } from "../storage/article-repository.ts";
 import { createFeedRepository } from "../storage/feed-repository.ts";
 import { createFollowerRepository } from "../storage/follower-repository.ts";
-import { toActor } from "./actor.ts";
 import type { FederationData } from "./context-data.ts";
 import { toCreate, toObject } from "./objects.ts";
 import { PATHS } from "./paths.ts";
+import { servedActor } from "./served-actor.ts";
 
 const FOLLOWERS_PAGE_SIZE = 500;
 const OUTBOX_PAGE_SIZE = 20;
@@ -18,7 +18,7 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
   builder
     .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
       const feed = await createFeedRepository(ctx.data.db).find(identifier);
-      return feed ? toActor(ctx, feed) : null;
+      return feed ? servedActor(ctx, feed) : null;
     })
     .setKeyPairsDispatcher(async (ctx, identifier) => {
       const feed = await createFeedRepository(ctx.data.db).find(identifier);

@@ -1,6 +1,7 @@
-import type { Federation } from "@fedify/fedify";
+import type { Federation, MessageQueue } from "@fedify/fedify";
 import type { Clock } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
+import { type CachedKeyFamily, CachedKvStore } from "../storage/cached-kv-store.ts";
 import type { Db } from "../storage/database.ts";
 import { KyselyKvStore } from "../storage/fedify-kv-store.ts";
 import { KyselyMessageQueue } from "../storage/fedify-message-queue.ts";
@@ -20,6 +21,8 @@ export interface FederationRuntimeOptions {
   readonly deliveryConcurrency: number;
   readonly queueLeaseMs?: number;
   readonly relayLeaseMs?: number;
+  /** Fedify's queue; default: the PostgreSQL queue (the Worker passes Cloudflare Queues). */
+  readonly queue?: MessageQueue;
 }
 
 export interface FederationRuntime {
@@ -30,21 +33,34 @@ export interface FederationRuntime {
   runWorkers(signal: AbortSignal): Promise<void>;
 }
 
+/**
+ * Keys Fedify reads on every delivery, kept in memory briefly (see CachedKvStore). The prefixes
+ * are Fedify's defaults (`kvPrefixes` in its createFederation options).
+ */
+const FEDIFY_HOT_KEYS: readonly CachedKeyFamily[] = [
+  { prefix: ["_fedify", "httpMessageSignaturesSpec"], ttlMs: 5 * 60_000 },
+  // A healthy server has no state: that is remembered for a minute. A circuit opened by another
+  // process is therefore noticed here up to a minute late; one opened here is seen at once.
+  { prefix: ["_fedify", "circuit"], ttlMs: 1_000, absentTtlMs: 60_000 },
+];
+
 /** Fedify on our PostgreSQL (or PGlite): key-value store, durable queue, outbox relay. */
 export async function createFederationRuntime(
   options: FederationRuntimeOptions,
 ): Promise<FederationRuntime> {
   const { db, publicUrl, logger, clock } = options;
   const data: FederationData = { db, publicUrl, logger, clock, keys: new FeedKeyStore(db) };
-  const queue = new KyselyMessageQueue(db, {
-    concurrency: options.deliveryConcurrency,
-    listenUrl: options.databaseUrl,
-    logger,
-    ...(options.queueLeaseMs ? { leaseMs: options.queueLeaseMs } : {}),
-  });
+  const queue =
+    options.queue ??
+    new KyselyMessageQueue(db, {
+      concurrency: options.deliveryConcurrency,
+      listenUrl: options.databaseUrl,
+      logger,
+      ...(options.queueLeaseMs ? { leaseMs: options.queueLeaseMs } : {}),
+    });
   const federation = await buildFederation({
     publicUrl,
-    kv: new KyselyKvStore(db),
+    kv: new CachedKvStore(new KyselyKvStore(db), { families: FEDIFY_HOT_KEYS }),
     queue,
     allowPrivateAddress: options.allowPrivateAddress,
   });

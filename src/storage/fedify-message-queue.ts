@@ -8,6 +8,7 @@ import type { Temporal } from "@js-temporal/polyfill";
 import { type Kysely, sql } from "kysely";
 import pg from "pg";
 import { type Logger, silentLogger } from "../logger.ts";
+import { every, QueueConsumer } from "./fedify-queue-consumer.ts";
 import type { Database } from "./schema.ts";
 
 /** The PostgreSQL channel on which enqueuers announce new messages to listening processes. */
@@ -38,14 +39,6 @@ export interface KyselyMessageQueueOptions {
   readonly logger?: Logger;
 }
 
-/** A message this consumer has leased: `worker` + `attempts` identify the lease. */
-interface Claim {
-  readonly id: string;
-  readonly payload: unknown;
-  readonly attempts: number;
-  readonly worker: string;
-}
-
 /** What an enqueue announces (to this process's listeners directly, to others by NOTIFY). */
 interface Announcement {
   /** queue name */
@@ -58,13 +51,29 @@ interface Announcement {
   readonly o: string;
 }
 
+/** One row to insert: the message and its ordering key. */
+interface Row {
+  readonly payload: unknown;
+  readonly orderingKey: string | null;
+}
+
+/** `enqueue()` calls of one tick with the same delay, inserted together. */
+interface PendingBatch {
+  readonly rows: Row[];
+  readonly done: Promise<void>;
+}
+
+/** Rows per INSERT: bounds the size of one statement's JSON parameter. */
+const MAX_ROWS_PER_INSERT = 1_000;
+
 /**
  * Fedify's message queue as rows in `fedify_messages`, on PostgreSQL or PGlite.
  *
  * Delivery is at least once: a message is deleted only after its handler succeeded; a failed
- * handler puts it back after a backoff; a crashed consumer's lease expires. It runs its own
- * `concurrency` worker loops — do not wrap it in Fedify's `ParallelMessageQueue`, which would
- * let this queue delete a message before the handler it was handed to had finished.
+ * handler puts it back after a backoff; a crashed consumer's lease expires. Each `listen()` runs
+ * its own `concurrency` handlers (src/storage/fedify-queue-consumer.ts) — do not wrap it in
+ * Fedify's `ParallelMessageQueue`, which would let this queue delete a message before the
+ * handler it was handed to had finished.
  */
 export class KyselyMessageQueue implements MessageQueue {
   /** Fedify retries failed deliveries itself, by enqueueing them again with a delay. */
@@ -80,6 +89,8 @@ export class KyselyMessageQueue implements MessageQueue {
   readonly #listenUrl: string | undefined;
   readonly #logger: Logger;
   readonly #origin = crypto.randomUUID();
+  /** Pending single enqueues of the current tick, by delay in ms. */
+  readonly #pending = new Map<number, PendingBatch>();
 
   constructor(db: Kysely<Database>, options: KyselyMessageQueueOptions = {}) {
     this.#db = db;
@@ -93,41 +104,70 @@ export class KyselyMessageQueue implements MessageQueue {
     this.#logger = options.logger ?? silentLogger;
   }
 
+  /**
+   * Calls made in the same tick are inserted by one statement, in call order. Fedify sends a
+   * fan-out with an ordering key as one `enqueue()` per inbox, all at once: a thousand inboxes
+   * become one INSERT instead of a thousand.
+   */
   enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
-    return this.enqueueMany([message], options);
+    const delayMs = delayOf(options);
+    let batch = this.#pending.get(delayMs);
+    if (batch === undefined) {
+      const rows: Row[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        queueMicrotask(() => {
+          this.#pending.delete(delayMs);
+          this.#insert(rows, delayMs).then(resolve, reject);
+        });
+      });
+      batch = { rows, done };
+      this.#pending.set(delayMs, batch);
+    }
+    batch.rows.push({ payload: message, orderingKey: options?.orderingKey ?? null });
+    return batch.done;
   }
 
-  /**
-   * One statement for the whole batch (one JSON array parameter, so no parameter limit), which
-   * also NOTIFYs other processes. Rows get ids in array order, which is the order messages that
-   * share an ordering key are handled in.
-   */
+  /** All messages share `options.orderingKey`; they are inserted (and handled) in array order. */
   async enqueueMany(
     messages: readonly unknown[],
     options?: MessageQueueEnqueueOptions,
   ): Promise<void> {
-    if (messages.length === 0) return;
-    const delay = options?.delay as Temporal.Duration | undefined;
-    const delayMs = delay == null ? 0 : Math.max(0, delay.total("millisecond"));
-    const announcement: Announcement = {
-      q: this.#queue,
-      n: messages.length,
-      d: delayMs,
-      o: this.#origin,
-    };
-    await sql`
-      with inserted as (
-        insert into fedify_messages (queue, payload, ordering_key, available_at)
-        select ${this.#queue}, m.value, ${options?.orderingKey ?? null}::text,
-               now() + ${delayMs}::double precision * interval '1 millisecond'
-        from jsonb_array_elements(${JSON.stringify(messages)}::jsonb) with ordinality as m (value, n)
-        order by m.n
-        returning 1
-      )
-      select pg_notify(${FEDIFY_MESSAGES_CHANNEL}, ${JSON.stringify(announcement)}) as notified,
-             (select count(*) from inserted) as inserted
-    `.execute(this.#db);
-    wakeLocal(this.#db, announcement);
+    const orderingKey = options?.orderingKey ?? null;
+    await this.#insert(
+      messages.map((payload) => ({ payload, orderingKey })),
+      delayOf(options),
+    );
+  }
+
+  /**
+   * One statement per batch (one JSON array parameter, so no parameter limit), which also
+   * NOTIFYs other processes. Rows get ids in array order, which is the order messages that
+   * share an ordering key are handled in; chunks of a large batch go in one after another.
+   */
+  async #insert(rows: readonly Row[], delayMs: number): Promise<void> {
+    for (let start = 0; start < rows.length; start += MAX_ROWS_PER_INSERT) {
+      const chunk = rows.slice(start, start + MAX_ROWS_PER_INSERT);
+      const announcement: Announcement = {
+        q: this.#queue,
+        n: chunk.length,
+        d: delayMs,
+        o: this.#origin,
+      };
+      await sql`
+        with inserted as (
+          insert into fedify_messages (queue, payload, ordering_key, available_at)
+          select ${this.#queue}, m.value -> 'p', m.value ->> 'k',
+                 now() + ${delayMs}::double precision * interval '1 millisecond'
+          from jsonb_array_elements(${JSON.stringify(chunk.map((row) => ({ p: row.payload, k: row.orderingKey })))}::jsonb)
+            with ordinality as m (value, n)
+          order by m.n
+          returning 1
+        )
+        select pg_notify(${FEDIFY_MESSAGES_CHANNEL}, ${JSON.stringify(announcement)}) as notified,
+               (select count(*) from inserted) as inserted
+      `.execute(this.#db);
+      wakeLocal(this.#db, announcement);
+    }
   }
 
   async getDepth(): Promise<MessageQueueDepth> {
@@ -143,8 +183,8 @@ export class KyselyMessageQueue implements MessageQueue {
   }
 
   /**
-   * Runs `concurrency` worker loops until `signal` aborts, then lets in-flight handlers finish
-   * (without claiming more) and resolves. Never rejects: database errors are logged and retried.
+   * Handles messages until `signal` aborts, then lets in-flight handlers finish (without
+   * claiming more) and resolves. Never rejects: database errors are logged and retried.
    */
   async listen(
     handler: (message: unknown) => Promise<void> | void,
@@ -152,29 +192,36 @@ export class KyselyMessageQueue implements MessageQueue {
   ): Promise<void> {
     const { signal } = options;
     if (signal?.aborted) return;
-    const waker = new Waker(this.#concurrency);
-    const unregister = registerWaker(this.#db, this.#queue, waker);
-    const stopPolling = every(this.#pollIntervalMs, () => waker.wake(1));
+    const consumer = new QueueConsumer(this.#db, handler, {
+      queue: this.#queue,
+      worker: `${this.#origin.slice(0, 8)}:${crypto.randomUUID().slice(0, 8)}`,
+      concurrency: this.#concurrency,
+      leaseMs: this.#leaseMs,
+      retryDelayMs: this.#retryDelayMs,
+      maxRetryDelayMs: this.#maxRetryDelayMs,
+      errorDelayMs: this.#pollIntervalMs,
+      logger: this.#logger,
+      onReleased: (delayMs) =>
+        wakeLocal(this.#db, { q: this.#queue, n: 1, d: delayMs, o: this.#origin }),
+    });
+    const unregister = registerConsumer(this.#db, this.#queue, consumer);
+    // Delayed messages and expired leases announce themselves to nobody: look now and then.
+    const stopPolling = every(this.#pollIntervalMs, () => consumer.wake());
     const notifications = this.#listenUrl
       ? new NotificationListener(
           this.#listenUrl,
           this.#logger,
           (announcement) => {
             if (announcement.q !== this.#queue || announcement.o === this.#origin) return;
-            after(announcement.d, () => waker.wake(announcement.n));
+            after(announcement.d, () => consumer.wake());
           },
-          () => waker.wake(this.#concurrency),
+          () => consumer.wake(),
         )
       : undefined;
-    const stop = () => waker.close();
+    const stop = () => consumer.close();
     signal?.addEventListener("abort", stop, { once: true });
     try {
-      const prefix = `${this.#origin.slice(0, 8)}:${crypto.randomUUID().slice(0, 8)}`;
-      await Promise.all(
-        Array.from({ length: this.#concurrency }, (_, i) =>
-          this.#workLoop(handler, `${prefix}:${i}`, waker, signal),
-        ),
-      );
+      await consumer.run();
     } finally {
       signal?.removeEventListener("abort", stop);
       stopPolling();
@@ -182,274 +229,37 @@ export class KyselyMessageQueue implements MessageQueue {
       await notifications?.close();
     }
   }
+}
 
-  async #workLoop(
-    handler: (message: unknown) => Promise<void> | void,
-    worker: string,
-    waker: Waker,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    // A handled message is acknowledged (deleted) by the loop's next claim, in the same round
-    // trip: one statement per message while busy instead of two.
-    let handled: Claim | undefined;
-    while (!signal?.aborted) {
-      let claim: Claim | undefined;
-      const acknowledging = handled !== undefined;
-      try {
-        claim = await this.#claim(worker, handled);
-        handled = undefined;
-      } catch (error) {
-        this.#logger.warn("fedify queue: could not claim a message; retrying", { error });
-        await waker.sleep(this.#pollIntervalMs);
-        continue;
-      }
-      if (claim === undefined) {
-        // The claim ran on a snapshot from before its own acknowledgement, so a message that
-        // was waiting behind the acknowledged one (same ordering key) was not yet claimable:
-        // look once more.
-        if (acknowledging) waker.wake(1);
-        await waker.wait();
-        continue;
-      }
-      // There may be more where this came from: let one idle sibling look too. Waking one per
-      // successful claim ramps a burst up to full concurrency in a few round trips, without a
-      // thundering herd of empty claims when a single message arrives.
-      waker.wakeIdle(1);
-      if (signal?.aborted) {
-        // Shutting down: hand the message straight back rather than start on it.
-        await this.#release(claim, 0, true).catch((error) =>
-          this.#logger.warn("fedify queue: could not release a message", { error }),
-        );
-        break;
-      }
-      if (await this.#handle(handler, claim)) handled = claim;
-    }
-    if (handled) {
-      await this.#acknowledge(handled).catch((error) =>
-        this.#logger.warn(
-          "fedify queue: could not acknowledge a message; it returns after its lease",
-          {
-            error,
-            id: handled?.id,
-          },
-        ),
-      );
-    }
-  }
-
-  /**
-   * Leases the first claimable message in one round trip (and, if given, acknowledges the
-   * message this loop handled last). The claim itself is the `fedify_claim_message` function
-   * from migrations/0002-fedify-storage.ts:
-   *
-   * - `for update skip locked`: concurrent claimers (other loops, other processes) step over a
-   *   row someone else is claiming instead of waiting for it, so no two get the same message.
-   * - A claimed row's `available_at` moves to the end of its lease, so in-flight messages drop
-   *   out of the front of the claim index, and an abandoned one becomes claimable again by
-   *   itself when the lease runs out.
-   * - Ordering keys: a message is claimable only when no earlier message (smaller id) with the
-   *   same key remains — waiting, delayed or in flight — so each key runs one message at a time,
-   *   in enqueue order (a failed one blocks its successors until it succeeds).
-   */
-  async #claim(worker: string, handled: Claim | undefined): Promise<Claim | undefined> {
-    type Row = { messageId: string; messagePayload: string; messageAttempts: number };
-    const claim = sql<Row>`
-      select * from fedify_claim_message(${this.#queue}, ${worker}, ${this.#leaseMs})`;
-    const { rows } = await (handled === undefined
-      ? claim
-      : sql<Row>`with acknowledged as (${this.#acknowledgement(handled)}) ${claim}`
-    ).execute(this.#db);
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return {
-      id: row.messageId,
-      // Parsed here, not by the driver: the CamelCasePlugin would rename nested snake_case keys.
-      payload: JSON.parse(row.messagePayload),
-      attempts: row.messageAttempts,
-      worker,
-    };
-  }
-
-  /**
-   * Deletes a handled message — only if the lease is still ours: if it expired and another
-   * consumer took the message, that consumer owns it now (at-least-once: it runs twice).
-   */
-  #acknowledgement(claim: Claim) {
-    return sql`
-      delete from fedify_messages
-      where id = ${claim.id}::bigint and locked_by = ${claim.worker}
-        and attempts = ${claim.attempts}::int`;
-  }
-
-  async #acknowledge(claim: Claim): Promise<void> {
-    await this.#acknowledgement(claim).execute(this.#db);
-  }
-
-  /**
-   * Runs the handler with no transaction open. Returns true if it succeeded (the caller then
-   * acknowledges the message); after a failure, releases the message for a retry after a backoff.
-   */
-  async #handle(
-    handler: (message: unknown) => Promise<void> | void,
-    claim: Claim,
-  ): Promise<boolean> {
-    const heartbeat = this.#keepLeased(claim);
-    let failed = false;
-    try {
-      await handler(claim.payload);
-    } catch (error) {
-      failed = true;
-      this.#logger.warn("fedify queue: handler failed; the message will be retried", {
-        error,
-        id: claim.id,
-        attempts: claim.attempts,
-      });
-    }
-    await heartbeat.stop();
-    if (!failed) return true;
-    const backoff = Math.min(
-      this.#maxRetryDelayMs,
-      this.#retryDelayMs * 2 ** Math.max(0, claim.attempts - 1),
-    );
-    try {
-      await this.#release(claim, backoff, false);
-      wakeLocal(this.#db, { q: this.#queue, n: 1, d: backoff, o: this.#origin });
-    } catch (error) {
-      this.#logger.warn("fedify queue: could not release a message; it returns after its lease", {
-        error,
-        id: claim.id,
-      });
-    }
-    return false;
-  }
-
-  /** Makes the message claimable again after `delayMs`; `undo` also takes back the attempt. */
-  async #release(claim: Claim, delayMs: number, undo: boolean): Promise<void> {
-    await sql`
-      update fedify_messages
-      set locked_by = null, locked_until = null,
-          available_at = now() + ${delayMs}::double precision * interval '1 millisecond',
-          attempts = attempts - ${undo ? 1 : 0}::int
-      where id = ${claim.id}::bigint and locked_by = ${claim.worker}
-        and attempts = ${claim.attempts}::int
-    `.execute(this.#db);
-  }
-
-  /** Renews the lease every third of its length while the handler runs. */
-  #keepLeased(claim: Claim): { stop(): Promise<void> } {
-    let renewing: Promise<void> = Promise.resolve();
-    const renew = async () => {
-      const lease = sql<Date>`now() + ${this.#leaseMs}::double precision * interval '1 millisecond'`;
-      const result = await this.#db
-        .updateTable("fedifyMessages")
-        .set({ lockedUntil: lease, availableAt: lease })
-        .where("id", "=", claim.id)
-        .where("lockedBy", "=", claim.worker)
-        .where("attempts", "=", claim.attempts)
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) {
-        this.#logger.warn("fedify queue: lost the lease on a message still being handled", {
-          id: claim.id,
-        });
-      }
-    };
-    const stopTimer = every(this.#leaseMs / 3, () => {
-      renewing = renewing
-        .then(renew)
-        .catch((error) =>
-          this.#logger.warn("fedify queue: could not renew a lease", { error, id: claim.id }),
-        );
-    });
-    return {
-      async stop() {
-        stopTimer();
-        await renewing;
-      },
-    };
-  }
+function delayOf(options: MessageQueueEnqueueOptions | undefined): number {
+  const delay = options?.delay as Temporal.Duration | undefined;
+  return delay == null ? 0 : Math.max(0, delay.total("millisecond"));
 }
 
 /**
- * Idle worker loops park here until there may be work. `wake(n)` wakes up to n parked loops and
- * remembers the rest as permits (capped), so a wake-up that lands while a loop is between its
- * empty claim and parking is not lost — the loop just claims once more.
- */
-class Waker {
-  readonly #max: number;
-  #parked: Array<() => void> = [];
-  #permits = 0;
-  #closed = false;
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  wait(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    if (this.#permits > 0) {
-      this.#permits--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#parked.push(resolve));
-  }
-
-  /** Like `wait()`, but also returns after `ms` (used to back off after database errors). */
-  sleep(ms: number): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#parked = this.#parked.filter((parked) => parked !== wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#parked.push(wake);
-    });
-  }
-
-  wake(n: number): void {
-    const left = n - this.wakeIdle(n);
-    this.#permits = Math.min(this.#max, this.#permits + left);
-  }
-
-  /** Wakes up to n parked loops (no permits); returns how many it woke. */
-  wakeIdle(n: number): number {
-    let woken = 0;
-    while (woken < n) {
-      const parked = this.#parked.shift();
-      if (parked === undefined) break;
-      parked();
-      woken++;
-    }
-    return woken;
-  }
-
-  close(): void {
-    this.#closed = true;
-    for (const parked of this.#parked.splice(0)) parked();
-  }
-}
-
-/**
- * This process's listening wakers, per database and queue, so an enqueue wakes local listeners
+ * This process's listening consumers, per database and queue, so an enqueue wakes local listeners
  * at once (PGlite has no other process to hear from, and this skips the NOTIFY round trip).
  */
-const localWakers = new WeakMap<Kysely<Database>, Map<string, Set<Waker>>>();
+const localConsumers = new WeakMap<Kysely<Database>, Map<string, Set<QueueConsumer>>>();
 
-function registerWaker(db: Kysely<Database>, queue: string, waker: Waker): () => void {
-  const queues = localWakers.get(db) ?? new Map<string, Set<Waker>>();
-  localWakers.set(db, queues);
-  const wakers = queues.get(queue) ?? new Set<Waker>();
-  queues.set(queue, wakers);
-  wakers.add(waker);
-  return () => wakers.delete(waker);
+function registerConsumer(
+  db: Kysely<Database>,
+  queue: string,
+  consumer: QueueConsumer,
+): () => void {
+  const queues = localConsumers.get(db) ?? new Map<string, Set<QueueConsumer>>();
+  localConsumers.set(db, queues);
+  const consumers = queues.get(queue) ?? new Set<QueueConsumer>();
+  queues.set(queue, consumers);
+  consumers.add(consumer);
+  return () => consumers.delete(consumer);
 }
 
 function wakeLocal(db: Kysely<Database>, announcement: Announcement): void {
-  const wakers = localWakers.get(db)?.get(announcement.q);
-  if (!wakers || wakers.size === 0) return;
+  const consumers = localConsumers.get(db)?.get(announcement.q);
+  if (!consumers || consumers.size === 0) return;
   after(announcement.d, () => {
-    for (const waker of wakers) waker.wake(announcement.n);
+    for (const consumer of consumers) consumer.wake();
   });
 }
 
@@ -465,13 +275,6 @@ function after(ms: number, fn: () => void): void {
   }
   const timer = setTimeout(fn, ms + 5);
   timer.unref?.();
-}
-
-/** Runs `fn` every `ms` until the returned function is called. */
-function every(ms: number, fn: () => void): () => void {
-  const timer = setInterval(fn, ms);
-  timer.unref?.();
-  return () => clearInterval(timer);
 }
 
 /**

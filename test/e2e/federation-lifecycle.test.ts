@@ -99,6 +99,9 @@ describe("federation lifecycle", () => {
   });
 
   it("sends Update(actor) to followers when the feed's profile changes", async () => {
+    // Served (and so cached) before the edit: the actor endpoint must not keep the old profile.
+    const before = (await fetchActor(`${server.url}/ap/feeds/us-russia-syria`)) as Json;
+    expect(before.name).not.toBe("Syria: the diplomacy");
     const response = await server.admin("PATCH", "/admin/feeds/us-russia-syria", {
       title: "Syria: the diplomacy",
     });
@@ -108,6 +111,8 @@ describe("federation lifecycle", () => {
       15_000,
     );
     expect((update.activity.object as Json).name).toBe("Syria: the diplomacy");
+    const after = (await fetchActor(`${server.url}/ap/feeds/us-russia-syria`)) as Json;
+    expect(after.name).toBe("Syria: the diplomacy");
   });
 
   it("forgets an actor that deleted itself, and ignores what it does not understand", async () => {

@@ -1,5 +1,5 @@
 import { Temporal } from "@js-temporal/polyfill";
-import { sql } from "kysely";
+import { type KyselyPlugin, sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDatabase, type Db } from "../../src/storage/database.ts";
 import {
@@ -24,6 +24,28 @@ function deferred(): Deferred {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts the statements a queue sends through its Kysely instance, by what they do. */
+function countingStatements() {
+  const texts: string[] = [];
+  const plugin: KyselyPlugin = {
+    // The queue's statements are raw `sql` templates: their fragments say what they do.
+    transformQuery({ node }) {
+      if (node.kind === "RawNode") texts.push(node.sqlFragments.join(" "));
+      return node;
+    },
+    async transformResult({ result }) {
+      return result;
+    },
+  };
+  const counting = (needle: string) => texts.filter((text) => text.includes(needle)).length;
+  return {
+    plugin,
+    inserts: () => counting("insert into fedify_messages"),
+    claims: () => counting("fedify_claim_messages"),
+  };
+}
+
 const WAIT = { timeout: 10_000, interval: 10 };
 
 describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
@@ -115,6 +137,44 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
     await queue.enqueueMany([]);
     await vi.waitFor(() => expect(received.size).toBe(300), WAIT);
     expect([...received].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, n) => n));
+  });
+
+  it("inserts enqueue() calls of one tick with one statement, in call order, keys per row", async () => {
+    const statements = countingStatements();
+    const queue = newQueue({}, database.db.withPlugin(statements.plugin));
+    const name = `test-${queueCount}`;
+    // What Fedify does for a fan-out with an ordering key: one enqueue() per inbox, all at once.
+    await Promise.all(
+      Array.from({ length: 250 }, (_, n) =>
+        queue.enqueue({ n }, { orderingKey: `object\nhttps://host-${n % 50}.example` }),
+      ),
+    );
+    expect(statements.inserts()).toBe(1);
+    const { rows } = await sql<{ n: number; orderingKey: string }>`
+      select (payload ->> 'n')::int as n, ordering_key from fedify_messages
+      where queue = ${name} order by id`.execute(database.db);
+    expect(rows.map((row) => row.n)).toEqual(Array.from({ length: 250 }, (_, n) => n));
+    expect(rows.map((row) => row.orderingKey)).toEqual(
+      Array.from({ length: 250 }, (_, n) => `object\nhttps://host-${n % 50}.example`),
+    );
+  });
+
+  it("claims and acknowledges in batches while busy, not one round trip per message", async () => {
+    const statements = countingStatements();
+    const queue = newQueue({ concurrency: 16 }, database.db.withPlugin(statements.plugin));
+    await queue.enqueueMany(Array.from({ length: 400 }, (_, n) => ({ n })));
+    const handled = new Set<number>();
+    listen(queue, async (m) => {
+      await sleep(1 + Math.random() * 4);
+      handled.add((m as { n: number }).n);
+    });
+    await vi.waitFor(() => expect(handled.size).toBe(400), WAIT);
+    await vi.waitFor(async () => expect(await remaining(`test-${queueCount}`)).toBe(0), WAIT);
+    // A claim waits for a quarter of the 16 slots to be free: about 400 / 4 claims, plus the
+    // empty ones of a listener that catches up with the queue.
+    // One round trip per message would be 400 or more.
+    expect(statements.claims()).toBeLessThanOrEqual(150);
+    expect(statements.claims()).toBeGreaterThan(0);
   });
 
   it("hands a message back after its handler threw, and delivers it again", async () => {

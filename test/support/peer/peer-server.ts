@@ -662,7 +662,9 @@ export async function startPeerServer(options: PeerServerOptions = {}): Promise<
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 10_000;
+  // nginx's default keepalive_timeout, which fronts most Mastodon servers: a sender that posts
+  // again within it reuses its connection.
+  server.keepAliveTimeout = 75_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
