@@ -2,7 +2,7 @@ import type { Migration } from "kysely/migration";
 import * as m0001 from "./0001-initial.ts";
 import * as m0002 from "./0002-fedify-storage.ts";
 import * as m0003 from "./0003-federation.ts";
-import * as m0004 from "./0004-batch-claim.ts";
+import * as m0004 from "./0004-batched-queue.ts";
 
 /**
  * Every migration, in order. Listed statically (not read from disk) so the Cloudflare Worker
@@ -12,5 +12,5 @@ export const migrations: Record<string, Migration> = {
   "0001-initial": m0001,
   "0002-fedify-storage": m0002,
   "0003-federation": m0003,
-  "0004-batch-claim": m0004,
+  "0004-batched-queue": m0004,
 };

@@ -143,23 +143,34 @@ export class KyselyMessageQueue implements MessageQueue {
    * One statement per batch (one JSON array parameter, so no parameter limit), which also
    * NOTIFYs other processes. Rows get ids in array order, which is the order messages that
    * share an ordering key are handled in; chunks of a large batch go in one after another.
+   * Parts every message of the chunk shares are stored once (see `splitShared`).
    */
   async #insert(rows: readonly Row[], delayMs: number): Promise<void> {
     for (let start = 0; start < rows.length; start += MAX_ROWS_PER_INSERT) {
       const chunk = rows.slice(start, start + MAX_ROWS_PER_INSERT);
+      const { shared, payloads } = splitShared(chunk.map((row) => row.payload));
       const announcement: Announcement = {
         q: this.#queue,
         n: chunk.length,
         d: delayMs,
         o: this.#origin,
       };
+      const messages = JSON.stringify(
+        chunk.map((row, i) => ({ p: payloads[i], k: row.orderingKey })),
+      );
       await sql`
-        with inserted as (
-          insert into fedify_messages (queue, payload, ordering_key, available_at)
+        with share as (
+          insert into fedify_message_shares (value)
+          select v from (select ${shared === undefined ? null : JSON.stringify(shared)}::jsonb as v) s
+          where v is not null
+          returning id
+        ),
+        inserted as (
+          insert into fedify_messages (queue, payload, ordering_key, available_at, share_id)
           select ${this.#queue}, m.value -> 'p', m.value ->> 'k',
-                 now() + ${delayMs}::double precision * interval '1 millisecond'
-          from jsonb_array_elements(${JSON.stringify(chunk.map((row) => ({ p: row.payload, k: row.orderingKey })))}::jsonb)
-            with ordinality as m (value, n)
+                 now() + ${delayMs}::double precision * interval '1 millisecond',
+                 (select id from share)
+          from jsonb_array_elements(${messages}::jsonb) with ordinality as m (value, n)
           order by m.n
           returning 1
         )
@@ -229,6 +240,42 @@ export class KyselyMessageQueue implements MessageQueue {
       await notifications?.close();
     }
   }
+}
+
+/**
+ * Splits off the top-level properties that every payload of a batch holds as the very same
+ * object: a fan-out's messages all point at one activity and one key list, so identity is a
+ * cheap and exact test. Those go into one shared part; each payload keeps the rest, and the
+ * consumer merges the two back (src/storage/fedify-queue-consumer.ts).
+ */
+export function splitShared(payloads: readonly unknown[]): {
+  shared: Record<string, unknown> | undefined;
+  payloads: readonly unknown[];
+} {
+  const first = payloads[0];
+  if (payloads.length < 2 || !isPlainObject(first)) return { shared: undefined, payloads };
+  const sharedKeys = Object.keys(first).filter((key) => {
+    const value = first[key];
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      payloads.every((payload) => isPlainObject(payload) && payload[key] === value)
+    );
+  });
+  if (sharedKeys.length === 0) return { shared: undefined, payloads };
+  const shared = Object.fromEntries(sharedKeys.map((key) => [key, first[key]]));
+  return {
+    shared,
+    payloads: payloads.map((payload) => {
+      const own = { ...(payload as Record<string, unknown>) };
+      for (const key of sharedKeys) delete own[key];
+      return own;
+    }),
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function delayOf(options: MessageQueueEnqueueOptions | undefined): number {

@@ -29,7 +29,7 @@ export interface QueueConsumerOptions {
  * handlers at once.
  *
  * A single claim loop talks to the database. Each round trip (the `fedify_claim_messages`
- * function of migrations/0004-batch-claim.ts) acknowledges — deletes — every message whose
+ * function of migrations/0004-batched-queue.ts) acknowledges — deletes — every message whose
  * handler finished since the last one and leases as many new messages as there are free slots.
  * While the queue is busy, the loop waits until a quarter of the slots are free before it
  * claims again, so a fan-out of a thousand deliveries costs tens of round trips, not thousands.
@@ -79,6 +79,7 @@ export class QueueConsumer {
   /** Runs until `close()`; never rejects (database errors are logged and retried). */
   async run(): Promise<void> {
     const stopRenewing = every(this.#options.leaseMs / 3, () => void this.#renewLeases());
+    const stopSweeping = every(SWEEP_INTERVAL_MS, () => void this.#sweepShares());
     try {
       while (!this.#closed) {
         if (!this.#shouldClaim()) {
@@ -91,6 +92,7 @@ export class QueueConsumer {
       if (this.#handled.length > 0) await this.#roundTrip(0).catch(this.#warnUnacknowledged);
     } finally {
       stopRenewing();
+      stopSweeping();
     }
   }
 
@@ -130,7 +132,12 @@ export class QueueConsumer {
   async #roundTrip(limit: number): Promise<Claim[]> {
     const acks = this.#handled;
     this.#handled = [];
-    type Row = { messageId: string; messagePayload: string; messageAttempts: number };
+    type Row = {
+      messageId: string;
+      messagePayload: string;
+      messageAttempts: number;
+      messageShare: string | null;
+    };
     try {
       const { rows } = await sql<Row>`
         select * from fedify_claim_messages(
@@ -141,7 +148,7 @@ export class QueueConsumer {
         .map((row) => ({
           id: row.messageId,
           // Parsed here, not by the driver: the CamelCasePlugin would rename nested keys.
-          payload: JSON.parse(row.messagePayload) as unknown,
+          payload: withShare(JSON.parse(row.messagePayload), row.messageShare),
           attempts: row.messageAttempts,
         }))
         .sort((a, b) => compareIds(a.id, b.id));
@@ -230,6 +237,23 @@ export class QueueConsumer {
     }
   }
 
+  /**
+   * Deletes shared parts no message refers to any more. The acknowledging claim does this as it
+   * goes; this catches the few left when two consumers acknowledged a batch's last messages at
+   * the same moment (each still saw the other's message).
+   */
+  async #sweepShares(): Promise<void> {
+    try {
+      await sql`
+        delete from fedify_message_shares s
+        where s.created_at < now() - interval '1 minute'
+          and not exists (select 1 from fedify_messages m where m.share_id = s.id)
+      `.execute(this.#db);
+    } catch (error) {
+      this.#options.logger.warn("fedify queue: could not sweep shared parts", { error });
+    }
+  }
+
   /** Resolves at the next wake-up, handler completion or close (or after `ms`, if given). */
   #nextEvent(ms?: number): Promise<void> {
     return new Promise((resolve) => {
@@ -253,6 +277,15 @@ export class QueueConsumer {
       "fedify queue: could not acknowledge messages; they return after their lease",
       { error, count: this.#handled.length },
     );
+}
+
+/** How often a consumer looks for orphaned shared parts. */
+const SWEEP_INTERVAL_MS = 5 * 60_000;
+
+/** The message as enqueued: its own properties plus the parts it shared with its batch. */
+function withShare(payload: unknown, share: string | null): unknown {
+  if (share === null) return payload;
+  return { ...(JSON.parse(share) as Record<string, unknown>), ...(payload as object) };
 }
 
 /** Orders bigint ids given as decimal strings. */

@@ -130,6 +130,15 @@ export interface FedifyMessagesTable {
   lockedBy: string | null;
   lockedUntil: Timestamp | null;
   createdAt: ColumnType<Date, Date | undefined, never>;
+  /** The parts this message shares with the rest of its batch (fedify_message_shares). */
+  shareId: ColumnType<string | null, string | null | undefined, never>;
+}
+
+/** Payload parts shared by a batch of queue messages (migrations/0004-batched-queue.ts). */
+export interface FedifyMessageSharesTable {
+  id: ColumnType<string, never, never>;
+  value: Json<unknown>;
+  createdAt: ColumnType<Date, Date | undefined, never>;
 }
 
 export interface Database {
@@ -144,6 +153,7 @@ export interface Database {
   federationOutbox: FederationOutboxTable;
   fedifyKv: FedifyKvTable;
   fedifyMessages: FedifyMessagesTable;
+  fedifyMessageShares: FedifyMessageSharesTable;
 }
 
 export type FeedRow = Selectable<FeedsTable>;

@@ -159,6 +159,56 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
     );
   });
 
+  it("stores what a batch's messages share once, and hands each message back whole", async () => {
+    const queue = newQueue({ concurrency: 8 });
+    const name = `test-${queueCount}`;
+    // Like Fedify's fan-out: every message points at the same activity and keys.
+    const activity = { type: "Create", content: "x".repeat(5_000), to: ["a", "b"] };
+    const keys = [{ keyId: "https://news.example/ap/feeds/world#main-key", privateKey: { k: 1 } }];
+    const messages = Array.from({ length: 120 }, (_, n) => ({
+      type: "outbox",
+      id: `m-${n}`,
+      inbox: `https://host-${n}.example/inbox`,
+      actorIds: [`https://host-${n}.example/users/a`],
+      activity,
+      keys,
+      headers: {},
+    }));
+    await Promise.all(messages.map((m, n) => queue.enqueue(m, { orderingKey: `o\n${n}` })));
+    const shares = await sql<{ count: number }>`
+      select count(*)::int as count from fedify_message_shares s
+      where exists (select 1 from fedify_messages m where m.share_id = s.id and m.queue = ${name})
+    `.execute(database.db);
+    expect(shares.rows[0]?.count).toBe(1);
+    const own = await sql<{ withoutShared: number }>`
+      select count(*)::int as without_shared from fedify_messages
+      where queue = ${name} and share_id is not null
+        and not payload ? 'activity' and not payload ? 'keys' and payload ? 'headers'
+    `.execute(database.db);
+    // `headers` is a different (empty) object per message: it stays with each message.
+    expect(own.rows[0]?.withoutShared).toBe(120);
+
+    const received: unknown[] = [];
+    listen(queue, (m) => {
+      received.push(m);
+    });
+    await vi.waitFor(() => expect(received).toHaveLength(120), WAIT);
+    const byId = (m: unknown) => (m as { id: string }).id;
+    expect([...received].sort((a, b) => byId(a).localeCompare(byId(b)))).toStrictEqual(
+      [...messages].sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    // The last acknowledgement took the shared part with it.
+    await vi.waitFor(async () => {
+      expect(await remaining(name)).toBe(0);
+      const left = await sql<{ count: number }>`
+        select count(*)::int as count from fedify_message_shares s
+        where not exists (select 1 from fedify_messages m where m.share_id = s.id)`.execute(
+        database.db,
+      );
+      expect(left.rows[0]?.count).toBe(0);
+    }, WAIT);
+  });
+
   it("claims and acknowledges in batches while busy, not one round trip per message", async () => {
     const statements = countingStatements();
     const queue = newQueue({ concurrency: 16 }, database.db.withPlugin(statements.plugin));
