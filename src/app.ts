@@ -13,7 +13,7 @@ import { type AdminFollowersDeps, adminFollowerRoutes } from "./http/admin-follo
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
-import { pageRoutes } from "./http/pages.routes.ts";
+import { notFound, pageRoutes } from "./http/pages.routes.ts";
 import { PROBLEM_TYPES, ProblemError, problem, problemResponse } from "./http/problem.ts";
 import type { Logger } from "./logger.ts";
 import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
@@ -73,9 +73,25 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   // Last: its `/{slug}` feed pages must not shadow any other first-level path.
-  app.route("/", pageRoutes({ articles: deps.articles, feeds: deps.feeds, clock, publicUrl }));
+  app.route(
+    "/",
+    pageRoutes({
+      articles: deps.articles,
+      feeds: deps.feeds,
+      clock,
+      publicUrl,
+      // Likes, replies, follower counts and paging are read-only views of the same database.
+      db: deps.followers?.db,
+      federated: deps.federation !== undefined,
+    }),
+  );
 
-  app.notFound(() => problemResponse(problem("notFound", "Nothing lives at this address")));
+  // Browsers get an HTML page; the admin API, ActivityPub and JSON clients problem+json.
+  app.notFound((c) =>
+    /^\/(admin|ap|\.well-known|nodeinfo)(\/|$)/.test(c.req.path)
+      ? problemResponse(problem("notFound", "Nothing lives at this address"))
+      : notFound(c, publicUrl, "Nothing lives at this address"),
+  );
 
   app.onError((error, c) => {
     if (error instanceof ProblemError) {

@@ -57,6 +57,7 @@ export const RESERVED_SLUGS: readonly string[] = [
   "admin",
   "ap",
   "articles",
+  "assets",
   "feeds",
   "healthz",
   "inbox",

@@ -48,12 +48,13 @@ export function answerDocument(
   document: EncodedDocument,
 ): DocumentAnswer {
   const coding = chooseCoding(header("accept-encoding"));
+  const xml = document.contentType.includes("+xml");
   const headers: Record<string, string> = {
-    "content-type": document.contentType,
+    "content-type": documentContentType(header("accept"), document.contentType),
     etag: document.etag,
     "last-modified": document.lastModified,
     "cache-control": CACHE_CONTROL,
-    vary: "Accept-Encoding",
+    vary: xml ? "Accept, Accept-Encoding" : "Accept-Encoding",
   };
   if (isNotModified(header, document)) return { status: 304, headers, body: null };
   const body =
@@ -63,15 +64,26 @@ export function answerDocument(
   return { status: 200, headers, body: method === "HEAD" ? null : body };
 }
 
+/**
+ * Chromium shows `application/rss+xml` and `application/atom+xml` as plain text and never applies
+ * their `<?xml-stylesheet?>`, so a browser opening a feed (it asks for `text/html`) gets the same
+ * bytes as `application/xml`, which it styles. Feed readers do not ask for HTML and keep the
+ * registered type. A cache in front of this must keep the two apart (the answers vary on Accept).
+ */
+export function documentContentType(accept: string | null, registered: string): string {
+  const browser = accept !== null && /text\/html/i.test(accept);
+  return browser && registered.includes("+xml") ? "application/xml; charset=utf-8" : registered;
+}
+
 export function serveDocument(request: Request, document: EncodedDocument): Response {
   const answer = answerDocument(request.method, (name) => request.headers.get(name), document);
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
 /** RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only counts without it. */
-function isNotModified(
+export function isNotModified(
   header: (name: string) => string | null,
-  document: EncodedDocument,
+  document: Pick<EncodedDocument, "etag" | "lastModifiedMs">,
 ): boolean {
   const ifNoneMatch = header("if-none-match");
   if (ifNoneMatch !== null) {

@@ -1,41 +1,192 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { isPublic } from "../domain/article.ts";
 import type { ArticleService } from "../domain/articles.ts";
-import { FEED_SLUG_PATTERN } from "../domain/feed.ts";
+import { FEED_SLUG_PATTERN, type Feed } from "../domain/feed.ts";
 import type { FeedService } from "../domain/feeds.ts";
 import type { Clock } from "../domain/ports.ts";
-import { articlePage, gonePage } from "../web/article-page.ts";
-import { feedPage } from "../web/feed-page.ts";
+import type { Db } from "../storage/database.ts";
+import { FEED_PREVIEW_SCRIPT_PATH, FEED_STYLESHEET_PATH } from "../syndication/stylesheet.ts";
+import { ArticlePage } from "../web/article-page.tsx";
+import { ErrorPage } from "../web/error-page.tsx";
+import { actorUrl, objectUrl, parseInstance, remoteFollowUrl } from "../web/fediverse-links.ts";
+import { FeedPage } from "../web/feed-page.tsx";
+import { FEED_PREVIEW_JS } from "../web/feed-preview-js.ts";
+import { FEED_STYLESHEET } from "../web/feed-stylesheet.ts";
+import { IndexPage } from "../web/index-page.tsx";
+import { renderPage, SITE_CSS_PATH, SITE_JS_PATH } from "../web/layout.tsx";
+import { SITE_CSS } from "../web/site-css.ts";
+import { SITE_JS } from "../web/site-js.ts";
+import { PAGE_SECURITY_HEADERS, wantsActivityPub, wantsHtml, wantsJson } from "./negotiation.ts";
 import { problem, problemResponse } from "./problem.ts";
+import { createReaderQueries, type ReaderQueries } from "./reader-queries.ts";
 
-/** Reader-facing pages. Deleted articles answer 410 Gone; scheduled ones do not exist yet. */
-export function pageRoutes(deps: {
-  articles: ArticleService;
-  feeds: FeedService;
-  clock: Clock;
-  publicUrl: string;
-}): Hono {
+const STORIES_PER_PAGE = 20;
+const HEADLINES_PER_FEED = 3;
+const PAGE_CACHE = "public, max-age=60";
+const ASSET_CACHE = "public, max-age=3600";
+
+export interface PageDeps {
+  readonly articles: ArticleService;
+  readonly feeds: FeedService;
+  readonly clock: Clock;
+  readonly publicUrl: string;
+  /** For counts, replies and paging; without it pages show the newest stories only. */
+  readonly db?: Db | undefined;
+  /** Whether ActivityPub is served: AP requests for pages are then sent to the AP documents. */
+  readonly federated: boolean;
+}
+
+/** An HTML page with the pages' security headers. */
+async function htmlPage(
+  c: Context,
+  node: { toString(): string | Promise<string> },
+  status: 200 | 400 | 404 | 410 = 200,
+): Promise<Response> {
+  return c.html(await renderPage(node), status, PAGE_SECURITY_HEADERS);
+}
+
+/** A browser gets the 404 page; API clients (and clients that send no Accept) problem+json. */
+export function notFound(
+  c: Context,
+  publicUrl: string,
+  detail: string,
+): Promise<Response> | Response {
+  c.header("vary", "Accept");
+  if (!wantsHtml(c.req.header("accept")))
+    return problemResponse(problem("notFound", detail), { vary: "Accept" });
+  return htmlPage(
+    c,
+    ErrorPage({
+      status: 404,
+      title: "Page not found",
+      message: "There is nothing at this address. It may have been mistyped.",
+      publicUrl,
+    }),
+    404,
+  );
+}
+
+/** Reader-facing pages, their assets and the feeds' XSLT stylesheet. */
+export function pageRoutes(deps: PageDeps): Hono {
+  const { publicUrl } = deps;
+  const queries: ReaderQueries | undefined = deps.db
+    ? createReaderQueries(deps.db, deps.clock)
+    : undefined;
   const routes = new Hono();
+
+  const asset = (path: string, type: string, body: string) =>
+    routes.get(path, (c) =>
+      c.body(body, 200, {
+        "content-type": type,
+        "cache-control": ASSET_CACHE,
+        "x-content-type-options": "nosniff",
+      }),
+    );
+  asset(SITE_CSS_PATH, "text/css; charset=utf-8", SITE_CSS);
+  asset(SITE_JS_PATH, "text/javascript; charset=utf-8", SITE_JS);
+  asset(FEED_STYLESHEET_PATH, "text/xsl; charset=utf-8", FEED_STYLESHEET);
+  asset(FEED_PREVIEW_SCRIPT_PATH, "text/javascript; charset=utf-8", FEED_PREVIEW_JS);
+
+  routes.get("/", async (c) => {
+    const feeds = queries
+      ? await queries.feedSummaries(HEADLINES_PER_FEED)
+      : await Promise.all(
+          (await deps.feeds.list()).map(async (feed) => ({
+            feed,
+            latest: await deps.articles.latestPublic(feed.slug, HEADLINES_PER_FEED),
+          })),
+        );
+    c.header("cache-control", PAGE_CACHE);
+    return htmlPage(c, IndexPage({ feeds, publicUrl }));
+  });
+
   routes.get("/articles/:id", async (c) => {
-    const result = await deps.articles.get(c.req.param("id"));
-    if (!result.ok) return problemResponse(problem("notFound", "No such article"));
-    const article = result.value;
-    if (article.deletedAt) return c.html(gonePage(deps.publicUrl), 410);
-    if (!isPublic(article, deps.clock.now()))
-      return problemResponse(problem("notFound", "No such article"));
-    c.header("cache-control", "public, max-age=60");
-    return c.html(articlePage(article, deps.publicUrl));
-  });
-  // Registered last by the app: any other first-level path is taken before this one.
-  routes.get("/:slug", async (c, next) => {
-    const slug = c.req.param("slug");
-    if (!FEED_SLUG_PATTERN.test(slug)) return next();
-    const feed = await deps.feeds.get(slug);
-    if (!feed.ok) return next();
-    const latest = await deps.articles.latestPublic(slug, 20);
-    c.header("cache-control", "public, max-age=60");
+    const id = c.req.param("id");
     c.header("vary", "Accept");
-    return c.html(feedPage(feed.value, latest, deps.publicUrl));
+    const accept = c.req.header("accept");
+    const result = await deps.articles.get(id);
+    const article = result.ok ? result.value : undefined;
+    const home = article?.feeds[0];
+    // The same article as its home feed's ActivityPub object (410 Tombstone there once deleted).
+    if (deps.federated && home && wantsActivityPub(accept)) {
+      return c.redirect(objectUrl(publicUrl, home, id), 303);
+    }
+    if (!article || (!article.deletedAt && !isPublic(article, deps.clock.now()))) {
+      return notFound(c, publicUrl, "No such article");
+    }
+    if (article.deletedAt) {
+      if (wantsJson(accept))
+        return problemResponse(problem("gone", "This article was deleted"), { vary: "Accept" });
+      return htmlPage(
+        c,
+        ErrorPage({
+          status: 410,
+          title: "This article was removed",
+          message: "It has been deleted and is no longer available.",
+          publicUrl,
+        }),
+        410,
+      );
+    }
+    const feeds = (await Promise.all(article.feeds.map((slug) => deps.feeds.get(slug)))).flatMap(
+      (found) => (found.ok ? [found.value] : []),
+    );
+    const reactions = queries ? await queries.reactions(article.id) : null;
+    c.header("cache-control", PAGE_CACHE);
+    return htmlPage(c, ArticlePage({ article, feeds, reactions, publicUrl }));
   });
+
+  // Registered last by the app: any other first-level path is taken before these.
+  routes.get("/:slug/follow", async (c) => {
+    const feed = await findFeed(c.req.param("slug"));
+    if (!feed) return notFound(c, publicUrl, "No such feed");
+    const instance = parseInstance(c.req.query("instance") ?? "");
+    if (instance === undefined) {
+      return htmlPage(
+        c,
+        ErrorPage({
+          status: 400,
+          title: "Which server are you on?",
+          message:
+            "Type your fediverse server's name, such as mastodon.social, or your handle, such as @you@mastodon.social.",
+          publicUrl,
+        }),
+        400,
+      );
+    }
+    return c.redirect(remoteFollowUrl(instance, actorUrl(publicUrl, feed.slug)), 303);
+  });
+
+  routes.get("/:slug", async (c, next) => {
+    const feed = await findFeed(c.req.param("slug"));
+    if (!feed) return next();
+    c.header("vary", "Accept");
+    if (deps.federated && wantsActivityPub(c.req.header("accept"))) {
+      return c.redirect(actorUrl(publicUrl, feed.slug), 303);
+    }
+    const before = c.req.query("before");
+    const stories = queries
+      ? await queries.stories(feed.slug, STORIES_PER_PAGE, before)
+      : { articles: await deps.articles.latestPublic(feed.slug, STORIES_PER_PAGE), older: null };
+    const followers = queries ? await queries.followerCount(feed.slug) : null;
+    c.header("cache-control", PAGE_CACHE);
+    return htmlPage(
+      c,
+      FeedPage({
+        feed,
+        stories,
+        paged: before !== undefined && queries !== undefined,
+        followers,
+        publicUrl,
+      }),
+    );
+  });
+
+  async function findFeed(slug: string): Promise<Feed | undefined> {
+    if (!FEED_SLUG_PATTERN.test(slug)) return undefined;
+    const found = await deps.feeds.get(slug);
+    return found.ok ? found.value : undefined;
+  }
+
   return routes;
 }

@@ -1,0 +1,174 @@
+import { sanitizeArticleHtml } from "../content/sanitize-html.ts";
+import type { Article } from "../domain/article.ts";
+import type { Feed } from "../domain/feed.ts";
+import { articleUrl, feedPageUrl } from "../domain/urls.ts";
+import type { ArticleReactions } from "../http/reader-queries.ts";
+import { objectUrl } from "./fediverse-links.ts";
+import { creatorHandle, feedAlternates, readableDate, webHref } from "./format.ts";
+import { Layout } from "./layout.tsx";
+
+export interface ArticlePageProps {
+  readonly article: Article;
+  /** The article's feeds that still exist, home feed first. */
+  readonly feeds: readonly Feed[];
+  /** Null when likes, boosts and replies are not available (no database for them). */
+  readonly reactions: ArticleReactions | null;
+  readonly publicUrl: string;
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/**
+ * One article, at one URL shared by all its feeds. The body and the replies were sanitised
+ * when stored (src/content/sanitize-html.ts); everything else is text, escaped by JSX.
+ */
+export function ArticlePage(props: ArticlePageProps) {
+  const { article, feeds, reactions, publicUrl } = props;
+  const ownUrl = articleUrl(publicUrl, article.id);
+  const home = article.feeds[0];
+  const revised = article.revision > 1 && article.updatedAt > article.publishedAt;
+  const creators = article.authors.flatMap((author) => {
+    const handle = creatorHandle(author.fediverseHandle);
+    return handle ? [handle] : [];
+  });
+  const head = {
+    title: article.headline,
+    lang: article.language,
+    description: article.standfirst ?? undefined,
+    canonical: article.canonicalUrl ?? ownUrl,
+    alternates: [
+      ...(home
+        ? [{ type: "application/activity+json", href: objectUrl(publicUrl, home, article.id) }]
+        : []),
+      ...feeds.flatMap((feed) => feedAlternates(publicUrl, feed)),
+    ],
+    ogType: "article" as const,
+    image: article.image ? { url: article.image.url, alt: article.image.alt } : undefined,
+    fediverseCreators: creators,
+    siteName: new URL(publicUrl).host,
+    publicUrl,
+  };
+  const image = article.image;
+  return (
+    <Layout head={head}>
+      <article>
+        <header>
+          {feeds.length === 0 ? null : (
+            <p class="meta">
+              {feeds.map((feed, i) => (
+                <>
+                  {i > 0 ? " · " : ""}
+                  <a href={feedPageUrl(publicUrl, feed.slug)}>{feed.title}</a>
+                </>
+              ))}
+            </p>
+          )}
+          <h1>{article.headline}</h1>
+          {article.standfirst ? <p class="standfirst">{article.standfirst}</p> : null}
+          {article.authors.length === 0 ? null : (
+            <p class="byline">
+              By{" "}
+              {article.authors.map((author, i) => (
+                <>
+                  {i === 0 ? "" : i === article.authors.length - 1 ? " and " : ", "}
+                  {webHref(author.url) ? (
+                    <a href={webHref(author.url)}>{author.name}</a>
+                  ) : (
+                    author.name
+                  )}
+                </>
+              ))}
+            </p>
+          )}
+          <p class="meta">
+            Published{" "}
+            <time datetime={article.publishedAt.toISOString()}>
+              {readableDate(article.publishedAt)}
+            </time>
+            {revised ? (
+              <>
+                {" · "}
+                <span class="badge">Corrected</span> updated{" "}
+                <time datetime={article.updatedAt.toISOString()}>
+                  {readableDate(article.updatedAt)}
+                </time>
+              </>
+            ) : null}
+          </p>
+        </header>
+        {image ? (
+          <figure>
+            <img src={image.url} alt={image.alt} />
+            {image.caption || image.credit ? (
+              <figcaption>
+                {image.caption}
+                {image.caption && image.credit ? " " : ""}
+                {image.credit ? <span class="credit">Photo: {image.credit}</span> : null}
+              </figcaption>
+            ) : null}
+          </figure>
+        ) : null}
+        <div class="body" dangerouslySetInnerHTML={{ __html: article.bodyHtml }} />
+        {article.tags.length === 0 ? null : (
+          <p>
+            {article.tags.map((tag) => (
+              <span class="tag">{tag}</span>
+            ))}
+          </p>
+        )}
+      </article>
+      {reactions === null ? null : (
+        <section aria-labelledby="fediverse">
+          <h2 id="fediverse">On the fediverse</h2>
+          <ul class="counts" id="counts">
+            <li>{plural(reactions.likes, "like", "likes")}</li>
+            <li>{plural(reactions.boosts, "boost", "boosts")}</li>
+            <li>{plural(reactions.replies, "reply", "replies")}</li>
+          </ul>
+          {reactions.replyList.length === 0 ? (
+            <p class="meta">
+              No replies yet. Reply from Mastodon by searching for this page's address.
+            </p>
+          ) : (
+            <ol class="replies" aria-label="Replies">
+              {reactions.replyList.map((reply) => (
+                <li>
+                  <p class="meta">
+                    <a href={webHref(reply.url) ?? webHref(reply.actorId)} rel="nofollow ugc">
+                      {displayActor(reply.actorId)}
+                    </a>{" "}
+                    <time datetime={reply.publishedAt.toISOString()}>
+                      {readableDate(reply.publishedAt)}
+                    </time>
+                  </p>
+                  <div dangerouslySetInnerHTML={{ __html: replyHtml(reply) }} />
+                </li>
+              ))}
+            </ol>
+          )}
+        </section>
+      )}
+    </Layout>
+  );
+}
+
+/**
+ * A reply's markup: sanitised by the inbox already, and again here since it came from a
+ * stranger. Images are dropped: replies rarely carry inline ones, and they come without alt text.
+ */
+function replyHtml(reply: { contentHtml: string; url: string | null; actorId: string }): string {
+  return sanitizeArticleHtml(reply.contentHtml, reply.url ?? reply.actorId).replace(
+    /<img\b[^>]*>/gi,
+    "",
+  );
+}
+
+/** `https://host/users/name` -> `name@host`: a readable name without fetching the actor. */
+function displayActor(actorId: string): string {
+  const url = URL.parse(actorId);
+  if (!url) return actorId;
+  const name = url.pathname.split("/").filter(Boolean).at(-1)?.replace(/^@/, "");
+  return name ? `${name}@${url.host}` : url.host;
+}

@@ -1,0 +1,69 @@
+import { articleUrl, feedPageUrl } from "../domain/urls.ts";
+import type { FeedSummary } from "../http/reader-queries.ts";
+import { feedAlternates, readableDate } from "./format.ts";
+import { Layout } from "./layout.tsx";
+
+/** `/`: every feed with its latest headlines; sections and open stories before closed ones. */
+export function IndexPage(props: { feeds: readonly FeedSummary[]; publicUrl: string }) {
+  const { feeds, publicUrl } = props;
+  const siteName = new URL(publicUrl).host;
+  const open = feeds.filter((summary) => summary.feed.status === "open");
+  const closed = feeds.filter((summary) => summary.feed.status === "closed");
+  const head = {
+    title: siteName,
+    lang: "en",
+    description: "News feeds to read in a feed reader or follow from the fediverse.",
+    canonical: `${publicUrl}/`,
+    alternates: feeds.flatMap((summary) => feedAlternates(publicUrl, summary.feed)),
+    siteName,
+    publicUrl,
+  };
+  return (
+    <Layout head={head}>
+      <h1>Feeds</h1>
+      <p>
+        Pick a section or a developing story to read, subscribe in a feed reader, or follow from
+        Mastodon.
+      </p>
+      <section aria-labelledby="open-feeds">
+        <h2 id="open-feeds">Sections and stories</h2>
+        {open.length === 0 ? <p>No feeds yet.</p> : open.map((s) => FeedCard(s, publicUrl))}
+      </section>
+      {closed.length === 0 ? null : (
+        <section aria-labelledby="closed-feeds">
+          <h2 id="closed-feeds">Closed stories</h2>
+          {closed.map((s) => FeedCard(s, publicUrl))}
+        </section>
+      )}
+    </Layout>
+  );
+}
+
+function FeedCard(summary: FeedSummary, publicUrl: string) {
+  const { feed, latest } = summary;
+  return (
+    <article class="feed-card">
+      <h3>
+        <a href={feedPageUrl(publicUrl, feed.slug)}>{feed.title}</a>{" "}
+        <span class="badge">{feed.kind === "section" ? "Section" : "Story"}</span>
+      </h3>
+      {feed.description ? <p class="meta">{feed.description}</p> : null}
+      {latest.length === 0 ? (
+        <p class="meta">No stories yet.</p>
+      ) : (
+        <ul class="stories">
+          {latest.map((article) => (
+            <li>
+              <a href={articleUrl(publicUrl, article.id)}>{article.headline}</a>
+              <p class="meta">
+                <time datetime={article.publishedAt.toISOString()}>
+                  {readableDate(article.publishedAt)}
+                </time>
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </article>
+  );
+}
