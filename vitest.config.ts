@@ -3,6 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The Worker e2e tests start wrangler dev (workerd): `npm run test:worker`, its own config.
+    // Real Chromium, with its own config: `npm run test:browser` (vitest.browser.config.ts).
+    exclude: ["test/worker/**", "test/browser/**", "**/node_modules/**"],
     // Starts a throwaway PostgreSQL cluster (or uses TEST_DATABASE_URL) and provides
     // `postgresAdminUrl` to the tests; see test/global-setup.ts.
     globalSetup: ["test/global-setup.ts"],

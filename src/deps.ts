@@ -3,7 +3,7 @@ import type { Config } from "./config.ts";
 import { createArticleService } from "./domain/articles.ts";
 import { createFeedService } from "./domain/feeds.ts";
 import { uuidv7 } from "./domain/ids.ts";
-import type { Clock } from "./domain/ports.ts";
+import type { Clock, FeedsChangedListener } from "./domain/ports.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import type { Logger } from "./logger.ts";
 import type { Db } from "./storage/database.ts";
@@ -26,6 +26,10 @@ export function createDeps(options: {
   logger: Logger;
   clock?: Clock;
   federation?: FederationRuntime;
+  /** Also told after a commit which feeds changed (the Worker purges its edge cache). */
+  onFeedsChanged?: FeedsChangedListener;
+  /** Longest a rendered feed document is reused; see FeedDocumentCacheDeps.maxAgeMs. */
+  feedDocumentMaxAgeMs?: number;
 }) {
   const { config, db, logger } = options;
   const clock = options.clock ?? systemClock;
@@ -38,11 +42,13 @@ export function createDeps(options: {
     render: (snapshot) => renderFeedDocuments({ ...snapshot, publicUrl: config.publicUrl }),
     clock,
     onError: (error, slug) => logger.error("feed render failed", { slug, error }),
+    maxAgeMs: options.feedDocumentMaxAgeMs,
   });
   const onFeedsChanged = (slugs: readonly string[]) => {
     feedDocuments.invalidate(slugs);
     // The change committed outbox entries too: relay them now, not at the next poll.
     options.federation?.relay.wake();
+    options.onFeedsChanged?.(slugs);
   };
 
   return {

@@ -1,7 +1,13 @@
 import { createLogger } from "./logger.ts";
-import { openDatabase, readConfigOrExit } from "./node-setup.ts";
+import { loadFeeds, openDatabase, readConfigOrExit } from "./node-setup.ts";
 
-/** `npm run db:migrate`: applies pending migrations to the configured database and exits. */
+/**
+ * `npm run db:migrate`: applies pending migrations to the configured database, syncs the feed
+ * definitions from FEEDS_DIR (as `npm start` does at start-up) and exits. A Worker deployment has
+ * no filesystem to read `feeds/` from, so this is how its feeds get into PostgreSQL.
+ */
 const config = readConfigOrExit();
-const db = await openDatabase(config, createLogger(config.logLevel));
+const logger = createLogger(config.logLevel);
+const db = await openDatabase(config, logger);
+await loadFeeds(config, db, logger);
 await db.destroy();

@@ -1,4 +1,11 @@
-import { CamelCasePlugin, type Dialect, Kysely, PGliteDialect, PostgresDialect } from "kysely";
+import {
+  CamelCasePlugin,
+  type Dialect,
+  Kysely,
+  PGliteDialect,
+  PostgresDialect,
+  type PostgresPool,
+} from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.ts";
 import { SerializedDriver } from "./serialized-driver.ts";
@@ -10,14 +17,21 @@ export interface DatabaseOptions {
   readonly dataDir?: string | undefined;
   /** Connection pool size for PostgreSQL. */
   readonly poolSize?: number | undefined;
+  /**
+   * A PostgreSQL pool of the caller's own, used instead of `databaseUrl` (the Worker hands out
+   * a pool per invocation, as Hyperdrive expects).
+   */
+  readonly pool?: PostgresPool | undefined;
 }
 
 export type Db = Kysely<Database>;
 
 export function createDatabase(options: DatabaseOptions): Db {
-  const dialect = options.databaseUrl
-    ? postgresDialect(options.databaseUrl, options.poolSize ?? 10)
-    : pgliteDialect(options.dataDir ?? "./data");
+  const dialect = options.pool
+    ? new PostgresDialect({ pool: options.pool })
+    : options.databaseUrl
+      ? postgresDialect(options.databaseUrl, options.poolSize ?? 10)
+      : pgliteDialect(options.dataDir ?? "./data");
   // Column names are converted, but never the keys inside JSON values (a JWK's `key_ops`, an
   // ActivityStreams document's properties): those are data, not schema.
   return new Kysely<Database>({

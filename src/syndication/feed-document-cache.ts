@@ -26,6 +26,12 @@ export interface FeedDocumentCacheDeps {
   readonly onError: (error: unknown, slug: string) => void;
   /** How long "no such feed" is remembered, so unknown slugs cannot hammer the database. */
   readonly missingTtlMs?: number;
+  /**
+   * Longest a build is reused (default: until a change invalidates it). For runtimes that hear
+   * of no other process's changes (Workers); 0 reuses nothing, yet concurrent reads still share
+   * one build.
+   */
+  readonly maxAgeMs?: number;
 }
 
 const MAX_MISSING_REMEMBERED = 1_000;
@@ -127,9 +133,13 @@ export class FeedDocumentCache {
     const { load, render, clock } = this.#deps;
     const snapshot = await load(slug);
     const now = clock.now().getTime();
+    const maxAgeMs = this.#deps.maxAgeMs ?? Number.POSITIVE_INFINITY;
     let entry: Entry;
     if (!snapshot) {
-      entry = { documents: null, expiresAt: now + (this.#deps.missingTtlMs ?? 5_000) };
+      entry = {
+        documents: null,
+        expiresAt: now + Math.min(maxAgeMs, this.#deps.missingTtlMs ?? 5_000),
+      };
     } else {
       const rendered = render(snapshot);
       const [rss, atom, json] = await Promise.all([
@@ -139,11 +149,16 @@ export class FeedDocumentCache {
       ]);
       entry = {
         documents: { rss, atom, json },
-        expiresAt: snapshot.validUntil?.getTime() ?? Number.POSITIVE_INFINITY,
+        expiresAt: Math.min(
+          snapshot.validUntil?.getTime() ?? Number.POSITIVE_INFINITY,
+          now + maxAgeMs,
+        ),
       };
     }
     // "No such feed" is only remembered while the map is small: made-up slugs cannot grow it.
-    const worthKeeping = entry.documents !== null || this.#entries.size < MAX_MISSING_REMEMBERED;
+    const worthKeeping =
+      entry.expiresAt > now &&
+      (entry.documents !== null || this.#entries.size < MAX_MISSING_REMEMBERED);
     if (this.#generation(slug) === generation && worthKeeping) this.#entries.set(slug, entry);
     return entry;
   }
