@@ -1,9 +1,10 @@
 import type { Feed } from "../domain/feed.ts";
-import { articleUrl, FEED_FORMATS, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
+import { FEED_FORMATS, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
 import type { StoryPage } from "../http/reader-queries.ts";
 import { actorUrl, followUrl } from "./fediverse-links.ts";
-import { FORMAT_NAMES, fediverseHandle, feedAlternates, readableDate } from "./format.ts";
+import { FORMAT_NAMES, fediverseHandle, feedAlternates } from "./format.ts";
 import { Layout } from "./layout.tsx";
+import { StoryItem } from "./story-item.tsx";
 
 export interface FeedPageProps {
   readonly feed: Feed;
@@ -89,15 +90,7 @@ export function FeedPage(props: FeedPageProps) {
         ) : (
           <ul class="stories">
             {stories.articles.map((article) => (
-              <li>
-                <a href={articleUrl(publicUrl, article.id)}>{article.headline}</a>
-                {article.standfirst ? <p>{article.standfirst}</p> : null}
-                <p class="meta">
-                  <time datetime={article.publishedAt.toISOString()}>
-                    {readableDate(article.publishedAt)}
-                  </time>
-                </p>
-              </li>
+              <StoryItem publicUrl={publicUrl} article={article} withStandfirst />
             ))}
           </ul>
         )}

@@ -1,7 +1,8 @@
-import { articleUrl, feedPageUrl } from "../domain/urls.ts";
+import { feedPageUrl } from "../domain/urls.ts";
 import type { FeedSummary } from "../http/reader-queries.ts";
-import { feedAlternates, readableDate } from "./format.ts";
+import { feedAlternates } from "./format.ts";
 import { Layout } from "./layout.tsx";
+import { StoryItem } from "./story-item.tsx";
 
 /** `/`: every feed with its latest headlines; sections and open stories before closed ones. */
 export function IndexPage(props: { feeds: readonly FeedSummary[]; publicUrl: string }) {
@@ -53,14 +54,7 @@ function FeedCard(summary: FeedSummary, publicUrl: string) {
       ) : (
         <ul class="stories">
           {latest.map((article) => (
-            <li>
-              <a href={articleUrl(publicUrl, article.id)}>{article.headline}</a>
-              <p class="meta">
-                <time datetime={article.publishedAt.toISOString()}>
-                  {readableDate(article.publishedAt)}
-                </time>
-              </p>
-            </li>
+            <StoryItem publicUrl={publicUrl} article={article} />
           ))}
         </ul>
       )}

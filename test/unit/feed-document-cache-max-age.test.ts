@@ -1,22 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Feed } from "../../src/domain/feed.ts";
 import { FeedDocumentCache } from "../../src/syndication/feed-document-cache.ts";
+import { sampleFeed } from "../support/sample-feed.ts";
 import { fixedClock } from "../support/test-app.ts";
 
-const feed: Feed = {
-  slug: "world",
-  kind: "section",
-  title: "World",
-  description: "",
-  language: "en",
-  status: "open",
-  iconUrl: null,
-  imageUrl: null,
-  actorType: "Organization",
-  objectType: "Note",
-  createdAt: new Date("2026-01-01T00:00:00Z"),
-  updatedAt: new Date("2026-01-01T00:00:00Z"),
-};
+const feed = sampleFeed;
 
 /** A cache whose loads count themselves and wait for `release` when held. */
 function setup(maxAgeMs: number) {

@@ -1,26 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
-import type { Feed } from "../../src/domain/feed.ts";
 import {
   FeedDocumentCache,
   type FeedSnapshot,
   type RenderedDocuments,
 } from "../../src/syndication/feed-document-cache.ts";
+import { sampleFeed } from "../support/sample-feed.ts";
 import { fixedClock } from "../support/test-app.ts";
 
-const feed: Feed = {
-  slug: "world",
-  kind: "section",
-  title: "World",
-  description: "",
-  language: "en",
-  status: "open",
-  iconUrl: null,
-  imageUrl: null,
-  actorType: "Organization",
-  objectType: "Note",
-  createdAt: new Date("2026-01-01T00:00:00Z"),
-  updatedAt: new Date("2026-01-01T00:00:00Z"),
-};
+const feed = sampleFeed;
 
 /** A cache over a fake store whose "version" the test controls; renders count themselves. */
 function setup(options: { validUntil?: Date | null } = {}) {
