@@ -105,12 +105,12 @@ export async function measureRender(options: {
   const compression = measureCompression(
     rendered.rss,
     Math.max(5, Math.ceil(options.iterations / 3)),
-    { gzip: rss.gzip.byteLength, brotli: rss.brotli.byteLength },
+    { gzip: rss.gzip?.byteLength ?? 0, brotli: rss.brotli?.byteLength ?? 0 },
   );
   const size = (document: typeof rss) => ({
     identity: document.identity.byteLength,
-    gzip: document.gzip.byteLength,
-    brotli: document.brotli.byteLength,
+    gzip: document.gzip?.byteLength ?? 0,
+    brotli: document.brotli?.byteLength ?? 0,
   });
   return {
     items: articles.length,

@@ -30,6 +30,8 @@ export function createDeps(options: {
   onFeedsChanged?: FeedsChangedListener;
   /** Longest a rendered feed document is reused; see FeedDocumentCacheDeps.maxAgeMs. */
   feedDocumentMaxAgeMs?: number;
+  /** Keep gzip/brotli copies of feed documents (default true; the Worker's edge compresses). */
+  precompressFeedDocuments?: boolean;
 }) {
   const { config, db, logger } = options;
   const clock = options.clock ?? systemClock;
@@ -43,6 +45,7 @@ export function createDeps(options: {
     clock,
     onError: (error, slug) => logger.error("feed render failed", { slug, error }),
     maxAgeMs: options.feedDocumentMaxAgeMs,
+    precompress: options.precompressFeedDocuments,
   });
   const onFeedsChanged = (slugs: readonly string[]) => {
     feedDocuments.invalidate(slugs);

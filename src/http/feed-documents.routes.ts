@@ -57,9 +57,9 @@ export function answerDocument(
     vary: xml ? "Accept, Accept-Encoding" : "Accept-Encoding",
   };
   if (isNotModified(header, document)) return { status: 304, headers, body: null };
-  const body =
-    coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : document.identity;
-  if (coding !== "identity") headers["content-encoding"] = coding;
+  const compressed = coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : null;
+  const body = compressed ?? document.identity;
+  if (compressed) headers["content-encoding"] = coding;
   headers["content-length"] = String(body.byteLength);
   return { status: 200, headers, body: method === "HEAD" ? null : body };
 }

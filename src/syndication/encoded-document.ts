@@ -10,8 +10,9 @@ const brotliAsync = promisify(brotliCompress);
  */
 export interface EncodedDocument {
   readonly identity: Uint8Array<ArrayBuffer>;
-  readonly gzip: Uint8Array<ArrayBuffer>;
-  readonly brotli: Uint8Array<ArrayBuffer>;
+  /** null when not precompressed (behind a CDN that compresses, e.g. Cloudflare's edge). */
+  readonly gzip: Uint8Array<ArrayBuffer> | null;
+  readonly brotli: Uint8Array<ArrayBuffer> | null;
   /** Strong validator of the content (the same for every content coding of it). */
   readonly etag: string;
   readonly lastModified: string;
@@ -25,34 +26,40 @@ export async function encodeDocument(
   text: string,
   contentType: string,
   updated: Date,
+  options: { readonly precompress?: boolean } = {},
 ): Promise<EncodedDocument> {
   const identity = encoder.encode(text);
+  const precompress = options.precompress ?? true;
   // zlib runs on the thread pool: compressing a fresh feed never blocks requests being served.
   const [gzipped, brotli, hash] = await Promise.all([
-    gzipAsync(identity, { level: 6 }),
-    brotliAsync(identity, {
-      params: {
-        // Quality 5: ~5 ms and a few MiB for a 270 kB feed, against ~230 ms and tens of MiB at
-        // quality 9, for 10% larger output (measured by `npm run bench`). A rebuild sits between
-        // a publish and its readers, so it has to be fast.
-        [zlib.BROTLI_PARAM_QUALITY]: 5,
-        [zlib.BROTLI_PARAM_SIZE_HINT]: identity.byteLength,
-        [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
-      },
-    }),
+    precompress ? gzipAsync(identity, { level: 6 }) : null,
+    precompress ? compressBrotli(identity) : null,
     crypto.subtle.digest("SHA-256", identity),
   ]);
   // HTTP dates have one-second resolution; round down so If-Modified-Since compares cleanly.
   const lastModifiedMs = Math.floor(updated.getTime() / 1000) * 1000;
   return {
     identity,
-    gzip: new Uint8Array(gzipped),
-    brotli: new Uint8Array(brotli),
+    gzip: gzipped && new Uint8Array(gzipped),
+    brotli: brotli && new Uint8Array(brotli),
     etag: `"${base64Url(new Uint8Array(hash).subarray(0, 18))}"`,
     lastModified: new Date(lastModifiedMs).toUTCString(),
     lastModifiedMs,
     contentType,
   };
+}
+
+function compressBrotli(identity: Uint8Array<ArrayBuffer>): Promise<Buffer> {
+  return brotliAsync(identity, {
+    params: {
+      // Quality 5: ~5 ms and a few MiB for a 270 kB feed, against ~230 ms and tens of MiB at
+      // quality 9, for 10% larger output (measured by `npm run bench`). A rebuild sits between
+      // a publish and its readers, so it has to be fast.
+      [zlib.BROTLI_PARAM_QUALITY]: 5,
+      [zlib.BROTLI_PARAM_SIZE_HINT]: identity.byteLength,
+      [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+    },
+  });
 }
 
 function base64Url(bytes: Uint8Array): string {

@@ -32,6 +32,11 @@ export interface FeedDocumentCacheDeps {
    * one build.
    */
   readonly maxAgeMs?: number;
+  /**
+   * Keep gzip and brotli copies beside each document (default true). Off behind a CDN that
+   * compresses by itself (Workers), where the copies would cost CPU and never be served.
+   */
+  readonly precompress?: boolean;
 }
 
 const MAX_MISSING_REMEMBERED = 1_000;
@@ -142,10 +147,11 @@ export class FeedDocumentCache {
       };
     } else {
       const rendered = render(snapshot);
+      const encoding = { precompress: this.#deps.precompress ?? true };
       const [rss, atom, json] = await Promise.all([
-        encodeDocument(rendered.rss, CONTENT_TYPES.rss, rendered.updated),
-        encodeDocument(rendered.atom, CONTENT_TYPES.atom, rendered.updated),
-        encodeDocument(rendered.json, CONTENT_TYPES.json, rendered.updated),
+        encodeDocument(rendered.rss, CONTENT_TYPES.rss, rendered.updated, encoding),
+        encodeDocument(rendered.atom, CONTENT_TYPES.atom, rendered.updated, encoding),
+        encodeDocument(rendered.json, CONTENT_TYPES.json, rendered.updated, encoding),
       ]);
       entry = {
         documents: { rss, atom, json },

@@ -57,6 +57,8 @@ export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime
     // Other isolates change feeds without telling this one: never reuse a rendered document
     // across requests (the Cache API in front of it is what saves PostgreSQL the work).
     feedDocumentMaxAgeMs: 0,
+    // The edge stores and compresses the plain document; gzip and brotli copies would be waste.
+    precompressFeedDocuments: false,
     onFeedsChanged: (slugs) => {
       // After the commit, in the writing invocation: clear the edge copies and announce the
       // change to followers now (no long-running relay on Workers; the cron catches leftovers).
