@@ -20,6 +20,8 @@ import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
 
 export interface AppDeps {
   readonly publicUrl: string;
+  /** The newsroom's name on reader pages (default: the public host). */
+  readonly siteName?: string | undefined;
   readonly adminToken: string | undefined;
   readonly maxBodyBytes: number;
   readonly articles: ArticleService;
@@ -38,6 +40,7 @@ export interface AppDeps {
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
 export function createApp(deps: AppDeps): Hono {
   const { publicUrl, maxBodyBytes, clock, logger } = deps;
+  const siteName = deps.siteName ?? new URL(publicUrl).host;
   const app = new Hono();
 
   if (deps.federation) {
@@ -80,6 +83,7 @@ export function createApp(deps: AppDeps): Hono {
       feeds: deps.feeds,
       clock,
       publicUrl,
+      siteName,
       // Likes, replies, follower counts and paging are read-only views of the same database.
       db: deps.followers?.db,
       federated: deps.federation !== undefined,
@@ -90,7 +94,7 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) =>
     /^\/(admin|ap|\.well-known|nodeinfo)(\/|$)/.test(c.req.path)
       ? problemResponse(problem("notFound", "Nothing lives at this address"))
-      : notFound(c, publicUrl, "Nothing lives at this address"),
+      : notFound(c, { publicUrl, siteName }, "Nothing lives at this address"),
   );
 
   app.onError((error, c) => {

@@ -8,6 +8,8 @@ export interface Config {
   readonly port: number;
   /** Origin used in every id and link, without a trailing slash. */
   readonly publicUrl: string;
+  /** The newsroom's name on reader pages (default: PUBLIC_URL's host). */
+  readonly siteName: string;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly adminToken: string | undefined;
@@ -45,6 +47,10 @@ const origin = z
 const schema = z.object({
   PORT: integer(1, 65535, 8000),
   PUBLIC_URL: z.preprocess(emptyAsUndefined, origin.optional()),
+  SITE_NAME: z.preprocess(
+    emptyAsUndefined,
+    z.string().trim().min(1).max(100, "must be at most 100 characters").optional(),
+  ),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
     z
@@ -87,9 +93,11 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     );
   }
   const env = parsed.data;
+  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   return Object.freeze({
     port: env.PORT,
-    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    publicUrl,
+    siteName: env.SITE_NAME ?? new URL(publicUrl).host,
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
     adminToken: env.ADMIN_TOKEN,

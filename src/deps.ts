@@ -15,7 +15,8 @@ import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
 export type DepsConfig = Pick<
   Config,
   "publicUrl" | "adminToken" | "maxBodyBytes" | "feedItemLimit"
->;
+> &
+  Partial<Pick<Config, "siteName">>;
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -60,6 +61,7 @@ export function createDeps(options: {
     onExternalFeedChange: (slugs: readonly string[] | "all") =>
       slugs === "all" ? feedDocuments.invalidateAll() : feedDocuments.invalidate(slugs),
     publicUrl: config.publicUrl,
+    siteName: config.siteName ?? new URL(config.publicUrl).host,
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
     clock,

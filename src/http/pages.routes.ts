@@ -30,6 +30,8 @@ export interface PageDeps {
   readonly feeds: FeedService;
   readonly clock: Clock;
   readonly publicUrl: string;
+  /** The newsroom's name, shown in every page's header. */
+  readonly siteName: string;
   /** For counts, replies and paging; without it pages show the newest stories only. */
   readonly db?: Db | undefined;
   /** Whether ActivityPub is served: AP requests for pages are then sent to the AP documents. */
@@ -48,7 +50,7 @@ async function htmlPage(
 /** A browser gets the 404 page; API clients (and clients that send no Accept) problem+json. */
 export function notFound(
   c: Context,
-  publicUrl: string,
+  site: { readonly publicUrl: string; readonly siteName: string },
   detail: string,
 ): Promise<Response> | Response {
   c.header("vary", "Accept");
@@ -60,7 +62,7 @@ export function notFound(
       status: 404,
       title: "Page not found",
       message: "There is nothing at this address. It may have been mistyped.",
-      publicUrl,
+      ...site,
     }),
     404,
   );
@@ -68,7 +70,8 @@ export function notFound(
 
 /** Reader-facing pages, their assets and the feeds' XSLT stylesheet. */
 export function pageRoutes(deps: PageDeps): Hono {
-  const { publicUrl } = deps;
+  const { publicUrl, siteName } = deps;
+  const site = { publicUrl, siteName };
   const queries: ReaderQueries | undefined = deps.db
     ? createReaderQueries(deps.db, deps.clock)
     : undefined;
@@ -97,7 +100,7 @@ export function pageRoutes(deps: PageDeps): Hono {
           })),
         );
     c.header("cache-control", PAGE_CACHE);
-    return htmlPage(c, IndexPage({ feeds, publicUrl }));
+    return htmlPage(c, IndexPage({ feeds, ...site }));
   });
 
   routes.get("/articles/:id", async (c) => {
@@ -112,7 +115,7 @@ export function pageRoutes(deps: PageDeps): Hono {
       return c.redirect(objectUrl(publicUrl, home, id), 303);
     }
     if (!article || (!article.deletedAt && !isPublic(article, deps.clock.now()))) {
-      return notFound(c, publicUrl, "No such article");
+      return notFound(c, site, "No such article");
     }
     if (article.deletedAt) {
       if (wantsJson(accept))
@@ -123,7 +126,7 @@ export function pageRoutes(deps: PageDeps): Hono {
           status: 410,
           title: "This article was removed",
           message: "It has been deleted and is no longer available.",
-          publicUrl,
+          ...site,
         }),
         410,
       );
@@ -133,13 +136,13 @@ export function pageRoutes(deps: PageDeps): Hono {
     );
     const reactions = queries ? await queries.reactions(article.id) : null;
     c.header("cache-control", PAGE_CACHE);
-    return htmlPage(c, ArticlePage({ article, feeds, reactions, publicUrl }));
+    return htmlPage(c, ArticlePage({ article, feeds, reactions, ...site }));
   });
 
   // Registered last by the app: any other first-level path is taken before these.
   routes.get("/:slug/follow", async (c) => {
     const feed = await findFeed(c.req.param("slug"));
-    if (!feed) return notFound(c, publicUrl, "No such feed");
+    if (!feed) return notFound(c, site, "No such feed");
     const instance = parseInstance(c.req.query("instance") ?? "");
     if (instance === undefined) {
       return htmlPage(
@@ -149,7 +152,7 @@ export function pageRoutes(deps: PageDeps): Hono {
           title: "Which server are you on?",
           message:
             "Type your fediverse server's name, such as mastodon.social, or your handle, such as @you@mastodon.social.",
-          publicUrl,
+          ...site,
         }),
         400,
       );
@@ -177,7 +180,7 @@ export function pageRoutes(deps: PageDeps): Hono {
         stories,
         paged: before !== undefined && queries !== undefined,
         followers,
-        publicUrl,
+        ...site,
       }),
     );
   });

@@ -14,6 +14,7 @@ export interface ArticlePageProps {
   /** Null when likes, boosts and replies are not available (no database for them). */
   readonly reactions: ArticleReactions | null;
   readonly publicUrl: string;
+  readonly siteName: string;
 }
 
 function plural(count: number, one: string, many: string): string {
@@ -47,7 +48,7 @@ export function ArticlePage(props: ArticlePageProps) {
     ogType: "article" as const,
     image: article.image ? { url: article.image.url, alt: article.image.alt } : undefined,
     fediverseCreators: creators,
-    siteName: new URL(publicUrl).host,
+    siteName: props.siteName,
     publicUrl,
   };
   const image = article.image;

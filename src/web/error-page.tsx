@@ -6,9 +6,10 @@ export function ErrorPage(props: {
   title: string;
   message: string;
   publicUrl: string;
+  siteName: string;
 }) {
-  const { publicUrl } = props;
-  const head = { title: props.title, lang: "en", siteName: new URL(publicUrl).host, publicUrl };
+  const { publicUrl, siteName } = props;
+  const head = { title: props.title, lang: "en", siteName, publicUrl };
   return (
     <Layout head={head}>
       <h1>{props.title}</h1>

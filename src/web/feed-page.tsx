@@ -14,6 +14,7 @@ export interface FeedPageProps {
   /** Null when the follower count is not available (no database for it). */
   readonly followers: number | null;
   readonly publicUrl: string;
+  readonly siteName: string;
 }
 
 /** `/{slug}`: a feed's latest stories, paged, and every way to subscribe to it. */
@@ -31,7 +32,7 @@ export function FeedPage(props: FeedPageProps) {
       { type: "application/activity+json", href: actorUrl(publicUrl, feed.slug) },
     ],
     image: feed.imageUrl ? { url: feed.imageUrl, alt: "" } : undefined,
-    siteName: new URL(publicUrl).host,
+    siteName: props.siteName,
     publicUrl,
   };
   return (

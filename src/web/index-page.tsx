@@ -5,9 +5,12 @@ import { Layout } from "./layout.tsx";
 import { StoryItem } from "./story-item.tsx";
 
 /** `/`: every feed with its latest headlines; sections and open stories before closed ones. */
-export function IndexPage(props: { feeds: readonly FeedSummary[]; publicUrl: string }) {
-  const { feeds, publicUrl } = props;
-  const siteName = new URL(publicUrl).host;
+export function IndexPage(props: {
+  feeds: readonly FeedSummary[];
+  publicUrl: string;
+  siteName: string;
+}) {
+  const { feeds, publicUrl, siteName } = props;
   const open = feeds.filter((summary) => summary.feed.status === "open");
   const closed = feeds.filter((summary) => summary.feed.status === "closed");
   const head = {

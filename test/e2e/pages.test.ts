@@ -41,7 +41,7 @@ describe("reader pages", () => {
   let removed: ArticleOutput;
 
   beforeAll(async () => {
-    t = await createTestApp("pglite");
+    t = await createTestApp("pglite", { config: { siteName: "The Daily Example" } });
     const push = async (body: unknown) => {
       const response = await t.admin("POST", "/admin/articles", body);
       expect(response.status).toBe(201);
@@ -119,6 +119,10 @@ describe("reader pages", () => {
     expect(page).toContain(
       `<link rel="alternate" type="application/rss+xml" title="World (RSS)" href="${PUBLIC_URL}/feeds/world.rss"/>`,
     );
+    // SITE_NAME names the newsroom in the title, the header and link previews.
+    expect(page).toContain("<title>The Daily Example</title>");
+    expect(page).toContain(`<a href="${PUBLIC_URL}/">The Daily Example</a>`);
+    expect(page).toContain('<meta property="og:site_name" content="The Daily Example"/>');
   });
 
   it("lists closed stories after the open feeds", async () => {

@@ -6,6 +6,7 @@ describe("parseConfig", () => {
     expect(parseConfig({})).toEqual({
       port: 8000,
       publicUrl: "http://localhost:8000",
+      siteName: "localhost:8000",
       databaseUrl: undefined,
       dataDir: "./data",
       adminToken: undefined,
@@ -24,6 +25,12 @@ describe("parseConfig", () => {
     expect(parseConfig({ PUBLIC_URL: "https://News.Example/" }).publicUrl).toBe(
       "https://news.example",
     );
+  });
+
+  it("names the site after PUBLIC_URL's host unless SITE_NAME says otherwise", () => {
+    expect(parseConfig({ PUBLIC_URL: "https://news.example" }).siteName).toBe("news.example");
+    expect(parseConfig({ SITE_NAME: "  The Daily Example " }).siteName).toBe("The Daily Example");
+    expect(() => parseConfig({ SITE_NAME: "x".repeat(101) })).toThrow(/SITE_NAME/);
   });
 
   it("treats empty variables as unset", () => {
