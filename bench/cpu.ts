@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { processCpuMs, TICK_MS } from "./procfs.ts";
 
 interface MachineTicks {
   /** user + nice + system: time charged to processes (softirq time is not). */
@@ -32,18 +33,7 @@ function machineTicks(): MachineTicks {
 
 /** utime + stime of a process (all its threads), plus its reaped children's when `children`. */
 function processTicks(pid: number | "self", children = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may contain spaces) start at field 3 (state).
-    const fields = stat
-      .slice(stat.lastIndexOf(")") + 2)
-      .split(" ")
-      .map(Number);
-    const own = (fields[11] ?? 0) + (fields[12] ?? 0); // utime, stime
-    return children ? own + (fields[13] ?? 0) + (fields[14] ?? 0) : own; // + cutime, cstime
-  } catch {
-    return 0; // the process has exited
-  }
+  return processCpuMs(pid, children) / TICK_MS;
 }
 
 /** CPU used over an interval, in cores (1.0 = one CPU fully busy). */

@@ -26,17 +26,29 @@ export function startChild(
   name: string,
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    /** Open Node's IPC channel to the child (`process.send` there, "message" events here). */
+    ipc?: boolean;
+    /** Echo the child's output to ours, prefixed with its name. */
+    echo?: boolean;
+  } = {},
 ): Child {
   const proc = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: options.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
   });
   if (proc.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   let output = "";
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
+    if (options.echo) {
+      for (const line of chunk.toString("utf8").trimEnd().split("\n")) {
+        process.stderr.write(`  [${name}] ${line}\n`);
+      }
+    }
   };
   proc.stdout?.on("data", collect);
   proc.stderr?.on("data", collect);

@@ -1,27 +1,19 @@
 /**
- * Child processes of the fan-out benchmark. Every child is tracked; `stopAll()` ends them
- * (SIGTERM, then SIGKILL), and an exiting bench process SIGKILLs whatever is left, so nothing
- * outlives a run. Children that talk back do so over Node's IPC channel, one request at a time
- * per id.
+ * Child processes of the fan-out benchmark: bench/proc.ts children (tracked, stopped by
+ * `stopAll()`, SIGKILLed if the bench exits otherwise) that also talk back over Node's IPC
+ * channel, one request at a time per id.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import { type Child as ProcessChild, startChild, stopAllChildren } from "../proc.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
-const OUTPUT_LIMIT = 64 * 1024;
 
-export interface Child {
-  readonly name: string;
-  readonly pid: number;
-  readonly process: ChildProcess;
-  output(): string;
+export interface Child extends ProcessChild {
   exited(): boolean;
   /** Sends `message` and resolves with the first reply carrying the same `id`. */
   request<T>(message: Record<string, unknown>, timeoutMs?: number): Promise<T>;
-  stop(graceMs?: number): Promise<void>;
 }
 
-const running = new Set<Child>();
 let nextRequestId = 1;
 
 export interface StartOptions {
@@ -33,65 +25,38 @@ export interface StartOptions {
 
 /** Runs a TypeScript entry point with Node (+ tsx) as a child with an IPC channel. */
 export function startNodeChild(name: string, entry: string, options: StartOptions = {}): Child {
-  const proc = spawn(
+  const base = startChild(
+    name,
     process.execPath,
     [...(options.nodeFlags ?? []), "--import", "tsx", path.resolve(REPO_ROOT, entry)],
-    {
-      cwd: REPO_ROOT,
-      env: options.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    },
+    { cwd: REPO_ROOT, env: options.env, ipc: true, echo: options.echo },
   );
-  if (proc.pid === undefined) throw new Error(`could not start ${name}`);
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
-    if (options.echo) {
-      for (const line of chunk.toString("utf8").trimEnd().split("\n")) {
-        process.stderr.write(`  [${name}] ${line}\n`);
-      }
-    }
-  };
-  proc.stdout?.on("data", collect);
-  proc.stderr?.on("data", collect);
-  let done = false;
-  const exit = new Promise<void>((resolve) => {
-    proc.once("exit", () => {
-      done = true;
-      resolve();
-    });
-    proc.once("error", () => {
-      done = true;
-      resolve();
-    });
-  });
+  const exited = () => base.exitStatus() !== undefined;
   const pending = new Map<
     number,
     { resolve: (value: unknown) => void; reject: (e: Error) => void }
   >();
-  proc.on("message", (message: { id?: number; error?: string }) => {
+  base.process.on("message", (message: { id?: number; error?: string }) => {
     const waiter = message.id === undefined ? undefined : pending.get(message.id);
     if (!waiter || message.id === undefined) return;
     pending.delete(message.id);
     if (message.error) waiter.reject(new Error(`${name}: ${message.error}`));
     else waiter.resolve(message);
   });
-  exit.then(() => {
+  base.process.once("exit", () => {
     for (const waiter of pending.values()) {
-      waiter.reject(new Error(`${name} exited:\n${output.slice(-4000)}`));
+      waiter.reject(new Error(`${name} exited:\n${base.output().slice(-4000)}`));
     }
     pending.clear();
-    running.delete(child);
   });
 
-  const child: Child = {
-    name,
-    pid: proc.pid,
-    process: proc,
-    output: () => output,
-    exited: () => done,
+  return {
+    ...base,
+    exited,
     request<T>(message: Record<string, unknown>, timeoutMs = 120_000): Promise<T> {
-      if (done) return Promise.reject(new Error(`${name} has exited:\n${output.slice(-4000)}`));
+      if (exited()) {
+        return Promise.reject(new Error(`${name} has exited:\n${base.output().slice(-4000)}`));
+      }
       const id = nextRequestId++;
       return new Promise<T>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -108,36 +73,13 @@ export function startNodeChild(name: string, entry: string, options: StartOption
             reject(error);
           },
         });
-        proc.send({ ...message, id });
+        base.process.send({ ...message, id });
       });
     },
-    async stop(graceMs = 10_000) {
-      if (!done) {
-        proc.kill("SIGTERM");
-        const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
-        await exit;
-        clearTimeout(timer);
-      }
-      running.delete(child);
-    },
   };
-  running.add(child);
-  return child;
 }
 
-export async function stopAll(): Promise<void> {
-  await Promise.all([...running].map((child) => child.stop(5_000).catch(() => {})));
-}
-
-process.once("exit", () => {
-  for (const child of running) {
-    try {
-      child.process.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
+export const stopAll = stopAllChildren;
 
 /** In a child: answers requests from the parent; exits when the parent goes away. */
 export function serveParent(

@@ -11,14 +11,14 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { startCluster } from "../../test/support/postgres-cluster.ts";
-import { REPO_ROOT, startNodeChild, stopAll } from "./children.ts";
 import {
   clusterCpuMs,
   kernelThreadsCpuMs,
   machineBusyMs,
   memoryMiB,
   processCpuMs,
-} from "./procfs.ts";
+} from "../procfs.ts";
+import { REPO_ROOT, startNodeChild, stopAll } from "./children.ts";
 import { summarizeProfile } from "./profile.ts";
 import type { FarmReady, FarmSnapshot, RawRunResult } from "./protocol.ts";
 import { bestConcurrency, printReport } from "./report.ts";

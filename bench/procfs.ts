@@ -2,13 +2,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 /** USER_HZ: the unit of utime/stime in /proc/PID/stat (100 on every mainstream Linux build). */
-const TICK_MS = 10;
+export const TICK_MS = 10;
 
 /**
  * utime + stime of one process (all its threads), in ms, plus, with `reapedChildren`, the time
  * of children it has waited for (cutime + cstime); 0 if the process is gone.
  */
-export function processCpuMs(pid: number, reapedChildren = false): number {
+export function processCpuMs(pid: number | "self", reapedChildren = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name may contain spaces: the fields after it start at field 3 (state).
