@@ -1,34 +1,10 @@
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
 import { DATABASE_KINDS } from "../support/databases.ts";
+import { CONTENT_TYPES, type Format, titles } from "../support/feed-items.ts";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
 import { createTestApp, fixedClock, PUBLIC_URL, type TestApp } from "../support/test-app.ts";
-
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" });
-
-const CONTENT_TYPES = {
-  rss: "application/rss+xml; charset=utf-8",
-  atom: "application/atom+xml; charset=utf-8",
-  json: "application/feed+json; charset=utf-8",
-} as const;
-
-type Format = keyof typeof CONTENT_TYPES;
-
-/** Item titles of a feed document, whatever its format. */
-function titles(format: Format, body: string): string[] {
-  if (format === "json") {
-    return (JSON.parse(body) as { items: { title: string }[] }).items.map((i) => i.title);
-  }
-  expect(XMLValidator.validate(body)).toBe(true);
-  const doc = parser.parse(body);
-  const items = format === "rss" ? doc.rss.channel.item : doc.feed.entry;
-  const list = items === undefined ? [] : Array.isArray(items) ? items : [items];
-  return list.map((item: { title: string | { "#text": string } }) =>
-    typeof item.title === "string" ? item.title : item.title["#text"],
-  );
-}
 
 describe.each(DATABASE_KINDS)("feed documents on %s", (kind) => {
   let t: TestApp;

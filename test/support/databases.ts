@@ -41,20 +41,33 @@ async function createPgliteDatabase(): Promise<TestDatabase> {
   return { kind: "pglite", db, url: undefined, destroy };
 }
 
-async function createPostgresDatabase(): Promise<TestDatabase> {
+/**
+ * A new, empty database `<prefix>_<hex>` on the test server (test/global-setup.ts or
+ * TEST_DATABASE_URL); `drop()` removes it, connections and all.
+ */
+export async function createEmptyPostgresDatabase(
+  prefix: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = inject("postgresAdminUrl");
-  const name = `tidings_test_${randomBytes(8).toString("hex")}`;
+  const name = `${prefix}_${randomBytes(8).toString("hex")}`;
   await admin(adminUrl, `CREATE DATABASE "${name}"`);
-
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
+  return {
+    url: url.toString(),
+    drop: () => admin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}
+
+async function createPostgresDatabase(): Promise<TestDatabase> {
+  const empty = await createEmptyPostgresDatabase("tidings_test");
+  const databaseUrl = empty.url;
   const db = createDatabase({ databaseUrl });
   const destroy = once(async () => {
     try {
       await db.destroy();
     } finally {
-      await admin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await empty.drop();
     }
   });
   try {

@@ -1,4 +1,3 @@
-import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
@@ -10,36 +9,15 @@ import {
   startPeerServer,
   webfinger,
 } from "../support/fediverse-peer.ts";
+import { CONTENT_TYPES, type Format, titles } from "../support/feed-items.ts";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
 import { ADMIN_TOKEN } from "../support/test-app.ts";
 import { createWorkerDatabase, type WorkerDatabase } from "./support/worker-database.ts";
 import { startWorker, type WorkerProcess } from "./support/wrangler-dev.ts";
 
 type Json = Record<string, unknown>;
-type Format = "rss" | "atom" | "json";
 
-const CONTENT_TYPES: Record<Format, string> = {
-  rss: "application/rss+xml; charset=utf-8",
-  atom: "application/atom+xml; charset=utf-8",
-  json: "application/feed+json; charset=utf-8",
-};
 const FIXTURE_HEADLINE = "US and Russia plan 'concrete steps' for Syria";
-
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@" });
-
-/** Item titles of a feed document, whatever its format. */
-function titles(format: Format, body: string): string[] {
-  if (format === "json") {
-    return (JSON.parse(body) as { items: { title: string }[] }).items.map((i) => i.title);
-  }
-  expect(XMLValidator.validate(body)).toBe(true);
-  const doc = parser.parse(body);
-  const items = format === "rss" ? doc.rss.channel.item : doc.feed.entry;
-  const list = items === undefined ? [] : Array.isArray(items) ? items : [items];
-  return list.map((item: { title: string | { "#text": string } }) =>
-    typeof item.title === "string" ? item.title : item.title["#text"],
-  );
-}
 
 /**
  * The Node e2e scenarios against the Worker (src/worker.ts) under local workerd: wrangler dev

@@ -3,11 +3,9 @@
  * Cloudflare" does it: `npm run db:migrate` with DATABASE_URL (migrations + feeds/ sync).
  */
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import pg from "pg";
-import { inject } from "vitest";
 import { createDatabase, type Db } from "../../../src/storage/database.ts";
+import { createEmptyPostgresDatabase } from "../../support/databases.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 
@@ -19,22 +17,17 @@ export interface WorkerDatabase {
 }
 
 export async function createWorkerDatabase(): Promise<WorkerDatabase> {
-  const adminUrl = inject("postgresAdminUrl");
-  const name = `tidings_worker_${randomBytes(8).toString("hex")}`;
-  await admin(adminUrl, `CREATE DATABASE "${name}"`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-  await migrate(databaseUrl);
-  const db = createDatabase({ databaseUrl, poolSize: 2 });
+  const empty = await createEmptyPostgresDatabase("tidings_worker");
+  await migrate(empty.url);
+  const db = createDatabase({ databaseUrl: empty.url, poolSize: 2 });
   return {
-    url: databaseUrl,
+    url: empty.url,
     db,
     async destroy() {
       try {
         await db.destroy();
       } finally {
-        await admin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await empty.drop();
       }
     },
   };
@@ -54,14 +47,4 @@ function migrate(databaseUrl: string): Promise<void> {
         error ? reject(new Error(`db:migrate failed:\n${stdout}${stderr}`)) : resolve(),
     );
   });
-}
-
-async function admin(adminUrl: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }
