@@ -13,6 +13,7 @@ import {
 import type { Article } from "../src/domain/article.ts";
 import type { Feed } from "../src/domain/feed.ts";
 import { uuidv7 } from "../src/domain/ids.ts";
+import { sampleFeed } from "../test/support/sample-feed.ts";
 
 export const STORY_FILE = path.resolve(
   import.meta.dirname,
@@ -113,16 +114,7 @@ export function worldFeed(now: Date): Feed {
     readFileSync(path.resolve(import.meta.dirname, "../feeds/world.json"), "utf8"),
   ) as Partial<Feed>;
   return {
-    slug: "world",
-    kind: "section",
-    title: "World",
-    description: "",
-    language: "en",
-    status: "open",
-    iconUrl: null,
-    imageUrl: null,
-    actorType: "Organization",
-    objectType: "Note",
+    ...sampleFeed,
     ...definition,
     createdAt: now,
     updatedAt: now,

@@ -1,6 +1,6 @@
 import type { Feed } from "../../src/domain/feed.ts";
 
-/** A plain section feed, for tests that need a Feed but not a database. */
+/** A plain section feed (feeds/world.json's defaults), for tests and benchmarks that need a Feed. */
 export const sampleFeed: Feed = {
   slug: "world",
   kind: "section",

@@ -355,15 +355,20 @@ function checkTime(label: string, timeMs: number, now: number, maxSkewMs: number
 // ---------------------------------------------------------------------------------------------
 // draft-cavage-http-signatures-12
 
-export interface SignRequestInput {
+/** What both signature schemes sign: one request, and the key to sign it with. */
+interface SignableRequest {
   readonly method: string;
   /** Absolute URL. */
   readonly url: string;
   readonly headers?: HeaderInput;
   readonly body?: Uint8Array | string | null;
   readonly keyId: string;
-  /** PEM (PKCS#8/PKCS#1) or a KeyObject; RSA signs rsa-sha256, Ed25519 signs hs2019. */
+  /** PEM (PKCS#8/PKCS#1) or a KeyObject. */
   readonly privateKey: KeyObject | string;
+}
+
+/** RSA keys sign rsa-sha256, Ed25519 keys hs2019. */
+export interface SignRequestInput extends SignableRequest {
   /** Headers to cover, default `(request-target) host date [digest] [content-type]`. */
   readonly signedHeaders?: readonly string[];
   /** Signing time in ms (default now); sets `Date` unless `headers` already has one. */
@@ -670,14 +675,7 @@ function signatureBase(req: NormalizedRequest, input: SfInnerList): string {
   return lines.join("\n");
 }
 
-export interface SignRequestRfc9421Input {
-  readonly method: string;
-  /** Absolute URL. */
-  readonly url: string;
-  readonly headers?: HeaderInput;
-  readonly body?: Uint8Array | string | null;
-  readonly keyId: string;
-  readonly privateKey: KeyObject | string;
+export interface SignRequestRfc9421Input extends SignableRequest {
   /** Covered components; default `@method @target-uri @authority date [content-digest]`. */
   readonly components?: readonly string[];
   /** Signature label (default "sig1"). */
