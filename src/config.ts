@@ -26,7 +26,15 @@ export interface Config {
    * (kill -9) holds its deliveries this long before another worker takes them over.
    */
   readonly deliveryLeaseMs: number;
+  /**
+   * Who sends a delivery: `direct` sends the plain case (a first attempt to a known, healthy
+   * server) itself and leaves the rest to Fedify; `fedify` leaves every POST to Fedify.
+   */
+  readonly deliverySender: DeliverySender;
 }
+
+export const DELIVERY_SENDERS = ["direct", "fedify"] as const;
+export type DeliverySender = (typeof DELIVERY_SENDERS)[number];
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -76,6 +84,7 @@ const schema = z.object({
   ),
   DELIVERY_CONCURRENCY: integer(1, 1000, 32),
   DELIVERY_LEASE_MS: integer(1000, 3_600_000, 60_000),
+  DELIVERY_SENDER: z.preprocess(emptyAsUndefined, z.enum(DELIVERY_SENDERS).default("direct")),
 });
 
 export class ConfigError extends Error {
@@ -108,5 +117,6 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     federationAllowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,
     deliveryConcurrency: env.DELIVERY_CONCURRENCY,
     deliveryLeaseMs: env.DELIVERY_LEASE_MS,
+    deliverySender: env.DELIVERY_SENDER,
   });
 }

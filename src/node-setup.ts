@@ -2,6 +2,8 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Config, ConfigError, parseConfig } from "./config.ts";
 import { systemClock } from "./deps.ts";
+import { DirectDelivery } from "./federation/direct-delivery.ts";
+import { userAgentFor } from "./federation/federation.ts";
 import { createFederationRuntime, type FederationRuntime } from "./federation/runtime.ts";
 import { FeedDefinitionError, parseFeedDefinitions } from "./feed-definitions.ts";
 import type { Logger } from "./logger.ts";
@@ -76,5 +78,11 @@ export function federationRuntimeFor(
     deliveryConcurrency: config.deliveryConcurrency,
     queueLeaseMs: config.deliveryLeaseMs,
     relayLeaseMs: config.deliveryLeaseMs,
+    ...(config.deliverySender === "direct"
+      ? {
+          outboxSender: (kv) =>
+            new DirectDelivery({ kv, userAgent: userAgentFor(config.publicUrl), logger }),
+        }
+      : {}),
   });
 }

@@ -37,7 +37,7 @@ const settings: Settings = {
   delaysMs: numbers(env.FANOUT_DELAYS, [0, 100]),
   warmRepeats: Number(env.FANOUT_REPEATS ?? 2),
   experimentRepeats: Number(env.FANOUT_EXPERIMENT_REPEATS ?? 1),
-  experiments: (env.FANOUT_EXPERIMENTS ?? "control,no-circuit-breaker")
+  experiments: (env.FANOUT_EXPERIMENTS ?? "control,fedify-sender")
     .split(",")
     .map((v) => v.trim())
     .filter(Boolean),
@@ -63,10 +63,11 @@ function variantEnv(variant: string): Record<string, string> {
     if (part === "baseline" || part === "control" || part === "profiled") continue;
     if (part === "no-ordering-key") extra.FANOUT_PATCH_NO_ORDERING_KEY = "1";
     else if (part === "no-circuit-breaker") extra.FANOUT_PATCH_NO_CIRCUIT_BREAKER = "1";
+    else if (part === "fedify-sender") extra.DELIVERY_SENDER = "fedify";
     else if (/^pool-\d+$/.test(part)) extra.FANOUT_PATCH_POOL_SIZE = part.slice(5);
     else {
       throw new Error(
-        `unknown experiment ${part} (try no-ordering-key, no-circuit-breaker, pool-N)`,
+        `unknown experiment ${part} (try fedify-sender, no-ordering-key, no-circuit-breaker, pool-N)`,
       );
     }
   }

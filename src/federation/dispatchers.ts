@@ -1,5 +1,5 @@
 import type { FederationBuilder } from "@fedify/fedify";
-import type { Object as APObject, Recipient } from "@fedify/vocab";
+import type { Object as APObject } from "@fedify/vocab";
 import { decodeCursor, encodeCursor } from "../domain/cursor.ts";
 import { createArticleRepository } from "../storage/article-repository.ts";
 import { createFeedRepository } from "../storage/feed-repository.ts";
@@ -7,6 +7,7 @@ import { createFollowerRepository } from "../storage/follower-repository.ts";
 import type { FederationData } from "./context-data.ts";
 import { toCreate, toObject } from "./objects.ts";
 import { PATHS } from "./paths.ts";
+import { toRecipients } from "./recipients.ts";
 import { servedActor } from "./served-actor.ts";
 
 const FOLLOWERS_PAGE_SIZE = 500;
@@ -34,13 +35,7 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
         after,
         FOLLOWERS_PAGE_SIZE,
       );
-      const items: Recipient[] = page.map((follower) => ({
-        id: new URL(follower.actorId),
-        inboxId: new URL(follower.inboxUrl),
-        endpoints: {
-          sharedInbox: follower.sharedInboxUrl ? new URL(follower.sharedInboxUrl) : null,
-        },
-      }));
+      const items = toRecipients(page);
       const last = page.at(-1);
       const nextCursor =
         page.length === FOLLOWERS_PAGE_SIZE && last ? encodeText(last.actorId) : null;

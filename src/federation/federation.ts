@@ -29,6 +29,14 @@ export function tidingsFederationBuilder(): FederationBuilder<FederationData> {
   return builder;
 }
 
+/** Our name and version as other servers see it (User-Agent). */
+export const SOFTWARE = "Tidings/0.1.0";
+
+/** The User-Agent of our own requests: software and the instance to contact. */
+export function userAgentFor(publicUrl: string): string {
+  return `${SOFTWARE} (+${publicUrl})`;
+}
+
 export interface BuildFederationOptions {
   readonly publicUrl: string;
   readonly kv: KvStore;
@@ -47,6 +55,6 @@ export function buildFederation(
     allowPrivateAddress: options.allowPrivateAddress,
     // Consumers are started explicitly: by `npm start` in-process, or by `npm run worker`.
     manuallyStartQueue: true,
-    userAgent: { software: "Tidings/0.1.0", url: new URL(options.publicUrl) },
+    userAgent: { software: SOFTWARE, url: new URL(options.publicUrl) },
   });
 }

@@ -1,4 +1,4 @@
-import type { Federation, MessageQueue } from "@fedify/fedify";
+import type { Federation, KvStore, MessageQueue } from "@fedify/fedify";
 import type { Clock } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
 import { type CachedKeyFamily, CachedKvStore } from "../storage/cached-kv-store.ts";
@@ -9,6 +9,7 @@ import type { FederationData } from "./context-data.ts";
 import { buildFederation } from "./federation.ts";
 import { FeedKeyStore } from "./keys.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
+import { type OutboxSender, OutboxShortcutQueue } from "./outbox-shortcut-queue.ts";
 
 export interface FederationRuntimeOptions {
   readonly db: Db;
@@ -23,6 +24,11 @@ export interface FederationRuntimeOptions {
   readonly relayLeaseMs?: number;
   /** Fedify's queue; default: the PostgreSQL queue (the Worker passes Cloudflare Queues). */
   readonly queue?: MessageQueue;
+  /**
+   * Sends the plain case of a delivery before Fedify's own sender sees it, given Fedify's
+   * key–value store (Node: src/federation/direct-delivery.ts). Unset: Fedify sends everything.
+   */
+  readonly outboxSender?: (kv: KvStore) => OutboxSender;
 }
 
 export interface FederationRuntime {
@@ -58,10 +64,12 @@ export async function createFederationRuntime(
       logger,
       ...(options.queueLeaseMs ? { leaseMs: options.queueLeaseMs } : {}),
     });
+  const kv = new CachedKvStore(new KyselyKvStore(db), { families: FEDIFY_HOT_KEYS });
+  const sender = options.outboxSender?.(kv);
   const federation = await buildFederation({
     publicUrl,
-    kv: new CachedKvStore(new KyselyKvStore(db), { families: FEDIFY_HOT_KEYS }),
-    queue,
+    kv,
+    queue: sender ? new OutboxShortcutQueue(queue, sender.send) : queue,
     allowPrivateAddress: options.allowPrivateAddress,
   });
   const relay = new OutboxRelay(
@@ -74,7 +82,11 @@ export async function createFederationRuntime(
     data,
     relay,
     async runWorkers(signal) {
-      await Promise.all([federation.startQueue(data, { signal }), relay.run(signal)]);
+      try {
+        await Promise.all([federation.startQueue(data, { signal }), relay.run(signal)]);
+      } finally {
+        sender?.close();
+      }
     },
   };
 }

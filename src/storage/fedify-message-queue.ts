@@ -244,9 +244,10 @@ export class KyselyMessageQueue implements MessageQueue {
 
 /**
  * Splits off the top-level properties that every payload of a batch holds as the very same
- * object: a fan-out's messages all point at one activity and one key list, so identity is a
- * cheap and exact test. Those go into one shared part; each payload keeps the rest, and the
- * consumer merges the two back (src/storage/fedify-queue-consumer.ts).
+ * value: a fan-out's messages all point at one activity and one key list (identity is a cheap
+ * and exact test for objects), and repeat the same activity id, type and base URL. Those go into
+ * one shared part; each payload keeps the rest (its id, inbox and recipients), and the consumer
+ * merges the two back (src/storage/fedify-queue-consumer.ts).
  */
 export function splitShared(payloads: readonly unknown[]): {
   shared: Record<string, unknown> | undefined;
@@ -257,8 +258,7 @@ export function splitShared(payloads: readonly unknown[]): {
   const sharedKeys = Object.keys(first).filter((key) => {
     const value = first[key];
     return (
-      typeof value === "object" &&
-      value !== null &&
+      value !== undefined &&
       payloads.every((payload) => isPlainObject(payload) && payload[key] === value)
     );
   });

@@ -52,6 +52,7 @@ export class QueueConsumer {
   #mayHaveWork = true;
   #closed = false;
   #wakeLoop: (() => void) | undefined;
+  #lastShare: { readonly text: string; readonly value: Record<string, unknown> } | undefined;
 
   constructor(
     db: Kysely<Database>,
@@ -148,7 +149,7 @@ export class QueueConsumer {
         .map((row) => ({
           id: row.messageId,
           // Parsed here, not by the driver: the CamelCasePlugin would rename nested keys.
-          payload: withShare(JSON.parse(row.messagePayload), row.messageShare),
+          payload: this.#withShare(JSON.parse(row.messagePayload), row.messageShare),
           attempts: row.messageAttempts,
         }))
         .sort((a, b) => compareIds(a.id, b.id));
@@ -157,6 +158,19 @@ export class QueueConsumer {
       this.#handled = acks.concat(this.#handled);
       throw error;
     }
+  }
+
+  /**
+   * The message as enqueued: its own properties plus the parts it shared with its batch. A
+   * fan-out's messages arrive with the same shared text (the activity and keys, ~7 kB), so the
+   * last one parsed is reused: its objects are shared, read-only, by those messages' handlers.
+   */
+  #withShare(payload: unknown, share: string | null): unknown {
+    if (share === null) return payload;
+    if (this.#lastShare?.text !== share) {
+      this.#lastShare = { text: share, value: JSON.parse(share) as Record<string, unknown> };
+    }
+    return { ...this.#lastShare.value, ...(payload as object) };
   }
 
   #start(claim: Claim): void {
@@ -281,12 +295,6 @@ export class QueueConsumer {
 
 /** How often a consumer looks for orphaned shared parts. */
 const SWEEP_INTERVAL_MS = 5 * 60_000;
-
-/** The message as enqueued: its own properties plus the parts it shared with its batch. */
-function withShare(payload: unknown, share: string | null): unknown {
-  if (share === null) return payload;
-  return { ...(JSON.parse(share) as Record<string, unknown>), ...(payload as object) };
-}
 
 /** Orders bigint ids given as decimal strings. */
 function compareIds(a: string, b: string): number {

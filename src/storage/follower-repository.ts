@@ -64,6 +64,15 @@ export function createFollowerRepository(db: Kysely<Database>) {
       return Number(row.n);
     },
 
+    /** Every follower of the feed, in no particular order: the recipients of one delivery. */
+    async all(feedSlug: string): Promise<Follower[]> {
+      return db
+        .selectFrom("followers")
+        .select(["actorId", "inboxUrl", "sharedInboxUrl"])
+        .where("feedSlug", "=", feedSlug)
+        .execute();
+    },
+
     /** A page of followers ordered by actor id; `after` is the last actor id of the previous page. */
     async page(feedSlug: string, after: string | null, limit: number): Promise<Follower[]> {
       let query = db

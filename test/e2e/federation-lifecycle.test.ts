@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { userAgentFor } from "../../src/federation/federation.ts";
 import { FeedKeyStore } from "../../src/federation/keys.ts";
 import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
 import {
@@ -66,7 +67,7 @@ describe("federation lifecycle", () => {
     expect(first.orderedItems).toEqual(await followerIds());
   });
 
-  it("removes a follower whose inbox answers 410 Gone", async () => {
+  it("removes a follower whose inbox answers 410 Gone (the direct POST first, then Fedify's)", async () => {
     await followFrom(gone, "ghost");
     await gone.waitFor((r) => r.type === "Accept", 15_000);
     expect(await followerIds()).toContain(gone.actor("ghost").id);
@@ -78,10 +79,22 @@ describe("federation lifecycle", () => {
       pinned: true,
     });
     expect(push.status).toBe(201);
-    await mastodon.waitFor((r) => r.type === "Create", 15_000);
+    const create = await mastodon.waitFor((r) => r.type === "Create", 15_000);
+    // A server whose spec Fedify has learnt (draft-cavage) gets the direct sender's POST.
+    expect(create.userAgent).toBe(userAgentFor(server.url));
+    expect(create.scheme).toBe("cavage");
     await server.settle();
     expect(await followerIds()).not.toContain(gone.actor("ghost").id);
     expect(await followerIds()).toHaveLength(3);
+    // The direct sender declined the 410 to Fedify, whose own attempt met it twice (Fedify knocks
+    // again with the other signature spec after any 4xx/5xx) and ran the permanent-failure
+    // handler: no retry after that.
+    const refused = gone.rejected.filter((r) => r.status === 410).map((r) => r.reason);
+    expect(refused).toEqual([
+      "intercepted (attempt 1)",
+      "intercepted (attempt 2)",
+      "intercepted (attempt 3)",
+    ]);
   });
 
   it("shows pinned stories in featured and public posts in the outbox", async () => {

@@ -1,7 +1,10 @@
 import { createServer } from "node:net";
 import { serve } from "@hono/node-server";
 import { createApp } from "../../src/app.ts";
+import type { DeliverySender } from "../../src/config.ts";
 import { createDeps, systemClock } from "../../src/deps.ts";
+import { DirectDelivery } from "../../src/federation/direct-delivery.ts";
+import { userAgentFor } from "../../src/federation/federation.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { parseFeedDefinitions } from "../../src/feed-definitions.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -37,9 +40,13 @@ export interface FederatedServer {
 
 /**
  * The whole app with federation on a real loopback socket (peers must reach our actors and
- * keys over HTTP), deliveries running in-process as under `npm start`.
+ * keys over HTTP), deliveries running in-process as under `npm start` (and, like it, sent
+ * directly in the plain case unless `sender` is "fedify"; see DELIVERY_SENDER).
  */
-export async function startFederatedServer(kind: DatabaseKind): Promise<FederatedServer> {
+export async function startFederatedServer(
+  kind: DatabaseKind,
+  sender: DeliverySender = "direct",
+): Promise<FederatedServer> {
   const database = await createTestDatabase(kind);
   await syncFeedDefinitions(
     database.db,
@@ -56,6 +63,12 @@ export async function startFederatedServer(kind: DatabaseKind): Promise<Federate
     databaseUrl: database.url,
     allowPrivateAddress: true,
     deliveryConcurrency: 8,
+    ...(sender === "direct"
+      ? {
+          outboxSender: (kv) =>
+            new DirectDelivery({ kv, userAgent: userAgentFor(url), logger: silentLogger }),
+        }
+      : {}),
   });
   const deps = createDeps({
     config: {

@@ -17,7 +17,13 @@ describe("parseConfig", () => {
       federationAllowPrivateAddress: false,
       deliveryConcurrency: 32,
       deliveryLeaseMs: 60_000,
+      deliverySender: "direct",
     });
+  });
+
+  it("lets DELIVERY_SENDER hand every POST to Fedify, and names a wrong value", () => {
+    expect(parseConfig({ DELIVERY_SENDER: "fedify" }).deliverySender).toBe("fedify");
+    expect(() => parseConfig({ DELIVERY_SENDER: "carrier-pigeon" })).toThrow(/DELIVERY_SENDER/);
   });
 
   it("derives PUBLIC_URL from PORT and normalises a given origin", () => {

@@ -63,6 +63,8 @@ export interface ReceivedActivity {
   readonly keyId: string;
   readonly scheme: SignatureScheme;
   readonly algorithm: string;
+  /** The sender's User-Agent header, if any. */
+  readonly userAgent: string | null;
   /** ms since the epoch, when the 202 was sent. */
   readonly receivedAt: number;
 }
@@ -540,6 +542,7 @@ export async function startPeerServer(options: PeerServerOptions = {}): Promise<
       keyId: verified.keyId,
       scheme: verified.scheme,
       algorithm: verified.algorithm,
+      userAgent: req.headers["user-agent"] ?? null,
       receivedAt: now,
     };
     const duplicate = activityId !== null && seenIds.has(activityId);

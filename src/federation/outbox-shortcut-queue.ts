@@ -1,0 +1,61 @@
+import type {
+  MessageQueue,
+  MessageQueueDepth,
+  MessageQueueEnqueueOptions,
+  MessageQueueListenOptions,
+} from "@fedify/fedify";
+
+/**
+ * Sends one of Fedify's queued outbox messages, or declines it. `true`: the inbox accepted it
+ * (2xx). `false`: nothing was accepted, and Fedify's own handler must take the message.
+ */
+export type OutboxShortcut = (message: unknown) => Promise<boolean>;
+
+/** A shortcut with connections to close when the process stops delivering. */
+export interface OutboxSender {
+  readonly send: OutboxShortcut;
+  close(): void;
+}
+
+/**
+ * Fedify's queue with a shortcut in front of its handler: each message is first offered to
+ * `shortcut`, and goes to Fedify's own handler only if the shortcut declines it. A message the
+ * shortcut took is done (acknowledged by the queue like any handled message); a shortcut that
+ * throws fails the message like a throwing handler, so the queue retries it. Enqueueing is the
+ * inner queue's, untouched.
+ */
+export class OutboxShortcutQueue implements MessageQueue {
+  readonly #inner: MessageQueue;
+  readonly #shortcut: OutboxShortcut;
+  readonly nativeRetrial: boolean;
+  readonly enqueueMany?: (
+    messages: readonly unknown[],
+    options?: MessageQueueEnqueueOptions,
+  ) => Promise<void>;
+  readonly getDepth?: () => Promise<MessageQueueDepth>;
+
+  constructor(inner: MessageQueue, shortcut: OutboxShortcut) {
+    this.#inner = inner;
+    this.#shortcut = shortcut;
+    this.nativeRetrial = inner.nativeRetrial ?? false;
+    // Offered only where the inner queue has them: Fedify looks for them before using them.
+    const { enqueueMany, getDepth } = inner;
+    if (enqueueMany)
+      this.enqueueMany = (messages, options) => enqueueMany.call(inner, messages, options);
+    if (getDepth) this.getDepth = () => getDepth.call(inner);
+  }
+
+  enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    return this.#inner.enqueue(message, options);
+  }
+
+  listen(
+    handler: (message: unknown) => Promise<void> | void,
+    options?: MessageQueueListenOptions,
+  ): Promise<void> {
+    return this.#inner.listen(async (message) => {
+      if (await this.#shortcut(message)) return;
+      await handler(message);
+    }, options);
+  }
+}

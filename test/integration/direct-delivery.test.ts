@@ -1,0 +1,152 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { MemoryKvStore } from "@fedify/fedify";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DirectDelivery } from "../../src/federation/direct-delivery.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { freePort } from "../support/federated-server.ts";
+import {
+  generatePeerKeyPair,
+  type PeerServer,
+  startPeerServer,
+} from "../support/fediverse-peer.ts";
+
+const USER_AGENT = "Tidings/0.1.0 (+http://127.0.0.1)";
+const SPEC = ["_fedify", "httpMessageSignaturesSpec"] as const;
+const CIRCUIT = ["_fedify", "circuit"] as const;
+
+/**
+ * The direct sender against real peers on loopback: what it sends itself (and how it signs),
+ * and what it leaves to Fedify, before or after trying.
+ */
+describe("DirectDelivery", () => {
+  const keys = generatePeerKeyPair();
+  let keyServer: Server;
+  let actor: string;
+  let peer: PeerServer;
+  let oldMastodon: PeerServer; // refuses RFC 9421, like Mastodon before 4.5
+  let kv: MemoryKvStore;
+  let delivery: DirectDelivery;
+  let sequence = 0;
+
+  beforeAll(async () => {
+    // Our side: the feed's actor document, where receivers fetch the signing key.
+    keyServer = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/activity+json" });
+      res.end(
+        JSON.stringify({
+          "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+          id: actor,
+          type: "Organization",
+          inbox: `${actor}/inbox`,
+          publicKey: { id: `${actor}#main-key`, owner: actor, publicKeyPem: keys.publicKeyPem },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => keyServer.listen(0, "127.0.0.1", resolve));
+    actor = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/ap/feeds/world`;
+    peer = await startPeerServer({ host: "127.0.0.6", actors: ["alice"] });
+    oldMastodon = await startPeerServer({ host: "127.0.0.7", actors: ["ann"], rfc9421: "reject" });
+  });
+  afterAll(async () => {
+    delivery?.close();
+    await peer?.close();
+    await oldMastodon?.close();
+    await new Promise((resolve) => keyServer?.close(resolve));
+  });
+  beforeEach(() => {
+    delivery?.close();
+    kv = new MemoryKvStore();
+    delivery = new DirectDelivery({ kv, userAgent: USER_AGENT, logger: silentLogger });
+  });
+
+  /** A queued outbox message as Fedify 2.3 writes it (keys as JWK, activity as JSON-LD). */
+  function outboxMessage(inbox: string, changes: Record<string, unknown> = {}) {
+    const activityId = `${actor}/articles/${++sequence}/create`;
+    return {
+      type: "outbox",
+      id: crypto.randomUUID(),
+      baseUrl: new URL(actor).origin,
+      keys: [{ keyId: `${actor}#main-key`, privateKey: keys.privateKey.export({ format: "jwk" }) }],
+      activity: {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: activityId,
+        type: "Create",
+        actor,
+        object: { id: `${actor}/articles/${sequence}`, type: "Note", content: "<p>News</p>" },
+      },
+      activityId,
+      activityType: "https://www.w3.org/ns/activitystreams#Create",
+      inbox,
+      sharedInbox: true,
+      actorIds: [],
+      started: new Date().toISOString(),
+      attempt: 0,
+      headers: {},
+      ...changes,
+    };
+  }
+
+  it("sends with RFC 9421 where Fedify learnt the server takes it", async () => {
+    await kv.set([...SPEC, peer.origin], "rfc9421");
+    const message = outboxMessage(`${peer.origin}/inbox`);
+    expect(await delivery.send(message)).toBe(true);
+    const received = await peer.waitFor((r) => r.activityId === message.activityId, 5_000);
+    expect(received).toMatchObject({ scheme: "rfc9421", userAgent: USER_AGENT, actor });
+    expect(received.activity).toEqual(message.activity);
+  });
+
+  it("sends with draft-cavage where that is what the server takes", async () => {
+    await kv.set([...SPEC, oldMastodon.origin], "draft-cavage-http-signatures-12");
+    const message = outboxMessage(`${oldMastodon.origin}/users/ann/inbox`);
+    expect(await delivery.send(message)).toBe(true);
+    const received = await oldMastodon.waitFor((r) => r.activityId === message.activityId, 5_000);
+    expect(received).toMatchObject({ scheme: "cavage", recipient: "ann", userAgent: USER_AGENT });
+  });
+
+  it("leaves a server Fedify has not talked to, a retry, a held message and a circuit with state to Fedify, unsent", async () => {
+    const inbox = `${peer.origin}/inbox`;
+    const before = peer.received.length + peer.rejected.length;
+    expect(await delivery.send(outboxMessage(inbox))).toBe(false); // spec unknown
+    await kv.set([...SPEC, peer.origin], "rfc9421");
+    expect(await delivery.send(outboxMessage(inbox, { attempt: 1 }))).toBe(false);
+    expect(await delivery.send(outboxMessage(inbox, { circuitHeld: true }))).toBe(false);
+    expect(await delivery.send(outboxMessage(`${inbox}?page=1`))).toBe(false);
+    expect(await delivery.send({ type: "inbox", activity: {} })).toBe(false);
+    await kv.set([...CIRCUIT, new URL(inbox).host], { state: "closed", failures: 1 });
+    expect(await delivery.send(outboxMessage(inbox))).toBe(false);
+    expect(peer.received.length + peer.rejected.length).toBe(before);
+  });
+
+  it("hands Fedify a POST the server refused (a stale spec: 401), after trying once", async () => {
+    await kv.set([...SPEC, oldMastodon.origin], "rfc9421");
+    const refusedBefore = oldMastodon.rejected.length;
+    expect(await delivery.send(outboxMessage(`${oldMastodon.origin}/inbox`))).toBe(false);
+    expect(oldMastodon.rejected.slice(refusedBefore)).toMatchObject([
+      { status: 401, scheme: "rfc9421" },
+    ]);
+  });
+
+  it("hands Fedify a POST nobody answered: a closed port, or no answer in time", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    await kv.set([...SPEC, closed], "rfc9421");
+    expect(await delivery.send(outboxMessage(`${closed}/inbox`))).toBe(false);
+
+    const slow = new DirectDelivery({
+      kv,
+      userAgent: USER_AGENT,
+      logger: silentLogger,
+      timeoutMs: 100,
+    });
+    peer.configure({ inboxDelayMs: 2_000 });
+    try {
+      await kv.set([...SPEC, peer.origin], "rfc9421");
+      const started = Date.now();
+      expect(await slow.send(outboxMessage(`${peer.origin}/inbox`))).toBe(false);
+      expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      peer.configure({ inboxDelayMs: 0 });
+      slow.close();
+    }
+  });
+});
