@@ -1,14 +1,15 @@
 /** The printed report of the fan-out benchmark. */
+import { median as medianOf } from "../stats.ts";
 import type { RawRun, Results, TidingsRun } from "./types.ts";
 
 const GOAL_RATIO = 0.5;
 const GOAL_PUBLISH_MS = 100;
 const GOAL_PEAK_RSS_MIB = 300;
 
-const mean = (values: readonly number[]) =>
-  values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
+/** Warm figures are medians: one slow push (a GC, a cold connection) does not move them. */
+const median = (values: readonly number[]) => (values.length === 0 ? Number.NaN : medianOf(values));
 
-/** Warm pushes of one variant × concurrency × inbox delay, averaged. */
+/** Warm pushes of one variant × concurrency × inbox delay, their medians. */
 export interface Aggregate {
   readonly variant: string;
   readonly concurrency: number;
@@ -53,26 +54,26 @@ export function aggregate(
   );
   if (runs.length === 0) return undefined;
   const raws = rawWarm(raw, concurrency, delayMs);
-  const rawPerSec = mean(raws.map((r) => r.deliveriesPerSec));
-  const deliveriesPerSec = mean(runs.map((r) => r.deliveriesPerSec));
+  const rawPerSec = median(raws.map((r) => r.deliveriesPerSec));
+  const deliveriesPerSec = median(runs.map((r) => r.deliveriesPerSec));
   return {
     variant,
     concurrency,
     delayMs,
     runs: runs.length,
-    allHostsMs: mean(runs.map((r) => r.allHostsMs)),
-    firstDeliveryMs: mean(runs.map((r) => r.firstDeliveryMs)),
+    allHostsMs: median(runs.map((r) => r.allHostsMs)),
+    firstDeliveryMs: median(runs.map((r) => r.firstDeliveryMs)),
     deliveriesPerSec,
     rawPerSec,
-    rawElapsedMs: mean(raws.map((r) => r.elapsedMs)),
-    rawCpuMsPerDelivery: mean(raws.map((r) => r.senderCpuMsPerDelivery)),
+    rawElapsedMs: median(raws.map((r) => r.elapsedMs)),
+    rawCpuMsPerDelivery: median(raws.map((r) => r.senderCpuMsPerDelivery)),
     ratio: deliveriesPerSec / rawPerSec,
-    serverCpuMsPerDelivery: mean(runs.map((r) => r.serverCpuMsPerDelivery)),
-    postgresCpuMsPerDelivery: mean(runs.map((r) => r.postgresCpuMsPerDelivery)),
-    sqlPerDelivery: mean(runs.map((r) => r.sqlPerDelivery)),
-    serverCores: mean(runs.map((r) => r.serverCores)),
-    machineBusyCores: mean(runs.map((r) => r.machineBusyCores)),
-    otherCores: mean([...runs.map((r) => r.otherCores), ...raws.map((r) => r.otherCores)]),
+    serverCpuMsPerDelivery: median(runs.map((r) => r.serverCpuMsPerDelivery)),
+    postgresCpuMsPerDelivery: median(runs.map((r) => r.postgresCpuMsPerDelivery)),
+    sqlPerDelivery: median(runs.map((r) => r.sqlPerDelivery)),
+    serverCores: median(runs.map((r) => r.serverCores)),
+    machineBusyCores: median(runs.map((r) => r.machineBusyCores)),
+    otherCores: median([...runs.map((r) => r.otherCores), ...raws.map((r) => r.otherCores)]),
     publishMaxMs: Math.max(...runs.map((r) => r.publishMs)),
     peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
   };
@@ -131,7 +132,7 @@ export function printReport(results: Results): void {
       `${s.mallocArenaMax || "unset"}), LOG_LEVEL=warn, on PostgreSQL; DELIVERY_CONCURRENCY = c.`,
     `Raw limit: node:crypto draft-cavage RSA-2048 + SHA-256 digest, keep-alive node:http, a ` +
       `${results.rawBodyBytes}-byte body (a Create Tidings sent), same concurrency as the server.`,
-    `Warm figures are means of ${s.warmRepeats} pushes (experiments: ${s.experimentRepeats}) and ` +
+    `Warm figures are medians of ${s.warmRepeats} pushes (experiments: ${s.experimentRepeats}) and ` +
       `of as many raw runs. "others": cores busy with processes outside this benchmark during the ` +
       `runs (the machine is shared); "kthreads": kernel threads (ksoftirqd: loopback networking).`,
   );
@@ -192,7 +193,7 @@ export function printReport(results: Results): void {
   ]);
   out.push(table(["goal", "measured", "result"], goalRows));
 
-  out.push("", "Warm pushes by variant, concurrency and inboxes (means):");
+  out.push("", "Warm pushes by variant, concurrency and inboxes (medians):");
   out.push(
     table(
       [

@@ -35,7 +35,7 @@ const settings: Settings = {
   firstAddress: env.FANOUT_FIRST_ADDRESS ?? "127.0.64.1",
   concurrencies: numbers(env.FANOUT_CONCURRENCY, [32, 64, 128]),
   delaysMs: numbers(env.FANOUT_DELAYS, [0, 100]),
-  warmRepeats: Number(env.FANOUT_REPEATS ?? 2),
+  warmRepeats: Number(env.FANOUT_REPEATS ?? 3),
   experimentRepeats: Number(env.FANOUT_EXPERIMENT_REPEATS ?? 1),
   experiments: (env.FANOUT_EXPERIMENTS ?? "control,fedify-sender")
     .split(",")

@@ -15,11 +15,10 @@ export function tidingsFederationBuilder(): FederationBuilder<FederationData> {
   const builder = createFederationBuilder<FederationData>();
   registerDispatchers(builder);
   registerInboxListeners(builder);
-  // An inbox that answers 404/410 is gone for good: stop delivering to its actors.
-  builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, actorIds, statusCode }) => {
-    const removed = await createFollowerRepository(ctx.data.db).removeEverywhere(
-      actorIds.map((id) => id.href),
-    );
+  // An inbox that answers 404/410 is gone for good: stop delivering to the followers behind it.
+  // By inbox, not by the message's actor ids: the relay names one actor per inbox.
+  builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, statusCode }) => {
+    const removed = await createFollowerRepository(ctx.data.db).removeByInbox(inbox.href);
     ctx.data.logger.info("removed followers whose inbox is gone", {
       inbox: inbox.href,
       statusCode,

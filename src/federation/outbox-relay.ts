@@ -102,9 +102,12 @@ export class OutboxRelay {
     if (!feed) return;
     const ctx = this.#federation.createContext(new URL(publicUrl), this.#data);
     const sender = { identifier: feed.slug };
-    // The followers in one query: Fedify's "followers" would page through the followers
-    // collection dispatcher (500 a page), several times slower for a large feed.
-    const followers = async () => toRecipients(await createFollowerRepository(db).all(feed.slug));
+    // One follower per inbox, in one query. Fedify would reduce the feed's followers to their
+    // inboxes anyway (one POST per shared inbox); "followers" would have it page through the
+    // collection dispatcher, 500 at a time, and parse every actor's URLs. Fedify then names one
+    // actor per inbox in each message, so a dead inbox is handled by inbox (federation.ts).
+    const followers = async () =>
+      toRecipients(await createFollowerRepository(db).onePerInbox(feed.slug));
     const objectContext = {
       publicUrl,
       actorUri: ctx.getActorUri(feed.slug),

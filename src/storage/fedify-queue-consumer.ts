@@ -30,9 +30,11 @@ export interface QueueConsumerOptions {
  *
  * A single claim loop talks to the database. Each round trip (the `fedify_claim_messages`
  * function of migrations/0004-batched-queue.ts) acknowledges — deletes — every message whose
- * handler finished since the last one and leases as many new messages as there are free slots.
- * While the queue is busy, the loop waits until a quarter of the slots are free before it
- * claims again, so a fan-out of a thousand deliveries costs tens of round trips, not thousands.
+ * handler finished since the last one and leases as many new messages as there are free slots,
+ * plus a quarter of `concurrency` ahead, so a finished handler's slot is refilled at once rather
+ * than after a round trip. While the queue is busy, the loop waits until a quarter of the slots
+ * are free before it claims again, so a fan-out of a thousand deliveries costs tens of round
+ * trips, not thousands.
  * The leases of all messages in hand are renewed together, by one statement a third of a lease.
  *
  * Delivery is at least once: a message is deleted only after its handler succeeded; a failed
@@ -44,7 +46,14 @@ export class QueueConsumer {
   readonly #handler: (message: unknown) => Promise<void> | void;
   /** Claim again once this many slots are free (while handlers are running). */
   readonly #batchSlots: number;
+  /** Messages held at once: running, plus a batch leased ahead (see `#ready`). */
+  readonly #capacity: number;
   readonly #inFlight = new Map<string, Claim>();
+  /**
+   * Leased, waiting for a free slot: a finished handler's slot is refilled at once, without
+   * waiting for a round trip to the database (the next batch is being claimed meanwhile).
+   */
+  #ready: Claim[] = [];
   readonly #running = new Set<Promise<void>>();
   /** Handled messages waiting to be acknowledged by the next round trip. */
   #handled: Claim[] = [];
@@ -63,6 +72,7 @@ export class QueueConsumer {
     this.#handler = handler;
     this.#options = options;
     this.#batchSlots = Math.max(1, Math.floor(options.concurrency / 4));
+    this.#capacity = options.concurrency + this.#batchSlots;
   }
 
   /** There may be new work: claim at the next chance. */
@@ -89,6 +99,12 @@ export class QueueConsumer {
         }
         await this.#claimAndStart();
       }
+      // Shutting down: hand back what was leased ahead, then let the running handlers finish.
+      if (this.#ready.length > 0) {
+        await this.#release(this.#ready.splice(0), 0, true).catch((error) =>
+          this.#options.logger.warn("fedify queue: could not release messages", { error }),
+        );
+      }
       while (this.#running.size > 0) await Promise.race(this.#running);
       if (this.#handled.length > 0) await this.#roundTrip(0).catch(this.#warnUnacknowledged);
     } finally {
@@ -98,15 +114,16 @@ export class QueueConsumer {
   }
 
   #shouldClaim(): boolean {
-    const free = this.#options.concurrency - this.#inFlight.size;
-    if (free === 0) return false;
+    const held = this.#inFlight.size + this.#ready.length;
+    const free = this.#capacity - held;
+    if (free <= 0) return false;
     if (!this.#mayHaveWork && this.#handled.length === 0) return false;
     // Busy: wait for a worthwhile batch of free slots rather than a round trip per message.
-    return this.#inFlight.size === 0 || free >= this.#batchSlots;
+    return held === 0 || free >= this.#batchSlots;
   }
 
   async #claimAndStart(): Promise<void> {
-    const limit = this.#options.concurrency - this.#inFlight.size;
+    const limit = this.#capacity - this.#inFlight.size - this.#ready.length;
     this.#mayHaveWork = false;
     let claims: Claim[];
     try {
@@ -126,7 +143,17 @@ export class QueueConsumer {
     }
     // A full batch: there may be more where it came from.
     if (claims.length === limit) this.#mayHaveWork = true;
-    for (const claim of claims) this.#start(claim);
+    this.#ready.push(...claims);
+    this.#fill();
+  }
+
+  /** Starts leased messages while there are free slots (not once closing). */
+  #fill(): void {
+    while (!this.#closed && this.#inFlight.size < this.#options.concurrency) {
+      const claim = this.#ready.shift();
+      if (!claim) return;
+      this.#start(claim);
+    }
   }
 
   /** Acknowledges the handled messages and leases up to `limit` new ones, in one statement. */
@@ -178,6 +205,7 @@ export class QueueConsumer {
     const running = this.#handle(claim).finally(() => {
       this.#running.delete(running);
       this.#inFlight.delete(claim.id);
+      this.#fill();
       this.#nudge();
     });
     this.#running.add(running);
@@ -227,7 +255,7 @@ export class QueueConsumer {
 
   /** Extends the lease of every message in hand (running or awaiting acknowledgement). */
   async #renewLeases(): Promise<void> {
-    const held = [...this.#inFlight.values(), ...this.#handled];
+    const held = [...this.#inFlight.values(), ...this.#ready, ...this.#handled];
     if (held.length === 0) return;
     try {
       const result = await sql`

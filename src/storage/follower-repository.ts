@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "./schema.ts";
 
 export interface Follower {
@@ -64,13 +64,26 @@ export function createFollowerRepository(db: Kysely<Database>) {
       return Number(row.n);
     },
 
-    /** Every follower of the feed, in no particular order: the recipients of one delivery. */
-    async all(feedSlug: string): Promise<Follower[]> {
+    /**
+     * One follower per inbox a delivery goes to (the shared inbox if the follower's server has
+     * one, else its own): what a fan-out needs, since each inbox gets one POST whoever it is for.
+     */
+    async onePerInbox(feedSlug: string): Promise<Follower[]> {
       return db
         .selectFrom("followers")
+        .distinctOn(sql`coalesce(shared_inbox_url, inbox_url)`)
         .select(["actorId", "inboxUrl", "sharedInboxUrl"])
         .where("feedSlug", "=", feedSlug)
         .execute();
+    },
+
+    /** An inbox is gone (404/410): every follower reached through it, in every feed, goes too. */
+    async removeByInbox(inboxUrl: string): Promise<number> {
+      const result = await db
+        .deleteFrom("followers")
+        .where((eb) => eb.or([eb("inboxUrl", "=", inboxUrl), eb("sharedInboxUrl", "=", inboxUrl)]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
 
     /** A page of followers ordered by actor id; `after` is the last actor id of the previous page. */

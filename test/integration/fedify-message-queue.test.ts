@@ -183,9 +183,11 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
     const own = await sql<{ withoutShared: number }>`
       select count(*)::int as without_shared from fedify_messages
       where queue = ${name} and share_id is not null
-        and not payload ? 'activity' and not payload ? 'keys' and payload ? 'headers'
+        and not payload ? 'activity' and not payload ? 'keys' and not payload ? 'type'
+        and payload ? 'headers' and payload ? 'inbox'
     `.execute(database.db);
-    // `headers` is a different (empty) object per message: it stays with each message.
+    // The same activity, keys and type are stored once; `headers` is a different (empty) object
+    // per message, and `inbox` differs: they stay with each message.
     expect(own.rows[0]?.withoutShared).toBe(120);
 
     const received: unknown[] = [];
@@ -271,6 +273,41 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
       database.db,
     );
     expect(rows.map((row) => JSON.parse(row.payload))).toEqual([{ n: 2 }]);
+  });
+
+  it("leases a batch ahead of its free slots, runs no more than `concurrency`, and hands the batch back on abort", async () => {
+    const queue = newQueue({ concurrency: 4 });
+    const name = `test-${queueCount}`;
+    const release = deferred();
+    let running = 0;
+    let mostAtOnce = 0;
+    const { controller, done } = listen(queue, async () => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await release.promise;
+      running--;
+    });
+    await queue.enqueueMany(Array.from({ length: 10 }, (_, n) => ({ n })));
+    const leased = async () =>
+      (
+        await sql<{ attempts: number }>`
+          select attempts from fedify_messages where queue = ${name} and locked_by is not null`.execute(
+          database.db,
+        )
+      ).rows.length;
+    await vi.waitFor(() => expect(running).toBe(4), WAIT);
+    // Four running, and a quarter of the concurrency (one) leased ahead to refill a slot at once.
+    await vi.waitFor(async () => expect(await leased()).toBe(5), WAIT);
+    controller.abort();
+    await vi.waitFor(async () => expect(await leased()).toBe(4), WAIT);
+    release.resolve();
+    await done;
+    expect(mostAtOnce).toBe(4);
+    // The four handled are gone; the one leased ahead is back as if never claimed.
+    const { rows } = await sql<{ attempts: number; lockedBy: string | null }>`
+      select attempts, locked_by from fedify_messages where queue = ${name}`.execute(database.db);
+    expect(rows).toHaveLength(6);
+    expect(rows.every((row) => row.attempts === 0 && row.lockedBy === null)).toBe(true);
   });
 
   it("resolves at once when listening with an already aborted signal", async () => {
