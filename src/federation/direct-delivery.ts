@@ -148,7 +148,11 @@ export class DirectDelivery implements OutboxSender {
     return { keyId: pair.keyId, privateKey: cached.key };
   }
 
-  /** POSTs and resolves with the status once the answer has been read to the end. */
+  /**
+   * POSTs and resolves with the status once the answer has been read to the end, or rejects:
+   * the whole exchange, answer included, must be over within the timeout (a server that
+   * trickles its answer does not hold a slot longer).
+   */
   #post(url: URL, headers: Record<string, string>, body: Buffer): Promise<number> {
     const https = url.protocol === "https:";
     return new Promise((resolve, reject) => {
@@ -158,14 +162,25 @@ export class DirectDelivery implements OutboxSender {
         (response: IncomingMessage) => {
           // Read (and drop) the body, so the connection goes back to the pool.
           response.resume();
-          response.once("end", () => resolve(response.statusCode ?? 0));
-          response.once("error", reject);
+          response.once("end", () => {
+            clearTimeout(deadline);
+            resolve(response.statusCode ?? 0);
+          });
+          response.once("error", fail);
+          response.once("close", () => {
+            if (!response.complete) fail(new Error("the answer was cut short"));
+          });
         },
       );
-      request.setTimeout(this.#timeoutMs, () =>
-        request.destroy(new Error(`no answer after ${this.#timeoutMs} ms`)),
+      const deadline = setTimeout(
+        () => request.destroy(new Error(`no answer after ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
       );
-      request.once("error", reject);
+      function fail(error: Error) {
+        clearTimeout(deadline);
+        reject(error);
+      }
+      request.once("error", fail);
       request.end(body);
     });
   }

@@ -149,4 +149,31 @@ describe("DirectDelivery", () => {
       slow.close();
     }
   });
+
+  it("gives up on an answer trickled out slower than the timeout allows", async () => {
+    // Headers at once, then a byte every 50 ms: never idle, never done.
+    const trickler = createServer((_req, res) => {
+      res.writeHead(202, { "content-type": "text/plain" });
+      const timer = setInterval(() => res.write("."), 50);
+      res.once("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => trickler.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(trickler.address() as AddressInfo).port}`;
+    const slow = new DirectDelivery({
+      kv,
+      userAgent: USER_AGENT,
+      logger: silentLogger,
+      timeoutMs: 300,
+    });
+    try {
+      await kv.set([...SPEC, origin], "rfc9421");
+      const started = Date.now();
+      expect(await slow.send(outboxMessage(`${origin}/inbox`))).toBe(false);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      slow.close();
+      trickler.closeAllConnections();
+      await new Promise((resolve) => trickler.close(resolve));
+    }
+  });
 });
