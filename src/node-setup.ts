@@ -2,8 +2,7 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Config, ConfigError, parseConfig } from "./config.ts";
 import { systemClock } from "./deps.ts";
-import { DirectDelivery } from "./federation/direct-delivery.ts";
-import { userAgentFor } from "./federation/federation.ts";
+import { directOutboxSender } from "./federation/direct-delivery.ts";
 import { createFederationRuntime, type FederationRuntime } from "./federation/runtime.ts";
 import { FeedDefinitionError, parseFeedDefinitions } from "./feed-definitions.ts";
 import type { Logger } from "./logger.ts";
@@ -79,10 +78,7 @@ export function federationRuntimeFor(
     queueLeaseMs: config.deliveryLeaseMs,
     relayLeaseMs: config.deliveryLeaseMs,
     ...(config.deliverySender === "direct"
-      ? {
-          outboxSender: (kv) =>
-            new DirectDelivery({ kv, userAgent: userAgentFor(config.publicUrl), logger }),
-        }
+      ? { outboxSender: directOutboxSender(config.publicUrl, logger) }
       : {}),
   });
 }

@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { KvStore } from "@fedify/fedify";
 import type { Logger } from "../logger.ts";
+import { userAgentFor } from "./federation.ts";
 import { type SignatureSpec, signedPostHeaders } from "./outbound-signature.ts";
 import type { OutboxSender, OutboxShortcut } from "./outbox-shortcut-queue.ts";
 
@@ -16,11 +17,17 @@ export interface DirectDeliveryOptions {
   readonly now?: () => Date;
 }
 
+/** The runtime's `outboxSender` option under Node: a direct sender for this instance. */
+export function directOutboxSender(publicUrl: string, logger: Logger) {
+  return (kv: KvStore): OutboxSender =>
+    new DirectDelivery({ kv, userAgent: userAgentFor(publicUrl), logger });
+}
+
 /** The parts of Fedify 2.3's `OutboxMessage` this sender reads (its queue payload for a POST). */
 interface OutboxMessage {
   readonly type: "outbox";
   readonly inbox: string;
-  readonly activity: unknown;
+  readonly activity: object;
   readonly activityId?: string;
   readonly keys: ReadonlyArray<{ readonly keyId: string; readonly privateKey: JsonWebKey }>;
   readonly attempt: number;
@@ -119,10 +126,7 @@ export class DirectDelivery implements OutboxSender {
    * The activity's JSON, as Fedify would send it. A fan-out's messages share one activity object
    * (see the queue consumer), so it is serialised once per fan-out, not once per inbox.
    */
-  #body(activity: unknown): Buffer {
-    if (typeof activity !== "object" || activity === null) {
-      return Buffer.from(JSON.stringify(activity), "utf8");
-    }
+  #body(activity: object): Buffer {
     let body = this.#bodies.get(activity);
     if (!body) {
       body = Buffer.from(JSON.stringify(activity), "utf8");
@@ -195,7 +199,8 @@ function isFirstOutboxAttempt(message: unknown): message is OutboxMessage {
     m.circuitHeld !== true &&
     typeof m.inbox === "string" &&
     Array.isArray(m.keys) &&
-    m.activity !== undefined &&
+    typeof m.activity === "object" &&
+    m.activity !== null &&
     (m.headers === undefined || (typeof m.headers === "object" && m.headers !== null))
   );
 }

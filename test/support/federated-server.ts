@@ -3,8 +3,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "../../src/app.ts";
 import type { DeliverySender } from "../../src/config.ts";
 import { createDeps, systemClock } from "../../src/deps.ts";
-import { DirectDelivery } from "../../src/federation/direct-delivery.ts";
-import { userAgentFor } from "../../src/federation/federation.ts";
+import { directOutboxSender } from "../../src/federation/direct-delivery.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { parseFeedDefinitions } from "../../src/feed-definitions.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -63,12 +62,7 @@ export async function startFederatedServer(
     databaseUrl: database.url,
     allowPrivateAddress: true,
     deliveryConcurrency: 8,
-    ...(sender === "direct"
-      ? {
-          outboxSender: (kv) =>
-            new DirectDelivery({ kv, userAgent: userAgentFor(url), logger: silentLogger }),
-        }
-      : {}),
+    ...(sender === "direct" ? { outboxSender: directOutboxSender(url, silentLogger) } : {}),
   });
   const deps = createDeps({
     config: {
