@@ -4,6 +4,7 @@ import type { ArticleService } from "./domain/articles.ts";
 import type { FeedService } from "./domain/feeds.ts";
 import type { Clock } from "./domain/ports.ts";
 import { federationMiddleware } from "./federation/hono-middleware.ts";
+import { admitInboxRequest, DEFAULT_INBOX_MAX_BODY_BYTES } from "./federation/inbox-gate.ts";
 import { objectRoutes } from "./federation/objects.routes.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
@@ -32,7 +33,9 @@ export interface AppDeps {
   /** Resolves when the database answers; rejects otherwise. */
   readonly checkDatabase: () => Promise<void>;
   /** The fediverse side; without it the app serves feeds and the admin API only. */
-  readonly federation?: Pick<FederationRuntime, "federation" | "data"> | undefined;
+  readonly federation?: Pick<FederationRuntime, "federation" | "data" | "kv"> | undefined;
+  /** Largest inbox POST body (default 256 KiB); larger ones get 413 before anything reads them. */
+  readonly inboxMaxBodyBytes?: number | undefined;
   /** Serves `GET /admin/feeds/SLUG/followers`; without it that listing is absent. */
   readonly followers?: AdminFollowersDeps | undefined;
 }
@@ -45,8 +48,11 @@ export function createApp(deps: AppDeps): Hono {
 
   if (deps.federation) {
     // Only Fedify's own paths pass through it; feed documents never pay for the routing.
-    const { federation, data } = deps.federation;
-    const fedify = federationMiddleware(federation, data);
+    const { federation, data, kv } = deps.federation;
+    const maxBodyBytes = deps.inboxMaxBodyBytes ?? DEFAULT_INBOX_MAX_BODY_BYTES;
+    const fedify = federationMiddleware(federation, data, (request) =>
+      admitInboxRequest(request, { federation, data, kv, maxBodyBytes }),
+    );
     for (const path of ["/.well-known/*", "/nodeinfo/*", "/ap/*"]) app.use(path, fedify);
     app.route("/", objectRoutes(federation, data));
   }

@@ -15,6 +15,8 @@ export interface Config {
   readonly adminToken: string | undefined;
   readonly feedItemLimit: number;
   readonly maxBodyBytes: number;
+  /** Largest ActivityPub inbox POST body; larger ones get 413 before anything parses them. */
+  readonly inboxMaxBodyBytes: number;
   readonly feedsDir: string;
   readonly logLevel: LogLevel;
   /** Tests only: lets federation reach loopback and private addresses. */
@@ -73,6 +75,7 @@ const schema = z.object({
   ),
   FEED_ITEM_LIMIT: integer(1, 500, 50),
   MAX_BODY_BYTES: integer(1024, 50 * 1024 * 1024, 1024 * 1024),
+  INBOX_MAX_BODY_BYTES: integer(1024, 10 * 1024 * 1024, 256 * 1024),
   FEEDS_DIR: z.preprocess(emptyAsUndefined, z.string().default("./feeds")),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default("info")),
   FEDERATION_ALLOW_PRIVATE_ADDRESS: z.preprocess(
@@ -112,6 +115,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     adminToken: env.ADMIN_TOKEN,
     feedItemLimit: env.FEED_ITEM_LIMIT,
     maxBodyBytes: env.MAX_BODY_BYTES,
+    inboxMaxBodyBytes: env.INBOX_MAX_BODY_BYTES,
     feedsDir: env.FEEDS_DIR,
     logLevel: env.LOG_LEVEL,
     federationAllowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,

@@ -16,7 +16,7 @@ export type DepsConfig = Pick<
   Config,
   "publicUrl" | "adminToken" | "maxBodyBytes" | "feedItemLimit"
 > &
-  Partial<Pick<Config, "siteName">>;
+  Partial<Pick<Config, "siteName" | "inboxMaxBodyBytes">>;
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -64,6 +64,7 @@ export function createDeps(options: {
     siteName: config.siteName ?? new URL(config.publicUrl).host,
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
+    inboxMaxBodyBytes: config.inboxMaxBodyBytes,
     clock,
     logger,
     feedDocuments,

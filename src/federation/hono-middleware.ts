@@ -1,17 +1,50 @@
 import type { Federation } from "@fedify/fedify";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
+import { problem, problemResponse } from "../http/problem.ts";
 import type { FederationData } from "./context-data.ts";
+import { PATHS } from "./paths.ts";
+
+/** Decides whether an inbox POST reaches Fedify: the request to hand on, or the answer. */
+export type InboxAdmission = (request: Request) => Promise<Request | Response>;
+
+const INBOX_PATH = new RegExp(
+  `^(?:${PATHS.sharedInbox}|${PATHS.inbox.replace("{identifier}", "[^/]+")})$`,
+);
 
 /**
  * Hands requests to Fedify; what it does not own (or cannot answer in the requested format)
- * falls through to the Hono routes, so pages and ActivityPub can share URLs.
+ * falls through to the Hono routes, so pages and ActivityPub can share URLs. Inbox POSTs pass
+ * `admitInbox` first (see inbox-gate.ts).
  */
 export function federationMiddleware(
   federation: Federation<FederationData>,
   contextData: FederationData,
+  admitInbox?: InboxAdmission,
 ): MiddlewareHandler {
-  return async (c, next) =>
-    federation.fetch(c.req.raw, {
+  return async (c, next) => {
+    const inbox = admitInbox && c.req.method === "POST" && INBOX_PATH.test(c.req.path);
+    if (inbox) {
+      const admitted = await admitInbox(c.req.raw);
+      if (admitted instanceof Response) return admitted;
+      try {
+        return await handOver(c, next, admitted);
+      } catch (error) {
+        // A signed activity whose JSON-LD cannot be processed (an @context that cannot be
+        // loaded, a malformed term) is the sender's fault: 400 and one line, not a 500 and a stack.
+        if (!isJsonLdError(error)) throw error;
+        contextData.logger.info("inbox activity refused: invalid JSON-LD", {
+          error: (error as Error).message.slice(0, 200),
+        });
+        return problemResponse(
+          problem("malformedJson", "The activity's JSON-LD could not be processed"),
+        );
+      }
+    }
+    return handOver(c, next, c.req.raw);
+  };
+
+  function handOver(c: Context, next: Next, request: Request): Promise<Response> {
+    return federation.fetch(request, {
       contextData,
       onNotFound: async () => {
         await next();
@@ -26,4 +59,10 @@ export function federationMiddleware(
         });
       },
     });
+  }
+}
+
+/** jsonld.js names its errors `jsonld.InvalidUrl`, `jsonld.SyntaxError`, … */
+function isJsonLdError(error: unknown): boolean {
+  return error instanceof Error && error.name.startsWith("jsonld.");
 }

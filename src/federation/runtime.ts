@@ -34,6 +34,8 @@ export interface FederationRuntimeOptions {
 export interface FederationRuntime {
   readonly federation: Federation<FederationData>;
   readonly data: FederationData;
+  /** Fedify's key–value store (the inbox gate caches verified keys in it too). */
+  readonly kv: KvStore;
   readonly relay: OutboxRelay;
   /** Consumes the delivery queue and relays the outbox until `signal` aborts and work in flight is done. */
   runWorkers(signal: AbortSignal): Promise<void>;
@@ -80,6 +82,7 @@ export async function createFederationRuntime(
   return {
     federation,
     data,
+    kv,
     relay,
     async runWorkers(signal) {
       try {

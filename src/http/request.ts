@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import { readBoundedBytes } from "./bounded-body.ts";
 import { type FieldError, ProblemError, problem, validationProblem } from "./problem.ts";
 
 /**
@@ -70,32 +71,7 @@ function isJsonMediaType(contentType: string): boolean {
 }
 
 async function readBoundedText(request: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () =>
-    new ProblemError(
-      problem("payloadTooLarge", `The body must be at most ${maxBytes} bytes`, { maxBytes }),
-    );
-  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (declared > maxBytes) throw tooLarge();
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readBoundedBytes(request, maxBytes);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {

@@ -17,6 +17,7 @@ export {
   newActivityId,
   type PostSignedOptions,
   postSigned,
+  postSignedBody,
   type RequestOptions,
   undo,
   webfinger,

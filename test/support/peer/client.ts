@@ -87,12 +87,20 @@ export interface PostSignedOptions extends RequestOptions {
 }
 
 /** POSTs `activity` to `inboxUrl` with an HTTP signature by `options.actor`; returns the Response. */
-export async function postSigned(
+export function postSigned(
   inboxUrl: string,
   activity: Activity,
   options: PostSignedOptions,
 ): Promise<Response> {
-  const body = JSON.stringify(activity);
+  return postSignedBody(inboxUrl, JSON.stringify(activity), options);
+}
+
+/** POSTs any `body` (not necessarily JSON) with an HTTP signature by `options.actor`. */
+export async function postSignedBody(
+  inboxUrl: string,
+  body: string,
+  options: PostSignedOptions,
+): Promise<Response> {
   const input = {
     method: "POST",
     url: inboxUrl,

@@ -1,0 +1,116 @@
+import { type Federation, type KvStore, verifyRequestDetailed } from "@fedify/fedify";
+import { readBoundedBytes } from "../http/bounded-body.ts";
+import { ProblemError, problem, problemResponse } from "../http/problem.ts";
+import type { FederationData } from "./context-data.ts";
+import { kvKeyCache } from "./key-cache.ts";
+
+/** Inbox bodies larger than this get 413 (INBOX_MAX_BODY_BYTES). Mastodon's own limit is 1 MB. */
+export const DEFAULT_INBOX_MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * Deepest nesting of JSON arrays and objects an activity may have. Real ones stay under ten
+ * (Create > Note > tag/attachment > …); JSON-LD processing recurses once per level, so a
+ * 100,000-deep body would overflow the stack after the signature check.
+ */
+export const INBOX_MAX_JSON_DEPTH = 32;
+
+export interface InboxGateOptions {
+  readonly federation: Federation<FederationData>;
+  readonly data: FederationData;
+  /** Fedify's key–value store: verified keys are cached where Fedify looks for them. */
+  readonly kv: KvStore;
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * What stands between the internet and Fedify's inbox handler. Fedify parses the JSON and
+ * runs JSON-LD over it (fetching any `@context` it names) before it checks the HTTP signature,
+ * so an anonymous body could cost seconds of CPU, a fetch, or the heap. Here, before any of
+ * that: the body is capped while it streams in (413), a request without an HTTP signature is
+ * refused (401), and the signature is verified (401 unless it holds). Only then does Fedify
+ * see the request — which it verifies again, cheaply, from the key cached here.
+ *
+ * Activities that carry only a Linked Data signature or an Object Integrity Proof, with no HTTP
+ * signature, are refused: Mastodon and every server we deliver to sign their POSTs.
+ *
+ * Returns the request to hand on (its body buffered, so it can be read again) or the answer.
+ */
+export async function admitInboxRequest(
+  request: Request,
+  options: InboxGateOptions,
+): Promise<Request | Response> {
+  const { federation, data, kv, maxBodyBytes } = options;
+  let body: Uint8Array;
+  try {
+    body = await readBoundedBytes(request, maxBodyBytes);
+  } catch (error) {
+    if (error instanceof ProblemError) return problemResponse(error.problem);
+    throw error;
+  }
+  if (!request.headers.has("signature")) {
+    return unauthorized("Sign the request with an HTTP signature (draft-cavage or RFC 9421)");
+  }
+  const shape = jsonShapeProblem(body);
+  if (shape) return problemResponse(problem("malformedJson", shape));
+  const admitted = new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: body as BodyInit,
+    signal: request.signal,
+  });
+  const context = federation.createContext(admitted, data);
+  const loaders = { documentLoader: context.documentLoader, contextLoader: context.contextLoader };
+  const verification = await verifyRequestDetailed(admitted.clone(), {
+    ...loaders,
+    keyCache: kvKeyCache(kv, loaders),
+  });
+  if (!verification.verified) {
+    const reason = verification.reason;
+    data.logger.info("inbox request refused: signature not verified", {
+      reason: reason.type,
+      keyId: "keyId" in reason ? reason.keyId?.href : undefined,
+    });
+    return unauthorized(`The HTTP signature does not verify (${reason.type})`);
+  }
+  return admitted;
+}
+
+function unauthorized(detail: string): Response {
+  return problemResponse(problem("unauthorized", detail));
+}
+
+/**
+ * Why `body` is not a JSON object of bounded depth, or undefined when it is. The depth is
+ * measured by scanning the text (strings skipped), without recursion, before anything parses it.
+ */
+function jsonShapeProblem(body: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+  } catch {
+    return "The body is not valid UTF-8";
+  }
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c /* \ */) i++;
+      else if (char === 0x22 /* " */) inString = false;
+    } else if (char === 0x22) inString = true;
+    else if (char === 0x7b /* { */ || char === 0x5b /* [ */) {
+      if (++depth > INBOX_MAX_JSON_DEPTH) {
+        return `The activity nests deeper than ${INBOX_MAX_JSON_DEPTH} levels`;
+      }
+    } else if (char === 0x7d /* } */ || char === 0x5d /* ] */) depth--;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+    ? undefined
+    : "An activity is a JSON object";
+}
