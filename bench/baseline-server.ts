@@ -17,7 +17,11 @@ import path from "node:path";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { AppDeps } from "../src/app.ts";
-import { chooseCoding, serveDocument } from "../src/http/feed-documents.routes.ts";
+import {
+  chooseCoding,
+  FEED_DOCUMENT_SECURITY_HEADERS,
+  serveDocument,
+} from "../src/http/feed-documents.routes.ts";
 import type { EncodedDocument } from "../src/syndication/encoded-document.ts";
 
 export interface BaselineFiles {
@@ -55,6 +59,7 @@ if (kind === "node") {
       "last-modified": meta.lastModified,
       "cache-control": meta.cacheControl,
       vary: "Accept-Encoding",
+      ...FEED_DOCUMENT_SECURITY_HEADERS,
       "content-length": String(body.byteLength),
     };
     if (coding !== "identity") headers["content-encoding"] = coding;

@@ -7,8 +7,10 @@
  * the same Content-Type, Cache-Control and Vary headers, and `gzip_static on` serving the
  * pre-gzipped copy (Tidings serves its pre-gzipped bytes too; neither compresses per request).
  */
+
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { FEED_DOCUMENT_SECURITY_HEADERS } from "../src/http/feed-documents.routes.ts";
 import { freePort } from "../test/support/postgres-cluster.ts";
 import { waitForHttp } from "./http-client.ts";
 import { type Child, startChild } from "./proc.ts";
@@ -100,6 +102,9 @@ http {
       gzip_static on;
       gzip_vary on;
       add_header Cache-Control "public, max-age=60, stale-while-revalidate=300";
+${Object.entries(FEED_DOCUMENT_SECURITY_HEADERS)
+  .map(([name, value]) => `      add_header ${name} "${value}";`)
+  .join("\n")}
     }
   }
 }

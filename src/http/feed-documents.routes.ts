@@ -7,6 +7,24 @@ import { problem, problemResponse } from "./problem.ts";
 
 const CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300";
 
+/**
+ * A browser that opens a feed runs our XSLT and preview script over it (see
+ * docs/adr/0001-styled-feeds.md), so a feed is a page too: no type sniffing, and a policy that
+ * lets it load only our own stylesheet and script (XSLT counts as script), whatever an item holds.
+ */
+export const FEED_DOCUMENT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy": [
+    "default-src 'none'",
+    "style-src 'self'",
+    "script-src 'self'",
+    "img-src 'self' https:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; "),
+};
+
 /** `GET /feeds/{slug}.{rss|atom|json}`: pre-rendered, pre-compressed bytes from memory. */
 export function feedDocumentRoutes(cache: FeedDocumentCache): Hono {
   const routes = new Hono();
@@ -55,6 +73,7 @@ export function answerDocument(
     "last-modified": document.lastModified,
     "cache-control": CACHE_CONTROL,
     vary: xml ? "Accept, Accept-Encoding" : "Accept-Encoding",
+    ...FEED_DOCUMENT_SECURITY_HEADERS,
   };
   if (isNotModified(header, document)) return { status: 304, headers, body: null };
   const compressed = coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : null;

@@ -26,6 +26,11 @@ describe.each(DATABASE_KINDS)("feed documents on %s", (kind) => {
         const { response, body } = await read(slug, format);
         expect(response.status).toBe(200);
         expect(response.headers.get("content-type")).toBe(CONTENT_TYPES[format]);
+        // Browsers run our XSLT and script over a feed: no sniffing, only our own code.
+        expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+        expect(response.headers.get("content-security-policy")).toMatch(
+          /default-src 'none';.*script-src 'self'/,
+        );
         expect(titles(format, body)).toEqual([]);
       }
     }

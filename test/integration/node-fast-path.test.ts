@@ -43,7 +43,8 @@ describe("the Node fast path for feed documents", () => {
     expect(appCalls).toBe(callsAfterCold);
     expect(warm.status).toBe(200);
     expect(await warm.text()).toBe(coldBody);
-    for (const name of ["content-type", "etag", "last-modified", "cache-control", "vary"]) {
+    const names = ["content-type", "etag", "last-modified", "cache-control", "vary"];
+    for (const name of [...names, "x-content-type-options", "content-security-policy"]) {
       expect(warm.headers.get(name)).toBe(cold.headers.get(name));
     }
   });
