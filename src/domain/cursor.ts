@@ -1,3 +1,4 @@
+import { isStorableInstant } from "./instant.ts";
 /** Keyset pagination cursor: the sort key of the last item of a page, opaque to clients. */
 export interface ArticleCursor {
   readonly publishedAt: Date;
@@ -23,7 +24,7 @@ export function decodeCursor(encoded: string): ArticleCursor | undefined {
   }
   const [iso, id, ...rest] = text.split("|");
   const publishedAt = new Date(iso ?? "");
-  if (rest.length > 0 || !id || !isUuid(id) || Number.isNaN(publishedAt.getTime())) {
+  if (rest.length > 0 || !id || !isUuid(id) || !isStorableInstant(publishedAt)) {
     return undefined;
   }
   return { publishedAt, id };

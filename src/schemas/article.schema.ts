@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isStorableInstant } from "../domain/instant.ts";
 import { absoluteHttpUrl, languageTag, optionalPlainText, plainText } from "./common.ts";
 import { feedSlug } from "./feed.schema.ts";
 
@@ -35,7 +36,8 @@ const isoDateTime = z.iso
     offset: true,
     message: "must be an ISO 8601 date-time with a time zone, e.g. 2016-07-20T09:30:00Z",
   })
-  .transform((value) => new Date(value));
+  .transform((value) => new Date(value))
+  .refine(isStorableInstant, { message: "must lie between the years 0001 and 9999" });
 
 const articleFields = {
   headline: plainText(300),
@@ -74,6 +76,8 @@ export const articleInput = z
       .string()
       .min(1)
       .max(200)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+      .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
       .nullable()
       .optional()
       .default(null)
