@@ -11,6 +11,7 @@ import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
 import { adminAuth } from "./http/admin-auth.ts";
 import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
 import { type AdminFollowersDeps, adminFollowerRoutes } from "./http/admin-followers.routes.ts";
+import { RequestAbortedError } from "./http/bounded-body.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
@@ -115,6 +116,10 @@ export function createApp(deps: AppDeps): Hono {
         title: error.message || "HTTP error",
         status: error.status,
       });
+    }
+    if (error instanceof RequestAbortedError) {
+      logger.info("request aborted by the client", { method: c.req.method, path: c.req.path });
+      return problemResponse(problem("requestAborted", error.message));
     }
     logger.error("unhandled error", { method: c.req.method, path: c.req.path, error });
     return problemResponse(

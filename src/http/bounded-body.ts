@@ -14,7 +14,13 @@ export async function readBoundedBytes(request: Request, maxBytes: number): Prom
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      throw new RequestAbortedError(error);
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
@@ -37,4 +43,15 @@ function tooLarge(maxBytes: number): ProblemError {
   return new ProblemError(
     problem("payloadTooLarge", `The body must be at most ${maxBytes} bytes`, { maxBytes }),
   );
+}
+
+/**
+ * The client closed the connection before its body arrived (a cancelled upload, a timeout on
+ * its side). Nothing was written and nobody waits for the answer: worth a line, not a stack.
+ */
+export class RequestAbortedError extends Error {
+  constructor(cause: unknown) {
+    super("the client closed the connection before sending the whole body", { cause });
+    this.name = "RequestAbortedError";
+  }
 }

@@ -20,6 +20,7 @@ export interface Problem {
 
 export const PROBLEM_TYPES = {
   malformedJson: { type: "/problems/malformed-json", title: "Malformed JSON", status: 400 },
+  requestAborted: { type: "/problems/request-aborted", title: "Request aborted", status: 400 },
   unauthorized: { type: "/problems/unauthorized", title: "Unauthorized", status: 401 },
   notFound: { type: "/problems/not-found", title: "Not found", status: 404 },
   methodNotAllowed: {
