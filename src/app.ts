@@ -17,8 +17,10 @@ import { healthRoutes } from "./http/health.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
 import { notFound, pageRoutes } from "./http/pages.routes.ts";
 import { PROBLEM_TYPES, ProblemError, problem, problemResponse } from "./http/problem.ts";
+import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
+import type { FrontPageView } from "./views/front-page.view.ts";
 
 export interface AppDeps {
   readonly publicUrl: string;
@@ -37,6 +39,9 @@ export interface AppDeps {
   readonly federation?: Pick<FederationRuntime, "federation" | "data" | "kv"> | undefined;
   /** Largest inbox POST body (default 256 KiB); larger ones get 413 before anything reads them. */
   readonly inboxMaxBodyBytes?: number | undefined;
+  /** The front page's read model and its rendered copies (see pages.routes.ts). */
+  readonly frontPage?: FrontPageView | undefined;
+  readonly renderedPages?: RenderedPageCache | undefined;
   /** Serves `GET /admin/feeds/SLUG/followers`; without it that listing is absent. */
   readonly followers?: AdminFollowersDeps | undefined;
 }
@@ -94,6 +99,8 @@ export function createApp(deps: AppDeps): Hono {
       // Likes, replies, follower counts and paging are read-only views of the same database.
       db: deps.followers?.db,
       federated: deps.federation !== undefined,
+      frontPage: deps.frontPage,
+      renderedPages: deps.renderedPages,
     }),
   );
 

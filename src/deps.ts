@@ -5,12 +5,14 @@ import { createFeedService } from "./domain/feeds.ts";
 import { uuidv7 } from "./domain/ids.ts";
 import type { Clock, FeedsChangedListener } from "./domain/ports.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
+import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import type { Db } from "./storage/database.ts";
 import { createTransactionRunner } from "./storage/transaction-runner.ts";
 import { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
 import { loadFeedSnapshot } from "./syndication/feed-snapshot.ts";
 import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
+import { createFrontPageView } from "./views/front-page.view.ts";
 
 export type DepsConfig = Pick<
   Config,
@@ -48,8 +50,13 @@ export function createDeps(options: {
     maxAgeMs: options.feedDocumentMaxAgeMs,
     precompress: options.precompressFeedDocuments,
   });
+  // The Worker's isolates hear nothing of each other's changes: there, nothing is reused.
+  const renderedPages = new RenderedPageCache(
+    options.feedDocumentMaxAgeMs === 0 ? { ttlMs: 0 } : {},
+  );
   const onFeedsChanged = (slugs: readonly string[]) => {
     feedDocuments.invalidate(slugs);
+    renderedPages.clear();
     // The change committed outbox entries too: relay them now, not at the next poll.
     options.federation?.relay.wake();
     options.onFeedsChanged?.(slugs);
@@ -58,8 +65,11 @@ export function createDeps(options: {
   return {
     instanceId,
     /** For the change listener: another process changed these feeds ("all": may have missed some). */
-    onExternalFeedChange: (slugs: readonly string[] | "all") =>
-      slugs === "all" ? feedDocuments.invalidateAll() : feedDocuments.invalidate(slugs),
+    onExternalFeedChange: (slugs: readonly string[] | "all") => {
+      renderedPages.clear();
+      if (slugs === "all") feedDocuments.invalidateAll();
+      else feedDocuments.invalidate(slugs);
+    },
     publicUrl: config.publicUrl,
     siteName: config.siteName ?? new URL(config.publicUrl).host,
     adminToken: config.adminToken,
@@ -72,6 +82,8 @@ export function createDeps(options: {
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
     federation: options.federation,
     followers: { db },
+    frontPage: createFrontPageView(db, clock),
+    renderedPages,
     checkDatabase: async () => {
       await sql`select 1`.execute(db);
     },

@@ -6,6 +6,7 @@ import type { FeedService } from "../domain/feeds.ts";
 import type { Clock } from "../domain/ports.ts";
 import type { Db } from "../storage/database.ts";
 import { FEED_PREVIEW_SCRIPT_PATH, FEED_STYLESHEET_PATH } from "../syndication/stylesheet.ts";
+import type { FrontPage, FrontPageView } from "../views/front-page.view.ts";
 import { ArticlePage } from "../web/article-page.tsx";
 import { ErrorPage } from "../web/error-page.tsx";
 import { actorUrl, objectUrl, parseInstance, remoteFollowUrl } from "../web/fediverse-links.ts";
@@ -19,9 +20,12 @@ import { SITE_JS } from "../web/site-js.ts";
 import { PAGE_SECURITY_HEADERS, wantsActivityPub, wantsHtml, wantsJson } from "./negotiation.ts";
 import { problem, problemResponse } from "./problem.ts";
 import { createReaderQueries, type ReaderQueries } from "./reader-queries.ts";
+import type { RenderedPageCache } from "./rendered-page-cache.ts";
 
 const STORIES_PER_PAGE = 20;
 const HEADLINES_PER_FEED = 3;
+/** Feeds per front page: a newsroom with a thousand story feeds gets pages, not a 3 MB page. */
+export const FEEDS_PER_FRONT_PAGE = 30;
 const PAGE_CACHE = "public, max-age=60";
 const ASSET_CACHE = "public, max-age=3600";
 
@@ -36,6 +40,10 @@ export interface PageDeps {
   readonly db?: Db | undefined;
   /** Whether ActivityPub is served: AP requests for pages are then sent to the AP documents. */
   readonly federated: boolean;
+  /** The front page's read model; without it `/` lists the first feeds only. */
+  readonly frontPage?: FrontPageView | undefined;
+  /** Rendered front pages, cleared on every feed change. */
+  readonly renderedPages?: RenderedPageCache | undefined;
 }
 
 /** An HTML page with the pages' security headers. */
@@ -91,17 +99,39 @@ export function pageRoutes(deps: PageDeps): Hono {
   asset(FEED_PREVIEW_SCRIPT_PATH, "text/javascript; charset=utf-8", FEED_PREVIEW_JS);
 
   routes.get("/", async (c) => {
-    const feeds = queries
-      ? await queries.feedSummaries(HEADLINES_PER_FEED)
-      : await Promise.all(
-          (await deps.feeds.list()).map(async (feed) => ({
-            feed,
-            latest: await deps.articles.latestPublic(feed.slug, HEADLINES_PER_FEED),
-          })),
-        );
+    const page = parsePageNumber(c.req.query("page"));
+    if (page === undefined) return notFound(c, site, "No such page of feeds");
+    const key = `front:${page}`;
+    let html = deps.renderedPages?.get(key);
+    if (html === undefined) {
+      const front = deps.frontPage
+        ? await deps.frontPage.page(page, {
+            feedsPerPage: FEEDS_PER_FRONT_PAGE,
+            headlinesPerFeed: HEADLINES_PER_FEED,
+          })
+        : await firstFeeds();
+      if (page > front.pageCount) return notFound(c, site, "No such page of feeds");
+      html = await renderPage(IndexPage({ ...front, ...site }));
+      deps.renderedPages?.set(key, html);
+    }
     c.header("cache-control", PAGE_CACHE);
-    return htmlPage(c, IndexPage({ feeds, ...site }));
+    return c.html(html, 200, PAGE_SECURITY_HEADERS);
   });
+
+  /** Without a read model (no database for views): the first page of feeds, through the services. */
+  async function firstFeeds(): Promise<FrontPage> {
+    const feeds = (await deps.feeds.list()).slice(0, FEEDS_PER_FRONT_PAGE);
+    return {
+      feeds: await Promise.all(
+        feeds.map(async (feed) => ({
+          feed,
+          latest: await deps.articles.latestPublic(feed.slug, HEADLINES_PER_FEED),
+        })),
+      ),
+      page: 1,
+      pageCount: 1,
+    };
+  }
 
   routes.get("/articles/:id", async (c) => {
     const id = c.req.param("id");
@@ -192,4 +222,11 @@ export function pageRoutes(deps: PageDeps): Hono {
   }
 
   return routes;
+}
+
+/** `?page=N` (1 when absent); undefined for anything but a plain positive number. */
+function parsePageNumber(value: string | undefined): number | undefined {
+  if (value === undefined) return 1;
+  if (!/^[1-9]\d{0,5}$/.test(value)) return undefined;
+  return Number(value);
 }

@@ -1,10 +1,8 @@
 import type { Article } from "../domain/article.ts";
 import { decodeCursor, encodeCursor } from "../domain/cursor.ts";
-import type { Feed } from "../domain/feed.ts";
 import type { Clock } from "../domain/ports.ts";
 import { createArticleRepository } from "../storage/article-repository.ts";
 import type { Db } from "../storage/database.ts";
-import { createFeedRepository } from "../storage/feed-repository.ts";
 import { createFollowerRepository } from "../storage/follower-repository.ts";
 import { createInteractionRepository, type Reply } from "../storage/interaction-repository.ts";
 
@@ -21,11 +19,6 @@ export interface ArticleReactions {
   readonly replyList: readonly Reply[];
 }
 
-export interface FeedSummary {
-  readonly feed: Feed;
-  readonly latest: readonly Article[];
-}
-
 /**
  * What the reader pages show, read straight from the database: a view, not a use case, so it
  * goes around the domain services (which only own writes and the admin API's reads).
@@ -33,22 +26,6 @@ export interface FeedSummary {
 export function createReaderQueries(db: Db, clock: Clock) {
   const articles = createArticleRepository(db);
   return {
-    /** Every feed with its newest headlines: open feeds first, then closed stories. */
-    async feedSummaries(perFeed: number): Promise<FeedSummary[]> {
-      const feeds = await createFeedRepository(db).list();
-      const now = clock.now();
-      const summaries = await Promise.all(
-        feeds.map(async (feed) => ({
-          feed,
-          latest: await articles.listPublicInFeed(feed.slug, perFeed, now),
-        })),
-      );
-      const rank = (feed: Feed) => (feed.status === "closed" ? 2 : feed.kind === "section" ? 0 : 1);
-      return summaries.sort(
-        (a, b) => rank(a.feed) - rank(b.feed) || a.feed.title.localeCompare(b.feed.title),
-      );
-    },
-
     /** One page of a feed's stories, newest first; `cursor` comes from a previous page. */
     async stories(slug: string, size: number, cursor: string | undefined): Promise<StoryPage> {
       const after = cursor === undefined ? undefined : decodeCursor(cursor);

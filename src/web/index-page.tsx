@@ -1,23 +1,22 @@
 import { feedPageUrl } from "../domain/urls.ts";
-import type { FeedSummary } from "../http/reader-queries.ts";
+import type { FrontPage, FrontPageFeed } from "../views/front-page.view.ts";
 import { feedAlternates } from "./format.ts";
 import { Layout } from "./layout.tsx";
 import { StoryItem } from "./story-item.tsx";
 
-/** `/`: every feed with its latest headlines; sections and open stories before closed ones. */
-export function IndexPage(props: {
-  feeds: readonly FeedSummary[];
-  publicUrl: string;
-  siteName: string;
-}) {
-  const { feeds, publicUrl, siteName } = props;
+/**
+ * `/`: the feeds with their latest headlines, a page at a time; sections and open stories
+ * before closed ones.
+ */
+export function IndexPage(props: FrontPage & { publicUrl: string; siteName: string }) {
+  const { feeds, page, pageCount, publicUrl, siteName } = props;
   const open = feeds.filter((summary) => summary.feed.status === "open");
   const closed = feeds.filter((summary) => summary.feed.status === "closed");
   const head = {
     title: siteName,
     lang: "en",
     description: "News feeds to read in a feed reader or follow from the fediverse.",
-    canonical: `${publicUrl}/`,
+    canonical: page === 1 ? `${publicUrl}/` : `${publicUrl}/?page=${page}`,
     alternates: feeds.flatMap((summary) => feedAlternates(publicUrl, summary.feed)),
     siteName,
     publicUrl,
@@ -39,11 +38,28 @@ export function IndexPage(props: {
           {closed.map((s) => FeedCard(s, publicUrl))}
         </section>
       )}
+      {pageCount === 1 ? null : (
+        <nav class="pager" aria-label="More feeds">
+          {page > 1 ? (
+            <a href={page === 2 ? "/" : `/?page=${page - 1}`} rel="prev">
+              Previous feeds
+            </a>
+          ) : null}{" "}
+          <span class="meta">
+            Page {page} of {pageCount}
+          </span>{" "}
+          {page < pageCount ? (
+            <a href={`/?page=${page + 1}`} rel="next">
+              More feeds
+            </a>
+          ) : null}
+        </nav>
+      )}
     </Layout>
   );
 }
 
-function FeedCard(summary: FeedSummary, publicUrl: string) {
+function FeedCard(summary: FrontPageFeed, publicUrl: string) {
   const { feed, latest } = summary;
   return (
     <article class="feed-card">
