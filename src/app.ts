@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { DEFAULT_LIMITS } from "./config.ts";
 import type { ArticleService } from "./domain/articles.ts";
 import type { FeedService } from "./domain/feeds.ts";
 import type { Clock } from "./domain/ports.ts";
 import { federationMiddleware } from "./federation/hono-middleware.ts";
-import { admitInboxRequest, DEFAULT_INBOX_MAX_BODY_BYTES } from "./federation/inbox-gate.ts";
+import { admitInboxRequest } from "./federation/inbox-gate.ts";
 import { objectRoutes } from "./federation/objects.routes.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
@@ -28,6 +29,8 @@ export interface AppDeps {
   readonly siteName?: string | undefined;
   readonly adminToken: string | undefined;
   readonly maxBodyBytes: number;
+  /** Largest article body after sanitising (default DEFAULT_LIMITS.articleMaxBytes). */
+  readonly articleMaxBytes?: number | undefined;
   readonly articles: ArticleService;
   readonly feeds: FeedService;
   readonly feedDocuments: FeedDocumentCache;
@@ -55,7 +58,7 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.federation) {
     // Only Fedify's own paths pass through it; feed documents never pay for the routing.
     const { federation, data, kv } = deps.federation;
-    const maxBodyBytes = deps.inboxMaxBodyBytes ?? DEFAULT_INBOX_MAX_BODY_BYTES;
+    const maxBodyBytes = deps.inboxMaxBodyBytes ?? DEFAULT_LIMITS.inboxMaxBodyBytes;
     const fedify = federationMiddleware(federation, data, (request) =>
       admitInboxRequest(request, { federation, data, kv, maxBodyBytes }),
     );
@@ -71,7 +74,13 @@ export function createApp(deps: AppDeps): Hono {
   admin.use("*", adminAuth(deps.adminToken));
   admin.route(
     "/articles",
-    adminArticleRoutes({ articles: deps.articles, clock, publicUrl, maxBodyBytes }),
+    adminArticleRoutes({
+      articles: deps.articles,
+      clock,
+      publicUrl,
+      maxBodyBytes,
+      maxArticleBytes: deps.articleMaxBytes ?? DEFAULT_LIMITS.articleMaxBytes,
+    }),
   );
   if (deps.followers) admin.route("/feeds", adminFollowerRoutes(deps.followers));
   admin.route("/feeds", adminFeedRoutes({ feeds: deps.feeds, publicUrl, maxBodyBytes }));

@@ -15,6 +15,12 @@ export interface Config {
   readonly adminToken: string | undefined;
   readonly feedItemLimit: number;
   readonly maxBodyBytes: number;
+  /** Largest article body in bytes of sanitised HTML (422 above it). */
+  readonly articleMaxBytes: number;
+  /** Largest feed document; items past it carry their summary and a link instead of the story. */
+  readonly feedMaxBytes: number;
+  /** Memory for rendered feed documents (all formats and codings); least recently read go first. */
+  readonly feedCacheMaxBytes: number;
   /** Largest ActivityPub inbox POST body; larger ones get 413 before anything parses them. */
   readonly inboxMaxBodyBytes: number;
   readonly feedsDir: string;
@@ -34,6 +40,23 @@ export interface Config {
    */
   readonly deliverySender: DeliverySender;
 }
+
+/**
+ * Size limits that keep every combination of defaults inside the 192 MB heap `npm start` gives
+ * Node (README, "Limits"). Each can be set by its environment variable.
+ */
+export const DEFAULT_LIMITS = {
+  /** MAX_BODY_BYTES: any admin request body. */
+  maxBodyBytes: 1024 * 1024,
+  /** INBOX_MAX_BODY_BYTES: an ActivityPub POST (Mastodon's own limit is 1 MB). */
+  inboxMaxBodyBytes: 256 * 1024,
+  /** ARTICLE_MAX_BYTES: a long read is 10-50 KB of HTML; 256 KiB leaves room for tables. */
+  articleMaxBytes: 256 * 1024,
+  /** FEED_MAX_BYTES: one feed document (news feeds are mostly under 500 KB). */
+  feedMaxBytes: 1024 * 1024,
+  /** FEED_CACHE_MAX_BYTES: every rendered feed document held in memory, all codings. */
+  feedCacheMaxBytes: 64 * 1024 * 1024,
+} as const;
 
 export const DELIVERY_SENDERS = ["direct", "fedify"] as const;
 export type DeliverySender = (typeof DELIVERY_SENDERS)[number];
@@ -74,8 +97,11 @@ const schema = z.object({
     z.string().min(16, "must be at least 16 characters (try: openssl rand -hex 32)").optional(),
   ),
   FEED_ITEM_LIMIT: integer(1, 500, 50),
-  MAX_BODY_BYTES: integer(1024, 50 * 1024 * 1024, 1024 * 1024),
-  INBOX_MAX_BODY_BYTES: integer(1024, 10 * 1024 * 1024, 256 * 1024),
+  MAX_BODY_BYTES: integer(1024, 50 * 1024 * 1024, DEFAULT_LIMITS.maxBodyBytes),
+  INBOX_MAX_BODY_BYTES: integer(1024, 10 * 1024 * 1024, DEFAULT_LIMITS.inboxMaxBodyBytes),
+  ARTICLE_MAX_BYTES: integer(1024, 10 * 1024 * 1024, DEFAULT_LIMITS.articleMaxBytes),
+  FEED_MAX_BYTES: integer(16 * 1024, 64 * 1024 * 1024, DEFAULT_LIMITS.feedMaxBytes),
+  FEED_CACHE_MAX_BYTES: integer(1024 * 1024, 4 * 1024 ** 3, DEFAULT_LIMITS.feedCacheMaxBytes),
   FEEDS_DIR: z.preprocess(emptyAsUndefined, z.string().default("./feeds")),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default("info")),
   FEDERATION_ALLOW_PRIVATE_ADDRESS: z.preprocess(
@@ -116,6 +142,9 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     feedItemLimit: env.FEED_ITEM_LIMIT,
     maxBodyBytes: env.MAX_BODY_BYTES,
     inboxMaxBodyBytes: env.INBOX_MAX_BODY_BYTES,
+    articleMaxBytes: env.ARTICLE_MAX_BYTES,
+    feedMaxBytes: env.FEED_MAX_BYTES,
+    feedCacheMaxBytes: env.FEED_CACHE_MAX_BYTES,
     feedsDir: env.FEEDS_DIR,
     logLevel: env.LOG_LEVEL,
     federationAllowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,

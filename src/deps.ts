@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Config } from "./config.ts";
+import { type Config, DEFAULT_LIMITS } from "./config.ts";
 import { createArticleService } from "./domain/articles.ts";
 import { createFeedService } from "./domain/feeds.ts";
 import { uuidv7 } from "./domain/ids.ts";
@@ -18,7 +18,12 @@ export type DepsConfig = Pick<
   Config,
   "publicUrl" | "adminToken" | "maxBodyBytes" | "feedItemLimit"
 > &
-  Partial<Pick<Config, "siteName" | "inboxMaxBodyBytes">>;
+  Partial<
+    Pick<
+      Config,
+      "siteName" | "inboxMaxBodyBytes" | "articleMaxBytes" | "feedMaxBytes" | "feedCacheMaxBytes"
+    >
+  >;
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -44,10 +49,16 @@ export function createDeps(options: {
 
   const feedDocuments = new FeedDocumentCache({
     load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
-    render: (snapshot) => renderFeedDocuments({ ...snapshot, publicUrl: config.publicUrl }),
+    render: (snapshot) =>
+      renderFeedDocuments({
+        ...snapshot,
+        publicUrl: config.publicUrl,
+        maxBytes: config.feedMaxBytes ?? DEFAULT_LIMITS.feedMaxBytes,
+      }),
     clock,
     onError: (error, slug) => logger.error("feed render failed", { slug, error }),
     maxAgeMs: options.feedDocumentMaxAgeMs,
+    maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
     precompress: options.precompressFeedDocuments,
   });
   // The Worker's isolates hear nothing of each other's changes: there, nothing is reused.
@@ -75,6 +86,7 @@ export function createDeps(options: {
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
     inboxMaxBodyBytes: config.inboxMaxBodyBytes,
+    articleMaxBytes: config.articleMaxBytes,
     clock,
     logger,
     feedDocuments,

@@ -4,9 +4,6 @@ import { ProblemError, problem, problemResponse } from "../http/problem.ts";
 import type { FederationData } from "./context-data.ts";
 import { kvKeyCache } from "./key-cache.ts";
 
-/** Inbox bodies larger than this get 413 (INBOX_MAX_BODY_BYTES). Mastodon's own limit is 1 MB. */
-export const DEFAULT_INBOX_MAX_BODY_BYTES = 256 * 1024;
-
 /**
  * Deepest nesting of JSON arrays and objects an activity may have. Real ones stay under ten
  * (Create > Note > tag/attachment > …); JSON-LD processing recurses once per level, so a

@@ -3,13 +3,7 @@ import { sanitizeArticleHtml } from "../content/sanitize-html.ts";
 import type { ArticleService } from "../domain/articles.ts";
 import { decodeCursor } from "../domain/cursor.ts";
 import type { Clock } from "../domain/ports.ts";
-import {
-  type ArticleInput,
-  type ArticlePatch,
-  articleInput,
-  articleListQuery,
-  articlePatch,
-} from "../schemas/article.schema.ts";
+import { articleInput, articleListQuery, articlePatch } from "../schemas/article.schema.ts";
 import {
   articleErrorProblem,
   ProblemError,
@@ -24,18 +18,27 @@ export interface AdminArticlesDeps {
   readonly clock: Clock;
   readonly publicUrl: string;
   readonly maxBodyBytes: number;
+  /** Largest article body, in bytes of HTML after sanitising (ARTICLE_MAX_BYTES). */
+  readonly maxArticleBytes: number;
 }
 
 /** `/admin/articles`: push, list, read, revise and delete stories. */
 export function adminArticleRoutes(deps: AdminArticlesDeps): Hono {
-  const { articles, clock, publicUrl, maxBodyBytes } = deps;
+  const { articles, clock, publicUrl, maxBodyBytes, maxArticleBytes } = deps;
+  const body = (html: string, canonicalUrl: string | null | undefined) =>
+    sanitizeBody(html, canonicalUrl, publicUrl, maxArticleBytes);
   const routes = new Hono();
   const toJson = (article: Parameters<typeof serializeArticle>[0]) =>
     serializeArticle(article, publicUrl, clock.now());
 
   routes.post("/", async (c) => {
     const input = await readJsonBody(c, articleInput, maxBodyBytes);
-    const result = await articles.publish(toDraft(input, publicUrl, clock.now()));
+    const result = await articles.publish({
+      ...input,
+      language: input.language ?? null,
+      bodyHtml: body(input.bodyHtml, input.canonicalUrl),
+      publishedAt: input.publishedAt ?? clock.now(),
+    });
     if (!result.ok) return problemResponse(articleErrorProblem(result.error));
     const { article, created } = result.value;
     const location = `/admin/articles/${article.id}`;
@@ -67,7 +70,10 @@ export function adminArticleRoutes(deps: AdminArticlesDeps): Hono {
 
   routes.patch("/:id", async (c) => {
     const patch = await readJsonBody(c, articlePatch, maxBodyBytes);
-    const result = await articles.update(c.req.param("id"), toChanges(patch, publicUrl));
+    const result = await articles.update(c.req.param("id"), {
+      ...patch,
+      bodyHtml: patch.bodyHtml === undefined ? undefined : body(patch.bodyHtml, patch.canonicalUrl),
+    });
     if (!result.ok) return problemResponse(articleErrorProblem(result.error));
     return c.json(toJson(result.value));
   });
@@ -81,30 +87,27 @@ export function adminArticleRoutes(deps: AdminArticlesDeps): Hono {
   return routes;
 }
 
-/** Relative links in the body resolve against the publisher's page, else our own origin. */
+/**
+ * Relative links in the body resolve against the publisher's page, else our own origin. The
+ * sanitised body must fit the article size limit: a feed renders up to FEED_ITEM_LIMIT of them.
+ */
 function sanitizeBody(
   bodyHtml: string,
   canonicalUrl: string | null | undefined,
   publicUrl: string,
-) {
-  return sanitizeArticleHtml(bodyHtml, canonicalUrl ?? `${publicUrl}/`);
-}
-
-function toDraft(input: ArticleInput, publicUrl: string, now: Date) {
-  return {
-    ...input,
-    language: input.language ?? null,
-    bodyHtml: sanitizeBody(input.bodyHtml, input.canonicalUrl, publicUrl),
-    publishedAt: input.publishedAt ?? now,
-  };
-}
-
-function toChanges(patch: ArticlePatch, publicUrl: string) {
-  return {
-    ...patch,
-    bodyHtml:
-      patch.bodyHtml === undefined
-        ? undefined
-        : sanitizeBody(patch.bodyHtml, patch.canonicalUrl, publicUrl),
-  };
+  maxBytes: number,
+): string {
+  const sanitized = sanitizeArticleHtml(bodyHtml, canonicalUrl ?? `${publicUrl}/`);
+  const bytes = new TextEncoder().encode(sanitized).byteLength;
+  if (bytes > maxBytes) {
+    throw new ProblemError(
+      validationProblem([
+        {
+          pointer: "/bodyHtml",
+          detail: `is ${bytes} bytes of HTML after sanitising; an article may have at most ${maxBytes}`,
+        },
+      ]),
+    );
+  }
+  return sanitized;
 }

@@ -37,12 +37,24 @@ export interface FeedDocumentCacheDeps {
    * compresses by itself (Workers), where the copies would cost CPU and never be served.
    */
   readonly precompress?: boolean;
+  /**
+   * Memory for documents, all formats and codings together (default unlimited). Past it, the
+   * feeds read least recently are dropped, to be rendered again when next read.
+   */
+  readonly maxBytes?: number;
 }
 
 const MAX_MISSING_REMEMBERED = 1_000;
 
 type Documents = Readonly<Record<FeedFormat, EncodedDocument>>;
-type Entry = { readonly documents: Documents | null; readonly expiresAt: number };
+type Entry = {
+  readonly documents: Documents | null;
+  readonly expiresAt: number;
+  /** Bytes held by the documents, every coding. */
+  readonly bytes: number;
+  /** When it was last read, on the cache's own read counter (for least-recently-read eviction). */
+  readAt: number;
+};
 
 const CONTENT_TYPES: Record<FeedFormat, string> = {
   rss: "application/rss+xml; charset=utf-8",
@@ -64,6 +76,8 @@ export class FeedDocumentCache {
   readonly #entries = new Map<string, Entry>();
   readonly #generations = new Map<string, number>();
   readonly #builds = new Map<string, { generation: number; done: Promise<Entry> }>();
+  #bytes = 0;
+  #reads = 0;
 
   constructor(deps: FeedDocumentCacheDeps) {
     this.#deps = deps;
@@ -73,6 +87,7 @@ export class FeedDocumentCache {
   peek(slug: string, format: FeedFormat): EncodedDocument | null | undefined {
     const entry = this.#entries.get(slug);
     if (!entry || entry.expiresAt <= this.#deps.clock.now().getTime()) return undefined;
+    entry.readAt = ++this.#reads;
     return entry.documents ? entry.documents[format] : null;
   }
 
@@ -95,7 +110,7 @@ export class FeedDocumentCache {
     for (const slug of slugs) {
       this.#generations.set(slug, this.#generation(slug) + 1);
       const hadReaders = this.#entries.get(slug)?.documents != null;
-      this.#entries.delete(slug);
+      this.#forget(slug);
       if (hadReaders) this.#refreshInBackground(slug);
     }
   }
@@ -108,6 +123,37 @@ export class FeedDocumentCache {
   /** Feeds currently held in memory (for tests and diagnostics). */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Bytes of documents held in memory, every coding (for tests and diagnostics). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  #keep(slug: string, entry: Entry): void {
+    this.#forget(slug);
+    this.#entries.set(slug, entry);
+    this.#bytes += entry.bytes;
+    const maxBytes = this.#deps.maxBytes ?? Number.POSITIVE_INFINITY;
+    while (this.#bytes > maxBytes && this.#entries.size > 1) {
+      let oldest: string | undefined;
+      let oldestReadAt = Number.POSITIVE_INFINITY;
+      for (const [candidate, { readAt }] of this.#entries) {
+        if (candidate !== slug && readAt < oldestReadAt) {
+          oldest = candidate;
+          oldestReadAt = readAt;
+        }
+      }
+      if (oldest === undefined) break;
+      this.#forget(oldest);
+    }
+  }
+
+  #forget(slug: string): void {
+    const entry = this.#entries.get(slug);
+    if (!entry) return;
+    this.#bytes -= entry.bytes;
+    this.#entries.delete(slug);
   }
 
   #generation(slug: string): number {
@@ -144,6 +190,8 @@ export class FeedDocumentCache {
       entry = {
         documents: null,
         expiresAt: now + Math.min(maxAgeMs, this.#deps.missingTtlMs ?? 5_000),
+        bytes: 0,
+        readAt: ++this.#reads,
       };
     } else {
       const rendered = render(snapshot);
@@ -159,13 +207,22 @@ export class FeedDocumentCache {
           snapshot.validUntil?.getTime() ?? Number.POSITIVE_INFINITY,
           now + maxAgeMs,
         ),
+        bytes: [rss, atom, json].reduce(
+          (sum, document) =>
+            sum +
+            document.identity.byteLength +
+            (document.gzip?.byteLength ?? 0) +
+            (document.brotli?.byteLength ?? 0),
+          0,
+        ),
+        readAt: ++this.#reads,
       };
     }
     // "No such feed" is only remembered while the map is small: made-up slugs cannot grow it.
     const worthKeeping =
       entry.expiresAt > now &&
       (entry.documents !== null || this.#entries.size < MAX_MISSING_REMEMBERED);
-    if (this.#generation(slug) === generation && worthKeeping) this.#entries.set(slug, entry);
+    if (this.#generation(slug) === generation && worthKeeping) this.#keep(slug, entry);
     return entry;
   }
 }

@@ -36,6 +36,19 @@ export function leadImageFigure(image: {
   return `<figure>${img}${figcaption}</figure>`;
 }
 
+/**
+ * Enough of a long body to cut a summary from without turning all of it into text: the first
+ * 4 KiB, ended after a tag (stored bodies are sanitised, so `>` in text and attributes is
+ * escaped and the last `>` closes a tag).
+ */
+function summarySource(bodyHtml: string): string {
+  if (bodyHtml.length <= SUMMARY_SOURCE_LENGTH) return bodyHtml;
+  const end = bodyHtml.lastIndexOf(">", SUMMARY_SOURCE_LENGTH);
+  return end < 0 ? bodyHtml.slice(0, SUMMARY_SOURCE_LENGTH) : bodyHtml.slice(0, end + 1);
+}
+
+const SUMMARY_SOURCE_LENGTH = 4 * 1024;
+
 /** Summaries cut from the body stop near this many characters (code points). */
 export const SUMMARY_LENGTH = 300;
 
@@ -47,7 +60,10 @@ export const SUMMARY_LENGTH = 300;
 export function summaryText(standfirst: string | null, bodyHtml: string): string {
   const cleanStandfirst = cleanText(standfirst ?? "");
   if (cleanStandfirst.trim() !== "") return cleanStandfirst;
-  const text = plainTextFromHtml(bodyHtml);
+  const source = summarySource(bodyHtml);
+  let text = plainTextFromHtml(source);
+  // Markup-heavy starts (a table of links) can leave too little text in the prefix.
+  if (source !== bodyHtml && text.length <= SUMMARY_LENGTH) text = plainTextFromHtml(bodyHtml);
   const codePoints = Array.from(text);
   if (codePoints.length <= SUMMARY_LENGTH) return text;
   const cut = codePoints.slice(0, SUMMARY_LENGTH).join("");

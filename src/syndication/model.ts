@@ -2,7 +2,7 @@ import { cleanText, sanitizeArticleHtml } from "../content/sanitize-html.ts";
 import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import { articleUrl, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
-import { leadImageFigure, summaryText } from "./html.ts";
+import { escapeHtml, escapeHtmlAttribute, leadImageFigure, summaryText } from "./html.ts";
 import { imageMediaType } from "./media-type.ts";
 
 /** What every feed format says about one feed, with text cleaned and URLs checked. */
@@ -33,8 +33,13 @@ export interface EntryModel {
   readonly title: string;
   /** Plain text; empty when the article has neither standfirst nor body text. */
   readonly summary: string;
-  /** Sanitised HTML: the lead image as a figure, then the body. */
+  /**
+   * Sanitised HTML: the lead image as a figure, then the body; or, for an item past the
+   * document's size limit, the summary and a link to the story.
+   */
   readonly contentHtml: string;
+  /** False when `contentHtml` is the summary and a link (the document reached its size limit). */
+  readonly fullContent: boolean;
   readonly authors: readonly { readonly name: string; readonly url: string | null }[];
   readonly tags: readonly string[];
   readonly image: EntryImage | null;
@@ -85,7 +90,10 @@ function latest(...dates: Date[]): Date {
   return new Date(Math.max(...dates.map((date) => date.getTime())));
 }
 
-function entryModel(article: Article, publicUrl: string): EntryModel {
+/** What an entry says besides its content, before the size limit decides on the content. */
+type EntryFrame = Omit<EntryModel, "contentHtml" | "fullContent">;
+
+function entryFrame(article: Article, publicUrl: string): EntryFrame {
   const id = ownUrl(articleUrl(publicUrl, article.id));
   const canonical = webUrl(article.canonicalUrl);
   const imageUrl = webUrl(article.image?.url);
@@ -99,14 +107,12 @@ function entryModel(article: Article, publicUrl: string): EntryModel {
           credit: optionalText(article.image.credit),
         }
       : null;
-  const figure = image === null ? "" : leadImageFigure(image);
   return {
     id,
     link: canonical ?? id,
     externalUrl: canonical !== null && canonical !== id ? canonical : null,
     title: cleanText(article.headline),
     summary: summaryText(article.standfirst, article.bodyHtml),
-    contentHtml: figure + sanitizeArticleHtml(article.bodyHtml, id),
     // Blank names and tags would give empty `dc:creator`, Atom `name` and `category term`.
     authors: article.authors
       .map((author) => ({ name: cleanText(author.name), url: webUrl(author.url) }))
@@ -119,13 +125,102 @@ function entryModel(article: Article, publicUrl: string): EntryModel {
   };
 }
 
+/** The whole story: the lead image as a figure, then the body (sanitised again, as it is shown). */
+function fullContent(frame: EntryFrame, article: Article): string {
+  const figure = frame.image === null ? "" : leadImageFigure(frame.image);
+  return figure + sanitizeArticleHtml(article.bodyHtml, frame.id);
+}
+
+/** What an item past the size limit carries instead of the story. */
+function shortContent(frame: EntryFrame): string {
+  const summary = frame.summary === "" ? "" : `<p>${escapeHtml(frame.summary)}</p>`;
+  return `${summary}<p><a href="${escapeHtmlAttribute(frame.link)}">Read the whole story</a></p>`;
+}
+
+/** Room for a document's own header (title, links, description, image) and closing tags. */
+const DOCUMENT_OVERHEAD_BYTES = 4 * 1024;
+/** Room for an item's element names, URLs and dates, which every format spells differently. */
+const ENTRY_OVERHEAD_BYTES = 1024;
+
+/**
+ * An upper bound of what `text` takes in any of the three documents: its UTF-8 bytes, plus what
+ * escaping adds (`&` -> `&amp;amp;` when HTML is XML-escaped, and so on).
+ */
+export function encodedWeight(text: string): number {
+  let weight = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) weight += c === 0x26 ? 9 : c === 0x3c || c === 0x3e ? 8 : c === 0x22 ? 11 : 1;
+    else if (c < 0x800) weight += 2;
+    // A surrogate pair is one 4-byte character; each half counts 2.
+    else weight += c >= 0xd800 && c <= 0xdfff ? 2 : 3;
+  }
+  return weight;
+}
+
+function frameWeight(frame: EntryFrame): number {
+  const texts = [
+    frame.title,
+    frame.summary,
+    frame.link,
+    frame.externalUrl ?? "",
+    ...frame.authors.flatMap((author) => [author.name, author.url ?? ""]),
+    ...frame.tags,
+    frame.image?.url ?? "",
+    frame.image?.alt ?? "",
+    frame.image?.caption ?? "",
+    frame.image?.credit ?? "",
+  ];
+  return ENTRY_OVERHEAD_BYTES + texts.reduce((sum, text) => sum + encodedWeight(text), 0);
+}
+
+/**
+ * Entries newest first within `maxBytes`: every entry first gets room for its summary and a
+ * link (the oldest that do not fit even so are left out; the newest is always kept), then the
+ * newest get the whole story, as long as the rest fits.
+ */
+function entriesWithin(
+  articles: readonly Article[],
+  publicUrl: string,
+  maxBytes: number,
+): EntryModel[] {
+  let room = maxBytes - DOCUMENT_OVERHEAD_BYTES;
+  const entries: EntryModel[] = [];
+  const shortBytes: number[] = [];
+  for (const article of articles) {
+    const frame = entryFrame(article, publicUrl);
+    const contentHtml = shortContent(frame);
+    const bytes = frameWeight(frame) + encodedWeight(contentHtml);
+    if (bytes > room && entries.length > 0) break;
+    entries.push({ ...frame, contentHtml, fullContent: false });
+    shortBytes.push(encodedWeight(contentHtml));
+    room -= bytes;
+  }
+  for (const [index, entry] of entries.entries()) {
+    const article = articles[index] as Article;
+    const contentHtml = fullContent(entry, article);
+    const extra = encodedWeight(contentHtml) - (shortBytes[index] ?? 0);
+    if (extra > room) break;
+    entries[index] = { ...entry, contentHtml, fullContent: true };
+    room -= extra;
+  }
+  return entries;
+}
+
 export interface FeedModelInput {
   readonly feed: Feed;
   readonly articles: readonly Article[];
   readonly publicUrl: string;
+  /** Largest document (FEED_MAX_BYTES); unlimited when unset. */
+  readonly maxBytes?: number | undefined;
 }
 
-export function buildFeedModel({ feed, articles, publicUrl }: FeedModelInput): FeedModel {
+export function buildFeedModel({
+  feed,
+  articles,
+  publicUrl,
+  maxBytes = Number.POSITIVE_INFINITY,
+}: FeedModelInput): FeedModel {
   return {
     title: cleanText(feed.title),
     description: cleanText(feed.description),
@@ -141,7 +236,7 @@ export function buildFeedModel({ feed, articles, publicUrl }: FeedModelInput): F
       feed.updatedAt,
       ...articles.flatMap((article) => [article.publishedAt, article.updatedAt]),
     ),
-    entries: articles.map((article) => entryModel(article, publicUrl)),
+    entries: entriesWithin(articles, publicUrl, maxBytes),
   };
 }
 

@@ -11,6 +11,8 @@ export interface FeedDocumentInput {
   readonly articles: readonly Article[];
   /** Origin of every URL, e.g. "https://news.example" (no trailing slash). */
   readonly publicUrl: string;
+  /** Largest document in bytes (FEED_MAX_BYTES): older items then carry summary and link. */
+  readonly maxBytes?: number | undefined;
 }
 
 export interface RenderedFeedDocuments {

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_INBOX_MAX_BODY_BYTES } from "../../src/federation/inbox-gate.ts";
+import { DEFAULT_LIMITS } from "../../src/config.ts";
 import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
 import {
   activity,
@@ -67,7 +67,7 @@ describe("the inbox gate", () => {
       expect(posted.contentType).toBe("application/problem+json");
       expect(JSON.parse(posted.body)).toMatchObject({
         status: 413,
-        maxBytes: DEFAULT_INBOX_MAX_BODY_BYTES,
+        maxBytes: DEFAULT_LIMITS.inboxMaxBodyBytes,
       });
       expect(health.status).toBe(200);
       // Before the gate, 1 MB held the event loop ~3 s and 2 MB exhausted the heap.
@@ -119,7 +119,7 @@ describe("the inbox gate", () => {
     const body = fc.oneof(
       // Sizes around the cap.
       fc
-        .integer({ min: 0, max: 2 * DEFAULT_INBOX_MAX_BODY_BYTES })
+        .integer({ min: 0, max: 2 * DEFAULT_LIMITS.inboxMaxBodyBytes })
         .map((size) => JSON.stringify({ type: "Note", content: "x".repeat(size) })),
       // Deep nesting of arrays and objects.
       fc
@@ -161,7 +161,7 @@ describe("the inbox gate", () => {
               body: text,
             });
         await response.arrayBuffer();
-        if (bytes > DEFAULT_INBOX_MAX_BODY_BYTES) expect(response.status).toBe(413);
+        if (bytes > DEFAULT_LIMITS.inboxMaxBodyBytes) expect(response.status).toBe(413);
         else if (!signed) expect(response.status).toBe(401);
         else expect(response.status).toBeLessThan(500);
         // Nothing a request names is fetched unless its signature holds.

@@ -9,12 +9,20 @@ export interface ServerProcess {
   readonly exited: Promise<number | null>;
 }
 
+/** The Node flags `npm start` and `npm run worker` use (package.json); a test asserts they match. */
+export const NPM_START_NODE_ARGS = ["--max-old-space-size=192"] as const;
+
 /**
  * Runs a real entry point (`src/node.ts` is what `npm start` runs) as a child process with only
  * the given environment (plus PATH), so nothing from the test's own environment leaks in.
+ * `nodeArgs` go before the entry, e.g. NPM_START_NODE_ARGS for the heap `npm start` gives.
  */
-export function startProcess(env: Record<string, string>, entry = "src/node.ts"): ServerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+export function startProcess(
+  env: Record<string, string>,
+  entry = "src/node.ts",
+  nodeArgs: readonly string[] = [],
+): ServerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -52,11 +60,16 @@ export async function waitForHealth(url: string, started: ServerProcess, timeout
 export async function startOnFreePort(
   env: Record<string, string>,
   freePort: () => Promise<number>,
+  nodeArgs: readonly string[] = [],
 ): Promise<{ server: ServerProcess; url: string }> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const server = startProcess({ ...env, PORT: String(port), PUBLIC_URL: url });
+    const server = startProcess(
+      { ...env, PORT: String(port), PUBLIC_URL: url },
+      "src/node.ts",
+      nodeArgs,
+    );
     try {
       await waitForHealth(url, server);
       return { server, url };

@@ -132,3 +132,52 @@ describe("FeedDocumentCache", () => {
     expect(atom?.etag).not.toBe(rss?.etag);
   });
 });
+
+describe("FeedDocumentCache's memory limit", () => {
+  /** Feeds whose documents are `size` characters each, rendered on demand. */
+  function sizedCache(maxBytes: number, size: number) {
+    let renders = 0;
+    const cache = new FeedDocumentCache({
+      clock: fixedClock(new Date("2026-06-01T00:00:00Z")),
+      onError: (error) => {
+        throw error;
+      },
+      load: async (slug) => ({ feed: { ...feed, slug }, articles: [], validUntil: null }),
+      render: (snapshot) => {
+        renders++;
+        const text = snapshot.feed.slug.padEnd(size, "x");
+        return { rss: text, atom: text, json: text, updated: feed.updatedAt };
+      },
+      precompress: false,
+      maxBytes,
+    });
+    return { cache, renders: () => renders };
+  }
+
+  it("keeps no more than its limit, dropping the feeds read least recently", async () => {
+    const { cache, renders } = sizedCache(10_000, 1_000); // 3,000 bytes a feed
+    await cache.get("a", "rss");
+    await cache.get("b", "rss");
+    await cache.get("c", "rss");
+    expect(cache.bytes).toBe(9_000);
+    expect(cache.peek("a", "atom")).toBeDefined(); // a is now read more recently than b
+    await cache.get("d", "rss");
+    expect(cache.bytes).toBeLessThanOrEqual(10_000);
+    expect(cache.size).toBe(3);
+    expect(cache.peek("b", "rss")).toBeUndefined();
+    expect(cache.peek("a", "rss")).toBeDefined();
+    // A dropped feed is simply rendered again when read.
+    const before = renders();
+    expect(await cache.get("b", "rss")).not.toBeNull();
+    expect(renders()).toBe(before + 1);
+    expect(cache.bytes).toBeLessThanOrEqual(10_000);
+  });
+
+  it("still serves one feed larger than the whole limit", async () => {
+    const { cache } = sizedCache(1_000, 2_000);
+    expect(await cache.get("a", "json")).not.toBeNull();
+    await cache.get("b", "json");
+    expect(cache.size).toBe(1);
+    expect(cache.bytes).toBe(6_000);
+  });
+});
