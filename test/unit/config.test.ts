@@ -12,6 +12,10 @@ describe("parseConfig", () => {
       adminToken: undefined,
       feedItemLimit: 50,
       maxBodyBytes: 1024 * 1024,
+      inboxMaxBodyBytes: 256 * 1024,
+      articleMaxBytes: 256 * 1024,
+      feedMaxBytes: 1024 * 1024,
+      feedCacheMaxBytes: 64 * 1024 * 1024,
       feedsDir: "./feeds",
       logLevel: "info",
       federationAllowPrivateAddress: false,
@@ -19,6 +23,24 @@ describe("parseConfig", () => {
       deliveryLeaseMs: 60_000,
       deliverySender: "direct",
     });
+  });
+
+  it("reads every size limit, and names the ones out of range", () => {
+    const config = parseConfig({
+      INBOX_MAX_BODY_BYTES: "65536",
+      ARTICLE_MAX_BYTES: "131072",
+      FEED_MAX_BYTES: "524288",
+      FEED_CACHE_MAX_BYTES: "16777216",
+    });
+    expect(config).toMatchObject({
+      inboxMaxBodyBytes: 65536,
+      articleMaxBytes: 131072,
+      feedMaxBytes: 524288,
+      feedCacheMaxBytes: 16777216,
+    });
+    expect(() =>
+      parseConfig({ INBOX_MAX_BODY_BYTES: "10", FEED_MAX_BYTES: "1", ARTICLE_MAX_BYTES: "-1" }),
+    ).toThrow(/INBOX_MAX_BODY_BYTES[\s\S]*ARTICLE_MAX_BYTES[\s\S]*FEED_MAX_BYTES/);
   });
 
   it("lets DELIVERY_SENDER hand every POST to Fedify, and names a wrong value", () => {
