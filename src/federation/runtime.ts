@@ -1,4 +1,4 @@
-import type { Federation, KvStore, Message, MessageQueue } from "@fedify/fedify";
+import type { DocumentLoader, Federation, KvStore, Message, MessageQueue } from "@fedify/fedify";
 import type { Clock } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
 import { type CachedKeyFamily, CachedKvStore } from "../storage/cached-kv-store.ts";
@@ -36,6 +36,12 @@ export interface FederationRuntimeOptions {
     readonly kv: KvStore;
     readonly addressGuard: AddressGuard;
   }) => OutboxSender;
+  /**
+   * Tests only: fetches every remote document (actors, keys, JSON-LD contexts) in place of
+   * Fedify's loader, so that a test can serve a made-up public origin from a loopback peer while
+   * the address guard stays strict. Never set outside tests.
+   */
+  readonly documentLoaderForTests?: DocumentLoader;
 }
 
 export interface FederationRuntime {
@@ -97,6 +103,9 @@ export async function createFederationRuntime(
     kv,
     queue: new OutboxShortcutQueue(queue, beforeFedify),
     allowPrivateAddress: options.allowPrivateAddress,
+    ...(options.documentLoaderForTests
+      ? { documentLoaderForTests: options.documentLoaderForTests }
+      : {}),
   });
   const relay = new OutboxRelay(
     federation,
