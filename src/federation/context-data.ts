@@ -1,6 +1,7 @@
 import type { Clock } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
 import type { Db } from "../storage/database.ts";
+import type { AddressGuard } from "./address-guard.ts";
 import type { FeedKeyStore } from "./keys.ts";
 
 /** What every dispatcher and listener gets from the runtime that built the federation. */
@@ -10,6 +11,8 @@ export interface FederationData {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly keys: FeedKeyStore;
+  /** Whether a URL is a public destination (followers' inboxes). */
+  readonly addressGuard: AddressGuard;
   /** Called after an inbox activity changed what readers see (counts, replies). */
   readonly onInteraction?: (articleId: string) => void;
 }

@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { KvStore } from "@fedify/fedify";
 import type { Logger } from "../logger.ts";
+import { type AddressGuard, NonPublicAddressError } from "./address-guard.ts";
 import { userAgentFor } from "./federation.ts";
 import { type SignatureSpec, signedPostHeaders } from "./outbound-signature.ts";
 import type { OutboxSender, OutboxShortcut } from "./outbox-shortcut-queue.ts";
@@ -10,6 +11,8 @@ import type { OutboxSender, OutboxShortcut } from "./outbox-shortcut-queue.ts";
 export interface DirectDeliveryOptions {
   /** Fedify's key–value store: the signature spec and circuit-breaker state it keeps per server. */
   readonly kv: KvStore;
+  /** Decides which inboxes may be posted to, and which addresses connected to. */
+  readonly addressGuard: AddressGuard;
   readonly userAgent: string;
   readonly logger: Logger;
   /** A POST that has not been answered after this long is abandoned to Fedify (default 30 s). */
@@ -19,8 +22,8 @@ export interface DirectDeliveryOptions {
 
 /** The runtime's `outboxSender` option under Node: a direct sender for this instance. */
 export function directOutboxSender(publicUrl: string, logger: Logger) {
-  return (kv: KvStore): OutboxSender =>
-    new DirectDelivery({ kv, userAgent: userAgentFor(publicUrl), logger });
+  return (tools: { kv: KvStore; addressGuard: AddressGuard }): OutboxSender =>
+    new DirectDelivery({ ...tools, userAgent: userAgentFor(publicUrl), logger });
 }
 
 /** The parts of Fedify 2.3's `OutboxMessage` this sender reads (its queue payload for a POST). */
@@ -59,20 +62,35 @@ const CONTENT_TYPE = "application/activity+json";
  * 401, redirects, retries with backoff, the circuit breaker, and the permanent-failure handler
  * that drops followers whose inbox answers 404/410. The activity id is the same either way, so a
  * receiver that got the first POST sees the second as a duplicate.
+ *
+ * An inbox that is not a public address is never posted to, nor handed to Fedify: the URL is
+ * checked before sending and every address a name resolves to when connecting (so a name that
+ * passed the check cannot rebind to a private address in between), and a refusal fails the
+ * message, for the queue to retry it later, when the check in front of every sender
+ * (outbox-address-guard.ts) drops it.
  */
 export class DirectDelivery implements OutboxSender {
   readonly #kv: KvStore;
+  readonly #guard: AddressGuard;
   readonly #userAgent: string;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #now: () => Date;
   readonly #keys = new Map<string, { readonly modulus: string; readonly key: KeyObject }>();
   readonly #bodies = new WeakMap<object, Buffer>();
-  readonly #httpAgent = new HttpAgent({ keepAlive: true, scheduling: "lifo" });
-  readonly #httpsAgent = new HttpsAgent({ keepAlive: true, scheduling: "lifo" });
+  readonly #httpAgent: HttpAgent;
+  readonly #httpsAgent: HttpsAgent;
 
   constructor(options: DirectDeliveryOptions) {
     this.#kv = options.kv;
+    this.#guard = options.addressGuard;
+    const agentOptions = {
+      keepAlive: true,
+      scheduling: "lifo",
+      lookup: options.addressGuard.lookup,
+    } as const;
+    this.#httpAgent = new HttpAgent(agentOptions);
+    this.#httpsAgent = new HttpsAgent(agentOptions);
     this.#userAgent = options.userAgent;
     this.#logger = options.logger;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
@@ -91,6 +109,11 @@ export class DirectDelivery implements OutboxSender {
     if ((spec !== "rfc9421" && spec !== "draft-cavage-http-signatures-12") || circuit != null) {
       return false;
     }
+    const verdict = await this.#guard.checkUrl(url);
+    if (!verdict.ok) {
+      if (verdict.reason === "unresolvable") return false;
+      throw new NonPublicAddressError(verdict);
+    }
     const body = this.#body(message.activity);
     const headers = {
       ...lowerCaseKeys(message.headers),
@@ -99,6 +122,7 @@ export class DirectDelivery implements OutboxSender {
       ...signedPostHeaders(spec, { url, body, ...signer, now: this.#now() }, CONTENT_TYPE),
     };
     const status = await this.#post(url, headers, body).catch((error: unknown) => {
+      if (error instanceof NonPublicAddressError) throw error;
       this.#logger.debug("direct delivery failed; Fedify sends it again", {
         inbox: url.href,
         error,

@@ -1,5 +1,6 @@
 import {
   createFederationBuilder,
+  type DocumentLoader,
   type Federation,
   type FederationBuilder,
   type KvStore,
@@ -42,6 +43,8 @@ export interface BuildFederationOptions {
   readonly queue: MessageQueue;
   /** Tests only: lets Fedify talk to loopback peers. Never relaxes signature checks. */
   readonly allowPrivateAddress: boolean;
+  /** Tests only: see FederationRuntimeOptions.documentLoaderForTests. */
+  readonly documentLoaderForTests?: DocumentLoader;
 }
 
 export function buildFederation(
@@ -54,6 +57,20 @@ export function buildFederation(
     allowPrivateAddress: options.allowPrivateAddress,
     // Consumers are started explicitly: by `npm start` in-process, or by `npm run worker`.
     manuallyStartQueue: true,
-    userAgent: { software: SOFTWARE, url: new URL(options.publicUrl) },
+    ...(options.documentLoaderForTests
+      ? loadersForTests(options.documentLoaderForTests)
+      : { userAgent: { software: SOFTWARE, url: new URL(options.publicUrl) } }),
   });
+}
+
+/**
+ * One loader for every fetch. Fedify refuses custom loaders together with `userAgent` (it only
+ * names us in its own loaders' requests, never in its POSTs), so tests that set one go without.
+ */
+function loadersForTests(loader: DocumentLoader) {
+  return {
+    documentLoaderFactory: () => loader,
+    contextLoaderFactory: () => loader,
+    authenticatedDocumentLoaderFactory: () => loader,
+  };
 }

@@ -47,7 +47,10 @@ export function registerInboxListeners(builder: FederationBuilder<FederationData
     });
 }
 
-/** Follow -> store the follower, answer Accept. A repeated Follow refreshes the inboxes. */
+/**
+ * Follow -> store the follower, answer Accept. A repeated Follow refreshes the inboxes. A
+ * follower whose inboxes are not public addresses is refused (not stored, no Accept).
+ */
 async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   if (!follow.id || !follow.actorId || !follow.objectId) return;
   const target = ctx.parseUri(follow.objectId);
@@ -56,12 +59,28 @@ async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   if (!feed) return;
   const follower = await follow.getActor(ctx);
   if (!follower?.id || !follower.inboxId || follower.id.href !== follow.actorId.href) return;
+  const sharedInbox = follower.endpoints?.sharedInbox ?? null;
+  for (const inbox of sharedInbox ? [follower.inboxId, sharedInbox] : [follower.inboxId]) {
+    const verdict = await ctx.data.addressGuard.checkUrl(inbox);
+    if (verdict.ok) continue;
+    // Fedify retries a listener that throws: the name may resolve by then.
+    if (verdict.reason === "unresolvable") throw new Error(`inbox ${inbox.href} does not resolve`);
+    // Everything we would ever send this follower would go to a private or loopback address.
+    ctx.data.logger.warn("refused a follower whose inbox is not a public address", {
+      feed: feed.slug,
+      actor: follower.id.href,
+      inbox: inbox.href,
+      reason: verdict.reason,
+      address: verdict.address,
+    });
+    return;
+  }
   await createFollowerRepository(ctx.data.db).add(
     feed.slug,
     {
       actorId: follower.id.href,
       inboxUrl: follower.inboxId.href,
-      sharedInboxUrl: follower.endpoints?.sharedInbox?.href ?? null,
+      sharedInboxUrl: sharedInbox?.href ?? null,
       followId: follow.id.href,
     },
     ctx.data.clock.now(),

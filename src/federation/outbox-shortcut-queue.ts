@@ -6,10 +6,19 @@ import type {
 } from "@fedify/fedify";
 
 /**
- * Sends one of Fedify's queued outbox messages, or declines it. `true`: the inbox accepted it
- * (2xx). `false`: nothing was accepted, and Fedify's own handler must take the message.
+ * Takes one of Fedify's queued messages before Fedify's handler, or declines it. `true`: the
+ * message is done (an inbox accepted it, or it was dropped on purpose). `false`: Fedify's own
+ * handler must take the message.
  */
 export type OutboxShortcut = (message: unknown) => Promise<boolean>;
+
+/** Shortcuts tried in order: the first that takes a message ends it. */
+export function firstTaker(...shortcuts: readonly OutboxShortcut[]): OutboxShortcut {
+  return async (message) => {
+    for (const shortcut of shortcuts) if (await shortcut(message)) return true;
+    return false;
+  };
+}
 
 /** A shortcut with connections to close when the process stops delivering. */
 export interface OutboxSender {

@@ -1,15 +1,17 @@
-import type { Federation, KvStore, MessageQueue } from "@fedify/fedify";
+import type { DocumentLoader, Federation, KvStore, Message, MessageQueue } from "@fedify/fedify";
 import type { Clock } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
 import { type CachedKeyFamily, CachedKvStore } from "../storage/cached-kv-store.ts";
 import type { Db } from "../storage/database.ts";
 import { KyselyKvStore } from "../storage/fedify-kv-store.ts";
 import { KyselyMessageQueue } from "../storage/fedify-message-queue.ts";
+import { type AddressGuard, createAddressGuard } from "./address-guard.ts";
 import type { FederationData } from "./context-data.ts";
 import { buildFederation } from "./federation.ts";
 import { FeedKeyStore } from "./keys.ts";
+import { dropNonPublicDeliveries } from "./outbox-address-guard.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
-import { type OutboxSender, OutboxShortcutQueue } from "./outbox-shortcut-queue.ts";
+import { firstTaker, type OutboxSender, OutboxShortcutQueue } from "./outbox-shortcut-queue.ts";
 
 export interface FederationRuntimeOptions {
   readonly db: Db;
@@ -18,6 +20,7 @@ export interface FederationRuntimeOptions {
   readonly clock: Clock;
   /** PostgreSQL URL for LISTEN wake-ups between processes; unset on PGlite. */
   readonly databaseUrl: string | undefined;
+  /** Tests only: lets federation fetch from and post to loopback and private addresses. */
   readonly allowPrivateAddress: boolean;
   readonly deliveryConcurrency: number;
   readonly queueLeaseMs?: number;
@@ -26,9 +29,19 @@ export interface FederationRuntimeOptions {
   readonly queue?: MessageQueue;
   /**
    * Sends the plain case of a delivery before Fedify's own sender sees it, given Fedify's
-   * key–value store (Node: src/federation/direct-delivery.ts). Unset: Fedify sends everything.
+   * key–value store and the address guard (Node: src/federation/direct-delivery.ts). Unset:
+   * Fedify sends everything.
    */
-  readonly outboxSender?: (kv: KvStore) => OutboxSender;
+  readonly outboxSender?: (tools: {
+    readonly kv: KvStore;
+    readonly addressGuard: AddressGuard;
+  }) => OutboxSender;
+  /**
+   * Tests only: fetches every remote document (actors, keys, JSON-LD contexts) in place of
+   * Fedify's loader, so that a test can serve a made-up public origin from a loopback peer while
+   * the address guard stays strict. Never set outside tests.
+   */
+  readonly documentLoaderForTests?: DocumentLoader;
 }
 
 export interface FederationRuntime {
@@ -39,6 +52,11 @@ export interface FederationRuntime {
   readonly relay: OutboxRelay;
   /** Consumes the delivery queue and relays the outbox until `signal` aborts and work in flight is done. */
   runWorkers(signal: AbortSignal): Promise<void>;
+  /**
+   * Runs one message of Fedify's queue where nothing listens to it (the Worker's queue handler),
+   * with the same checks in front of Fedify's handler as a listening queue has.
+   */
+  processQueuedTask(message: unknown): Promise<void>;
 }
 
 /**
@@ -57,7 +75,15 @@ export async function createFederationRuntime(
   options: FederationRuntimeOptions,
 ): Promise<FederationRuntime> {
   const { db, publicUrl, logger, clock } = options;
-  const data: FederationData = { db, publicUrl, logger, clock, keys: new FeedKeyStore(db) };
+  const addressGuard = createAddressGuard({ allowPrivateAddress: options.allowPrivateAddress });
+  const data: FederationData = {
+    db,
+    publicUrl,
+    logger,
+    clock,
+    keys: new FeedKeyStore(db),
+    addressGuard,
+  };
   const queue =
     options.queue ??
     new KyselyMessageQueue(db, {
@@ -67,12 +93,21 @@ export async function createFederationRuntime(
       ...(options.queueLeaseMs ? { leaseMs: options.queueLeaseMs } : {}),
     });
   const kv = new CachedKvStore(new KyselyKvStore(db), { families: FEDIFY_HOT_KEYS });
-  const sender = options.outboxSender?.(kv);
+  const sender = options.outboxSender?.({ kv, addressGuard });
+  // Every message Fedify would handle passes here first, whoever sends it: the address check,
+  // then the direct sender if there is one.
+  const beforeFedify = firstTaker(
+    dropNonPublicDeliveries(addressGuard, db, logger),
+    ...(sender ? [sender.send] : []),
+  );
   const federation = await buildFederation({
     publicUrl,
     kv,
-    queue: sender ? new OutboxShortcutQueue(queue, sender.send) : queue,
+    queue: new OutboxShortcutQueue(queue, beforeFedify),
     allowPrivateAddress: options.allowPrivateAddress,
+    ...(options.documentLoaderForTests
+      ? { documentLoaderForTests: options.documentLoaderForTests }
+      : {}),
   });
   const relay = new OutboxRelay(
     federation,
@@ -90,6 +125,10 @@ export async function createFederationRuntime(
       } finally {
         sender?.close();
       }
+    },
+    async processQueuedTask(message) {
+      if (await beforeFedify(message)) return;
+      await federation.processQueuedTask(data, message as Message);
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { Message } from "@fedify/fedify";
 import type { Hono } from "hono";
 import { createApp } from "../app.ts";
 import type { Config } from "../config.ts";
@@ -74,7 +73,7 @@ export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime
     app: createApp(deps),
     federation,
     edgeCache,
-    processQueuedTask: (body) =>
-      federation.federation.processQueuedTask(federation.data, body as Message),
+    // Through the runtime, not Fedify directly: the same checks run as in front of a Node queue.
+    processQueuedTask: (body) => federation.processQueuedTask(body),
   };
 }

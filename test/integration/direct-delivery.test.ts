@@ -2,6 +2,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryKvStore } from "@fedify/fedify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  createAddressGuard,
+  NonPublicAddressError,
+  type Resolver,
+} from "../../src/federation/address-guard.ts";
 import { DirectDelivery } from "../../src/federation/direct-delivery.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { freePort } from "../support/federated-server.ts";
@@ -14,6 +19,8 @@ import {
 const USER_AGENT = "Tidings/0.1.0 (+http://127.0.0.1)";
 const SPEC = ["_fedify", "httpMessageSignaturesSpec"] as const;
 const CIRCUIT = ["_fedify", "circuit"] as const;
+/** The peers here are on loopback: FEDERATION_ALLOW_PRIVATE_ADDRESS, as in every test server. */
+const addressGuard = createAddressGuard({ allowPrivateAddress: true });
 
 /**
  * The direct sender against real peers on loopback: what it sends itself (and how it signs),
@@ -57,7 +64,12 @@ describe("DirectDelivery", () => {
   beforeEach(() => {
     delivery?.close();
     kv = new MemoryKvStore();
-    delivery = new DirectDelivery({ kv, userAgent: USER_AGENT, logger: silentLogger });
+    delivery = new DirectDelivery({
+      kv,
+      addressGuard,
+      userAgent: USER_AGENT,
+      logger: silentLogger,
+    });
   });
 
   /** A queued outbox message as Fedify 2.3 writes it (keys as JWK, activity as JSON-LD). */
@@ -134,6 +146,7 @@ describe("DirectDelivery", () => {
 
     const slow = new DirectDelivery({
       kv,
+      addressGuard,
       userAgent: USER_AGENT,
       logger: silentLogger,
       timeoutMs: 100,
@@ -150,6 +163,84 @@ describe("DirectDelivery", () => {
     }
   });
 
+  describe("with private addresses refused (production)", () => {
+    const strict = (resolve?: Resolver) =>
+      new DirectDelivery({
+        kv,
+        addressGuard: createAddressGuard({
+          allowPrivateAddress: false,
+          ...(resolve ? { resolve } : {}),
+        }),
+        userAgent: USER_AGENT,
+        logger: silentLogger,
+      });
+
+    it("posts nothing to a loopback inbox, however spelt, and fails the message instead of handing it to Fedify", async () => {
+      const sender = strict();
+      const before = peer.received.length + peer.rejected.length;
+      try {
+        for (const host of [peer.host, "0x7f.6", "2130706438", "127.6"]) {
+          const inbox = `http://${host}:${peer.port}/inbox`;
+          await kv.set([...SPEC, new URL(inbox).origin], "rfc9421");
+          await expect(sender.send(outboxMessage(inbox))).rejects.toMatchObject({
+            name: "NonPublicAddressError",
+            verdict: { ok: false, reason: "loopback", address: "127.0.0.6" },
+          });
+        }
+      } finally {
+        sender.close();
+      }
+      expect(peer.received.length + peer.rejected.length).toBe(before);
+    });
+
+    it("checks again what a name resolves to when connecting (DNS rebinding)", async () => {
+      // Public when the inbox is checked, loopback by the time the connection is made.
+      const answers = ["93.184.216.34", peer.host];
+      const asked: string[] = [];
+      const sender = strict(async (hostname) => {
+        asked.push(hostname);
+        return [{ address: answers.shift() ?? peer.host, family: 4 }];
+      });
+      const inbox = `http://rebind.example:${peer.port}/inbox`;
+      await kv.set([...SPEC, new URL(inbox).origin], "rfc9421");
+      const before = peer.received.length + peer.rejected.length;
+      try {
+        const sending = sender.send(outboxMessage(inbox));
+        await expect(sending).rejects.toBeInstanceOf(NonPublicAddressError);
+        await expect(sending).rejects.toMatchObject({
+          verdict: { reason: "loopback", address: peer.host },
+        });
+      } finally {
+        sender.close();
+      }
+      expect(asked).toEqual(["rebind.example", "rebind.example"]);
+      expect(peer.received.length + peer.rejected.length).toBe(before);
+    });
+  });
+
+  it("connects to the addresses the guard resolved (tests: private addresses allowed)", async () => {
+    const sender = new DirectDelivery({
+      kv,
+      addressGuard: createAddressGuard({
+        allowPrivateAddress: true,
+        resolve: async () => [{ address: peer.host, family: 4 }],
+      }),
+      userAgent: USER_AGENT,
+      logger: silentLogger,
+    });
+    const inbox = `http://peer.test:${peer.port}/inbox`;
+    await kv.set([...SPEC, new URL(inbox).origin], "rfc9421");
+    const message = outboxMessage(inbox);
+    try {
+      expect(await sender.send(message)).toBe(true);
+    } finally {
+      sender.close();
+    }
+    expect(await peer.waitFor((r) => r.activityId === message.activityId, 5_000)).toMatchObject({
+      scheme: "rfc9421",
+    });
+  });
+
   it("gives up on an answer trickled out slower than the timeout allows", async () => {
     // Headers at once, then a byte every 50 ms: never idle, never done.
     const trickler = createServer((_req, res) => {
@@ -161,6 +252,7 @@ describe("DirectDelivery", () => {
     const origin = `http://127.0.0.1:${(trickler.address() as AddressInfo).port}`;
     const slow = new DirectDelivery({
       kv,
+      addressGuard,
       userAgent: USER_AGENT,
       logger: silentLogger,
       timeoutMs: 300,

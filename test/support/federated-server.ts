@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import type { DocumentLoader } from "@fedify/fedify";
 import { serve } from "@hono/node-server";
 import { createApp } from "../../src/app.ts";
 import type { DeliverySender } from "../../src/config.ts";
@@ -6,7 +7,7 @@ import { createDeps, systemClock } from "../../src/deps.ts";
 import { directOutboxSender } from "../../src/federation/direct-delivery.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { parseFeedDefinitions } from "../../src/feed-definitions.ts";
-import { silentLogger } from "../../src/logger.ts";
+import { type Logger, silentLogger } from "../../src/logger.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
 import { ADMIN_TOKEN, shippedFeedFiles } from "./test-app.ts";
@@ -24,6 +25,15 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
       );
     });
   });
+}
+
+export interface FederatedServerOptions {
+  /** Default true, as every test peer is on loopback; false is production's setting. */
+  readonly allowPrivateAddress?: boolean;
+  /** Fetches remote documents in place of Fedify (see documentLoaderForTests). */
+  readonly documentLoader?: DocumentLoader;
+  /** Default: silent. */
+  readonly logger?: Logger;
 }
 
 export interface FederatedServer {
@@ -45,7 +55,9 @@ export interface FederatedServer {
 export async function startFederatedServer(
   kind: DatabaseKind,
   sender: DeliverySender = "direct",
+  options: FederatedServerOptions = {},
 ): Promise<FederatedServer> {
+  const logger = options.logger ?? silentLogger;
   const database = await createTestDatabase(kind);
   await syncFeedDefinitions(
     database.db,
@@ -57,12 +69,13 @@ export async function startFederatedServer(
   const runtime = await createFederationRuntime({
     db: database.db,
     publicUrl: url,
-    logger: silentLogger,
+    logger,
     clock: systemClock,
     databaseUrl: database.url,
-    allowPrivateAddress: true,
+    allowPrivateAddress: options.allowPrivateAddress ?? true,
     deliveryConcurrency: 8,
-    ...(sender === "direct" ? { outboxSender: directOutboxSender(url, silentLogger) } : {}),
+    ...(sender === "direct" ? { outboxSender: directOutboxSender(url, logger) } : {}),
+    ...(options.documentLoader ? { documentLoaderForTests: options.documentLoader } : {}),
   });
   const deps = createDeps({
     config: {
@@ -72,7 +85,7 @@ export async function startFederatedServer(
       feedItemLimit: 50,
     },
     db: database.db,
-    logger: silentLogger,
+    logger,
     federation: runtime,
   });
   const app = createApp(deps);

@@ -31,7 +31,7 @@ export type Activity = Record<string, unknown> & { id?: string; type?: string };
 /** A user of a peer, with what it needs to sign as itself. */
 export interface PeerActor {
   readonly username: string;
-  /** `http://host:port/users/NAME` */
+  /** `http://host:port/users/NAME` (or under `publicOrigin`) */
   readonly id: string;
   /** `<id>#main-key` */
   readonly keyId: string;
@@ -39,7 +39,7 @@ export interface PeerActor {
   readonly sharedInbox: string | null;
   readonly outbox: string;
   readonly followers: string;
-  /** `http://host:port` */
+  /** `http://host:port`, or `publicOrigin`: where its ids (activities included) live */
   readonly origin: string;
   /** `host:port` */
   readonly authority: string;
@@ -106,6 +106,16 @@ export interface PeerServerOptions {
   readonly host?: string;
   /** Default 0 (an ephemeral port). */
   readonly port?: number;
+  /**
+   * The origin actor ids (and keys) are published under, e.g. `https://peer.example` (default:
+   * where the peer listens). Whoever fetches them must map it back to the peer.
+   */
+  readonly publicOrigin?: string;
+  /**
+   * The origin inboxes are advertised at, given the port listened on (default: where the peer
+   * listens), e.g. an IPv4 spelling of the same loopback address: `http://2130706433:PORT`.
+   */
+  readonly inboxOrigin?: (port: number) => string;
   /** Usernames (default ["alice"]). */
   readonly actors?: readonly string[];
   /** Serve `/inbox` and advertise it as `endpoints.sharedInbox` (default true). */
@@ -679,17 +689,19 @@ export async function startPeerServer(options: PeerServerOptions = {}): Promise<
   const port = (server.address() as AddressInfo).port;
   authority = `${host}:${port}`;
   origin = `http://${authority}`;
+  const publicOrigin = options.publicOrigin ?? origin;
+  const inboxOrigin = options.inboxOrigin?.(port) ?? origin;
   actors = usernames.map((username) => {
-    const id = `${origin}/users/${username}`;
+    const id = `${publicOrigin}/users/${username}`;
     return {
       username,
       id,
       keyId: `${id}#main-key`,
-      inbox: `${id}/inbox`,
-      sharedInbox: hasSharedInbox ? `${origin}/inbox` : null,
+      inbox: `${inboxOrigin}/users/${username}/inbox`,
+      sharedInbox: hasSharedInbox ? `${inboxOrigin}/inbox` : null,
       outbox: `${id}/outbox`,
       followers: `${id}/followers`,
-      origin,
+      origin: publicOrigin,
       authority,
       acct: `acct:${username}@${authority}`,
       privateKey: keyPair.privateKey,
@@ -736,7 +748,7 @@ export async function startPeerServer(options: PeerServerOptions = {}): Promise<
     inboxUrl: (username) => {
       if (username !== undefined) return actor(username).inbox;
       if (!hasSharedInbox) throw new Error(`peer ${origin} has no shared inbox`);
-      return `${origin}/inbox`;
+      return `${options.inboxOrigin?.(port) ?? origin}/inbox`;
     },
     configure(changes) {
       if (changes.inboxDelayMs !== undefined) inboxDelayMs = changes.inboxDelayMs;

@@ -1,0 +1,49 @@
+import type { Logger } from "../logger.ts";
+import type { Db } from "../storage/database.ts";
+import { createFollowerRepository } from "../storage/follower-repository.ts";
+import type { AddressGuard } from "./address-guard.ts";
+import type { OutboxShortcut } from "./outbox-shortcut-queue.ts";
+
+/** The parts of Fedify 2.3's queued `OutboxMessage` (one POST to one inbox) read here. */
+interface QueuedDelivery {
+  readonly type: "outbox";
+  readonly inbox: string;
+  readonly activityId?: string;
+}
+
+/**
+ * The check every delivery passes before anyone posts it, Fedify's sender or ours: a message for
+ * an inbox that is not a public address is dropped (done, so never retried), and the followers
+ * behind that inbox are removed, since every later delivery would be dropped too. Followers are
+ * checked when they follow; this catches the ones stored before that check, and names that
+ * resolve differently now. A name that does not resolve at all is left to the sender, which
+ * fails the same way and retries with backoff as for any unreachable server.
+ *
+ * An OutboxShortcut: `true` means the message is done (here: dropped), `false` passes it on.
+ */
+export function dropNonPublicDeliveries(
+  guard: AddressGuard,
+  db: Db,
+  logger: Logger,
+): OutboxShortcut {
+  return async (message) => {
+    if (!isQueuedDelivery(message)) return false;
+    const verdict = await guard.checkUrl(message.inbox);
+    if (verdict.ok || verdict.reason === "unresolvable") return false;
+    const removed = await createFollowerRepository(db).removeByInbox(message.inbox);
+    logger.warn("dropped a delivery to an inbox that is not a public address", {
+      inbox: message.inbox,
+      activityId: message.activityId,
+      reason: verdict.reason,
+      address: verdict.address,
+      removedFollowers: removed,
+    });
+    return true;
+  };
+}
+
+function isQueuedDelivery(message: unknown): message is QueuedDelivery {
+  if (typeof message !== "object" || message === null) return false;
+  const m = message as Partial<QueuedDelivery>;
+  return m.type === "outbox" && typeof m.inbox === "string";
+}
