@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type Config, ConfigError, parseConfig } from "./config.ts";
 import { systemClock } from "./deps.ts";
 import { directOutboxSender } from "./federation/direct-delivery.ts";
+import { guardGlobalFetch } from "./federation/guarded-fetch.ts";
 import { createFederationRuntime, type FederationRuntime } from "./federation/runtime.ts";
 import { FeedDefinitionError, parseFeedDefinitions } from "./feed-definitions.ts";
 import type { Logger } from "./logger.ts";
@@ -62,12 +63,12 @@ export function readConfigOrExit(): Config {
 }
 
 /** Fedify on the configured database, as both the app and `npm run worker` run it. */
-export function federationRuntimeFor(
+export async function federationRuntimeFor(
   config: Config,
   db: Db,
   logger: Logger,
 ): Promise<FederationRuntime> {
-  return createFederationRuntime({
+  const runtime = await createFederationRuntime({
     db,
     publicUrl: config.publicUrl,
     logger,
@@ -81,4 +82,8 @@ export function federationRuntimeFor(
       ? { outboxSender: directOutboxSender(config.publicUrl, logger) }
       : {}),
   });
+  // Fedify's own fetches (its sender's retries and redirects too) connect only where the
+  // address guard allows.
+  guardGlobalFetch(runtime.data.addressGuard);
+  return runtime;
 }

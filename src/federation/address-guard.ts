@@ -69,6 +69,11 @@ export interface AddressGuard {
    * `lookup` for IP literals: check the URL first.
    */
   readonly lookup: LookupFunction;
+  /**
+   * The verdict on a host that is an IP literal (brackets allowed), which agents connect to
+   * without any lookup; undefined for a name.
+   */
+  checkLiteral(host: string): AddressVerdict | undefined;
 }
 
 /** A connection refused by the guard's `lookup`. */
@@ -116,6 +121,12 @@ export function createAddressGuard(options: AddressGuardOptions): AddressGuard {
       if (literal) return verdictFor(literal, host);
       if (isLocalhost(host)) return refuse("localhost", host);
       return checkName(host);
+    },
+
+    checkLiteral(host) {
+      const literal = parseIp(host.replace(/^\[(.*)\]$/, "$1"));
+      if (!literal) return undefined;
+      return options.allowPrivateAddress ? ALLOWED : verdictFor(literal, host);
     },
 
     lookup(hostname, lookupOptions, callback) {
