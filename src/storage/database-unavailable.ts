@@ -35,6 +35,8 @@ const DRIVER_MESSAGES = new Set([
   "Connection terminated unexpectedly",
   "Connection terminated due to connection timeout",
   "timeout exceeded when trying to connect",
+  // A Client's own connectionTimeoutMillis running out (the pool wraps it in the one above).
+  "timeout expired",
   "Client has encountered a connection error and is not queryable",
   "Query read timeout",
 ]);

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
@@ -97,6 +98,9 @@ describe("recognising an unreachable database", () => {
     expect(unavailableReason(Object.assign(new Error("starting"), { code: "57P03" }))).toBe(
       "57P03 starting",
     );
+    expect(unavailableReason(new Error("timeout exceeded when trying to connect"))).toBe(
+      "timeout exceeded when trying to connect",
+    );
     expect(unavailableReason(Object.assign(new Error("lost"), { code: "08006" }))).toBe(
       "08006 lost",
     );
@@ -139,6 +143,37 @@ describe("recognising an unreachable database", () => {
       expect(line).toMatch(
         / WARN (POST|GET) \/admin\/articles: 503, database unavailable \(ECONNREFUSED\)$/,
       );
+    }
+  });
+});
+
+describe("a database host that accepts connections but never answers", () => {
+  it("gets /healthz a 503 after the connect timeout, not a hang", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    const db = createDatabase({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/x` });
+    try {
+      const deps = createDeps({
+        config: {
+          publicUrl: PUBLIC_URL,
+          adminToken: ADMIN_TOKEN,
+          maxBodyBytes: 1024,
+          feedItemLimit: 1,
+        },
+        db,
+        logger: createLogger("error"),
+      });
+      const started = Date.now();
+      const response = await createApp(deps).request("/healthz");
+      expect(response.status).toBe(503);
+      // The pool's 5 s connect timeout, with some slack for a busy machine.
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await db.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });
