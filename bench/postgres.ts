@@ -13,6 +13,8 @@ export async function startPostgres(): Promise<BenchPostgres> {
   const cluster = await startCluster();
   try {
     const client = new pg.Client({ connectionString: cluster.url });
+    // A dropped connection rejects the statement; unhandled, its 'error' event would crash.
+    client.on("error", () => {});
     await client.connect();
     try {
       await client.query("create database tidings_bench");

@@ -17,9 +17,16 @@ import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
 import { notFound, pageRoutes } from "./http/pages.routes.ts";
-import { PROBLEM_TYPES, ProblemError, problem, problemResponse } from "./http/problem.ts";
+import {
+  PROBLEM_TYPES,
+  ProblemError,
+  problem,
+  problemResponse,
+  unavailableResponse,
+} from "./http/problem.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
+import { unavailableReason } from "./storage/database-unavailable.ts";
 import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
 import type { FrontPageView } from "./views/front-page.view.ts";
 
@@ -136,6 +143,11 @@ export function createApp(deps: AppDeps): Hono {
     if (error instanceof RequestAbortedError) {
       logger.info("request aborted by the client", { method: c.req.method, path: c.req.path });
       return problemResponse(problem("requestAborted", error.message));
+    }
+    const unavailable = unavailableReason(error);
+    if (unavailable) {
+      logger.warn(`${c.req.method} ${c.req.path}: 503, database unavailable (${unavailable})`);
+      return unavailableResponse("The database is not reachable; try again shortly");
     }
     logger.error("unhandled error", { method: c.req.method, path: c.req.path, error });
     return problemResponse(

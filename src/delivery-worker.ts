@@ -16,8 +16,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  const db = await openDatabase(config, logger);
-  const runtime = await federationRuntimeFor(config, db, logger);
+  // Installed first: a signal also ends the wait for a database that is not reachable yet.
   const stop = new AbortController();
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.on(signal, () => {
@@ -25,6 +24,12 @@ async function main(): Promise<void> {
       stop.abort();
     });
   }
+  const db = await openDatabase(config, logger, stop.signal);
+  if (!db) {
+    logger.info("delivery worker stopped before the database was reached");
+    return;
+  }
+  const runtime = await federationRuntimeFor(config, db, logger);
   logger.info(`delivery worker started (concurrency ${config.deliveryConcurrency})`);
   await runtime.runWorkers(stop.signal);
   await db.destroy();

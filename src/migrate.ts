@@ -8,6 +8,9 @@ import { loadFeeds, openDatabase, readConfigOrExit } from "./node-setup.ts";
  */
 const config = readConfigOrExit();
 const logger = createLogger(config.logLevel);
+// Without a signal to end it, the wait for the database only ends when the database answers.
 const db = await openDatabase(config, logger);
-await loadFeeds(config, db, logger);
-await db.destroy();
+if (db) {
+  await loadFeeds(config, db, logger);
+  await db.destroy();
+}

@@ -10,13 +10,30 @@ import type { Logger } from "./logger.ts";
 import { createDatabase, type Db } from "./storage/database.ts";
 import { syncFeedDefinitions } from "./storage/feed-sync.ts";
 import { migrateToLatest } from "./storage/migrate.ts";
+import { databaseAddress, retryWhileUnavailable } from "./storage/retry-while-unavailable.ts";
 
-/** Opens the configured database (creating DATA_DIR for PGlite) and applies pending migrations. */
-export async function openDatabase(config: Config, logger: Logger): Promise<Db> {
+/**
+ * Opens the configured database (creating DATA_DIR for PGlite) and applies pending migrations.
+ * A PostgreSQL that is not reachable yet is waited for (see retryWhileUnavailable); undefined
+ * when `signal` ended that wait.
+ */
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<Db | undefined> {
   if (!config.databaseUrl) await mkdir(config.dataDir, { recursive: true });
-  const db = createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const result = await migrateToLatest(db);
-  for (const applied of result.results ?? [])
+  const db = createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const migrated = await retryWhileUnavailable(() => migrateToLatest(db), {
+    address: config.databaseUrl ? databaseAddress(config.databaseUrl) : config.dataDir,
+    logger,
+    signal,
+  });
+  if (!migrated.ok) {
+    await db.destroy();
+    return undefined;
+  }
+  for (const applied of migrated.value.results ?? [])
     logger.info(`migration ${applied.migrationName} applied`);
   logger.info(
     config.databaseUrl

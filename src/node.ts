@@ -11,7 +11,16 @@ import { listenForFeedChanges } from "./storage/feed-change-notifications.ts";
 async function main(): Promise<void> {
   const config = readConfigOrExit();
   const logger = createLogger(config.logLevel);
-  const db = await openDatabase(config, logger);
+  // Until the server is up, a signal only has to end the wait for the database.
+  const starting = new AbortController();
+  const abortStart = (signal: string) => {
+    logger.info(`${signal}: stopping before start-up finished`);
+    starting.abort(signal);
+  };
+  process.once("SIGTERM", abortStart);
+  process.once("SIGINT", abortStart);
+  const db = await openDatabase(config, logger, starting.signal);
+  if (!db) process.exit(0);
   await loadFeeds(config, db, logger);
 
   const federation = await federationRuntimeFor(config, db, logger);
@@ -55,8 +64,12 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 30_000).unref();
   };
+  process.off("SIGTERM", abortStart);
+  process.off("SIGINT", abortStart);
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // A signal that came after the wait for the database but before this point.
+  if (starting.signal.aborted) stop(String(starting.signal.reason));
 }
 
 await main();

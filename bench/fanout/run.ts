@@ -100,6 +100,8 @@ async function main(): Promise<void> {
   const cluster = await startCluster();
   cleanups.push(() => cluster.stop());
   const admin = new pg.Client({ connectionString: cluster.url });
+  // A dropped connection rejects the statement; unhandled, its 'error' event would crash.
+  admin.on("error", () => {});
   await admin.connect();
   await admin.query("create database tidings_fanout");
   await admin.end();
@@ -110,6 +112,8 @@ async function main(): Promise<void> {
     (await readFile(path.join(cluster.dir, "data/postmaster.pid"), "utf8")).split("\n", 1)[0],
   );
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // The pool drops an idle connection the server closed; unhandled, this event would crash.
+  db.on("error", (error) => log(`  bench pool: ${error.message}`));
   cleanups.unshift(() => db.end());
   log(`  PostgreSQL ${cluster.version} on port ${cluster.port}`);
 

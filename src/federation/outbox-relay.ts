@@ -2,6 +2,11 @@ import type { Federation } from "@fedify/fedify";
 import { PUBLIC_COLLECTION, Update } from "@fedify/vocab";
 import { createArticleRepository } from "../storage/article-repository.ts";
 import {
+  isDatabaseUnavailable,
+  outageRetryDelayMs,
+  unavailableReason,
+} from "../storage/database-unavailable.ts";
+import {
   type ClaimedOutboxEntry,
   claimOutboxEntry,
   completeOutboxEntry,
@@ -66,11 +71,23 @@ export class OutboxRelay {
 
   /** Relays until `signal` aborts; the entry in hand is finished first. */
   async run(signal: AbortSignal): Promise<void> {
+    const { logger } = this.#data;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         await this.drain(signal);
+        if (failures > 0) logger.info("outbox relay: relaying again");
+        failures = 0;
       } catch (error) {
-        this.#data.logger.error("outbox relay failed; retrying", { error });
+        // Backing off (a commit's wake-up still cuts it short: the database is back then).
+        failures++;
+        const delayMs = outageRetryDelayMs(failures, this.#pollIntervalMs);
+        const retry = `retrying in ${delayMs / 1000} s`;
+        const reason = unavailableReason(error);
+        if (reason) logger.warn(`outbox relay: database unavailable (${reason}); ${retry}`);
+        else logger.error(`outbox relay failed; ${retry}`, { error });
+        await this.#sleep(signal, delayMs);
+        continue;
       }
       if (signal.aborted) break;
       await this.#sleep(signal);
@@ -87,6 +104,12 @@ export class OutboxRelay {
         await this.#relay(entry);
         await completeOutboxEntry(this.#data.db, entry.id, this.#data.clock.now());
       } catch (error) {
+        if (isDatabaseUnavailable(error)) {
+          // Not the entry's fault: due again at once. Should the database still be away, this
+          // fails too, `run` backs off, and the entry returns when its lease runs out.
+          await releaseOutboxEntry(this.#data.db, entry.id, this.#data.clock.now());
+          throw error;
+        }
         const backoffMs = Math.min(3_600_000, 1_000 * 2 ** Math.min(entry.attempts, 12));
         this.#data.logger.warn("outbox entry failed; will retry", { entry, backoffMs, error });
         await releaseOutboxEntry(this.#data.db, entry.id, new Date(Date.now() + backoffMs));
@@ -147,16 +170,20 @@ export class OutboxRelay {
     });
   }
 
-  async #sleep(signal: AbortSignal): Promise<void> {
+  /** Until the next entry is due (at most a poll interval), or `backoffMs`; a wake-up ends it. */
+  async #sleep(signal: AbortSignal, backoffMs?: number): Promise<void> {
     if (this.#woken) {
       this.#woken = false;
       return;
     }
-    const next = await nextOutboxDue(this.#data.db).catch(() => null);
-    const untilDue = next
-      ? next.getTime() - this.#data.clock.now().getTime()
-      : Number.POSITIVE_INFINITY;
-    const ms = Math.max(0, Math.min(this.#pollIntervalMs, untilDue));
+    let ms = backoffMs;
+    if (ms === undefined) {
+      const next = await nextOutboxDue(this.#data.db).catch(() => null);
+      const untilDue = next
+        ? next.getTime() - this.#data.clock.now().getTime()
+        : Number.POSITIVE_INFINITY;
+      ms = Math.max(0, Math.min(this.#pollIntervalMs, untilDue));
+    }
     await new Promise<void>((resolve) => {
       const done = () => {
         this.#woken = false;

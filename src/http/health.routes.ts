@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { problem, problemResponse } from "./problem.ts";
+import { unavailableResponse } from "./problem.ts";
 
 /** `GET /healthz`: 200 when the database answers, 503 otherwise (for load balancers). */
 export function healthRoutes(checkDatabase: () => Promise<void>): Hono {
@@ -8,7 +8,7 @@ export function healthRoutes(checkDatabase: () => Promise<void>): Hono {
     try {
       await checkDatabase();
     } catch {
-      return problemResponse(problem("unavailable", "The database does not answer"));
+      return unavailableResponse("The database does not answer");
     }
     c.header("cache-control", "no-store");
     return c.json({ status: "ok" });

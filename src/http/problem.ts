@@ -76,6 +76,17 @@ export function problemResponse(body: Problem, headers?: Record<string, string>)
   });
 }
 
+/**
+ * 503 while the database is unreachable. `Retry-After` is about as long as PostgreSQL takes to
+ * come back from a restart; nothing was changed, so the same request can simply be sent again.
+ */
+export function unavailableResponse(detail: string): Response {
+  return problemResponse(problem("unavailable", detail), {
+    "retry-after": "5",
+    "cache-control": "no-store",
+  });
+}
+
 /** The one place where the domain's expected article failures become HTTP answers. */
 export function articleErrorProblem(error: ArticleError): Problem {
   switch (error.type) {

@@ -6,9 +6,9 @@ import type {
 } from "@fedify/fedify";
 import type { Temporal } from "@js-temporal/polyfill";
 import { type Kysely, sql } from "kysely";
-import pg from "pg";
 import { type Logger, silentLogger } from "../logger.ts";
 import { every, QueueConsumer } from "./fedify-queue-consumer.ts";
+import { listenOnChannel } from "./listen-connection.ts";
 import type { Database } from "./schema.ts";
 
 /** The PostgreSQL channel on which enqueuers announce new messages to listening processes. */
@@ -218,16 +218,26 @@ export class KyselyMessageQueue implements MessageQueue {
     const unregister = registerConsumer(this.#db, this.#queue, consumer);
     // Delayed messages and expired leases announce themselves to nobody: look now and then.
     const stopPolling = every(this.#pollIntervalMs, () => consumer.wake());
+    // Announcements missed while the connection was down: the consumer looks for itself.
     const notifications = this.#listenUrl
-      ? new NotificationListener(
-          this.#listenUrl,
-          this.#logger,
-          (announcement) => {
+      ? listenOnChannel({
+          databaseUrl: this.#listenUrl,
+          channel: FEDIFY_MESSAGES_CHANNEL,
+          name: "fedify queue",
+          logger: this.#logger,
+          onNotification: (payload) => {
+            let announcement: Announcement;
+            try {
+              announcement = JSON.parse(payload) as Announcement;
+            } catch {
+              this.#logger.warn("fedify queue: ignored a malformed notification", { payload });
+              return;
+            }
             if (announcement.q !== this.#queue || announcement.o === this.#origin) return;
             after(announcement.d, () => consumer.wake());
           },
-          () => consumer.wake(),
-        )
+          onReconnect: () => consumer.wake(),
+        })
       : undefined;
     const stop = () => consumer.close();
     signal?.addEventListener("abort", stop, { once: true });
@@ -322,90 +332,4 @@ function after(ms: number, fn: () => void): void {
   }
   const timer = setTimeout(fn, ms + 5);
   timer.unref?.();
-}
-
-/**
- * LISTENs on a dedicated connection. After a lost connection it reconnects with backoff and
- * calls `onReconnect`, since announcements may have been missed meanwhile.
- */
-class NotificationListener {
-  readonly #url: string;
-  readonly #logger: Logger;
-  readonly #onAnnouncement: (announcement: Announcement) => void;
-  readonly #onReconnect: () => void;
-  #client: pg.Client | undefined;
-  #closed = false;
-  #attempt = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #connecting: Promise<void>;
-
-  constructor(
-    url: string,
-    logger: Logger,
-    onAnnouncement: (announcement: Announcement) => void,
-    onReconnect: () => void,
-  ) {
-    this.#url = url;
-    this.#logger = logger;
-    this.#onAnnouncement = onAnnouncement;
-    this.#onReconnect = onReconnect;
-    this.#connecting = this.#connect();
-  }
-
-  async #connect(): Promise<void> {
-    if (this.#closed) return;
-    const client = new pg.Client({ connectionString: this.#url });
-    client.on("notification", (message) => {
-      if (message.channel !== FEDIFY_MESSAGES_CHANNEL || !message.payload) return;
-      try {
-        this.#onAnnouncement(JSON.parse(message.payload) as Announcement);
-      } catch {
-        this.#logger.warn("fedify queue: ignored a malformed notification", {
-          payload: message.payload,
-        });
-      }
-    });
-    client.on("error", (error) => {
-      this.#logger.warn("fedify queue: LISTEN connection lost; reconnecting", { error });
-      this.#retry();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${FEDIFY_MESSAGES_CHANNEL}`);
-      if (this.#closed) {
-        await client.end().catch(() => {});
-        return;
-      }
-      this.#client = client;
-      if (this.#attempt > 0) this.#onReconnect();
-      this.#attempt = 0;
-    } catch (error) {
-      this.#logger.warn("fedify queue: could not LISTEN; retrying", { error });
-      await client.end().catch(() => {});
-      this.#retry();
-    }
-  }
-
-  #retry(): void {
-    if (this.#closed || this.#timer) return;
-    this.#client?.end().catch(() => {});
-    this.#client = undefined;
-    this.#attempt++;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#connecting = this.#connect();
-      },
-      Math.min(30_000, 250 * 2 ** this.#attempt),
-    );
-    this.#timer.unref?.();
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    await this.#connecting;
-    await this.#client?.end().catch(() => {});
-    this.#client = undefined;
-  }
 }

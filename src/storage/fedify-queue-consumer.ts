@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Logger } from "../logger.ts";
+import { outageRetryDelayMs, warnDatabaseError } from "./database-unavailable.ts";
 import type { Database } from "./schema.ts";
 
 /** A message this consumer has leased: its `worker` + `attempts` identify the lease. */
@@ -17,7 +18,7 @@ export interface QueueConsumerOptions {
   readonly leaseMs: number;
   readonly retryDelayMs: number;
   readonly maxRetryDelayMs: number;
-  /** Back-off after the database failed a claim. */
+  /** Back-off after the database failed a claim; doubled per further failure, up to 5 s. */
   readonly errorDelayMs: number;
   readonly logger: Logger;
   /** Called after a failed handler's message was put back, to wake listeners when it is due. */
@@ -60,6 +61,10 @@ export class QueueConsumer {
   /** The queue may hold claimable messages (an announcement, a poll, or a full batch). */
   #mayHaveWork = true;
   #closed = false;
+  /** Round trips failed in a row (the database is down or unreachable). */
+  #failures = 0;
+  /** No claim before this (ms since the epoch): a wake-up does not cut a back-off short. */
+  #retryAt = 0;
   #wakeLoop: (() => void) | undefined;
   #lastShare: { readonly text: string; readonly value: Record<string, unknown> } | undefined;
 
@@ -93,6 +98,11 @@ export class QueueConsumer {
     const stopSweeping = every(SWEEP_INTERVAL_MS, () => void this.#sweepShares());
     try {
       while (!this.#closed) {
+        const backingOff = this.#retryAt - Date.now();
+        if (backingOff > 0) {
+          await this.#nextEvent(backingOff);
+          continue;
+        }
         if (!this.#shouldClaim()) {
           await this.#nextEvent();
           continue;
@@ -101,9 +111,7 @@ export class QueueConsumer {
       }
       // Shutting down: hand back what was leased ahead, then let the running handlers finish.
       if (this.#ready.length > 0) {
-        await this.#release(this.#ready.splice(0), 0, true).catch((error) =>
-          this.#options.logger.warn("fedify queue: could not release messages", { error }),
-        );
+        await this.#release(this.#ready.splice(0), 0, true).catch(this.#warnUnreleased);
       }
       while (this.#running.size > 0) await Promise.race(this.#running);
       if (this.#handled.length > 0) await this.#roundTrip(0).catch(this.#warnUnacknowledged);
@@ -129,16 +137,25 @@ export class QueueConsumer {
     try {
       claims = await this.#roundTrip(limit);
     } catch (error) {
-      this.#options.logger.warn("fedify queue: could not claim messages; retrying", { error });
+      // Messages in hand keep running; their acknowledgements wait for the next round trip.
+      this.#failures++;
+      const delayMs = outageRetryDelayMs(this.#failures, this.#options.errorDelayMs);
+      warnDatabaseError(
+        this.#options.logger,
+        `fedify queue: could not claim messages; retrying in ${delayMs / 1000} s`,
+        error,
+      );
       this.#mayHaveWork = true;
-      await this.#nextEvent(this.#options.errorDelayMs);
+      this.#retryAt = Date.now() + delayMs;
       return;
+    }
+    if (this.#failures > 0) {
+      this.#options.logger.info("fedify queue: claiming messages again");
+      this.#failures = 0;
     }
     if (this.#closed && claims.length > 0) {
       // Shutting down: hand the messages straight back rather than start on them.
-      await this.#release(claims, 0, true).catch((error) =>
-        this.#options.logger.warn("fedify queue: could not release messages", { error }),
-      );
+      await this.#release(claims, 0, true).catch(this.#warnUnreleased);
       return;
     }
     // A full batch: there may be more where it came from.
@@ -216,11 +233,11 @@ export class QueueConsumer {
     try {
       await this.#handler(claim.payload);
     } catch (error) {
-      this.#options.logger.warn("fedify queue: handler failed; the message will be retried", {
+      warnDatabaseError(
+        this.#options.logger,
+        `fedify queue: handler failed on message ${claim.id} (attempt ${claim.attempts}); it will be retried`,
         error,
-        id: claim.id,
-        attempts: claim.attempts,
-      });
+      );
       const { retryDelayMs, maxRetryDelayMs } = this.#options;
       const backoff = Math.min(
         maxRetryDelayMs,
@@ -230,9 +247,10 @@ export class QueueConsumer {
         await this.#release([claim], backoff, false);
         this.#options.onReleased(backoff);
       } catch (releaseError) {
-        this.#options.logger.warn(
-          "fedify queue: could not release a message; it returns after its lease",
-          { error: releaseError, id: claim.id },
+        warnDatabaseError(
+          this.#options.logger,
+          `fedify queue: could not release message ${claim.id}; it returns after its lease`,
+          releaseError,
         );
       }
       return;
@@ -275,7 +293,7 @@ export class QueueConsumer {
         });
       }
     } catch (error) {
-      this.#options.logger.warn("fedify queue: could not renew leases", { error });
+      warnDatabaseError(this.#options.logger, "fedify queue: could not renew leases", error);
     }
   }
 
@@ -292,7 +310,7 @@ export class QueueConsumer {
           and not exists (select 1 from fedify_messages m where m.share_id = s.id)
       `.execute(this.#db);
     } catch (error) {
-      this.#options.logger.warn("fedify queue: could not sweep shared parts", { error });
+      warnDatabaseError(this.#options.logger, "fedify queue: could not sweep shared parts", error);
     }
   }
 
@@ -315,9 +333,17 @@ export class QueueConsumer {
   }
 
   readonly #warnUnacknowledged = (error: unknown) =>
-    this.#options.logger.warn(
-      "fedify queue: could not acknowledge messages; they return after their lease",
-      { error, count: this.#handled.length },
+    warnDatabaseError(
+      this.#options.logger,
+      `fedify queue: could not acknowledge ${this.#handled.length} messages; they return after their lease`,
+      error,
+    );
+
+  readonly #warnUnreleased = (error: unknown) =>
+    warnDatabaseError(
+      this.#options.logger,
+      "fedify queue: could not release messages; they return after their lease",
+      error,
     );
 }
 

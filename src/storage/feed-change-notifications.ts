@@ -1,7 +1,7 @@
 import { type Kysely, sql } from "kysely";
-import pg from "pg";
 import type { FeedChangeAnnouncer } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
+import { listenOnChannel } from "./listen-connection.ts";
 import type { Database } from "./schema.ts";
 
 /** The PostgreSQL channel that carries "these feeds changed" between processes. */
@@ -33,7 +33,8 @@ export interface FeedChangeListener {
 
 /**
  * LISTENs on a dedicated connection and reports other processes' feed changes. After a lost
- * connection it reconnects with backoff and reports `"all"`, since changes may have been missed.
+ * connection it reconnects (see listenOnChannel) and reports `"all"`, since changes may have
+ * been missed.
  */
 export function listenForFeedChanges(options: {
   databaseUrl: string;
@@ -42,62 +43,19 @@ export function listenForFeedChanges(options: {
   onChange: (slugs: readonly string[] | "all") => void;
 }): FeedChangeListener {
   const { databaseUrl, origin, logger, onChange } = options;
-  let client: pg.Client | undefined;
-  let closed = false;
-  let attempt = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  const connect = async () => {
-    if (closed) return;
-    const next = new pg.Client({ connectionString: databaseUrl });
-    next.on("notification", (message) => {
-      if (message.channel !== FEED_CHANGES_CHANNEL || !message.payload) return;
+  return listenOnChannel({
+    databaseUrl,
+    channel: FEED_CHANGES_CHANNEL,
+    name: "feed-change listener",
+    logger,
+    onNotification: (text) => {
       try {
-        const payload = JSON.parse(message.payload) as Payload;
+        const payload = JSON.parse(text) as Payload;
         if (payload.origin !== origin) onChange(payload.slugs);
       } catch {
-        logger.warn("ignored a malformed feed-change notification", { payload: message.payload });
+        logger.warn("ignored a malformed feed-change notification", { payload: text });
       }
-    });
-    next.on("error", (error) => {
-      logger.warn("feed-change listener lost its connection; reconnecting", { error });
-      retry();
-    });
-    try {
-      await next.connect();
-      await next.query(`LISTEN ${FEED_CHANGES_CHANNEL}`);
-      client = next;
-      if (attempt > 0) onChange("all");
-      attempt = 0;
-    } catch (error) {
-      logger.warn("feed-change listener could not connect; retrying", { error });
-      await next.end().catch(() => {});
-      retry();
-    }
-  };
-
-  const retry = () => {
-    if (closed || timer) return;
-    const failed = client;
-    client = undefined;
-    failed?.end().catch(() => {});
-    attempt++;
-    timer = setTimeout(
-      () => {
-        timer = undefined;
-        void connect();
-      },
-      Math.min(30_000, 250 * 2 ** attempt),
-    );
-    timer.unref?.();
-  };
-
-  void connect();
-  return {
-    async close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      await client?.end().catch(() => {});
     },
-  };
+    onReconnect: () => onChange("all"),
+  });
 }

@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { PostgresPool } from "kysely";
 import pg from "pg";
+import { silentLogger } from "../logger.ts";
+import { handlePoolErrors } from "../storage/database.ts";
 import type { ExecutionContext } from "./cloudflare.ts";
 
 /**
@@ -32,7 +34,12 @@ export async function runInvocation<T>(
   onDeferredError: (error: unknown) => void,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const pool = new pg.Pool({ connectionString, max: CONNECTIONS_PER_INVOCATION });
+  // A connection Hyperdrive closes under us must fail its query, not the isolate; the pool
+  // lives for one invocation, so there is nothing worth logging about an idle one.
+  const pool = handlePoolErrors(
+    new pg.Pool({ connectionString, max: CONNECTIONS_PER_INVOCATION }),
+    silentLogger,
+  );
   const pending = new Set<Promise<unknown>>();
   const invocation: Invocation = {
     pool,

@@ -82,6 +82,8 @@ async function createPostgresDatabase(): Promise<TestDatabase> {
 /** Runs one statement on the admin database over a short-lived connection. */
 async function admin(adminUrl: string, statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  // A server that drops the connection rejects the statement; the 'error' event must not crash.
+  client.on("error", () => {});
   await client.connect();
   try {
     await client.query(statement);

@@ -3,7 +3,8 @@
  * dir, started on a free loopback port with durability off, stopped and deleted by `stop()` (or,
  * as a last resort, when the process exits).
  *
- * Used by test/global-setup.ts (one cluster per test run) and by the benchmark (bench/).
+ * Used by test/global-setup.ts (one cluster per test run), by tests that stop and start their
+ * own server (test/e2e/database-outage.test.ts) and by the benchmark (bench/).
  */
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
@@ -23,7 +24,15 @@ export interface Cluster {
   readonly port: number;
   readonly dir: string;
   readonly version: string;
+  /** Stops and deletes the cluster. */
   stop(): Promise<void>;
+  /**
+   * Stops the server but keeps the cluster, as a restart or failover would: `fast` (default)
+   * tells every session 57P01 and closes it; `immediate` drops them like a crash.
+   */
+  stopServer(mode?: "fast" | "immediate"): Promise<void>;
+  /** Starts the stopped server again, on the same port with the same data. */
+  startServer(): Promise<void>;
 }
 
 export async function startCluster(): Promise<Cluster> {
@@ -82,8 +91,7 @@ export async function startCluster(): Promise<Cluster> {
       dir,
     );
 
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+    const startServerOn = async (port: number) => {
       const options = [
         `-p ${port}`,
         `-k '${dir}'`,
@@ -93,23 +101,38 @@ export async function startCluster(): Promise<Cluster> {
         "-c full_page_writes=off",
         "-c max_connections=200",
       ].join(" ");
+      await run(
+        ...wrap(runAs, pgCtl, [
+          "start",
+          "-w",
+          "-t",
+          "60",
+          "-D",
+          dataDir,
+          "-l",
+          logFile,
+          "-o",
+          options,
+        ]),
+        dir,
+      );
+    };
+
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
       try {
-        await run(
-          ...wrap(runAs, pgCtl, [
-            "start",
-            "-w",
-            "-t",
-            "60",
-            "-D",
-            dataDir,
-            "-l",
-            logFile,
-            "-o",
-            options,
-          ]),
+        await startServerOn(port);
+        return {
+          url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+          port,
           dir,
-        );
-        return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, dir, version, stop };
+          version,
+          stop,
+          stopServer: async (mode = "fast") => {
+            await run(...wrap(runAs, pgCtl, ["stop", "-D", dataDir, "-m", mode, "-w"]), dir);
+          },
+          startServer: () => startServerOn(port),
+        };
       } catch (error) {
         const log = await readFile(logFile, "utf8").catch(() => "");
         // Another process may have taken the port between our probe and postgres binding it.
