@@ -49,20 +49,22 @@ function resolveUrl(
   }
 }
 
-/**
- * A tag name that is never allowed: renaming an element to it makes sanitize-html drop the element
- * but keep its text (we use `disallowedTagsMode: "discard"`), i.e. it unwraps the element.
- */
-const UNWRAP = "tidings-unwrap";
-
 type Transformer = sanitizeHtml.Transformer;
 
-/** Makes `attribute` absolute, or unwraps the element when the URL is required but unusable. */
-function absoluteUrlTransformer(
+/**
+ * Makes `attribute` absolute, or removes it when unusable.
+ *
+ * Elements that need the URL (`a`, `img`) are unwrapped later, in `finishMarkup`, when it is gone.
+ * Renaming them here to a disallowed tag would be simpler, but sanitize-html does not forget a
+ * rename when it discards the renamed element, and gives that name to the next element that closes
+ * at the same depth: `<a name="x">x</a> <a href="…">y</a>` came out as `<a href="…">y</tidings-unwrap>`.
+ * Its `exclusiveFilter` can unwrap too, but cuts the tag out of the whole output string each time:
+ * 1 MiB of `<a>x</a>` takes about a minute.
+ */
+function urlTransformer(
   attribute: string,
   baseUrl: string,
   protocols: ReadonlySet<string>,
-  required: boolean,
 ): Transformer {
   return (tagName, attribs) => {
     const resolved = resolveUrl(attribs[attribute], baseUrl, protocols);
@@ -72,7 +74,7 @@ function absoluteUrlTransformer(
       if (name !== attribute) kept[name] = value;
       else if (resolved !== null) kept[name] = resolved;
     }
-    return { tagName: resolved === null && required ? UNWRAP : tagName, attribs: kept };
+    return { tagName, attribs: kept };
   };
 }
 
@@ -161,7 +163,8 @@ const DROP_WITH_CONTENT = [
 /**
  * Sanitises article markup down to news HTML. Every URL left in the result is absolute: relative
  * `href`/`src`/`cite` values are resolved against `baseUrl`; links whose URL cannot be resolved (or
- * use another scheme than http, https or mailto) are unwrapped, such images are removed.
+ * use another scheme than http, https or mailto) are unwrapped, such images are removed. Sanitising
+ * the result again changes nothing.
  */
 export function sanitizeArticleHtml(html: string, baseUrl: string): string {
   const sanitized = sanitizeHtml(cleanText(html), {
@@ -174,14 +177,116 @@ export function sanitizeArticleHtml(html: string, baseUrl: string): string {
     disallowedTagsMode: "discard",
     nonTextTags: DROP_WITH_CONTENT,
     transformTags: {
-      a: absoluteUrlTransformer("href", baseUrl, LINK_PROTOCOLS, true),
-      img: absoluteUrlTransformer("src", baseUrl, WEB_PROTOCOLS, true),
-      blockquote: absoluteUrlTransformer("cite", baseUrl, WEB_PROTOCOLS, false),
+      a: urlTransformer("href", baseUrl, LINK_PROTOCOLS),
+      img: urlTransformer("src", baseUrl, WEB_PROTOCOLS),
+      blockquote: urlTransformer("cite", baseUrl, WEB_PROTOCOLS),
     },
   });
   // Entities are decoded while parsing, so `&#8;` in the input becomes a raw control character in
   // the output: clean again.
-  return cleanText(sanitized);
+  return cleanText(finishMarkup(sanitized));
+}
+
+/** Elements kept only while their URL attribute survives; otherwise unwrapped (`img`: removed). */
+const REQUIRED_ATTRIBUTE: ReadonlyMap<string, string> = new Map([
+  ["a", "href"],
+  ["img", "src"],
+]);
+
+const CLOSES_P: ReadonlySet<string> = new Set(["p"]);
+const CLOSES_DT_DD: ReadonlySet<string> = new Set(["dt", "dd"]);
+
+/**
+ * For an allowed tag, the parents it closes when it opens straight inside them: htmlparser2's
+ * `openImpliesClose` (which sanitize-html parses with) restricted to `ALLOWED_TAGS`. Browsers do
+ * the same for these pairs. A unit test compares this table with htmlparser2 pair by pair.
+ */
+const IMPLIED_CLOSE: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ...["p", "h2", "h3", "h4", "h5", "h6"].map((tag) => [tag, CLOSES_P] as const),
+  ...["blockquote", "dl", "figcaption", "figure", "hr", "ol", "pre", "table", "ul"].map(
+    (tag) => [tag, CLOSES_P] as const,
+  ),
+  ["li", new Set(["li"])],
+  ["dt", CLOSES_DT_DD],
+  ["dd", CLOSES_DT_DD],
+  ["tr", new Set(["tr", "th", "td"])],
+  ["th", new Set(["th"])],
+  ["td", new Set(["thead", "th", "td"])],
+  ["tbody", new Set(["thead", "tbody"])],
+]);
+
+/**
+ * One tag of sanitize-html's output. That output has a fixed shape: text has `<` and `>` escaped,
+ * attribute values are double-quoted with `"`, `<` and `>` escaped, and void elements end in ` />`.
+ * So every `<` starts a tag and the next `>` ends it.
+ */
+const OUTPUT_TAG = /<(\/?)([a-z][a-z0-9]*)([^>]*)>/g;
+
+/** Whether a tag's attribute string (as sanitize-html writes it) has attribute `name`. */
+function hasAttribute(attributes: string, name: string): boolean {
+  // Values cannot contain `"`, so dropping them leaves only names (and a void element's `/`).
+  return attributes
+    .replace(/="[^"]*"/g, "")
+    .split(/[\s/]+/)
+    .includes(name);
+}
+
+interface OutputElement {
+  readonly name: string;
+  /** Written and not yet closed. */
+  open: boolean;
+}
+
+/**
+ * The last step over sanitize-html's (balanced) output, in one linear pass:
+ * - unwraps links left without a usable `href` and removes images left without a usable `src`;
+ * - closes an element before a child that would close it when the output is parsed again: once a
+ *   wrapper is unwrapped, `<p><div><ul>` becomes `<p><ul>`, which any HTML parser reads as
+ *   `<p></p><ul>`. Closing the `p` here makes the result read back as written, so sanitising it
+ *   again changes nothing.
+ */
+function finishMarkup(html: string): string {
+  const parts: string[] = [];
+  /** Every element sanitize-html opened and has not closed yet, innermost last. */
+  const elements: (OutputElement | null)[] = [];
+  /** Those still open in our output, innermost last. */
+  const open: OutputElement[] = [];
+  let textStart = 0;
+  for (const match of html.matchAll(OUTPUT_TAG)) {
+    const [tag, slash, name = "", attributes = ""] = match;
+    parts.push(html.slice(textStart, match.index));
+    textStart = match.index + tag.length;
+    if (slash === "/") {
+      const element = elements.pop();
+      if (element?.open) {
+        element.open = false;
+        open.pop();
+        parts.push(tag);
+      }
+      continue;
+    }
+    const required = REQUIRED_ATTRIBUTE.get(name);
+    const kept = required === undefined || hasAttribute(attributes, required);
+    if (kept) {
+      const closes = IMPLIED_CLOSE.get(name);
+      for (let parent = open.at(-1); parent && closes?.has(parent.name); parent = open.at(-1)) {
+        parts.push(`</${parent.name}>`);
+        parent.open = false;
+        open.pop();
+      }
+      parts.push(tag);
+    }
+    if (attributes.endsWith("/")) continue; // void: no end tag follows
+    if (kept) {
+      const element = { name, open: true };
+      elements.push(element);
+      open.push(element);
+    } else {
+      elements.push(null);
+    }
+  }
+  parts.push(html.slice(textStart));
+  return parts.join("");
 }
 
 /** Elements that separate words when rendered; their tags become spaces in plain text. */
