@@ -1,4 +1,5 @@
 import sanitizeHtml from "sanitize-html";
+import { nestingGuard } from "./nesting-guard.ts";
 
 /**
  * Characters that may never reach storage or a feed:
@@ -160,11 +161,27 @@ const DROP_WITH_CONTENT = [
   "title",
 ];
 
+const DROP_WITH_CONTENT_SET: ReadonlySet<string> = new Set(DROP_WITH_CONTENT);
+
+/**
+ * How many elements may enclose an element; deeper ones are dropped and their text kept, by
+ * sanitize-html's `nestingLimit` (output) and by `nestingGuard` (parser work, which nestingLimit
+ * alone leaves quadratic in the depth).
+ *
+ * The count includes elements that are unwrapped (CMS wrapper `div`s and `span`s), so it must leave
+ * room for markup soup: a story paragraph sits 2-4 deep (`blockquote > p > a > strong`), a cell of
+ * a nested table or list about 8, a long fediverse quote chain perhaps 15, and page-builder exports
+ * wrap everything in 10-20 `div`s. Blink's HTML parser stops nesting at 512, so 64 drops
+ * nothing a reader would see while keeping the parser's open-element stack tiny.
+ */
+export const NESTING_LIMIT = 64;
+
 /**
  * Sanitises article markup down to news HTML. Every URL left in the result is absolute: relative
  * `href`/`src`/`cite` values are resolved against `baseUrl`; links whose URL cannot be resolved (or
- * use another scheme than http, https or mailto) are unwrapped, such images are removed. Sanitising
- * the result again changes nothing.
+ * use another scheme than http, https or mailto) are unwrapped, such images are removed. Elements
+ * nested deeper than `NESTING_LIMIT` are dropped, their text kept. Sanitising the result again
+ * changes nothing.
  */
 export function sanitizeArticleHtml(html: string, baseUrl: string): string {
   const sanitized = sanitizeHtml(cleanText(html), {
@@ -176,6 +193,8 @@ export function sanitizeArticleHtml(html: string, baseUrl: string): string {
     allowProtocolRelative: false,
     disallowedTagsMode: "discard",
     nonTextTags: DROP_WITH_CONTENT,
+    nestingLimit: NESTING_LIMIT,
+    ...nestingGuard(NESTING_LIMIT, DROP_WITH_CONTENT_SET),
     transformTags: {
       a: urlTransformer("href", baseUrl, LINK_PROTOCOLS),
       img: urlTransformer("src", baseUrl, WEB_PROTOCOLS),
@@ -290,8 +309,43 @@ function finishMarkup(html: string): string {
 }
 
 /** Elements that separate words when rendered; their tags become spaces in plain text. */
-const BLOCK_BOUNDARY =
-  /<\/?(?:address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|figure|footer|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul)\b[^>]*>/gi;
+const BLOCK_ELEMENTS = [
+  "address",
+  "article",
+  "aside",
+  "blockquote",
+  "br",
+  "dd",
+  "div",
+  "dl",
+  "dt",
+  "figcaption",
+  "figure",
+  "footer",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+  "header",
+  "hr",
+  "li",
+  "main",
+  "nav",
+  "ol",
+  "p",
+  "pre",
+  "section",
+  "table",
+  "tbody",
+  "td",
+  "tfoot",
+  "th",
+  "thead",
+  "tr",
+  "ul",
+];
 
 /** The four escapes sanitize-html applies to text; `&amp;` must be undone last. */
 function decodeSanitizerEscapes(text: string): string {
@@ -304,15 +358,21 @@ function decodeSanitizerEscapes(text: string): string {
 
 /**
  * The text of an HTML fragment for summaries: tags removed (script and the like with their
- * content), entities decoded, whitespace collapsed to single spaces and trimmed.
+ * content), entities decoded, whitespace collapsed to single spaces and trimmed. Block elements
+ * separate words; beyond `NESTING_LIMIT` they no longer do (their text is kept).
  */
 export function plainTextFromHtml(html: string): string {
-  const spaced = cleanText(html).replace(BLOCK_BOUNDARY, " $& ");
-  const text = sanitizeHtml(spaced, {
-    allowedTags: [],
+  const blocksOnly = sanitizeHtml(cleanText(html), {
+    allowedTags: BLOCK_ELEMENTS,
     allowedAttributes: {},
     disallowedTagsMode: "discard",
     nonTextTags: DROP_WITH_CONTENT,
+    nestingLimit: NESTING_LIMIT,
+    ...nestingGuard(NESTING_LIMIT, DROP_WITH_CONTENT_SET),
   });
-  return cleanText(decodeSanitizerEscapes(text)).replace(/\s+/g, " ").trim();
+  // Only the block tags kept above remain, without attributes, and text has `<` escaped: each
+  // `<…>` is one of them. (Finding them in the input instead, with a pattern such as
+  // `<\/?p\b[^>]*>`, rescans the rest of the input at every `<p` lacking a `>`: quadratic.)
+  const spaced = blocksOnly.replace(/<[^>]*>/g, " ");
+  return cleanText(decodeSanitizerEscapes(spaced)).replace(/\s+/g, " ").trim();
 }
