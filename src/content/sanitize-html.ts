@@ -53,7 +53,7 @@ function resolveUrl(
 type Transformer = sanitizeHtml.Transformer;
 
 /**
- * Makes `attribute` absolute, or removes it when unusable.
+ * Makes `attribute` absolute, or removes it when unusable; `set` adds or overrides attributes.
  *
  * Elements that need the URL (`a`, `img`) are unwrapped later, in `finishMarkup`, when it is gone.
  * Renaming them here to a disallowed tag would be simpler, but sanitize-html does not forget a
@@ -66,6 +66,7 @@ function urlTransformer(
   attribute: string,
   baseUrl: string,
   protocols: ReadonlySet<string>,
+  set: Readonly<Record<string, string>> = {},
 ): Transformer {
   return (tagName, attribs) => {
     const resolved = resolveUrl(attribs[attribute], baseUrl, protocols);
@@ -75,7 +76,7 @@ function urlTransformer(
       if (name !== attribute) kept[name] = value;
       else if (resolved !== null) kept[name] = resolved;
     }
-    return { tagName, attribs: kept };
+    return { tagName, attribs: Object.assign(kept, set) };
   };
 }
 
@@ -176,16 +177,37 @@ const DROP_WITH_CONTENT_SET: ReadonlySet<string> = new Set(DROP_WITH_CONTENT);
  */
 export const NESTING_LIMIT = 64;
 
+/** What varies between the article and reply profiles. */
+interface Profile {
+  readonly allowedTags: readonly string[];
+  transformTags(baseUrl: string): Record<string, Transformer>;
+}
+
+const ARTICLE_PROFILE: Profile = {
+  allowedTags: ALLOWED_TAGS,
+  transformTags: (baseUrl) => ({
+    a: urlTransformer("href", baseUrl, LINK_PROTOCOLS),
+    img: urlTransformer("src", baseUrl, WEB_PROTOCOLS),
+    blockquote: urlTransformer("cite", baseUrl, WEB_PROTOCOLS),
+  }),
+};
+
 /**
- * Sanitises article markup down to news HTML. Every URL left in the result is absolute: relative
- * `href`/`src`/`cite` values are resolved against `baseUrl`; links whose URL cannot be resolved (or
- * use another scheme than http, https or mailto) are unwrapped, such images are removed. Elements
- * nested deeper than `NESTING_LIMIT` are dropped, their text kept. Sanitising the result again
- * changes nothing.
+ * Replies come from strangers: no images (they arrive without alt text, and would let any account
+ * place pictures and trackers on our pages), and links marked as user content that earns no
+ * ranking (`rel="nofollow ugc"`, replacing whatever `rel` the sender chose).
  */
-export function sanitizeArticleHtml(html: string, baseUrl: string): string {
+const REPLY_PROFILE: Profile = {
+  allowedTags: ALLOWED_TAGS.filter((tag) => tag !== "img"),
+  transformTags: (baseUrl) => ({
+    a: urlTransformer("href", baseUrl, LINK_PROTOCOLS, { rel: "nofollow ugc" }),
+    blockquote: urlTransformer("cite", baseUrl, WEB_PROTOCOLS),
+  }),
+};
+
+function sanitizeWith(profile: Profile, html: string, baseUrl: string): string {
   const sanitized = sanitizeHtml(cleanText(html), {
-    allowedTags: ALLOWED_TAGS,
+    allowedTags: [...profile.allowedTags],
     allowedAttributes: ALLOWED_ATTRIBUTES,
     allowedSchemes: ["http", "https", "mailto"],
     allowedSchemesByTag: { img: ["http", "https"], blockquote: ["http", "https"] },
@@ -195,15 +217,30 @@ export function sanitizeArticleHtml(html: string, baseUrl: string): string {
     nonTextTags: DROP_WITH_CONTENT,
     nestingLimit: NESTING_LIMIT,
     ...nestingGuard(NESTING_LIMIT, DROP_WITH_CONTENT_SET),
-    transformTags: {
-      a: urlTransformer("href", baseUrl, LINK_PROTOCOLS),
-      img: urlTransformer("src", baseUrl, WEB_PROTOCOLS),
-      blockquote: urlTransformer("cite", baseUrl, WEB_PROTOCOLS),
-    },
+    transformTags: profile.transformTags(baseUrl),
   });
   // Entities are decoded while parsing, so `&#8;` in the input becomes a raw control character in
   // the output: clean again.
   return cleanText(finishMarkup(sanitized));
+}
+
+/**
+ * Sanitises article markup down to news HTML. Every URL left in the result is absolute: relative
+ * `href`/`src`/`cite` values are resolved against `baseUrl`; links whose URL cannot be resolved (or
+ * use another scheme than http, https or mailto) are unwrapped, such images are removed. Elements
+ * nested deeper than `NESTING_LIMIT` are dropped, their text kept. Sanitising the result again
+ * changes nothing.
+ */
+export function sanitizeArticleHtml(html: string, baseUrl: string): string {
+  return sanitizeWith(ARTICLE_PROFILE, html, baseUrl);
+}
+
+/**
+ * Sanitises a fediverse reply: as `sanitizeArticleHtml`, but images are removed and every link gets
+ * `rel="nofollow ugc"`.
+ */
+export function sanitizeReplyHtml(html: string, baseUrl: string): string {
+  return sanitizeWith(REPLY_PROFILE, html, baseUrl);
 }
 
 /** Elements kept only while their URL attribute survives; otherwise unwrapped (`img`: removed). */

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   cleanText,
+  NESTING_LIMIT,
   plainTextFromHtml,
   sanitizeArticleHtml,
+  sanitizeReplyHtml,
 } from "../../src/content/sanitize-html.ts";
 import { parse, shapeOf } from "../support/html-shape.ts";
 
@@ -225,6 +227,47 @@ describe("sanitizeArticleHtml: unwrapped links and images", () => {
       }
     },
   );
+});
+
+describe("sanitizeReplyHtml", () => {
+  const REPLY = "https://social.example/users/alice/statuses/1";
+  const reply = (html: string) => sanitizeReplyHtml(html, REPLY);
+
+  it("keeps a Mastodon reply's text and mention link, marked as user content", () => {
+    const html =
+      '<p><span class="h-card" translate="no"><a href="https://news.example/@desk" class="u-url mention">@<span>desk</span></a></span> Thanks &amp; <a href="https://source.example/doc" rel="nofollow noopener" target="_blank">the source</a></p>';
+    expect(reply(html)).toBe(
+      '<p><a href="https://news.example/@desk" rel="nofollow ugc">@desk</a> Thanks &amp; <a href="https://source.example/doc" rel="nofollow ugc">the source</a></p>',
+    );
+  });
+
+  it("removes images, with or without a usable src", () => {
+    expect(reply('<p>look <img src="/a.jpg" alt="a"> here<img src="javascript:x"></p>')).toBe(
+      "<p>look  here</p>",
+    );
+  });
+
+  it("unwraps unusable links like articles do, and closes the next link", () => {
+    expect(reply('<p><a name="top">Top</a> and <a href="/s">a source</a>.</p>')).toBe(
+      '<p>Top and <a href="https://social.example/s" rel="nofollow ugc">a source</a>.</p>',
+    );
+  });
+
+  it("applies the nesting limit", () => {
+    const out = reply(`${"<blockquote>".repeat(NESTING_LIMIT + 5)}quoted`);
+    expect(shapeOf(out).depth).toBe(NESTING_LIMIT);
+    expect(parse(out).text).toBe("quoted");
+  });
+
+  it("gives output that sanitises to itself", () => {
+    const html =
+      '<p>a <a href="/x" rel="me">x</a><img src="/i.png"><span><ul><li><a>y</a></li></ul></span></p>';
+    const out = reply(html);
+    expect(out).toBe(
+      '<p>a <a href="https://social.example/x" rel="nofollow ugc">x</a></p><ul><li>y</li></ul>',
+    );
+    expect(reply(out)).toBe(out);
+  });
 });
 
 describe("cleanText", () => {
