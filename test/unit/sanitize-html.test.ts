@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   cleanText,
+  NESTING_LIMIT,
   plainTextFromHtml,
   sanitizeArticleHtml,
+  sanitizeReplyHtml,
 } from "../../src/content/sanitize-html.ts";
+import { parse, shapeOf } from "../support/html-shape.ts";
 
 const BASE = "https://news.example/articles/abc";
 
@@ -107,6 +110,163 @@ describe("sanitizeArticleHtml", () => {
 
   it("cleans control characters and lone surrogates, including ones written as entities", () => {
     expect(sanitize("<p>a\u0008b\u0000c\uD800d&#8;e\tf</p>")).toBe("<p>abc\uFFFDde\tf</p>");
+  });
+});
+
+describe("sanitizeArticleHtml: unwrapped links and images", () => {
+  it("closes the link after an unwrapped anchor with </a> (issue 10, item 4)", () => {
+    expect(
+      sanitizeArticleHtml(
+        '<p><a name="top">Top</a> and <a href="https://x.example/">a source</a>.</p>',
+        "https://x.example/",
+      ),
+    ).toBe('<p>Top and <a href="https://x.example/">a source</a>.</p>');
+  });
+
+  const unwrapped: [string, string, string][] = [
+    ["an anchor", '<a name="top">Top</a>', "Top"],
+    ["a link without href", "<a>no href</a>", "no href"],
+    ["a javascript: link", '<a href="javascript:alert(1)">js</a>', "js"],
+    ["a link to an unparsable URL", '<a href="https://[bad">bad</a>', "bad"],
+    ["a link with an empty href", '<a href="" title="t">empty</a>', "empty"],
+    ["an image without src", '<img alt="x">', ""],
+    ["an image with a javascript: src", '<img src="javascript:x" alt="x">', ""],
+    ["an image with an empty src", '<img src="" alt="x">', ""],
+    ["an unknown element", "<tidings-unwrap>literal</tidings-unwrap>", "literal"],
+  ];
+  const kept: [string, string, string][] = [
+    ["a link", '<a href="/b">b</a>', '<a href="https://news.example/b">b</a>'],
+    ["strong text", "<strong>s</strong>", "<strong>s</strong>"],
+    [
+      "a nested list",
+      "<ul><li>a<ul><li>b</li></ul></li></ul>",
+      "<ul><li>a<ul><li>b</li></ul></li></ul>",
+    ],
+    [
+      "a table",
+      '<table><tbody><tr><td>1</td><td><a href="/c">c</a></td></tr></tbody></table>',
+      '<table><tbody><tr><td>1</td><td><a href="https://news.example/c">c</a></td></tr></tbody></table>',
+    ],
+  ];
+  const pairs = unwrapped.flatMap(([what, html, text]) =>
+    kept.map(([keptWhat, keptHtml, keptOut]) => ({
+      what,
+      html,
+      text,
+      keptWhat,
+      keptHtml,
+      keptOut,
+    })),
+  );
+
+  it.each(pairs)("$what followed by $keptWhat", ({ html, text, keptHtml, keptOut }) => {
+    const out = sanitize(`<blockquote>${html} ${keptHtml}</blockquote><p>after</p>`);
+    expect(out).toBe(`<blockquote>${text} ${keptOut}</blockquote><p>after</p>`);
+    expect(shapeOf(out).problems).toEqual([]);
+  });
+
+  const wrappers: [string, string, string][] = [
+    ["an anchor", '<a name="top">', "</a>"],
+    ["a link without href", "<a>", "</a>"],
+    ["a javascript: link", '<a href="javascript:alert(1)">', "</a>"],
+    ["an unknown element", "<tidings-unwrap>", "</tidings-unwrap>"],
+    ["a span", "<span>", "</span>"],
+  ];
+
+  it.each(wrappers)("unwraps %s around kept elements and inside one", (_, open, close) => {
+    const html = `<ol><li>${open}<em>a</em> <a href="/b">b</a>${close}<strong>${open}c${close}</strong></li><li>2</li></ol>`;
+    expect(sanitize(html)).toBe(
+      '<ol><li><em>a</em> <a href="https://news.example/b">b</a><strong>c</strong></li><li>2</li></ol>',
+    );
+  });
+
+  it("unwraps the outer of two nested links and keeps the inner one", () => {
+    expect(sanitize('<p><a name="x">a <a href="/y">y</a> b</a> c</p>')).toBe(
+      '<p>a <a href="https://news.example/y">y</a> b c</p>',
+    );
+  });
+
+  it("decides on the URL only: a link keeps its other attributes, an unwrapped one loses them", () => {
+    expect(
+      sanitize('<a title="a href=b" rel="me">x</a> <a href="/" title="t" rel="me">y</a>'),
+    ).toBe('x <a href="https://news.example/" title="t" rel="me">y</a>');
+  });
+
+  it("never writes an element that a parser would close early", () => {
+    // Unwrapping the span leaves the list (and the rule) straight inside the paragraph; any HTML
+    // parser would end the paragraph there, so the sanitiser does it itself.
+    const out = sanitize("<p>a<span><ul><li>x</li></ul>b<hr>c</span>d</p>");
+    expect(out).toBe("<p>a</p><ul><li>x</li></ul>b<hr />cd");
+    expect(sanitize(out)).toBe(out);
+  });
+
+  // Every pair of allowed tags, the child behind an unwrapped <span>: whatever implied closes
+  // htmlparser2 applies (it is what sanitize-html parses with), the output must not need any.
+  const ALLOWED = [
+    ..."p br h2 h3 h4 h5 h6 blockquote ul ol li strong em b i u s sub sup small mark".split(" "),
+    ..."a img figure figcaption table thead tbody tr th td pre code hr abbr cite q time".split(" "),
+    ..."dl dt dd".split(" "),
+  ];
+  const VOID = new Set(["br", "hr", "img"]);
+  const element = (tag: string, content: string) => {
+    const attributes = tag === "a" ? ' href="/x"' : tag === "img" ? ' src="/i.png" alt=""' : "";
+    return VOID.has(tag) ? `<${tag}${attributes}>` : `<${tag}${attributes}>${content}</${tag}>`;
+  };
+
+  it.each(ALLOWED.filter((tag) => !VOID.has(tag)))(
+    "writes markup that reads back unchanged for any allowed child inside <%s>",
+    (parent) => {
+      for (const child of ALLOWED) {
+        const out = sanitize(element(parent, `a<span>${element(child, "b")}c</span>d`));
+        expect({ child, impliedCloses: parse(out).impliedCloses }).toEqual({
+          child,
+          impliedCloses: [],
+        });
+        expect(shapeOf(out).problems).toEqual([]);
+        expect(sanitize(out)).toBe(out);
+      }
+    },
+  );
+});
+
+describe("sanitizeReplyHtml", () => {
+  const REPLY = "https://social.example/users/alice/statuses/1";
+  const reply = (html: string) => sanitizeReplyHtml(html, REPLY);
+
+  it("keeps a Mastodon reply's text and mention link, marked as user content", () => {
+    const html =
+      '<p><span class="h-card" translate="no"><a href="https://news.example/@desk" class="u-url mention">@<span>desk</span></a></span> Thanks &amp; <a href="https://source.example/doc" rel="nofollow noopener" target="_blank">the source</a></p>';
+    expect(reply(html)).toBe(
+      '<p><a href="https://news.example/@desk" rel="nofollow ugc">@desk</a> Thanks &amp; <a href="https://source.example/doc" rel="nofollow ugc">the source</a></p>',
+    );
+  });
+
+  it("removes images, with or without a usable src", () => {
+    expect(reply('<p>look <img src="/a.jpg" alt="a"> here<img src="javascript:x"></p>')).toBe(
+      "<p>look  here</p>",
+    );
+  });
+
+  it("unwraps unusable links like articles do, and closes the next link", () => {
+    expect(reply('<p><a name="top">Top</a> and <a href="/s">a source</a>.</p>')).toBe(
+      '<p>Top and <a href="https://social.example/s" rel="nofollow ugc">a source</a>.</p>',
+    );
+  });
+
+  it("applies the nesting limit", () => {
+    const out = reply(`${"<blockquote>".repeat(NESTING_LIMIT + 5)}quoted`);
+    expect(shapeOf(out).depth).toBe(NESTING_LIMIT);
+    expect(parse(out).text).toBe("quoted");
+  });
+
+  it("gives output that sanitises to itself", () => {
+    const html =
+      '<p>a <a href="/x" rel="me">x</a><img src="/i.png"><span><ul><li><a>y</a></li></ul></span></p>';
+    const out = reply(html);
+    expect(out).toBe(
+      '<p>a <a href="https://social.example/x" rel="nofollow ugc">x</a></p><ul><li>y</li></ul>',
+    );
+    expect(reply(out)).toBe(out);
   });
 });
 
