@@ -3,6 +3,7 @@ import * as m0001 from "./0001-initial.ts";
 import * as m0002 from "./0002-fedify-storage.ts";
 import * as m0003 from "./0003-federation.ts";
 import * as m0004 from "./0004-batched-queue.ts";
+import * as m0005 from "./0005-resanitize-stored-html.ts";
 
 /**
  * Every migration, in order. Listed statically (not read from disk) so the Cloudflare Worker
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   "0002-fedify-storage": m0002,
   "0003-federation": m0003,
   "0004-batched-queue": m0004,
+  "0005-resanitize-stored-html": m0005,
 };

@@ -1,4 +1,3 @@
-import { sanitizeArticleHtml } from "../content/sanitize-html.ts";
 import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import { articleUrl, feedPageUrl } from "../domain/urls.ts";
@@ -144,7 +143,8 @@ export function ArticlePage(props: ArticlePageProps) {
                       {readableDate(reply.publishedAt)}
                     </time>
                   </p>
-                  <div dangerouslySetInnerHTML={{ __html: replyHtml(reply) }} />
+                  {/* Sanitised once, when it arrived (src/content/reply-html.ts). */}
+                  <div dangerouslySetInnerHTML={{ __html: reply.contentHtml }} />
                 </li>
               ))}
             </ol>
@@ -152,17 +152,6 @@ export function ArticlePage(props: ArticlePageProps) {
         </section>
       )}
     </Layout>
-  );
-}
-
-/**
- * A reply's markup: sanitised by the inbox already, and again here since it came from a
- * stranger. Images are dropped: replies rarely carry inline ones, and they come without alt text.
- */
-function replyHtml(reply: { contentHtml: string; url: string | null; actorId: string }): string {
-  return sanitizeArticleHtml(reply.contentHtml, reply.url ?? reply.actorId).replace(
-    /<img\b[^>]*>/gi,
-    "",
   );
 }
 
