@@ -38,7 +38,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   after = "";
   for (;;) {
     const { rows } = await sql<{ id: string; contentHtml: string; base: string }>`
-      select id, content_html as "contentHtml", coalesce(url, actor_id) as base
+      select id, content_html as "contentHtml", coalesce(url, id) as base
       from article_replies where id > ${after} order by id limit ${BATCH}`.execute(db);
     for (const row of rows) {
       const repaired = storedReplyHtml(row.contentHtml, row.base);

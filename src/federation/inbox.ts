@@ -10,7 +10,6 @@ import {
   Note,
   Undo,
 } from "@fedify/vocab";
-import { storedReplyHtml } from "../content/reply-html.ts";
 import { createArticleRepository } from "../storage/article-repository.ts";
 import { createFeedRepository } from "../storage/feed-repository.ts";
 import { createFollowerRepository } from "../storage/follower-repository.ts";
@@ -170,7 +169,8 @@ async function onCreate(ctx: Ctx, create: Create): Promise<void> {
       articleId: article.id,
       actorId: create.actorId.href,
       url: object.url instanceof URL ? object.url.href : (object.id?.href ?? null),
-      contentHtml: storedReplyHtml(content, object.id.href),
+      // Sanitised by the repository as it stores it.
+      contentHtml: content,
       publishedAt: object.published
         ? new Date(object.published.epochMilliseconds)
         : ctx.data.clock.now(),

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { storedReplyHtml } from "../content/reply-html.ts";
 import type { Database } from "./schema.ts";
 
 export type InteractionKind = "like" | "announce";
@@ -8,7 +9,7 @@ export interface Reply {
   readonly articleId: string;
   readonly actorId: string;
   readonly url: string | null;
-  /** Sanitised before it is stored. */
+  /** As received when added; sanitised (src/content/reply-html.ts) once stored. */
   readonly contentHtml: string;
   readonly publishedAt: Date;
 }
@@ -65,10 +66,15 @@ export function createInteractionRepository(db: Kysely<Database>) {
       return { likes: Number(row.likes), boosts: Number(row.boosts), replies: Number(row.replies) };
     },
 
+    /**
+     * Stores a reply as received; its HTML is sanitised here, once (see storedReplyHtml), so no
+     * path can store a stranger's markup that pages would then show as it is.
+     */
     async addReply(reply: Reply, at: Date) {
+      const contentHtml = storedReplyHtml(reply.contentHtml, reply.url ?? reply.id);
       await db
         .insertInto("articleReplies")
-        .values({ ...reply, createdAt: at })
+        .values({ ...reply, contentHtml, createdAt: at })
         .onConflict((oc) => oc.column("id").doNothing())
         .execute();
     },
