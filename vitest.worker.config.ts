@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * `npm run test:worker`: the Worker (src/worker.ts) under local workerd via `wrangler dev`,
+ * `npm run test:worker`: the Worker (src/entries/cloudflare/worker.ts) under local workerd via `wrangler dev`,
  * against the same throwaway PostgreSQL as `npm test` (test/global-setup.ts).
  */
 export default defineConfig({

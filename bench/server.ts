@@ -1,4 +1,4 @@
-/** Starts Tidings (`node --import tsx src/node.ts`) as a child process on a free loopback port. */
+/** Starts Tidings (`node --import tsx src/entries/node/server.ts`) as a child process on a free loopback port. */
 import path from "node:path";
 import { freePort } from "../test/support/postgres-cluster.ts";
 import { waitForHttp } from "./http-client.ts";
@@ -58,7 +58,12 @@ export async function startTidings(options: TidingsOptions): Promise<TidingsServ
   const child = startChild(
     options.name,
     process.execPath,
-    [...(options.nodeFlags ?? []), "--import", "tsx", path.join(REPO_ROOT, "src/node.ts")],
+    [
+      ...(options.nodeFlags ?? []),
+      "--import",
+      "tsx",
+      path.join(REPO_ROOT, "src/entries/node/server.ts"),
+    ],
     { env, cwd: REPO_ROOT },
   );
   try {

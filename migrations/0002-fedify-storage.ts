@@ -1,8 +1,8 @@
 import { type Kysely, sql } from "kysely";
 
 /**
- * Durable storage for Fedify: its key–value store (src/storage/fedify-kv-store.ts) and its
- * message queue (src/storage/fedify-message-queue.ts).
+ * Durable storage for Fedify: its key–value store (src/fedify-kysely/kv-store.ts) and its
+ * message queue (src/fedify-kysely/message-queue.ts).
  */
 export async function up(db: Kysely<any>): Promise<void> {
   // `key` is the KvKey JSON-encoded without its closing bracket (["a","b"] → `["a","b"`), so every
@@ -61,7 +61,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // bitmap scan + sort over *every* ready row look cheapest, turning each claim into O(queue
   // length). Inside this function the planner only considers the ordered index scan, which
   // stops at the first claimable row. PL/pgSQL rather than SQL because it caches the plan
-  // across calls. See src/storage/fedify-message-queue.ts for the rest.
+  // across calls. See src/fedify-kysely/message-queue.ts for the rest.
   await sql`
     create function fedify_claim_message(p_queue text, p_worker text, p_lease_ms double precision)
     returns table (message_id text, message_payload text, message_attempts integer)

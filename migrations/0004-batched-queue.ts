@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 
 /**
  * Claims in batches: one round trip acknowledges the messages a consumer finished and leases up
- * to `p_limit` new ones (see src/storage/fedify-queue-consumer.ts). The single-message
+ * to `p_limit` new ones (see src/fedify-kysely/queue-consumer.ts). The single-message
  * `fedify_claim_message` of 0002 is no longer called (it knows nothing of shared parts, so stop
  * consumers of older code before this runs).
  *

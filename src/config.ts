@@ -30,8 +30,8 @@ export interface Config {
   /** Deliveries one process works on at once. */
   readonly deliveryConcurrency: number;
   /**
-   * How long a claimed delivery stays reserved. Live workers renew it; a worker that died
-   * (kill -9) holds its deliveries this long before another worker takes them over.
+   * How long a claimed delivery stays reserved. Live consumers renew it; a process that died
+   * (kill -9) holds its deliveries this long before another process takes them over.
    */
   readonly deliveryLeaseMs: number;
   /**

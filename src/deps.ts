@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { type Config, DEFAULT_LIMITS } from "./config.ts";
-import { createArticleService } from "./domain/articles.ts";
-import { createFeedService } from "./domain/feeds.ts";
+import { createArticleService } from "./domain/article-service.ts";
+import { createFeedService } from "./domain/feed-service.ts";
 import { uuidv7 } from "./domain/ids.ts";
 import type { Clock, FeedsChangedListener } from "./domain/ports.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";

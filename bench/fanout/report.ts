@@ -128,7 +128,7 @@ export function printReport(results: Results): void {
       `(${s.actorsPerHost} actors each, shared inboxes) = ${s.hosts} deliveries per push.`,
     `${s.cpus} CPUs (${s.cpuModel}), not pinned: Tidings, PostgreSQL ${results.postgres}, the peer ` +
       "farm and the raw sender are separate processes that the kernel schedules on both cores.",
-    `Tidings runs as \`npm start\` does (node --max-old-space-size as in package.json --import tsx src/node.ts, MALLOC_ARENA_MAX=` +
+    `Tidings runs as \`npm start\` does (node --max-old-space-size as in package.json --import tsx src/entries/node/server.ts, MALLOC_ARENA_MAX=` +
       `${s.mallocArenaMax || "unset"}), LOG_LEVEL=warn, on PostgreSQL; DELIVERY_CONCURRENCY = c.`,
     `Raw limit: node:crypto draft-cavage RSA-2048 + SHA-256 digest, keep-alive node:http, a ` +
       `${results.rawBodyBytes}-byte body (a Create Tidings sent), same concurrency as the server.`,

@@ -3,7 +3,7 @@
  * next to the raw limit measured in the same run. See bench/fanout/README.md.
  *
  * Processes: this orchestrator, a throwaway PostgreSQL cluster, the peer farm (farm-child.ts),
- * Tidings (src/node.ts, one process per configuration) and the raw sender (raw-child.ts). Each
+ * Tidings (src/entries/node/server.ts, one process per configuration) and the raw sender (raw-child.ts). Each
  * is measured separately from /proc; all of them stop when this process ends, however it ends.
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";

@@ -1,4 +1,4 @@
-/** Tidings (`src/node.ts`) as a child process of the fan-out benchmark, and pushing to it. */
+/** Tidings (`src/entries/node/server.ts`) as a child process of the fan-out benchmark, and pushing to it. */
 import { readFileSync } from "node:fs";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -100,7 +100,7 @@ export async function startTidings(options: TidingsOptions): Promise<Tidings> {
     path.join(REPO_ROOT, "bench/fanout/instrument.ts"),
   ];
   await rm(options.statsFile, { force: true });
-  const child = startNodeChild(options.name, "src/node.ts", { env, nodeFlags });
+  const child = startNodeChild(options.name, "src/entries/node/server.ts", { env, nodeFlags });
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exited()) throw new Error(`${options.name} exited:\n${child.output()}`);

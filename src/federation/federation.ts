@@ -55,7 +55,7 @@ export function buildFederation(
     queue: options.queue,
     origin: options.publicUrl,
     allowPrivateAddress: options.allowPrivateAddress,
-    // Consumers are started explicitly: by `npm start` in-process, or by `npm run worker`.
+    // Consumers are started explicitly: by `npm start` in-process, or by `npm run delivery`.
     manuallyStartQueue: true,
     ...(options.documentLoaderForTests
       ? loadersForTests(options.documentLoaderForTests)

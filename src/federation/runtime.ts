@@ -1,10 +1,13 @@
 import type { DocumentLoader, Federation, KvStore, Message, MessageQueue } from "@fedify/fedify";
 import type { Clock } from "../domain/ports.ts";
+import {
+  type CachedKeyFamily,
+  CachedKvStore,
+  KyselyKvStore,
+  KyselyMessageQueue,
+} from "../fedify-kysely/index.ts";
 import type { Logger } from "../logger.ts";
-import { type CachedKeyFamily, CachedKvStore } from "../storage/cached-kv-store.ts";
-import type { Db } from "../storage/database.ts";
-import { KyselyKvStore } from "../storage/fedify-kv-store.ts";
-import { KyselyMessageQueue } from "../storage/fedify-message-queue.ts";
+import { connectionOptions, type Db } from "../storage/database.ts";
 import { type AddressGuard, createAddressGuard } from "./address-guard.ts";
 import type { FederationData } from "./context-data.ts";
 import { buildFederation } from "./federation.ts";
@@ -51,7 +54,7 @@ export interface FederationRuntime {
   readonly kv: KvStore;
   readonly relay: OutboxRelay;
   /** Consumes the delivery queue and relays the outbox until `signal` aborts and work in flight is done. */
-  runWorkers(signal: AbortSignal): Promise<void>;
+  runDelivery(signal: AbortSignal): Promise<void>;
   /**
    * Runs one message of Fedify's queue where nothing listens to it (the Worker's queue handler),
    * with the same checks in front of Fedify's handler as a listening queue has.
@@ -88,7 +91,7 @@ export async function createFederationRuntime(
     options.queue ??
     new KyselyMessageQueue(db, {
       concurrency: options.deliveryConcurrency,
-      listenUrl: options.databaseUrl,
+      ...(options.databaseUrl ? { listen: connectionOptions(options.databaseUrl) } : {}),
       logger,
       ...(options.queueLeaseMs ? { leaseMs: options.queueLeaseMs } : {}),
     });
@@ -119,7 +122,7 @@ export async function createFederationRuntime(
     data,
     kv,
     relay,
-    async runWorkers(signal) {
+    async runDelivery(signal) {
       try {
         await Promise.all([federation.startQueue(data, { signal }), relay.run(signal)]);
       } finally {

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { sanitizeArticleHtml } from "../content/sanitize-html.ts";
-import type { ArticleService } from "../domain/articles.ts";
+import type { ArticleService } from "../domain/article-service.ts";
 import { decodeCursor } from "../domain/cursor.ts";
 import type { Clock } from "../domain/ports.ts";
 import { articleInput, articleListQuery, articlePatch } from "../schemas/article.schema.ts";

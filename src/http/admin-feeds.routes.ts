@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { FeedService } from "../domain/feeds.ts";
+import type { FeedService } from "../domain/feed-service.ts";
 import { feedInput, feedPatch } from "../schemas/feed.schema.ts";
 import { feedErrorProblem, problemResponse } from "./problem.ts";
 import { readJsonBody } from "./request.ts";

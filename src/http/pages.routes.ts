@@ -1,8 +1,8 @@
 import { type Context, Hono } from "hono";
 import { isPublic } from "../domain/article.ts";
-import type { ArticleService } from "../domain/articles.ts";
+import type { ArticleService } from "../domain/article-service.ts";
 import { FEED_SLUG_PATTERN, type Feed } from "../domain/feed.ts";
-import type { FeedService } from "../domain/feeds.ts";
+import type { FeedService } from "../domain/feed-service.ts";
 import type { Clock } from "../domain/ports.ts";
 import type { Db } from "../storage/database.ts";
 import { FEED_PREVIEW_SCRIPT_PATH, FEED_STYLESHEET_PATH } from "../syndication/stylesheet.ts";

@@ -1,5 +1,5 @@
-import type { ArticleError } from "../domain/articles.ts";
-import type { FeedError } from "../domain/feeds.ts";
+import type { ArticleError } from "../domain/article-service.ts";
+import type { FeedError } from "../domain/feed-service.ts";
 import { assertNever } from "../domain/result.ts";
 
 /** One field at fault: a JSON Pointer into the request (RFC 6901) and what is wrong with it. */

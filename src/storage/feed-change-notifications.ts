@@ -1,7 +1,8 @@
 import { type Kysely, sql } from "kysely";
 import type { FeedChangeAnnouncer } from "../domain/ports.ts";
+import { listenOnChannel } from "../fedify-kysely/index.ts";
 import type { Logger } from "../logger.ts";
-import { listenOnChannel } from "./listen-connection.ts";
+import { connectionOptions } from "./database.ts";
 import type { Database } from "./schema.ts";
 
 /** The PostgreSQL channel that carries "these feeds changed" between processes. */
@@ -44,7 +45,7 @@ export function listenForFeedChanges(options: {
 }): FeedChangeListener {
   const { databaseUrl, origin, logger, onChange } = options;
   return listenOnChannel({
-    databaseUrl,
+    connection: connectionOptions(databaseUrl),
     channel: FEED_CHANGES_CHANNEL,
     name: "feed-change listener",
     logger,

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { FeedDefinition } from "../feed-definitions.ts";
+import type { FeedDefinition } from "../schemas/feed-definitions.ts";
 import type { Database } from "./schema.ts";
 
 /**

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
 import type { Author, LeadImage } from "../domain/article.ts";
+import type { FedifyDatabase } from "../fedify-kysely/index.ts";
 
 /**
  * Table types in camelCase; the CamelCasePlugin maps them to snake_case SQL.
@@ -110,38 +111,8 @@ export interface FederationOutboxTable {
   createdAt: CreatedAt;
 }
 
-/** Fedify's key–value store (src/storage/fedify-kv-store.ts). */
-export interface FedifyKvTable {
-  /** The KvKey JSON-encoded without its closing bracket, so a key prefix is a range of rows. */
-  key: string;
-  value: Json<unknown>;
-  expiresAt: Timestamp | null;
-}
-
-/** Fedify's message queue (src/storage/fedify-message-queue.ts). */
-export interface FedifyMessagesTable {
-  /** bigint identity: pg returns it as a string and PGlite as a number, so queries cast it. */
-  id: ColumnType<string, never, never>;
-  queue: ColumnType<string, string | undefined, string>;
-  payload: Json<unknown>;
-  orderingKey: string | null;
-  availableAt: ColumnType<Date, Date | undefined, Date>;
-  attempts: ColumnType<number, number | undefined, number>;
-  lockedBy: string | null;
-  lockedUntil: Timestamp | null;
-  createdAt: ColumnType<Date, Date | undefined, never>;
-  /** The parts this message shares with the rest of its batch (fedify_message_shares). */
-  shareId: ColumnType<string | null, string | null | undefined, never>;
-}
-
-/** Payload parts shared by a batch of queue messages (migrations/0004-batched-queue.ts). */
-export interface FedifyMessageSharesTable {
-  id: ColumnType<string, never, never>;
-  value: Json<unknown>;
-  createdAt: ColumnType<Date, Date | undefined, never>;
-}
-
-export interface Database {
+/** The app's tables, and Fedify's (src/fedify-kysely/schema.ts) in the same database. */
+export interface Database extends FedifyDatabase {
   feeds: FeedsTable;
   articles: ArticlesTable;
   articleFeeds: ArticleFeedsTable;
@@ -151,9 +122,6 @@ export interface Database {
   articleInteractions: ArticleInteractionsTable;
   articleReplies: ArticleRepliesTable;
   federationOutbox: FederationOutboxTable;
-  fedifyKv: FedifyKvTable;
-  fedifyMessages: FedifyMessagesTable;
-  fedifyMessageShares: FedifyMessageSharesTable;
 }
 
 export type FeedRow = Selectable<FeedsTable>;

@@ -1,6 +1,6 @@
 /**
  * The `tidings` command line, run for real (`node --import tsx src/cli/main.ts …`) against the
- * real server (`src/node.ts`) on a free port with its own embedded database.
+ * real server (`src/entries/node/server.ts`) on a free port with its own embedded database.
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";

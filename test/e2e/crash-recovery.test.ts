@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseFeedDefinitions } from "../../src/feed-definitions.ts";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
+import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { freePort } from "../support/federated-server.ts";
@@ -29,7 +29,7 @@ describe("a crash in the middle of a fan-out", () => {
       parseFeedDefinitions(await shippedFeedFiles()),
       new Date(),
     );
-    // Slow inboxes (150 ms) and few workers keep the fan-out in flight long enough to crash it.
+    // Slow inboxes (150 ms) and low concurrency keep the fan-out in flight long enough to crash it.
     farm = await startPeerFarm({ hosts: FOLLOWERS, firstAddress: "127.0.3.1", inboxDelayMs: 150 });
     await database.db
       .insertInto("followers")
@@ -102,7 +102,7 @@ describe("a crash in the middle of a fan-out", () => {
     expect(followers.rows[0]?.n).toBe(FOLLOWERS);
   });
 
-  it("lets `npm run worker` finish the work of an app process that died, and stop on SIGTERM", async () => {
+  it("lets `npm run delivery` finish the work of an app process that died, and stop on SIGTERM", async () => {
     server = startProcess(env);
     await waitForHealth(url, server);
     const push = await fetch(`${url}/admin/articles`, {
@@ -119,17 +119,17 @@ describe("a crash in the middle of a fan-out", () => {
 
     // Peers still need our actor's key to verify signatures, so the app comes back in this
     // test too, but without the worker the killed process's leased deliveries would wait.
-    const worker = startProcess({ ...env, LOG_LEVEL: "info" }, "src/delivery-worker.ts");
+    const worker = startProcess({ ...env, LOG_LEVEL: "info" }, "src/entries/node/delivery.ts");
     try {
       server = startProcess({ ...env, DELIVERY_CONCURRENCY: "1" });
       await waitForHealth(url, server);
       await farm.waitForAllHosts(activityId, 90_000);
-      expect(worker.output()).toMatch(/delivery worker started/);
+      expect(worker.output()).toMatch(/delivery process started/);
     } finally {
       worker.child.kill("SIGTERM");
     }
     expect(await worker.exited).toBe(0);
-    expect(worker.output()).toMatch(/delivery worker stopped/);
+    expect(worker.output()).toMatch(/delivery process stopped/);
     expect(farm.hostsThatReceived(activityId)).toBe(FOLLOWERS);
   });
 });

@@ -212,9 +212,9 @@ describe("PostgreSQL going away under Tidings", () => {
       `database not reachable at 127\\.0\\.0\\.1:${cluster.port} \\(ECONNREFUSED\\); retrying in \\d+ s`,
     );
 
-    // Started together: two app processes and a delivery worker, all waiting.
+    // Started together: two app processes and a delivery process, all waiting.
     const stoppedApp = start();
-    const stoppedWorker = start("src/delivery-worker.ts");
+    const stoppedWorker = start("src/entries/node/delivery.ts");
     server = start();
     for (const waiter of [stoppedApp, stoppedWorker, server]) {
       await vi.waitFor(() => expect(waiter.output()).toMatch(waiting), PROCESS_START_MS);

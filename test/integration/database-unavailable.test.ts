@@ -4,12 +4,12 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { createDeps } from "../../src/deps.ts";
-import { createLogger } from "../../src/logger.ts";
-import { createDatabase, type Db } from "../../src/storage/database.ts";
 import {
   isDatabaseUnavailable,
   unavailableReason,
-} from "../../src/storage/database-unavailable.ts";
+} from "../../src/fedify-kysely/database-unavailable.ts";
+import { createLogger } from "../../src/logger.ts";
+import { createDatabase, type Db } from "../../src/storage/database.ts";
 import { createEmptyPostgresDatabase } from "../support/databases.ts";
 import { freePort } from "../support/federated-server.ts";
 import { ADMIN_TOKEN, PUBLIC_URL } from "../support/test-app.ts";

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { getRequestListener } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withFeedFastPath } from "../../src/node-feed-fast-path.ts";
+import { withFeedFastPath } from "../../src/entries/node/feed-fast-path.ts";
 import { createTestApp, type TestApp } from "../support/test-app.ts";
 
 /** The Node fast path must answer exactly as the app's own route does, over a real socket. */

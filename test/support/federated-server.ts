@@ -6,8 +6,8 @@ import type { DeliverySender } from "../../src/config.ts";
 import { createDeps, systemClock } from "../../src/deps.ts";
 import { directOutboxSender } from "../../src/federation/direct-delivery.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
-import { parseFeedDefinitions } from "../../src/feed-definitions.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
+import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
 import { ADMIN_TOKEN, shippedFeedFiles } from "./test-app.ts";
@@ -90,8 +90,8 @@ export async function startFederatedServer(
   });
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
-  const workers = new AbortController();
-  const working = runtime.runWorkers(workers.signal);
+  const delivery = new AbortController();
+  const working = runtime.runDelivery(delivery.signal);
 
   const pending = async () => {
     const { db } = database;
@@ -130,7 +130,7 @@ export async function startFederatedServer(
       }
     },
     async close() {
-      workers.abort();
+      delivery.abort();
       await working;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.destroy();

@@ -9,17 +9,17 @@ export interface ServerProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** The Node flags `npm start` and `npm run worker` use (package.json); a test asserts they match. */
+/** The Node flags `npm start` and `npm run delivery` use (package.json); a test asserts they match. */
 export const NPM_START_NODE_ARGS = ["--max-old-space-size=192"] as const;
 
 /**
- * Runs a real entry point (`src/node.ts` is what `npm start` runs) as a child process with only
+ * Runs a real entry point (`src/entries/node/server.ts` is what `npm start` runs) as a child process with only
  * the given environment (plus PATH), so nothing from the test's own environment leaks in.
  * `nodeArgs` go before the entry, e.g. NPM_START_NODE_ARGS for the heap `npm start` gives.
  */
 export function startProcess(
   env: Record<string, string>,
-  entry = "src/node.ts",
+  entry = "src/entries/node/server.ts",
   nodeArgs: readonly string[] = [],
 ): ServerProcess {
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
@@ -67,7 +67,7 @@ export async function startOnFreePort(
     const url = `http://127.0.0.1:${port}`;
     const server = startProcess(
       { ...env, PORT: String(port), PUBLIC_URL: url },
-      "src/node.ts",
+      "src/entries/node/server.ts",
       nodeArgs,
     );
     try {

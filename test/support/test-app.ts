@@ -4,8 +4,8 @@ import type { Hono } from "hono";
 import { createApp } from "../../src/app.ts";
 import { createDeps, type DepsConfig } from "../../src/deps.ts";
 import type { Clock } from "../../src/domain/ports.ts";
-import { parseFeedDefinitions } from "../../src/feed-definitions.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
 

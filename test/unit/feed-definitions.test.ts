@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FeedDefinitionError, parseFeedDefinitions } from "../../src/feed-definitions.ts";
+import { FeedDefinitionError, parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { shippedFeedFiles } from "../support/test-app.ts";
 
 describe("feed definitions", () => {

@@ -20,7 +20,7 @@ type Json = Record<string, unknown>;
 const FIXTURE_HEADLINE = "US and Russia plan 'concrete steps' for Syria";
 
 /**
- * The Node e2e scenarios against the Worker (src/worker.ts) under local workerd: wrangler dev
+ * The Node e2e scenarios against the Worker (src/entries/cloudflare/worker.ts) under local workerd: wrangler dev
  * with Hyperdrive pointed at the test PostgreSQL, Fedify's queue on wrangler's local Cloudflare
  * Queues, feeds in its local Cache API. The fediverse peer is the independent node:crypto one.
  */

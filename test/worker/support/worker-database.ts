@@ -33,12 +33,12 @@ export async function createWorkerDatabase(): Promise<WorkerDatabase> {
   };
 }
 
-/** `npm run db:migrate` (src/migrate.ts) against the database, with only what it needs. */
+/** `npm run db:migrate` (src/entries/node/migrate.ts) against the database, with only what it needs. */
 function migrate(databaseUrl: string): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(
       join(ROOT, "node_modules/.bin/node"),
-      ["--import", "tsx", "src/migrate.ts"],
+      ["--import", "tsx", "src/entries/node/migrate.ts"],
       {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" },

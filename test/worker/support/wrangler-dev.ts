@@ -1,5 +1,5 @@
 /**
- * Runs the Worker (src/worker.ts, wrangler.toml) under local workerd with `wrangler dev`, as
+ * Runs the Worker (src/entries/cloudflare/worker.ts, wrangler.toml) under local workerd with `wrangler dev`, as
  * `npm run dev:worker` does, against a test PostgreSQL: Hyperdrive's local connection points at
  * it, Queues and the Cache API are wrangler's local ones (state in a temp dir per run).
  */

@@ -1,0 +1,39 @@
+import { createLogger } from "../../logger.ts";
+import { federationRuntimeFor, openDatabase, readConfigOrExit } from "./setup.ts";
+
+/**
+ * `npm run delivery`: an extra delivery process. It consumes the same PostgreSQL queue and outbox
+ * as the app processes (FOR UPDATE SKIP LOCKED: no message is taken twice). SIGTERM stops it
+ * taking work; deliveries in flight finish first.
+ */
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const logger = createLogger(config.logLevel);
+  if (!config.databaseUrl) {
+    // PGlite's files belong to one process: `npm start` already delivers in-process.
+    logger.error(
+      "npm run delivery needs DATABASE_URL (PostgreSQL); on the embedded database, npm start delivers by itself",
+    );
+    process.exit(1);
+  }
+  // Installed first: a signal also ends the wait for a database that is not reachable yet.
+  const stop = new AbortController();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      logger.info(`${signal}: finishing deliveries in flight, then stopping`);
+      stop.abort();
+    });
+  }
+  const db = await openDatabase(config, logger, stop.signal);
+  if (!db) {
+    logger.info("delivery process stopped before the database was reached");
+    return;
+  }
+  const runtime = await federationRuntimeFor(config, db, logger);
+  logger.info(`delivery process started (concurrency ${config.deliveryConcurrency})`);
+  await runtime.runDelivery(stop.signal);
+  await db.destroy();
+  logger.info("delivery process stopped");
+}
+
+await main();

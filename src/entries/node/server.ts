@@ -1,0 +1,75 @@
+import { createServer } from "node:http";
+import { getRequestListener } from "@hono/node-server";
+import { createApp } from "../../app.ts";
+import { createDeps } from "../../deps.ts";
+import { createLogger } from "../../logger.ts";
+import { listenForFeedChanges } from "../../storage/feed-change-notifications.ts";
+import { withFeedFastPath } from "./feed-fast-path.ts";
+import { federationRuntimeFor, loadFeeds, openDatabase, readConfigOrExit } from "./setup.ts";
+
+/** Node entry: read config once, prepare the database, serve, and shut down cleanly. */
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const logger = createLogger(config.logLevel);
+  // Until the server is up, a signal only has to end the wait for the database.
+  const starting = new AbortController();
+  const abortStart = (signal: string) => {
+    logger.info(`${signal}: stopping before start-up finished`);
+    starting.abort(signal);
+  };
+  process.once("SIGTERM", abortStart);
+  process.once("SIGINT", abortStart);
+  const db = await openDatabase(config, logger, starting.signal);
+  if (!db) process.exit(0);
+  await loadFeeds(config, db, logger);
+
+  const federation = await federationRuntimeFor(config, db, logger);
+  const deps = createDeps({ config, db, logger, federation });
+  // Deliveries run in this process by default; `npm run delivery` adds more consumers.
+  const delivery = new AbortController();
+  const working = federation.runDelivery(delivery.signal);
+  // Other app processes on the same PostgreSQL announce their changes; PGlite has no others.
+  const listener = config.databaseUrl
+    ? listenForFeedChanges({
+        databaseUrl: config.databaseUrl,
+        origin: deps.instanceId,
+        logger,
+        onChange: deps.onExternalFeedChange,
+      })
+    : undefined;
+  const app = createApp(deps);
+  const server = createServer(withFeedFastPath(deps.feedDocuments, getRequestListener(app.fetch)));
+  server.listen(config.port, () => {
+    logger.info(`Tidings is serving ${config.publicUrl} (listening on port ${config.port})`);
+  });
+  if (!config.adminToken) {
+    logger.warn(
+      "ADMIN_TOKEN is not set: the admin API refuses every request. Set one, e.g. ADMIN_TOKEN=$(openssl rand -hex 32) npm start, or put it in .env",
+    );
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: finishing requests in flight, then stopping`);
+    delivery.abort();
+    server.close(async () => {
+      await working;
+      await listener?.close();
+      await db.destroy();
+      process.exit(0);
+    });
+    // Idle keep-alive connections would hold close() open; busy ones get a grace period.
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 30_000).unref();
+  };
+  process.off("SIGTERM", abortStart);
+  process.off("SIGINT", abortStart);
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  // A signal that came after the wait for the database but before this point.
+  if (starting.signal.aborted) stop(String(starting.signal.reason));
+}
+
+await main();

@@ -1,0 +1,106 @@
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Config, ConfigError, parseConfig } from "../../config.ts";
+import { systemClock } from "../../deps.ts";
+import { directOutboxSender } from "../../federation/direct-delivery.ts";
+import { guardGlobalFetch } from "../../federation/guarded-fetch.ts";
+import { createFederationRuntime, type FederationRuntime } from "../../federation/runtime.ts";
+import type { Logger } from "../../logger.ts";
+import { FeedDefinitionError, parseFeedDefinitions } from "../../schemas/feed-definitions.ts";
+import { createDatabase, type Db } from "../../storage/database.ts";
+import { syncFeedDefinitions } from "../../storage/feed-sync.ts";
+import { migrateToLatest } from "../../storage/migrate.ts";
+import { databaseAddress, retryWhileUnavailable } from "../../storage/retry-while-unavailable.ts";
+
+/**
+ * Opens the configured database (creating DATA_DIR for PGlite) and applies pending migrations.
+ * A PostgreSQL that is not reachable yet is waited for (see retryWhileUnavailable); undefined
+ * when `signal` ended that wait.
+ */
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<Db | undefined> {
+  if (!config.databaseUrl) await mkdir(config.dataDir, { recursive: true });
+  const db = createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const migrated = await retryWhileUnavailable(() => migrateToLatest(db), {
+    address: config.databaseUrl ? databaseAddress(config.databaseUrl) : config.dataDir,
+    logger,
+    signal,
+  });
+  if (!migrated.ok) {
+    await db.destroy();
+    return undefined;
+  }
+  for (const applied of migrated.value.results ?? [])
+    logger.info(`migration ${applied.migrationName} applied`);
+  logger.info(
+    config.databaseUrl
+      ? "database: PostgreSQL (DATABASE_URL)"
+      : `database: embedded PGlite in ${config.dataDir}`,
+  );
+  return db;
+}
+
+/** Reads, validates and syncs `feeds/*.json`; exits with every problem listed if any is invalid. */
+export async function loadFeeds(config: Config, db: Db, logger: Logger): Promise<void> {
+  const names = (await readdir(config.feedsDir)).filter((name) => name.endsWith(".json")).sort();
+  const files = await Promise.all(
+    names.map(async (name) => ({
+      name: join(config.feedsDir, name),
+      text: await readFile(join(config.feedsDir, name), "utf8"),
+    })),
+  );
+  try {
+    const changed = await syncFeedDefinitions(db, parseFeedDefinitions(files), new Date());
+    if (changed.length > 0)
+      logger.info(`feeds synced from ${config.feedsDir}: ${changed.join(", ")}`);
+  } catch (error) {
+    if (error instanceof FeedDefinitionError) {
+      logger.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** Reads the configuration from the process environment; prints every problem and exits if any. */
+export function readConfigOrExit(): Config {
+  try {
+    // The Node entry is the one place that hands the environment to the config parser.
+    return parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** Fedify on the configured database, as both the app and `npm run delivery` run it. */
+export async function federationRuntimeFor(
+  config: Config,
+  db: Db,
+  logger: Logger,
+): Promise<FederationRuntime> {
+  const runtime = await createFederationRuntime({
+    db,
+    publicUrl: config.publicUrl,
+    logger,
+    clock: systemClock,
+    databaseUrl: config.databaseUrl,
+    allowPrivateAddress: config.federationAllowPrivateAddress,
+    deliveryConcurrency: config.deliveryConcurrency,
+    queueLeaseMs: config.deliveryLeaseMs,
+    relayLeaseMs: config.deliveryLeaseMs,
+    ...(config.deliverySender === "direct"
+      ? { outboxSender: directOutboxSender(config.publicUrl, logger) }
+      : {}),
+  });
+  // Fedify's own fetches (its sender's retries and redirects too) connect only where the
+  // address guard allows.
+  guardGlobalFetch(runtime.data.addressGuard);
+  return runtime;
+}

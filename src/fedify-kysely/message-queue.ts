@@ -1,0 +1,337 @@
+import type {
+  MessageQueue,
+  MessageQueueDepth,
+  MessageQueueEnqueueOptions,
+  MessageQueueListenOptions,
+} from "@fedify/fedify";
+import type { Temporal } from "@js-temporal/polyfill";
+import { type Kysely, sql } from "kysely";
+import type pg from "pg";
+import { listenOnChannel } from "./listen-connection.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { every, QueueConsumer } from "./queue-consumer.ts";
+import { type FedifyDatabase, fedifyTables, type KyselyWithFedifyTables } from "./schema.ts";
+
+/** The PostgreSQL channel on which enqueuers announce new messages to listening processes. */
+export const FEDIFY_MESSAGES_CHANNEL = "fedify_messages";
+
+export interface KyselyMessageQueueOptions {
+  /** Name of the logical queue; queues with different names share the table but not messages. */
+  readonly queue?: string;
+  /** Messages handled at once by one `listen()` call (default 8). */
+  readonly concurrency?: number;
+  /**
+   * How long a claimed message stays reserved for its consumer (default 60 s). A consumer that
+   * dies mid-message (kill -9) holds it until the lease runs out; then another consumer gets it.
+   * Live consumers renew the lease while their handler runs, so slow handlers are not duplicated.
+   */
+  readonly leaseMs?: number;
+  /** How often an idle listener looks for work nobody told it about (default 1 s). */
+  readonly pollIntervalMs?: number;
+  /** Backoff after a handler throws: this, doubled per attempt (default 1 s)… */
+  readonly retryDelayMs?: number;
+  /** …up to this (default 5 min). */
+  readonly maxRetryDelayMs?: number;
+  /**
+   * Where to open a dedicated LISTEN connection (pg client options, e.g. `{ connectionString }`),
+   * so idle listeners wake as soon as another process enqueues. Without it (e.g. on PGlite) they
+   * rely on polling and in-process wake-ups.
+   */
+  readonly listen?: pg.ClientConfig;
+  readonly logger?: Logger;
+}
+
+/** What an enqueue announces (to this process's listeners directly, to others by NOTIFY). */
+interface Announcement {
+  /** queue name */
+  readonly q: string;
+  /** number of messages */
+  readonly n: number;
+  /** delay in milliseconds */
+  readonly d: number;
+  /** the announcing queue instance (which has already woken its own process's listeners) */
+  readonly o: string;
+}
+
+/** One row to insert: the message and its ordering key. */
+interface Row {
+  readonly payload: unknown;
+  readonly orderingKey: string | null;
+}
+
+/** `enqueue()` calls of one tick with the same delay, inserted together. */
+interface PendingBatch {
+  readonly rows: Row[];
+  readonly done: Promise<void>;
+}
+
+/** Rows per INSERT: bounds the size of one statement's JSON parameter. */
+const MAX_ROWS_PER_INSERT = 1_000;
+
+/**
+ * Fedify's message queue as rows in `fedify_messages`, on PostgreSQL or PGlite.
+ *
+ * Delivery is at least once: a message is deleted only after its handler succeeded; a failed
+ * handler puts it back after a backoff; a crashed consumer's lease expires. Each `listen()` runs
+ * its own `concurrency` handlers (src/fedify-kysely/queue-consumer.ts) — do not wrap it in
+ * Fedify's `ParallelMessageQueue`, which would let this queue delete a message before the
+ * handler it was handed to had finished.
+ */
+export class KyselyMessageQueue implements MessageQueue {
+  /** Fedify retries failed deliveries itself, by enqueueing them again with a delay. */
+  readonly nativeRetrial = false;
+
+  readonly #db: Kysely<FedifyDatabase>;
+  readonly #queue: string;
+  readonly #concurrency: number;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
+  readonly #listen: pg.ClientConfig | undefined;
+  readonly #logger: Logger;
+  readonly #origin = crypto.randomUUID();
+  /** Pending single enqueues of the current tick, by delay in ms. */
+  readonly #pending = new Map<number, PendingBatch>();
+
+  constructor(db: KyselyWithFedifyTables, options: KyselyMessageQueueOptions = {}) {
+    this.#db = fedifyTables(db);
+    this.#queue = options.queue ?? "default";
+    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
+    this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.#retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.#maxRetryDelayMs = options.maxRetryDelayMs ?? 300_000;
+    this.#listen = options.listen;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /**
+   * Calls made in the same tick are inserted by one statement, in call order. Fedify sends a
+   * fan-out with an ordering key as one `enqueue()` per inbox, all at once: a thousand inboxes
+   * become one INSERT instead of a thousand.
+   */
+  enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    const delayMs = delayOf(options);
+    let batch = this.#pending.get(delayMs);
+    if (batch === undefined) {
+      const rows: Row[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        queueMicrotask(() => {
+          this.#pending.delete(delayMs);
+          this.#insert(rows, delayMs).then(resolve, reject);
+        });
+      });
+      batch = { rows, done };
+      this.#pending.set(delayMs, batch);
+    }
+    batch.rows.push({ payload: message, orderingKey: options?.orderingKey ?? null });
+    return batch.done;
+  }
+
+  /** All messages share `options.orderingKey`; they are inserted (and handled) in array order. */
+  async enqueueMany(
+    messages: readonly unknown[],
+    options?: MessageQueueEnqueueOptions,
+  ): Promise<void> {
+    const orderingKey = options?.orderingKey ?? null;
+    await this.#insert(
+      messages.map((payload) => ({ payload, orderingKey })),
+      delayOf(options),
+    );
+  }
+
+  /**
+   * One statement per batch (one JSON array parameter, so no parameter limit), which also
+   * NOTIFYs other processes. Rows get ids in array order, which is the order messages that
+   * share an ordering key are handled in; chunks of a large batch go in one after another.
+   * Parts every message of the chunk shares are stored once (see `splitShared`).
+   */
+  async #insert(rows: readonly Row[], delayMs: number): Promise<void> {
+    for (let start = 0; start < rows.length; start += MAX_ROWS_PER_INSERT) {
+      const chunk = rows.slice(start, start + MAX_ROWS_PER_INSERT);
+      const { shared, payloads } = splitShared(chunk.map((row) => row.payload));
+      const announcement: Announcement = {
+        q: this.#queue,
+        n: chunk.length,
+        d: delayMs,
+        o: this.#origin,
+      };
+      const messages = JSON.stringify(
+        chunk.map((row, i) => ({ p: payloads[i], k: row.orderingKey })),
+      );
+      await sql`
+        with share as (
+          insert into fedify_message_shares (value)
+          select v from (select ${shared === undefined ? null : JSON.stringify(shared)}::jsonb as v) s
+          where v is not null
+          returning id
+        ),
+        inserted as (
+          insert into fedify_messages (queue, payload, ordering_key, available_at, share_id)
+          select ${this.#queue}, m.value -> 'p', m.value ->> 'k',
+                 now() + ${delayMs}::double precision * interval '1 millisecond',
+                 (select id from share)
+          from jsonb_array_elements(${messages}::jsonb) with ordinality as m (value, n)
+          order by m.n
+          returning 1
+        )
+        select pg_notify(${FEDIFY_MESSAGES_CHANNEL}, ${JSON.stringify(announcement)}) as notified,
+               (select count(*) from inserted) as inserted
+      `.execute(this.#db);
+      wakeLocal(this.#db, announcement);
+    }
+  }
+
+  async getDepth(): Promise<MessageQueueDepth> {
+    const { rows } = await sql<{ ready: number; delayed: number }>`
+      select count(*) filter (where available_at <= now())::int as ready,
+             count(*) filter (where available_at > now())::int as delayed
+      from fedify_messages
+      where queue = ${this.#queue} and (locked_until is null or locked_until <= now())
+    `.execute(this.#db);
+    const ready = rows[0]?.ready ?? 0;
+    const delayed = rows[0]?.delayed ?? 0;
+    return { queued: ready + delayed, ready, delayed };
+  }
+
+  /**
+   * Handles messages until `signal` aborts, then lets in-flight handlers finish (without
+   * claiming more) and resolves. Never rejects: database errors are logged and retried.
+   */
+  async listen(
+    handler: (message: unknown) => Promise<void> | void,
+    options: MessageQueueListenOptions = {},
+  ): Promise<void> {
+    const { signal } = options;
+    if (signal?.aborted) return;
+    const consumer = new QueueConsumer(this.#db, handler, {
+      queue: this.#queue,
+      consumer: `${this.#origin.slice(0, 8)}:${crypto.randomUUID().slice(0, 8)}`,
+      concurrency: this.#concurrency,
+      leaseMs: this.#leaseMs,
+      retryDelayMs: this.#retryDelayMs,
+      maxRetryDelayMs: this.#maxRetryDelayMs,
+      errorDelayMs: this.#pollIntervalMs,
+      logger: this.#logger,
+      onReleased: (delayMs) =>
+        wakeLocal(this.#db, { q: this.#queue, n: 1, d: delayMs, o: this.#origin }),
+    });
+    const unregister = registerConsumer(this.#db, this.#queue, consumer);
+    // Delayed messages and expired leases announce themselves to nobody: look now and then.
+    const stopPolling = every(this.#pollIntervalMs, () => consumer.wake());
+    // Announcements missed while the connection was down: the consumer looks for itself.
+    const notifications = this.#listen
+      ? listenOnChannel({
+          connection: this.#listen,
+          channel: FEDIFY_MESSAGES_CHANNEL,
+          name: "fedify queue",
+          logger: this.#logger,
+          onNotification: (payload) => {
+            let announcement: Announcement;
+            try {
+              announcement = JSON.parse(payload) as Announcement;
+            } catch {
+              this.#logger.warn("fedify queue: ignored a malformed notification", { payload });
+              return;
+            }
+            if (announcement.q !== this.#queue || announcement.o === this.#origin) return;
+            after(announcement.d, () => consumer.wake());
+          },
+          onReconnect: () => consumer.wake(),
+        })
+      : undefined;
+    const stop = () => consumer.close();
+    signal?.addEventListener("abort", stop, { once: true });
+    try {
+      await consumer.run();
+    } finally {
+      signal?.removeEventListener("abort", stop);
+      stopPolling();
+      unregister();
+      await notifications?.close();
+    }
+  }
+}
+
+/**
+ * Splits off the top-level properties that every payload of a batch holds as the very same
+ * value: a fan-out's messages all point at one activity and one key list (identity is a cheap
+ * and exact test for objects), and repeat the same activity id, type and base URL. Those go into
+ * one shared part; each payload keeps the rest (its id, inbox and recipients), and the consumer
+ * merges the two back (src/fedify-kysely/queue-consumer.ts).
+ */
+export function splitShared(payloads: readonly unknown[]): {
+  shared: Record<string, unknown> | undefined;
+  payloads: readonly unknown[];
+} {
+  const first = payloads[0];
+  if (payloads.length < 2 || !isPlainObject(first)) return { shared: undefined, payloads };
+  const sharedKeys = Object.keys(first).filter((key) => {
+    const value = first[key];
+    return (
+      value !== undefined &&
+      payloads.every((payload) => isPlainObject(payload) && payload[key] === value)
+    );
+  });
+  if (sharedKeys.length === 0) return { shared: undefined, payloads };
+  const shared = Object.fromEntries(sharedKeys.map((key) => [key, first[key]]));
+  return {
+    shared,
+    payloads: payloads.map((payload) => {
+      const own = { ...(payload as Record<string, unknown>) };
+      for (const key of sharedKeys) delete own[key];
+      return own;
+    }),
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function delayOf(options: MessageQueueEnqueueOptions | undefined): number {
+  const delay = options?.delay as Temporal.Duration | undefined;
+  return delay == null ? 0 : Math.max(0, delay.total("millisecond"));
+}
+
+/**
+ * This process's listening consumers, per database and queue, so an enqueue wakes local listeners
+ * at once (PGlite has no other process to hear from, and this skips the NOTIFY round trip).
+ */
+const localConsumers = new WeakMap<Kysely<FedifyDatabase>, Map<string, Set<QueueConsumer>>>();
+
+function registerConsumer(
+  db: Kysely<FedifyDatabase>,
+  queue: string,
+  consumer: QueueConsumer,
+): () => void {
+  const queues = localConsumers.get(db) ?? new Map<string, Set<QueueConsumer>>();
+  localConsumers.set(db, queues);
+  const consumers = queues.get(queue) ?? new Set<QueueConsumer>();
+  queues.set(queue, consumers);
+  consumers.add(consumer);
+  return () => consumers.delete(consumer);
+}
+
+function wakeLocal(db: Kysely<FedifyDatabase>, announcement: Announcement): void {
+  const consumers = localConsumers.get(db)?.get(announcement.q);
+  if (!consumers || consumers.size === 0) return;
+  after(announcement.d, () => {
+    for (const consumer of consumers) consumer.wake();
+  });
+}
+
+/**
+ * Runs `fn` after `ms` (now if 0) on a timer that does not keep the process alive. A few ms of
+ * slack, because a wake-up that lands just before the message's `available_at` finds nothing
+ * and the message would then wait for the next poll.
+ */
+function after(ms: number, fn: () => void): void {
+  if (ms <= 0) {
+    fn();
+    return;
+  }
+  const timer = setTimeout(fn, ms + 5);
+  timer.unref?.();
+}

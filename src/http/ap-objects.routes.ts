@@ -1,0 +1,43 @@
+import { type Federation, respondWithObject } from "@fedify/fedify";
+import { Hono } from "hono";
+import { isPublic } from "../domain/article.ts";
+import { articleUrl } from "../domain/urls.ts";
+import type { FederationData } from "../federation/context-data.ts";
+import { toObject, toTombstone } from "../federation/objects.ts";
+import { createArticleRepository } from "../storage/article-repository.ts";
+import { createFeedRepository } from "../storage/feed-repository.ts";
+
+const ACTIVITY_JSON = /application\/(activity\+json|ld\+json|json)/;
+
+/**
+ * `GET /ap/feeds/{slug}/articles/{id}`: an article as one feed's Note or Article, for servers
+ * that dereference ids. Deleted -> 410 with a Tombstone; browsers go to the article's page.
+ */
+export function objectRoutes(federation: Federation<FederationData>, data: FederationData): Hono {
+  const routes = new Hono();
+  routes.get("/ap/feeds/:slug/articles/:id", async (c) => {
+    const { slug, id } = c.req.param();
+    c.header("vary", "Accept");
+    if (!ACTIVITY_JSON.test(c.req.header("accept") ?? "")) {
+      return c.redirect(articleUrl(data.publicUrl, id), 303);
+    }
+    const [feed, article] = await Promise.all([
+      createFeedRepository(data.db).find(slug),
+      createArticleRepository(data.db).findById(id),
+    ]);
+    if (!feed || !article?.feeds.includes(slug)) return c.notFound();
+    const ctx = federation.createContext(c.req.raw, data);
+    const objectContext = {
+      publicUrl: data.publicUrl,
+      actorUri: ctx.getActorUri(slug),
+      followersUri: ctx.getFollowersUri(slug),
+    };
+    if (article.deletedAt) {
+      const gone = await respondWithObject(toTombstone(article, feed, objectContext));
+      return new Response(gone.body, { status: 410, headers: gone.headers });
+    }
+    if (!isPublic(article, data.clock.now())) return c.notFound();
+    return respondWithObject(toObject(article, feed, objectContext));
+  });
+  return routes;
+}
