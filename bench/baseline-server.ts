@@ -17,11 +17,11 @@ import path from "node:path";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { AppDeps } from "../src/app.ts";
+import { serveDocument } from "../src/http/feed-documents.routes.ts";
 import {
   chooseCoding,
   FEED_DOCUMENT_SECURITY_HEADERS,
-  serveDocument,
-} from "../src/http/feed-documents.routes.ts";
+} from "../src/syndication/document-answer.ts";
 import type { EncodedDocument } from "../src/syndication/encoded-document.ts";
 
 export interface BaselineFiles {

@@ -1,29 +1,8 @@
 import { Hono } from "hono";
-import { FEED_SLUG_PATTERN } from "../domain/feed.ts";
-import { FEED_FORMATS, type FeedFormat } from "../domain/urls.ts";
+import { answerDocument, parseFeedFile } from "../syndication/document-answer.ts";
 import type { EncodedDocument } from "../syndication/encoded-document.ts";
 import type { FeedDocumentCache } from "../syndication/feed-document-cache.ts";
 import { problem, problemResponse } from "./problem.ts";
-
-const CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300";
-
-/**
- * A browser that opens a feed runs our XSLT and preview script over it (see
- * docs/adr/0001-styled-feeds.md), so a feed is a page too: no type sniffing, and a policy that
- * lets it load only our own stylesheet and script (XSLT counts as script), whatever an item holds.
- */
-export const FEED_DOCUMENT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "x-content-type-options": "nosniff",
-  "content-security-policy": [
-    "default-src 'none'",
-    "style-src 'self'",
-    "script-src 'self'",
-    "img-src 'self' https:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join("; "),
-};
 
 /** `GET /feeds/{slug}.{rss|atom|json}`: pre-rendered, pre-compressed bytes from memory. */
 export function feedDocumentRoutes(cache: FeedDocumentCache): Hono {
@@ -43,98 +22,8 @@ export function feedDocumentRoutes(cache: FeedDocumentCache): Hono {
   return routes;
 }
 
-/** `world.rss` -> { slug: "world", format: "rss" }; undefined for anything else. */
-export function parseFeedFile(file: string): { slug: string; format: FeedFormat } | undefined {
-  const dot = file.lastIndexOf(".");
-  const slug = file.slice(0, dot);
-  const format = file.slice(dot + 1) as FeedFormat;
-  if (dot < 1 || !FEED_FORMATS.includes(format) || !FEED_SLUG_PATTERN.test(slug)) return undefined;
-  return { slug, format };
-}
-
-/** What to send for a document: the same answer for Hono and for the Node fast path. */
-export interface DocumentAnswer {
-  readonly status: 200 | 304;
-  readonly headers: Record<string, string>;
-  /** null for 304 and HEAD. */
-  readonly body: Uint8Array<ArrayBuffer> | null;
-}
-
-export function answerDocument(
-  method: string,
-  header: (name: string) => string | null,
-  document: EncodedDocument,
-): DocumentAnswer {
-  const coding = chooseCoding(header("accept-encoding"));
-  const xml = document.contentType.includes("+xml");
-  const headers: Record<string, string> = {
-    "content-type": documentContentType(header("accept"), document.contentType),
-    etag: document.etag,
-    "last-modified": document.lastModified,
-    "cache-control": CACHE_CONTROL,
-    vary: xml ? "Accept, Accept-Encoding" : "Accept-Encoding",
-    ...FEED_DOCUMENT_SECURITY_HEADERS,
-  };
-  if (isNotModified(header, document)) return { status: 304, headers, body: null };
-  const compressed = coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : null;
-  const body = compressed ?? document.identity;
-  if (compressed) headers["content-encoding"] = coding;
-  headers["content-length"] = String(body.byteLength);
-  return { status: 200, headers, body: method === "HEAD" ? null : body };
-}
-
-/**
- * Chromium shows `application/rss+xml` and `application/atom+xml` as plain text and never applies
- * their `<?xml-stylesheet?>`, so a browser opening a feed (it asks for `text/html`) gets the same
- * bytes as `application/xml`, which it styles. Feed readers do not ask for HTML and keep the
- * registered type. A cache in front of this must keep the two apart (the answers vary on Accept).
- */
-export function documentContentType(accept: string | null, registered: string): string {
-  const browser = accept !== null && /text\/html/i.test(accept);
-  return browser && registered.includes("+xml") ? "application/xml; charset=utf-8" : registered;
-}
-
+/** The document answer as a web Response (Hono, and the Worker's edge cache). */
 export function serveDocument(request: Request, document: EncodedDocument): Response {
   const answer = answerDocument(request.method, (name) => request.headers.get(name), document);
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
-}
-
-/** RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only counts without it. */
-export function isNotModified(
-  header: (name: string) => string | null,
-  document: Pick<EncodedDocument, "etag" | "lastModifiedMs">,
-): boolean {
-  const ifNoneMatch = header("if-none-match");
-  if (ifNoneMatch !== null) {
-    if (ifNoneMatch.trim() === "*") return true;
-    return ifNoneMatch.split(",").some((tag) => stripWeak(tag.trim()) === document.etag);
-  }
-  const ifModifiedSince = header("if-modified-since");
-  if (ifModifiedSince !== null) {
-    const since = Date.parse(ifModifiedSince);
-    return !Number.isNaN(since) && document.lastModifiedMs <= since;
-  }
-  return false;
-}
-
-function stripWeak(tag: string): string {
-  return tag.startsWith("W/") ? tag.slice(2) : tag;
-}
-
-type Coding = "br" | "gzip" | "identity";
-
-/** Picks the best coding the client accepts (q > 0), preferring brotli, then gzip. */
-export function chooseCoding(acceptEncoding: string | null): Coding {
-  if (!acceptEncoding) return "identity";
-  let br = false;
-  let gzip = false;
-  for (const part of acceptEncoding.split(",")) {
-    const [name = "", ...params] = part.trim().toLowerCase().split(";");
-    const q = params.find((p) => p.trim().startsWith("q="));
-    if (q !== undefined && Number(q.trim().slice(2)) <= 0) continue;
-    if (name === "br") br = true;
-    else if (name === "gzip" || name === "x-gzip") gzip = true;
-    else if (name === "*") br = gzip = true;
-  }
-  return br ? "br" : gzip ? "gzip" : "identity";
 }

@@ -1,6 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { answerDocument } from "../../src/http/feed-documents.routes.ts";
+import { answerDocument } from "../../src/syndication/document-answer.ts";
 import { encodeDocument } from "../../src/syndication/encoded-document.ts";
 
 const TEXT = `<?xml version="1.0" encoding="utf-8"?><rss version="2.0">${"<item/>".repeat(200)}</rss>`;

@@ -3,7 +3,7 @@ import {
   documentContentType,
   isNotModified,
   parseFeedFile,
-} from "../../http/feed-documents.routes.ts";
+} from "../../syndication/document-answer.ts";
 
 /** Headers a 304 repeats from the full answer (RFC 9110 §15.4.5). */
 const NOT_MODIFIED_HEADERS = ["cache-control", "etag", "last-modified", "vary"];

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { answerDocument, parseFeedFile } from "../../http/feed-documents.routes.ts";
+import { answerDocument, parseFeedFile } from "../../syndication/document-answer.ts";
 import type { FeedDocumentCache } from "../../syndication/feed-document-cache.ts";
 
 /**
