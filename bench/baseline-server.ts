@@ -105,6 +105,7 @@ if (kind === "node") {
     };
     app = createApp({
       publicUrl: `http://127.0.0.1:${port}`,
+      siteName: "Tidings bench",
       adminToken: undefined,
       maxBodyBytes: 1024 * 1024,
       articles: unused as AppDeps["articles"],

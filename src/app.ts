@@ -33,7 +33,7 @@ import type { FrontPageView } from "./views/front-page.view.ts";
 export interface AppDeps {
   readonly publicUrl: string;
   /** The newsroom's name on reader pages (default: the public host). */
-  readonly siteName?: string | undefined;
+  readonly siteName: string;
   readonly adminToken: string | undefined;
   readonly maxBodyBytes: number;
   /** Largest article body after sanitising (default DEFAULT_LIMITS.articleMaxBytes). */
@@ -59,7 +59,7 @@ export interface AppDeps {
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
 export function createApp(deps: AppDeps): Hono {
   const { publicUrl, maxBodyBytes, clock, logger } = deps;
-  const siteName = deps.siteName ?? new URL(publicUrl).host;
+  const { siteName } = deps;
   const app = new Hono();
 
   if (deps.federation) {

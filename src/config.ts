@@ -116,6 +116,11 @@ const schema = z.object({
   DELIVERY_SENDER: z.preprocess(emptyAsUndefined, z.enum(DELIVERY_SENDERS).default("direct")),
 });
 
+/** SITE_NAME when unset: the public host, e.g. `news.example`. */
+export function defaultSiteName(publicUrl: string): string {
+  return new URL(publicUrl).host;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -135,7 +140,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
   return Object.freeze({
     port: env.PORT,
     publicUrl,
-    siteName: env.SITE_NAME ?? new URL(publicUrl).host,
+    siteName: env.SITE_NAME ?? defaultSiteName(publicUrl),
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
     adminToken: env.ADMIN_TOKEN,

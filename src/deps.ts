@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { type Config, DEFAULT_LIMITS } from "./config.ts";
+import { type Config, DEFAULT_LIMITS, defaultSiteName } from "./config.ts";
 import { createArticleService } from "./domain/article-service.ts";
 import { createFeedService } from "./domain/feed-service.ts";
 import { uuidv7 } from "./domain/ids.ts";
@@ -82,7 +82,7 @@ export function createDeps(options: {
       else feedDocuments.invalidate(slugs);
     },
     publicUrl: config.publicUrl,
-    siteName: config.siteName ?? new URL(config.publicUrl).host,
+    siteName: config.siteName ?? defaultSiteName(config.publicUrl),
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
     inboxMaxBodyBytes: config.inboxMaxBodyBytes,

@@ -14,3 +14,8 @@ export function feedPageUrl(publicUrl: string, slug: string): string {
 export function feedDocumentUrl(publicUrl: string, slug: string, format: FeedFormat): string {
   return `${publicUrl}/feeds/${encodeURIComponent(slug)}.${format}`;
 }
+
+/** A feed's fediverse handle, `@slug@host`. */
+export function fediverseHandle(publicUrl: string, slug: string): string {
+  return `@${slug}@${new URL(publicUrl).host}`;
+}

@@ -1,4 +1,5 @@
 import type { DocumentLoader, Federation, KvStore, Message, MessageQueue } from "@fedify/fedify";
+import type { Config } from "../config.ts";
 import type { Clock } from "../domain/ports.ts";
 import {
   type CachedKeyFamily,
@@ -45,6 +46,35 @@ export interface FederationRuntimeOptions {
    * the address guard stays strict. Never set outside tests.
    */
   readonly documentLoaderForTests?: DocumentLoader;
+}
+
+/** What a runtime's options take from configuration: the one mapping, for Node and Workers. */
+export function federationOptionsFromConfig(
+  config: Pick<
+    Config,
+    | "publicUrl"
+    | "databaseUrl"
+    | "federationAllowPrivateAddress"
+    | "deliveryConcurrency"
+    | "deliveryLeaseMs"
+  >,
+): Pick<
+  FederationRuntimeOptions,
+  | "publicUrl"
+  | "databaseUrl"
+  | "allowPrivateAddress"
+  | "deliveryConcurrency"
+  | "queueLeaseMs"
+  | "relayLeaseMs"
+> {
+  return {
+    publicUrl: config.publicUrl,
+    databaseUrl: config.databaseUrl,
+    allowPrivateAddress: config.federationAllowPrivateAddress,
+    deliveryConcurrency: config.deliveryConcurrency,
+    queueLeaseMs: config.deliveryLeaseMs,
+    relayLeaseMs: config.deliveryLeaseMs,
+  };
 }
 
 export interface FederationRuntime {

@@ -1,6 +1,6 @@
 import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { articleUrl, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
+import { articleUrl, fediverseHandle, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
 import type { ArticleOutput } from "../schemas/article.schema.ts";
 
 /** database -> admin API JSON */
@@ -47,7 +47,7 @@ export function serializeFeed(feed: Feed, publicUrl: string) {
     objectType: feed.objectType,
     createdAt: feed.createdAt.toISOString(),
     updatedAt: feed.updatedAt.toISOString(),
-    handle: `@${feed.slug}@${new URL(publicUrl).host}`,
+    handle: fediverseHandle(publicUrl, feed.slug),
     urls: {
       page: feedPageUrl(publicUrl, feed.slug),
       rss: feedDocumentUrl(publicUrl, feed.slug, "rss"),

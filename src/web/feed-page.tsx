@@ -1,8 +1,8 @@
 import type { Feed } from "../domain/feed.ts";
-import { FEED_FORMATS, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
+import { FEED_FORMATS, fediverseHandle, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
 import type { StoryPage } from "../http/reader-queries.ts";
 import { actorUrl, followUrl } from "./fediverse-links.ts";
-import { FORMAT_NAMES, fediverseHandle, feedAlternates } from "./format.ts";
+import { FORMAT_NAMES, feedAlternates } from "./format.ts";
 import { Layout } from "./layout.tsx";
 import { StoryItem } from "./story-item.tsx";
 

@@ -12,11 +12,6 @@ export function readableDate(date: Date): string {
   return `${DATE_TIME.format(date)} UTC`;
 }
 
-/** `@slug@host`: what a reader types into a fediverse server's search box. */
-export function fediverseHandle(publicUrl: string, slug: string): string {
-  return `@${slug}@${new URL(publicUrl).host}`;
-}
-
 /** `@user@host` as `fediverse:creator` wants it, or undefined for anything else. */
 export function creatorHandle(handle: string | undefined): string | undefined {
   if (handle === undefined) return undefined;

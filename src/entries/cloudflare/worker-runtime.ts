@@ -2,7 +2,11 @@ import type { Hono } from "hono";
 import { createApp } from "../../app.ts";
 import type { Config } from "../../config.ts";
 import { createDeps, systemClock } from "../../deps.ts";
-import { createFederationRuntime, type FederationRuntime } from "../../federation/runtime.ts";
+import {
+  createFederationRuntime,
+  type FederationRuntime,
+  federationOptionsFromConfig,
+} from "../../federation/runtime.ts";
 import { CloudflareMessageQueue } from "../../fedify-kysely/index.ts";
 import type { Logger } from "../../logger.ts";
 import { createDatabase, type Db } from "../../storage/database.ts";
@@ -36,15 +40,12 @@ export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime
   const logger = createWorkerLogger(config.logLevel);
   const db = createDatabase({ pool: invocationPool });
   const federation = await createFederationRuntime({
+    ...federationOptionsFromConfig(config),
     db,
-    publicUrl: config.publicUrl,
     logger,
     clock: systemClock,
     // No LISTEN on Workers: a connection cannot outlive its invocation.
     databaseUrl: undefined,
-    allowPrivateAddress: config.federationAllowPrivateAddress,
-    deliveryConcurrency: config.deliveryConcurrency,
-    relayLeaseMs: config.deliveryLeaseMs,
     queue: new CloudflareMessageQueue(env.DELIVERY_QUEUE),
   });
   const edgeCache = new FeedEdgeCache({ cache: defaultCache(), publicUrl: config.publicUrl });

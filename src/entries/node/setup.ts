@@ -4,7 +4,11 @@ import { type Config, ConfigError, parseConfig } from "../../config.ts";
 import { systemClock } from "../../deps.ts";
 import { directOutboxSender } from "../../federation/direct-delivery.ts";
 import { guardGlobalFetch } from "../../federation/guarded-fetch.ts";
-import { createFederationRuntime, type FederationRuntime } from "../../federation/runtime.ts";
+import {
+  createFederationRuntime,
+  type FederationRuntime,
+  federationOptionsFromConfig,
+} from "../../federation/runtime.ts";
 import type { Logger } from "../../logger.ts";
 import { FeedDefinitionError, parseFeedDefinitions } from "../../schemas/feed-definitions.ts";
 import { createDatabase, type Db } from "../../storage/database.ts";
@@ -86,15 +90,10 @@ export async function federationRuntimeFor(
   logger: Logger,
 ): Promise<FederationRuntime> {
   const runtime = await createFederationRuntime({
+    ...federationOptionsFromConfig(config),
     db,
-    publicUrl: config.publicUrl,
     logger,
     clock: systemClock,
-    databaseUrl: config.databaseUrl,
-    allowPrivateAddress: config.federationAllowPrivateAddress,
-    deliveryConcurrency: config.deliveryConcurrency,
-    queueLeaseMs: config.deliveryLeaseMs,
-    relayLeaseMs: config.deliveryLeaseMs,
     ...(config.deliverySender === "direct"
       ? { outboxSender: directOutboxSender(config.publicUrl, logger) }
       : {}),
