@@ -10,7 +10,7 @@ import type { FederationRuntime } from "./federation/runtime.ts";
 import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
 import { adminAuth } from "./http/admin-auth.ts";
 import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
-import { type AdminFollowersDeps, adminFollowerRoutes } from "./http/admin-followers.routes.ts";
+import { adminFollowerRoutes } from "./http/admin-followers.routes.ts";
 import { objectRoutes } from "./http/ap-objects.routes.ts";
 import { RequestAbortedError } from "./http/bounded-body.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
@@ -27,8 +27,8 @@ import {
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import { unavailableReason } from "./storage/database-unavailable.ts";
+import type { Views } from "./storage/stores.ts";
 import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
-import type { FrontPageView } from "./views/front-page.view.ts";
 
 export interface AppDeps {
   readonly publicUrl: string;
@@ -49,11 +49,14 @@ export interface AppDeps {
   readonly federation?: Pick<FederationRuntime, "federation" | "data" | "kv"> | undefined;
   /** Largest inbox POST body (default 256 KiB); larger ones get 413 before anything reads them. */
   readonly inboxMaxBodyBytes?: number | undefined;
-  /** The front page's read model and its rendered copies (see pages.routes.ts). */
-  readonly frontPage?: FrontPageView | undefined;
+  /**
+   * The read models (src/storage/views/): pages show counts, replies, paging and followers with
+   * them, and `GET /admin/feeds/SLUG/followers` lists with them. Without them, pages show the
+   * newest stories only and that listing is absent.
+   */
+  readonly views?: Views | undefined;
+  /** Rendered front pages, cleared on every feed change (see pages.routes.ts). */
   readonly renderedPages?: RenderedPageCache | undefined;
-  /** Serves `GET /admin/feeds/SLUG/followers`; without it that listing is absent. */
-  readonly followers?: AdminFollowersDeps | undefined;
 }
 
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
@@ -89,7 +92,7 @@ export function createApp(deps: AppDeps): Hono {
       maxArticleBytes: deps.articleMaxBytes ?? DEFAULT_LIMITS.articleMaxBytes,
     }),
   );
-  if (deps.followers) admin.route("/feeds", adminFollowerRoutes(deps.followers));
+  if (deps.views) admin.route("/feeds", adminFollowerRoutes(deps.views.followerList));
   admin.route("/feeds", adminFeedRoutes({ feeds: deps.feeds, publicUrl, maxBodyBytes }));
   app.route("/admin", admin);
 
@@ -112,10 +115,8 @@ export function createApp(deps: AppDeps): Hono {
       clock,
       publicUrl,
       siteName,
-      // Likes, replies, follower counts and paging are read-only views of the same database.
-      db: deps.followers?.db,
+      views: deps.views,
       federated: deps.federation !== undefined,
-      frontPage: deps.frontPage,
       renderedPages: deps.renderedPages,
     }),
   );

@@ -1,4 +1,3 @@
-import { sql } from "kysely";
 import { type Config, DEFAULT_LIMITS, defaultSiteName } from "./config.ts";
 import { createArticleService } from "./domain/article-service.ts";
 import { createFeedService } from "./domain/feed-service.ts";
@@ -7,12 +6,10 @@ import type { Clock, FeedsChangedListener } from "./domain/ports.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
-import type { Db } from "./storage/database.ts";
-import { createTransactionRunner } from "./storage/transaction-runner.ts";
+import type { Stores } from "./storage/stores.ts";
 import { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
 import { loadFeedSnapshot } from "./syndication/feed-snapshot.ts";
 import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
-import { createFrontPageView } from "./views/front-page.view.ts";
 
 export type DepsConfig = Pick<
   Config,
@@ -30,7 +27,8 @@ export const systemClock: Clock = { now: () => new Date() };
 /** The one place that wires concrete stores, services and caches together. */
 export function createDeps(options: {
   config: DepsConfig;
-  db: Db;
+  /** What reads and writes the database (src/storage/stores.ts). */
+  stores: Stores;
   logger: Logger;
   clock?: Clock;
   federation?: FederationRuntime;
@@ -41,11 +39,9 @@ export function createDeps(options: {
   /** Keep gzip/brotli copies of feed documents (default true; the Worker's edge compresses). */
   precompressFeedDocuments?: boolean;
 }) {
-  const { config, db, logger } = options;
+  const { config, stores, logger } = options;
   const clock = options.clock ?? systemClock;
-  /** Names this process in cross-process change notifications. */
-  const instanceId = uuidv7();
-  const runner = createTransactionRunner(db, instanceId);
+  const runner = stores.transactions;
 
   const feedDocuments = new FeedDocumentCache({
     load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
@@ -74,7 +70,7 @@ export function createDeps(options: {
   };
 
   return {
-    instanceId,
+    instanceId: stores.instanceId,
     /** For the change listener: another process changed these feeds ("all": may have missed some). */
     onExternalFeedChange: (slugs: readonly string[] | "all") => {
       renderedPages.clear();
@@ -93,12 +89,9 @@ export function createDeps(options: {
     articles: createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
     federation: options.federation,
-    followers: { db },
-    frontPage: createFrontPageView(db, clock),
+    views: stores.views,
     renderedPages,
-    checkDatabase: async () => {
-      await sql`select 1`.execute(db);
-    },
+    checkDatabase: stores.checkDatabase,
   };
 }
 

@@ -1,12 +1,25 @@
-import type { Clock } from "../domain/ports.ts";
+import type { ArticleRepository, Clock, FeedRepository } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
-import type { Db } from "../storage/database.ts";
+import type { OutboxRelayStore } from "../storage/federation-outbox.ts";
+import type { FeedKeyRepository } from "../storage/feed-key-repository.ts";
+import type { FollowerRepository } from "../storage/follower-repository.ts";
+import type { InteractionRepository } from "../storage/interaction-repository.ts";
 import type { AddressGuard } from "./address-guard.ts";
 import type { FeedKeyStore } from "./keys.ts";
 
+/** The stores federation reads and writes, built once by the runtime (src/storage/stores.ts). */
+export interface FederationRepositories {
+  readonly articles: ArticleRepository;
+  readonly feeds: FeedRepository;
+  readonly followers: FollowerRepository;
+  readonly interactions: InteractionRepository;
+  readonly feedKeys: FeedKeyRepository;
+  readonly outbox: OutboxRelayStore;
+}
+
 /** What every dispatcher and listener gets from the runtime that built the federation. */
 export interface FederationData {
-  readonly db: Db;
+  readonly repos: FederationRepositories;
   readonly publicUrl: string;
   readonly logger: Logger;
   readonly clock: Clock;

@@ -1,9 +1,6 @@
 import type { FederationBuilder } from "@fedify/fedify";
 import type { Object as APObject } from "@fedify/vocab";
 import { decodeCursor, encodeCursor } from "../domain/cursor.ts";
-import { createArticleRepository } from "../storage/article-repository.ts";
-import { createFeedRepository } from "../storage/feed-repository.ts";
-import { createFollowerRepository } from "../storage/follower-repository.ts";
 import type { FederationData } from "./context-data.ts";
 import { toCreate, toObject } from "./objects.ts";
 import { PATHS } from "./paths.ts";
@@ -18,11 +15,11 @@ const FEATURED_LIMIT = 5;
 export function registerDispatchers(builder: FederationBuilder<FederationData>): void {
   builder
     .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
-      const feed = await createFeedRepository(ctx.data.db).find(identifier);
+      const feed = await ctx.data.repos.feeds.find(identifier);
       return feed ? servedActor(ctx, feed) : null;
     })
     .setKeyPairsDispatcher(async (ctx, identifier) => {
-      const feed = await createFeedRepository(ctx.data.db).find(identifier);
+      const feed = await ctx.data.repos.feeds.find(identifier);
       return feed ? ctx.data.keys.keyPairs(identifier) : [];
     });
 
@@ -30,27 +27,23 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
     .setFollowersDispatcher(PATHS.followers, async (ctx, identifier, cursor) => {
       if (cursor === null) return null; // the collection itself is paged: see setFirstCursor
       const after = cursor === "" ? null : decodeText(cursor);
-      const page = await createFollowerRepository(ctx.data.db).page(
-        identifier,
-        after,
-        FOLLOWERS_PAGE_SIZE,
-      );
+      const page = await ctx.data.repos.followers.page(identifier, after, FOLLOWERS_PAGE_SIZE);
       const items = toRecipients(page);
       const last = page.at(-1);
       const nextCursor =
         page.length === FOLLOWERS_PAGE_SIZE && last ? encodeText(last.actorId) : null;
       return { items, nextCursor };
     })
-    .setCounter((ctx, identifier) => createFollowerRepository(ctx.data.db).count(identifier))
+    .setCounter((ctx, identifier) => ctx.data.repos.followers.count(identifier))
     .setFirstCursor(() => "");
 
   builder
     .setOutboxDispatcher(PATHS.outbox, async (ctx, identifier, cursor) => {
       if (cursor === null) return null;
-      const feed = await createFeedRepository(ctx.data.db).find(identifier);
+      const feed = await ctx.data.repos.feeds.find(identifier);
       if (!feed) return null;
       const after = cursor === "" ? undefined : decodeCursor(cursor);
-      const articles = await createArticleRepository(ctx.data.db).listPublicInFeed(
+      const articles = await ctx.data.repos.articles.listPublicInFeed(
         identifier,
         OUTBOX_PAGE_SIZE,
         ctx.data.clock.now(),
@@ -67,16 +60,16 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
       return { items, nextCursor };
     })
     .setCounter((ctx, identifier) =>
-      createArticleRepository(ctx.data.db).countPublic(ctx.data.clock.now(), identifier),
+      ctx.data.repos.articles.countPublic(ctx.data.clock.now(), identifier),
     )
     .setFirstCursor(() => "");
 
   builder.setFollowingDispatcher(PATHS.following, () => ({ items: [] })).setCounter(() => 0);
 
   builder.setFeaturedDispatcher(PATHS.featured, async (ctx, identifier) => {
-    const feed = await createFeedRepository(ctx.data.db).find(identifier);
+    const feed = await ctx.data.repos.feeds.find(identifier);
     if (!feed) return null;
-    const pinned = await createArticleRepository(ctx.data.db).listPinnedInFeed(
+    const pinned = await ctx.data.repos.articles.listPinnedInFeed(
       identifier,
       FEATURED_LIMIT,
       ctx.data.clock.now(),
@@ -92,8 +85,8 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
 
   builder.setNodeInfoDispatcher(PATHS.nodeInfo, async (ctx) => {
     const [feeds, posts] = await Promise.all([
-      createFeedRepository(ctx.data.db).list(),
-      createArticleRepository(ctx.data.db).countPublic(ctx.data.clock.now()),
+      ctx.data.repos.feeds.list(),
+      ctx.data.repos.articles.countPublic(ctx.data.clock.now()),
     ]);
     return {
       software: { name: "tidings", version: "0.1.0" },

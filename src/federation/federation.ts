@@ -6,7 +6,6 @@ import {
   type KvStore,
   type MessageQueue,
 } from "@fedify/fedify";
-import { createFollowerRepository } from "../storage/follower-repository.ts";
 import type { FederationData } from "./context-data.ts";
 import { registerDispatchers } from "./dispatchers.ts";
 import { registerInboxListeners } from "./inbox.ts";
@@ -19,7 +18,7 @@ export function tidingsFederationBuilder(): FederationBuilder<FederationData> {
   // An inbox that answers 404/410 is gone for good: stop delivering to the followers behind it.
   // By inbox, not by the message's actor ids: the relay names one actor per inbox.
   builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, statusCode }) => {
-    const removed = await createFollowerRepository(ctx.data.db).removeByInbox(inbox.href);
+    const removed = await ctx.data.repos.followers.removeByInbox(inbox.href);
     ctx.data.logger.info("removed followers whose inbox is gone", {
       inbox: inbox.href,
       statusCode,

@@ -10,9 +10,6 @@ import {
   Note,
   Undo,
 } from "@fedify/vocab";
-import { createArticleRepository } from "../storage/article-repository.ts";
-import { createFeedRepository } from "../storage/feed-repository.ts";
-import { createFollowerRepository } from "../storage/follower-repository.ts";
 import {
   createInteractionRepository,
   type InteractionKind,
@@ -54,7 +51,7 @@ async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
   if (!follow.id || !follow.actorId || !follow.objectId) return;
   const target = ctx.parseUri(follow.objectId);
   if (target?.type !== "actor") return;
-  const feed = await createFeedRepository(ctx.data.db).find(target.identifier);
+  const feed = await ctx.data.repos.feeds.find(target.identifier);
   if (!feed) return;
   const follower = await follow.getActor(ctx);
   if (!follower?.id || !follower.inboxId || follower.id.href !== follow.actorId.href) return;
@@ -74,7 +71,7 @@ async function onFollow(ctx: Ctx, follow: Follow): Promise<void> {
     });
     return;
   }
-  await createFollowerRepository(ctx.data.db).add(
+  await ctx.data.repos.followers.add(
     feed.slug,
     {
       actorId: follower.id.href,
@@ -112,7 +109,7 @@ async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
     if (object.actorId?.href !== actor || !object.objectId) return;
     const target = ctx.parseUri(object.objectId);
     if (target?.type === "actor") {
-      await createFollowerRepository(ctx.data.db).remove(target.identifier, actor);
+      await ctx.data.repos.followers.remove(target.identifier, actor);
     }
     return;
   }
@@ -121,7 +118,7 @@ async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
     const target = parseObjectUri(ctx.data.publicUrl, object.objectId);
     if (!target) return;
     const kind: InteractionKind = object instanceof Like ? "like" : "announce";
-    await createInteractionRepository(ctx.data.db).remove(target.articleId, kind, actor);
+    await ctx.data.repos.interactions.remove(target.articleId, kind, actor);
     ctx.data.onInteraction?.(target.articleId);
   }
 }
@@ -130,19 +127,19 @@ async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
 async function onDelete(ctx: Ctx, del: Delete): Promise<void> {
   if (!del.actorId || !del.objectId) return;
   if (del.objectId.href === del.actorId.href) {
-    await createFollowerRepository(ctx.data.db).removeEverywhere([del.actorId.href]);
+    await ctx.data.repos.followers.removeEverywhere([del.actorId.href]);
     return;
   }
-  await createInteractionRepository(ctx.data.db).removeReply(del.objectId.href, del.actorId.href);
+  await ctx.data.repos.interactions.removeReply(del.objectId.href, del.actorId.href);
 }
 
 async function onInteraction(ctx: Ctx, activity: Like | Announce, kind: InteractionKind) {
   if (!activity.id || !activity.actorId || !activity.objectId) return;
   const target = parseObjectUri(ctx.data.publicUrl, activity.objectId);
   if (!target) return;
-  const article = await createArticleRepository(ctx.data.db).findById(target.articleId);
+  const article = await ctx.data.repos.articles.findById(target.articleId);
   if (!article || article.deletedAt) return;
-  await createInteractionRepository(ctx.data.db).add(
+  await ctx.data.repos.interactions.add(
     article.id,
     kind,
     activity.actorId.href,
@@ -160,10 +157,10 @@ async function onCreate(ctx: Ctx, create: Create): Promise<void> {
   if (object.attributionId?.href !== create.actorId.href) return;
   const target = parseObjectUri(ctx.data.publicUrl, object.replyTargetId);
   if (!target) return;
-  const article = await createArticleRepository(ctx.data.db).findById(target.articleId);
+  const article = await ctx.data.repos.articles.findById(target.articleId);
   if (!article || article.deletedAt) return;
   const content = object.content?.toString() ?? "";
-  await createInteractionRepository(ctx.data.db).addReply(
+  await ctx.data.repos.interactions.addReply(
     {
       id: object.id.href,
       articleId: article.id,

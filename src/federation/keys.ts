@@ -1,6 +1,4 @@
-import type { Kysely } from "kysely";
-import { createFeedKeyRepository, type StoredKeyPair } from "../storage/feed-key-repository.ts";
-import type { Database } from "../storage/schema.ts";
+import type { FeedKeyRepository, StoredKeyPair } from "../storage/feed-key-repository.ts";
 
 const RSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 const ED25519 = { name: "Ed25519" } as const;
@@ -13,11 +11,11 @@ const ED25519 = { name: "Ed25519" } as const;
  * pair because inserts never overwrite.
  */
 export class FeedKeyStore {
-  readonly #repo: ReturnType<typeof createFeedKeyRepository>;
+  readonly #repo: FeedKeyRepository;
   readonly #cache = new Map<string, Promise<CryptoKeyPair[]>>();
 
-  constructor(db: Kysely<Database>) {
-    this.#repo = createFeedKeyRepository(db);
+  constructor(repo: FeedKeyRepository) {
+    this.#repo = repo;
   }
 
   /** [RSA, Ed25519] for the feed, creating them on first use. */

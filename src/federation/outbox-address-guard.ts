@@ -1,6 +1,5 @@
 import type { Logger } from "../logger.ts";
-import type { Db } from "../storage/database.ts";
-import { createFollowerRepository } from "../storage/follower-repository.ts";
+import type { FollowerRepository } from "../storage/follower-repository.ts";
 import type { AddressGuard } from "./address-guard.ts";
 import type { OutboxShortcut } from "./outbox-shortcut-queue.ts";
 
@@ -23,14 +22,14 @@ interface QueuedDelivery {
  */
 export function dropNonPublicDeliveries(
   guard: AddressGuard,
-  db: Db,
+  followers: FollowerRepository,
   logger: Logger,
 ): OutboxShortcut {
   return async (message) => {
     if (!isQueuedDelivery(message)) return false;
     const verdict = await guard.checkUrl(message.inbox);
     if (verdict.ok || verdict.reason === "unresolvable") return false;
-    const removed = await createFollowerRepository(db).removeByInbox(message.inbox);
+    const removed = await followers.removeByInbox(message.inbox);
     logger.warn("dropped a delivery to an inbox that is not a public address", {
       inbox: message.inbox,
       activityId: message.activityId,

@@ -1,20 +1,11 @@
 import type { Federation } from "@fedify/fedify";
 import { PUBLIC_COLLECTION, Update } from "@fedify/vocab";
-import { createArticleRepository } from "../storage/article-repository.ts";
 import {
   isDatabaseUnavailable,
   outageRetryDelayMs,
   unavailableReason,
 } from "../storage/database-unavailable.ts";
-import {
-  type ClaimedOutboxEntry,
-  claimOutboxEntry,
-  completeOutboxEntry,
-  nextOutboxDue,
-  releaseOutboxEntry,
-} from "../storage/federation-outbox.ts";
-import { createFeedRepository } from "../storage/feed-repository.ts";
-import { createFollowerRepository } from "../storage/follower-repository.ts";
+import type { ClaimedOutboxEntry } from "../storage/federation-outbox.ts";
 import { toActor } from "./actor.ts";
 import type { FederationData } from "./context-data.ts";
 import { toCreate, toDelete, toUpdate } from "./objects.ts";
@@ -98,21 +89,21 @@ export class OutboxRelay {
   async drain(signal?: AbortSignal): Promise<number> {
     let handled = 0;
     while (!signal?.aborted) {
-      const entry = await claimOutboxEntry(this.#data.db, this.#data.clock.now(), this.#leaseMs);
+      const entry = await this.#data.repos.outbox.claim(this.#data.clock.now(), this.#leaseMs);
       if (!entry) break;
       try {
         await this.#relay(entry);
-        await completeOutboxEntry(this.#data.db, entry.id, this.#data.clock.now());
+        await this.#data.repos.outbox.complete(entry.id, this.#data.clock.now());
       } catch (error) {
         if (isDatabaseUnavailable(error)) {
           // Not the entry's fault: due again at once. Should the database still be away, this
           // fails too, `run` backs off, and the entry returns when its lease runs out.
-          await releaseOutboxEntry(this.#data.db, entry.id, this.#data.clock.now());
+          await this.#data.repos.outbox.release(entry.id, this.#data.clock.now());
           throw error;
         }
         const backoffMs = Math.min(3_600_000, 1_000 * 2 ** Math.min(entry.attempts, 12));
         this.#data.logger.warn("outbox entry failed; will retry", { entry, backoffMs, error });
-        await releaseOutboxEntry(this.#data.db, entry.id, new Date(Date.now() + backoffMs));
+        await this.#data.repos.outbox.release(entry.id, new Date(Date.now() + backoffMs));
       }
       handled++;
     }
@@ -120,8 +111,8 @@ export class OutboxRelay {
   }
 
   async #relay(entry: ClaimedOutboxEntry): Promise<void> {
-    const { db, publicUrl } = this.#data;
-    const feed = await createFeedRepository(db).find(entry.feedSlug);
+    const { repos, publicUrl } = this.#data;
+    const feed = await repos.feeds.find(entry.feedSlug);
     if (!feed) return;
     const ctx = this.#federation.createContext(new URL(publicUrl), this.#data);
     const sender = { identifier: feed.slug };
@@ -129,8 +120,7 @@ export class OutboxRelay {
     // inboxes anyway (one POST per shared inbox); "followers" would have it page through the
     // collection dispatcher, 500 at a time, and parse every actor's URLs. Fedify then names one
     // actor per inbox in each message, so a dead inbox is handled by inbox (federation.ts).
-    const followers = async () =>
-      toRecipients(await createFollowerRepository(db).onePerInbox(feed.slug));
+    const followers = async () => toRecipients(await repos.followers.onePerInbox(feed.slug));
     const objectContext = {
       publicUrl,
       actorUri: ctx.getActorUri(feed.slug),
@@ -148,7 +138,7 @@ export class OutboxRelay {
       return;
     }
     if (!entry.articleId || entry.revision === null) return;
-    const articles = createArticleRepository(db);
+    const { articles } = repos;
     const article = await articles.findRevision(entry.articleId, entry.revision);
     if (!article) return;
     if (entry.kind !== "delete") {
@@ -178,7 +168,7 @@ export class OutboxRelay {
     }
     let ms = backoffMs;
     if (ms === undefined) {
-      const next = await nextOutboxDue(this.#data.db).catch(() => null);
+      const next = await this.#data.repos.outbox.nextDue().catch(() => null);
       const untilDue = next
         ? next.getTime() - this.#data.clock.now().getTime()
         : Number.POSITIVE_INFINITY;

@@ -8,7 +8,7 @@ import {
   KyselyMessageQueue,
 } from "../fedify-kysely/index.ts";
 import type { Logger } from "../logger.ts";
-import { connectionOptions, type Db } from "../storage/database.ts";
+import type { FederationStorage } from "../storage/stores.ts";
 import { type AddressGuard, createAddressGuard } from "./address-guard.ts";
 import type { FederationData } from "./context-data.ts";
 import { buildFederation } from "./federation.ts";
@@ -18,7 +18,8 @@ import { OutboxRelay } from "./outbox-relay.ts";
 import { firstTaker, type OutboxSender, OutboxShortcutQueue } from "./outbox-shortcut-queue.ts";
 
 export interface FederationRuntimeOptions {
-  readonly db: Db;
+  /** Repositories and Fedify's storage, from src/storage/stores.ts. */
+  readonly storage: FederationStorage;
   readonly publicUrl: string;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -107,30 +108,31 @@ const FEDIFY_HOT_KEYS: readonly CachedKeyFamily[] = [
 export async function createFederationRuntime(
   options: FederationRuntimeOptions,
 ): Promise<FederationRuntime> {
-  const { db, publicUrl, logger, clock } = options;
+  const { storage, publicUrl, logger, clock } = options;
+  const { repos } = storage;
   const addressGuard = createAddressGuard({ allowPrivateAddress: options.allowPrivateAddress });
   const data: FederationData = {
-    db,
+    repos,
     publicUrl,
     logger,
     clock,
-    keys: new FeedKeyStore(db),
+    keys: new FeedKeyStore(repos.feedKeys),
     addressGuard,
   };
   const queue =
     options.queue ??
-    new KyselyMessageQueue(db, {
+    storage.queue({
       concurrency: options.deliveryConcurrency,
-      ...(options.databaseUrl ? { listen: connectionOptions(options.databaseUrl) } : {}),
+      databaseUrl: options.databaseUrl,
+      leaseMs: options.queueLeaseMs,
       logger,
-      ...(options.queueLeaseMs ? { leaseMs: options.queueLeaseMs } : {}),
     });
-  const kv = new CachedKvStore(new KyselyKvStore(db), { families: FEDIFY_HOT_KEYS });
+  const kv = new CachedKvStore(storage.kv(), { families: FEDIFY_HOT_KEYS });
   const sender = options.outboxSender?.({ kv, addressGuard });
   // Every message Fedify would handle passes here first, whoever sends it: the address check,
   // then the direct sender if there is one.
   const beforeFedify = firstTaker(
-    dropNonPublicDeliveries(addressGuard, db, logger),
+    dropNonPublicDeliveries(addressGuard, repos.followers, logger),
     ...(sender ? [sender.send] : []),
   );
   const federation = await buildFederation({

@@ -4,8 +4,6 @@ import { isPublic } from "../domain/article.ts";
 import { articleUrl } from "../domain/urls.ts";
 import type { FederationData } from "../federation/context-data.ts";
 import { toObject, toTombstone } from "../federation/objects.ts";
-import { createArticleRepository } from "../storage/article-repository.ts";
-import { createFeedRepository } from "../storage/feed-repository.ts";
 
 const ACTIVITY_JSON = /application\/(activity\+json|ld\+json|json)/;
 
@@ -22,8 +20,8 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
       return c.redirect(articleUrl(data.publicUrl, id), 303);
     }
     const [feed, article] = await Promise.all([
-      createFeedRepository(data.db).find(slug),
-      createArticleRepository(data.db).findById(id),
+      data.repos.feeds.find(slug),
+      data.repos.articles.findById(id),
     ]);
     if (!feed || !article?.feeds.includes(slug)) return c.notFound();
     const ctx = federation.createContext(c.req.raw, data);

@@ -4,9 +4,9 @@ import type { ArticleService } from "../domain/article-service.ts";
 import { FEED_SLUG_PATTERN, type Feed } from "../domain/feed.ts";
 import type { FeedService } from "../domain/feed-service.ts";
 import type { Clock } from "../domain/ports.ts";
-import type { Db } from "../storage/database.ts";
+import type { Views } from "../storage/stores.ts";
+import type { FrontPage } from "../storage/views/front-page.view.ts";
 import { FEED_PREVIEW_SCRIPT_PATH, FEED_STYLESHEET_PATH } from "../syndication/stylesheet.ts";
-import type { FrontPage, FrontPageView } from "../views/front-page.view.ts";
 import { ArticlePage } from "../web/article-page.tsx";
 import { ErrorPage } from "../web/error-page.tsx";
 import { actorUrl, objectUrl, parseInstance, remoteFollowUrl } from "../web/fediverse-links.ts";
@@ -19,7 +19,6 @@ import { SITE_CSS } from "../web/site-css.ts";
 import { SITE_JS } from "../web/site-js.ts";
 import { PAGE_SECURITY_HEADERS, wantsActivityPub, wantsHtml, wantsJson } from "./negotiation.ts";
 import { problem, problemResponse } from "./problem.ts";
-import { createReaderQueries, type ReaderQueries } from "./reader-queries.ts";
 import type { RenderedPageCache } from "./rendered-page-cache.ts";
 
 const STORIES_PER_PAGE = 20;
@@ -36,12 +35,10 @@ export interface PageDeps {
   readonly publicUrl: string;
   /** The newsroom's name, shown in every page's header. */
   readonly siteName: string;
-  /** For counts, replies and paging; without it pages show the newest stories only. */
-  readonly db?: Db | undefined;
+  /** Counts, replies, paging, follower counts; without them pages show the newest stories only. */
+  readonly views?: Views | undefined;
   /** Whether ActivityPub is served: AP requests for pages are then sent to the AP documents. */
   readonly federated: boolean;
-  /** The front page's read model; without it `/` lists the first feeds only. */
-  readonly frontPage?: FrontPageView | undefined;
   /** Rendered front pages, cleared on every feed change. */
   readonly renderedPages?: RenderedPageCache | undefined;
 }
@@ -80,9 +77,7 @@ export function notFound(
 export function pageRoutes(deps: PageDeps): Hono {
   const { publicUrl, siteName } = deps;
   const site = { publicUrl, siteName };
-  const queries: ReaderQueries | undefined = deps.db
-    ? createReaderQueries(deps.db, deps.clock)
-    : undefined;
+  const { views } = deps;
   const routes = new Hono();
 
   const asset = (path: string, type: string, body: string) =>
@@ -104,11 +99,12 @@ export function pageRoutes(deps: PageDeps): Hono {
     const key = `front:${page}`;
     let html = deps.renderedPages?.get(key);
     if (html === undefined) {
-      const front = deps.frontPage
-        ? await deps.frontPage.page(page, {
-            feedsPerPage: FEEDS_PER_FRONT_PAGE,
-            headlinesPerFeed: HEADLINES_PER_FEED,
-          })
+      const front = views
+        ? await views.frontPage.page(
+            page,
+            { feedsPerPage: FEEDS_PER_FRONT_PAGE, headlinesPerFeed: HEADLINES_PER_FEED },
+            deps.clock.now(),
+          )
         : await firstFeeds();
       if (page > front.pageCount) return notFound(c, site, "No such page of feeds");
       html = await renderPage(IndexPage({ ...front, ...site }));
@@ -164,7 +160,7 @@ export function pageRoutes(deps: PageDeps): Hono {
     const feeds = (await Promise.all(article.feeds.map((slug) => deps.feeds.get(slug)))).flatMap(
       (found) => (found.ok ? [found.value] : []),
     );
-    const reactions = queries ? await queries.reactions(article.id) : null;
+    const reactions = views ? await views.articlePage.reactions(article.id) : null;
     c.header("cache-control", PAGE_CACHE);
     return htmlPage(c, ArticlePage({ article, feeds, reactions, ...site }));
   });
@@ -198,17 +194,17 @@ export function pageRoutes(deps: PageDeps): Hono {
       return c.redirect(actorUrl(publicUrl, feed.slug), 303);
     }
     const before = c.req.query("before");
-    const stories = queries
-      ? await queries.stories(feed.slug, STORIES_PER_PAGE, before)
+    const stories = views
+      ? await views.feedPage.stories(feed.slug, STORIES_PER_PAGE, before, deps.clock.now())
       : { articles: await deps.articles.latestPublic(feed.slug, STORIES_PER_PAGE), older: null };
-    const followers = queries ? await queries.followerCount(feed.slug) : null;
+    const followers = views ? await views.feedPage.followerCount(feed.slug) : null;
     c.header("cache-control", PAGE_CACHE);
     return htmlPage(
       c,
       FeedPage({
         feed,
         stories,
-        paged: before !== undefined && queries !== undefined,
+        paged: before !== undefined && views !== undefined,
         followers,
         ...site,
       }),

@@ -25,6 +25,67 @@ export function createFederationOutbox(db: Kysely<Database>): FederationOutbox {
   };
 }
 
+/**
+ * What the outbox relay does with the entries: claim, complete, release, and when to look
+ * again. Outside any transaction (sending runs between claim and completion).
+ */
+export function createOutboxRelayStore(db: Kysely<Database>) {
+  return {
+    /**
+     * Claims the oldest due entry with a lease, in one statement. A lease (not a held row lock)
+     * because sending runs outside any transaction; a relay that dies mid-send leaves the lease
+     * to expire, and another relay sends the same activity again (same id, so receivers
+     * deduplicate).
+     */
+    async claim(now: Date, leaseMs: number): Promise<ClaimedOutboxEntry | undefined> {
+      const leaseUntil = new Date(now.getTime() + leaseMs);
+      const result = await sql<ClaimedOutboxEntry>`
+        update federation_outbox set locked_until = ${leaseUntil}, attempts = attempts + 1
+        where id = (
+          select id from federation_outbox
+          where processed_at is null and available_at <= ${now}
+            and (locked_until is null or locked_until < ${now})
+          order by available_at, id
+          for update skip locked
+          limit 1
+        )
+        returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId", revision, attempts`.execute(
+        db,
+      );
+      return result.rows[0];
+    },
+
+    async complete(id: string, now: Date): Promise<void> {
+      await db
+        .updateTable("federationOutbox")
+        .set({ processedAt: now, lockedUntil: null })
+        .where("id", "=", id)
+        .execute();
+    },
+
+    /** Gives the entry back after a failure, to be retried after `retryAt`. */
+    async release(id: string, retryAt: Date): Promise<void> {
+      await db
+        .updateTable("federationOutbox")
+        .set({ lockedUntil: null, availableAt: retryAt })
+        .where("id", "=", id)
+        .execute();
+    },
+
+    /** When the next entry becomes due (for sleeping until then), or null when none is pending. */
+    async nextDue(): Promise<Date | null> {
+      const row = await db
+        .selectFrom("federationOutbox")
+        .select((eb) => eb.fn.min("availableAt").as("next"))
+        .where("processedAt", "is", null)
+        .executeTakeFirst();
+      return row?.next ? new Date(row.next) : null;
+    },
+  };
+}
+
+export type OutboxRelayStore = ReturnType<typeof createOutboxRelayStore>;
+
 export interface ClaimedOutboxEntry {
   readonly id: string;
   readonly kind: OutboxKind;
@@ -32,58 +93,4 @@ export interface ClaimedOutboxEntry {
   readonly articleId: string | null;
   readonly revision: number | null;
   readonly attempts: number;
-}
-
-/**
- * Claims the oldest due entry with a lease, in one statement. A lease (not a held row lock)
- * because sending runs outside any transaction; a relay that dies mid-send leaves the lease to
- * expire, and another relay sends the same activity again (same id, so receivers deduplicate).
- */
-export async function claimOutboxEntry(
-  db: Kysely<Database>,
-  now: Date,
-  leaseMs: number,
-): Promise<ClaimedOutboxEntry | undefined> {
-  const leaseUntil = new Date(now.getTime() + leaseMs);
-  const result = await sql<ClaimedOutboxEntry>`
-    update federation_outbox set locked_until = ${leaseUntil}, attempts = attempts + 1
-    where id = (
-      select id from federation_outbox
-      where processed_at is null and available_at <= ${now}
-        and (locked_until is null or locked_until < ${now})
-      order by available_at, id
-      for update skip locked
-      limit 1
-    )
-    returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId", revision, attempts`.execute(
-    db,
-  );
-  return result.rows[0];
-}
-
-export async function completeOutboxEntry(db: Kysely<Database>, id: string, now: Date) {
-  await db
-    .updateTable("federationOutbox")
-    .set({ processedAt: now, lockedUntil: null })
-    .where("id", "=", id)
-    .execute();
-}
-
-/** Gives the entry back after a failure, to be retried after `retryAt`. */
-export async function releaseOutboxEntry(db: Kysely<Database>, id: string, retryAt: Date) {
-  await db
-    .updateTable("federationOutbox")
-    .set({ lockedUntil: null, availableAt: retryAt })
-    .where("id", "=", id)
-    .execute();
-}
-
-/** When the next entry becomes due (for sleeping until then), or null when none is pending. */
-export async function nextOutboxDue(db: Kysely<Database>): Promise<Date | null> {
-  const row = await db
-    .selectFrom("federationOutbox")
-    .select((eb) => eb.fn.min("availableAt").as("next"))
-    .where("processedAt", "is", null)
-    .executeTakeFirst();
-  return row?.next ? new Date(row.next) : null;
 }

@@ -39,3 +39,5 @@ export function createFeedKeyRepository(db: Kysely<Database>) {
     },
   };
 }
+
+export type FeedKeyRepository = ReturnType<typeof createFeedKeyRepository>;

@@ -7,17 +7,6 @@ export interface Follower {
   readonly sharedInboxUrl: string | null;
 }
 
-/** A follower as the admin API lists it: with when it followed. */
-export interface FollowerListing extends Follower {
-  readonly createdAt: Date;
-}
-
-/** Keyset position in a newest-first follower listing: the last row of the previous page. */
-export interface FollowerListCursor {
-  readonly createdAt: Date;
-  readonly actorId: string;
-}
-
 /** A feed's fediverse followers. */
 export function createFollowerRepository(db: Kysely<Database>) {
   return {
@@ -94,27 +83,6 @@ export function createFollowerRepository(db: Kysely<Database>) {
         .where("feedSlug", "=", feedSlug);
       if (after !== null) query = query.where("actorId", ">", after);
       return query.orderBy("actorId").limit(limit).execute();
-    },
-
-    /** Newest first (then by actor id), for the admin API; `after` is the previous page's last row. */
-    async list(
-      feedSlug: string,
-      after: FollowerListCursor | null,
-      limit: number,
-    ): Promise<FollowerListing[]> {
-      let query = db
-        .selectFrom("followers")
-        .select(["actorId", "inboxUrl", "sharedInboxUrl", "createdAt"])
-        .where("feedSlug", "=", feedSlug);
-      if (after !== null) {
-        query = query.where((eb) =>
-          eb.or([
-            eb("createdAt", "<", after.createdAt),
-            eb.and([eb("createdAt", "=", after.createdAt), eb("actorId", "<", after.actorId)]),
-          ]),
-        );
-      }
-      return query.orderBy("createdAt", "desc").orderBy("actorId", "desc").limit(limit).execute();
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import { articleUrl, feedPageUrl } from "../domain/urls.ts";
-import type { ArticleReactions } from "../http/reader-queries.ts";
+import type { ArticleReactions } from "../storage/views/article-page.view.ts";
 import { objectUrl } from "./fediverse-links.ts";
 import { creatorHandle, feedAlternates, readableDate, webHref } from "./format.ts";
 import { Layout } from "./layout.tsx";

@@ -1,6 +1,6 @@
 import type { Feed } from "../domain/feed.ts";
 import { FEED_FORMATS, fediverseHandle, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
-import type { StoryPage } from "../http/reader-queries.ts";
+import type { StoryPage } from "../storage/views/feed-page.view.ts";
 import { actorUrl, followUrl } from "./fediverse-links.ts";
 import { FORMAT_NAMES, feedAlternates } from "./format.ts";
 import { Layout } from "./layout.tsx";

@@ -1,5 +1,5 @@
 import { feedPageUrl } from "../domain/urls.ts";
-import type { FrontPage, FrontPageFeed } from "../views/front-page.view.ts";
+import type { FrontPage, FrontPageFeed } from "../storage/views/front-page.view.ts";
 import { feedAlternates } from "./format.ts";
 import { Layout } from "./layout.tsx";
 import { StoryItem } from "./story-item.tsx";

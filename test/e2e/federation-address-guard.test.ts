@@ -62,7 +62,7 @@ describe.each(CASES)(
 
     const world = () => `${server.url}/ap/feeds/world`;
     const followers = async () =>
-      (await createFollowerRepository(server.database.db).list("world", null, 100)).map(
+      (await createFollowerRepository(server.database.db).page("world", null, 100)).map(
         (follower) => follower.actorId,
       );
     /** Every POST a peer answered, accepted or refused. */

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userAgentFor } from "../../src/federation/federation.ts";
 import { FeedKeyStore } from "../../src/federation/keys.ts";
+import { createFeedKeyRepository } from "../../src/storage/feed-key-repository.ts";
 import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
 import {
   activity,
@@ -153,7 +154,9 @@ describe("federation lifecycle", () => {
   it("keeps a feed's keys: a new process loads the same pair instead of making one", async () => {
     const served = (await fetchActor(actorId())) as { publicKey: { publicKeyPem: string } };
     // What a freshly started process (empty key cache) would sign with.
-    const [rsa] = await new FeedKeyStore(server.database.db).keyPairs("us-russia-syria");
+    const [rsa] = await new FeedKeyStore(createFeedKeyRepository(server.database.db)).keyPairs(
+      "us-russia-syria",
+    );
     const spki = Buffer.from(await crypto.subtle.exportKey("spki", rsa?.publicKey as CryptoKey));
     const pem = `-----BEGIN PUBLIC KEY-----\n${spki
       .toString("base64")

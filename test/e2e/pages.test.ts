@@ -8,6 +8,7 @@ import { FEEDS_PER_FRONT_PAGE } from "../../src/http/pages.routes.ts";
 import { silentLogger } from "../../src/logger.ts";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
 import { createInteractionRepository } from "../../src/storage/interaction-repository.ts";
+import { createStores } from "../../src/storage/stores.ts";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
 import { ADMIN_TOKEN, createTestApp, PUBLIC_URL, type TestApp } from "../support/test-app.ts";
 
@@ -388,8 +389,9 @@ describe("reader pages and ActivityPub share URLs", () => {
 
   beforeAll(async () => {
     t = await createTestApp("pglite");
+    const stores = createStores(t.database.db);
     const runtime = await createFederationRuntime({
-      db: t.database.db,
+      storage: stores.federation,
       publicUrl: PUBLIC_URL,
       logger: silentLogger,
       clock: t.deps.clock,
@@ -404,7 +406,7 @@ describe("reader pages and ActivityPub share URLs", () => {
         maxBodyBytes: 1 << 20,
         feedItemLimit: 50,
       },
-      db: t.database.db,
+      stores,
       logger: silentLogger,
       federation: runtime,
     });

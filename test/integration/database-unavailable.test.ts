@@ -10,6 +10,7 @@ import {
 } from "../../src/fedify-kysely/database-unavailable.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createDatabase, type Db } from "../../src/storage/database.ts";
+import { createStores } from "../../src/storage/stores.ts";
 import { createEmptyPostgresDatabase } from "../support/databases.ts";
 import { freePort } from "../support/federated-server.ts";
 import { ADMIN_TOKEN, PUBLIC_URL } from "../support/test-app.ts";
@@ -116,7 +117,7 @@ describe("recognising an unreachable database", () => {
         maxBodyBytes: 64 * 1024,
         feedItemLimit: 50,
       },
-      db: closed,
+      stores: createStores(closed),
       logger,
     });
     const app = createApp(deps);
@@ -162,7 +163,7 @@ describe("a database host that accepts connections but never answers", () => {
           maxBodyBytes: 1024,
           feedItemLimit: 1,
         },
-        db,
+        stores: createStores(db),
         logger: createLogger("error"),
       });
       const started = Date.now();

@@ -5,6 +5,7 @@ import { toActor } from "../../src/federation/actor.ts";
 import { toCreate, toDelete, toObject, toUpdate } from "../../src/federation/objects.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { createStores } from "../../src/storage/stores.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { FIXTURE_PUBLIC_URL, fixtureFeed, fixtureStory } from "../support/fixture-story.ts";
 
@@ -32,7 +33,7 @@ describe("ActivityPub documents", () => {
       })
       .execute();
     runtime = await createFederationRuntime({
-      db: database.db,
+      storage: createStores(database.db).federation,
       publicUrl: FIXTURE_PUBLIC_URL,
       logger: silentLogger,
       clock: { now: () => new Date("2026-11-26T12:00:00Z") },

@@ -7,6 +7,7 @@ import {
   type FeedChangeListener,
   listenForFeedChanges,
 } from "../../src/storage/feed-change-notifications.ts";
+import { createStores } from "../../src/storage/stores.ts";
 import { createTestApp, PUBLIC_URL, type TestApp } from "../support/test-app.ts";
 
 /** Two app "processes" on one PostgreSQL: a change made through one shows in the other's feeds. */
@@ -27,7 +28,7 @@ describe("feed changes across processes sharing PostgreSQL", () => {
         maxBodyBytes: 1024,
         feedItemLimit: 50,
       },
-      db: bDb,
+      stores: createStores(bDb),
       logger: silentLogger,
     });
     bApp = createApp(bDeps);

@@ -9,6 +9,7 @@ import { createFederationRuntime, type FederationRuntime } from "../../src/feder
 import { type Logger, silentLogger } from "../../src/logger.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
+import { createStores } from "../../src/storage/stores.ts";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
 import { ADMIN_TOKEN, shippedFeedFiles } from "./test-app.ts";
 
@@ -66,8 +67,9 @@ export async function startFederatedServer(
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const stores = createStores(database.db);
   const runtime = await createFederationRuntime({
-    db: database.db,
+    storage: stores.federation,
     publicUrl: url,
     logger,
     clock: systemClock,
@@ -84,7 +86,7 @@ export async function startFederatedServer(
       maxBodyBytes: 1024 * 1024,
       feedItemLimit: 50,
     },
-    db: database.db,
+    stores,
     logger,
     federation: runtime,
   });

@@ -7,6 +7,7 @@ import type { Clock } from "../../src/domain/ports.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
+import { createStores } from "../../src/storage/stores.ts";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -56,7 +57,12 @@ export async function createTestApp(
     feedItemLimit: 50,
     ...options.config,
   };
-  const deps = createDeps({ config, db: database.db, logger: silentLogger, clock: options.clock });
+  const deps = createDeps({
+    config,
+    stores: createStores(database.db),
+    logger: silentLogger,
+    clock: options.clock,
+  });
   const app = createApp(deps);
   return {
     app,

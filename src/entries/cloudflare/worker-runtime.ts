@@ -10,6 +10,7 @@ import {
 import { CloudflareMessageQueue } from "../../fedify-kysely/index.ts";
 import type { Logger } from "../../logger.ts";
 import { createDatabase, type Db } from "../../storage/database.ts";
+import { createStores } from "../../storage/stores.ts";
 import { defaultCache } from "./cloudflare.ts";
 import { configFromEnv, type WorkerEnv } from "./env.ts";
 import { FeedEdgeCache } from "./feed-edge-cache.ts";
@@ -39,9 +40,10 @@ export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime
   const config = configFromEnv(env);
   const logger = createWorkerLogger(config.logLevel);
   const db = createDatabase({ pool: invocationPool });
+  const stores = createStores(db);
   const federation = await createFederationRuntime({
     ...federationOptionsFromConfig(config),
-    db,
+    storage: stores.federation,
     logger,
     clock: systemClock,
     // No LISTEN on Workers: a connection cannot outlive its invocation.
@@ -51,7 +53,7 @@ export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime
   const edgeCache = new FeedEdgeCache({ cache: defaultCache(), publicUrl: config.publicUrl });
   const deps = createDeps({
     config,
-    db,
+    stores,
     logger,
     federation,
     // Other isolates change feeds without telling this one: never reuse a rendered document

@@ -1,4 +1,5 @@
 import { createLogger } from "../../logger.ts";
+import { createStores } from "../../storage/stores.ts";
 import { federationRuntimeFor, openDatabase, readConfigOrExit } from "./setup.ts";
 
 /**
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     logger.info("delivery process stopped before the database was reached");
     return;
   }
-  const runtime = await federationRuntimeFor(config, db, logger);
+  const runtime = await federationRuntimeFor(config, createStores(db), logger);
   logger.info(`delivery process started (concurrency ${config.deliveryConcurrency})`);
   await runtime.runDelivery(stop.signal);
   await db.destroy();

@@ -4,6 +4,7 @@ import { createApp } from "../../app.ts";
 import { createDeps } from "../../deps.ts";
 import { createLogger } from "../../logger.ts";
 import { listenForFeedChanges } from "../../storage/feed-change-notifications.ts";
+import { createStores } from "../../storage/stores.ts";
 import { withFeedFastPath } from "./feed-fast-path.ts";
 import { federationRuntimeFor, loadFeeds, openDatabase, readConfigOrExit } from "./setup.ts";
 
@@ -23,8 +24,9 @@ async function main(): Promise<void> {
   if (!db) process.exit(0);
   await loadFeeds(config, db, logger);
 
-  const federation = await federationRuntimeFor(config, db, logger);
-  const deps = createDeps({ config, db, logger, federation });
+  const stores = createStores(db);
+  const federation = await federationRuntimeFor(config, stores, logger);
+  const deps = createDeps({ config, stores, logger, federation });
   // Deliveries run in this process by default; `npm run delivery` adds more consumers.
   const delivery = new AbortController();
   const working = federation.runDelivery(delivery.signal);

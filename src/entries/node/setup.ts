@@ -15,6 +15,7 @@ import { createDatabase, type Db } from "../../storage/database.ts";
 import { syncFeedDefinitions } from "../../storage/feed-sync.ts";
 import { migrateToLatest } from "../../storage/migrate.ts";
 import { databaseAddress, retryWhileUnavailable } from "../../storage/retry-while-unavailable.ts";
+import type { Stores } from "../../storage/stores.ts";
 
 /**
  * Opens the configured database (creating DATA_DIR for PGlite) and applies pending migrations.
@@ -86,12 +87,12 @@ export function readConfigOrExit(): Config {
 /** Fedify on the configured database, as both the app and `npm run delivery` run it. */
 export async function federationRuntimeFor(
   config: Config,
-  db: Db,
+  stores: Stores,
   logger: Logger,
 ): Promise<FederationRuntime> {
   const runtime = await createFederationRuntime({
     ...federationOptionsFromConfig(config),
-    db,
+    storage: stores.federation,
     logger,
     clock: systemClock,
     ...(config.deliverySender === "direct"

@@ -7,6 +7,7 @@ import type { ArticleOutput } from "../../../src/schemas/article.schema.ts";
 import { parseFeedDefinitions } from "../../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../../src/storage/feed-sync.ts";
 import { createInteractionRepository } from "../../../src/storage/interaction-repository.ts";
+import { createStores } from "../../../src/storage/stores.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/databases.ts";
 import { fixtureStoryPush } from "../../support/fixture-push.ts";
 import { ADMIN_TOKEN, shippedFeedFiles } from "../../support/test-app.ts";
@@ -42,7 +43,7 @@ export async function startReaderServer(): Promise<ReaderServer> {
   const url = `http://127.0.0.1:${port}`;
   const deps = createDeps({
     config: { publicUrl: url, adminToken: ADMIN_TOKEN, maxBodyBytes: 1 << 20, feedItemLimit: 50 },
-    db: database.db,
+    stores: createStores(database.db),
     logger: silentLogger,
   });
   const app = createApp(deps);

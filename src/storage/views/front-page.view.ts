@@ -1,9 +1,8 @@
 import { sql } from "kysely";
-import type { Feed } from "../domain/feed.ts";
-import type { Clock } from "../domain/ports.ts";
-import type { Db } from "../storage/database.ts";
-import { toFeed } from "../storage/feed-repository.ts";
-import type { FeedRow } from "../storage/schema.ts";
+import type { Feed } from "../../domain/feed.ts";
+import type { Db } from "../database.ts";
+import { toFeed } from "../feed-repository.ts";
+import type { FeedRow } from "../schema.ts";
 
 /** One headline in a feed's short list on the front page. */
 export interface Headline {
@@ -31,11 +30,12 @@ export interface FrontPage {
  * headlines of just those feeds (a lateral join that walks each feed's (slug, published_at)
  * index for its first few rows).
  */
-export function createFrontPageView(db: Db, clock: Clock) {
+export function createFrontPageView(db: Db) {
   return {
     async page(
       page: number,
       size: { readonly feedsPerPage: number; readonly headlinesPerFeed: number },
+      now: Date,
     ): Promise<FrontPage> {
       const { feedsPerPage, headlinesPerFeed } = size;
       const { rows: feedRows } = await sql<FeedRow & { total: string }>`
@@ -62,7 +62,7 @@ export function createFrontPageView(db: Db, clock: Clock) {
           from article_feeds af
           join articles a on a.id = af.article_id
           where af.feed_slug = f.slug
-            and af.published_at <= ${clock.now()}
+            and af.published_at <= ${now}
             and a.deleted_at is null
           order by af.published_at desc, af.article_id desc
           limit ${headlinesPerFeed}

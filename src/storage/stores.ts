@@ -1,0 +1,80 @@
+import type { KvStore, MessageQueue } from "@fedify/fedify";
+import { sql } from "kysely";
+import { uuidv7 } from "../domain/ids.ts";
+import type { TransactionRunner } from "../domain/ports.ts";
+import { KyselyKvStore, KyselyMessageQueue } from "../fedify-kysely/index.ts";
+import type { Logger } from "../logger.ts";
+import { createArticleRepository } from "./article-repository.ts";
+import { connectionOptions, type Db } from "./database.ts";
+import { createOutboxRelayStore } from "./federation-outbox.ts";
+import { createFeedKeyRepository } from "./feed-key-repository.ts";
+import { createFeedRepository } from "./feed-repository.ts";
+import { createFollowerRepository } from "./follower-repository.ts";
+import { createInteractionRepository } from "./interaction-repository.ts";
+import { createTransactionRunner } from "./transaction-runner.ts";
+import { createArticlePageView } from "./views/article-page.view.ts";
+import { createFeedPageView } from "./views/feed-page.view.ts";
+import { createFollowerListView } from "./views/follower-list.view.ts";
+import { createFrontPageView } from "./views/front-page.view.ts";
+
+/** The read models, one per screen or listing, each owning its result types. */
+export function createViews(db: Db) {
+  return {
+    frontPage: createFrontPageView(db),
+    feedPage: createFeedPageView(db),
+    articlePage: createArticlePageView(db),
+    followerList: createFollowerListView(db),
+  };
+}
+
+export type Views = ReturnType<typeof createViews>;
+
+/** How a process's delivery queue runs on the database (see KyselyMessageQueue). */
+export interface DeliveryQueueSettings {
+  readonly concurrency: number;
+  /** PostgreSQL URL for LISTEN wake-ups between processes; unset on PGlite. */
+  readonly databaseUrl: string | undefined;
+  readonly leaseMs?: number | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * Everything that reads or writes the database, built once per process from its handle: the
+ * domain's transactions, federation's repositories and Fedify's storage, the views. Only the
+ * entries hold the handle itself; everyone else gets what is built here, by name.
+ */
+export function createStores(db: Db) {
+  /** Names this process in cross-process change notifications. */
+  const instanceId = uuidv7();
+  return {
+    instanceId,
+    transactions: createTransactionRunner(db, instanceId) as TransactionRunner,
+    views: createViews(db),
+    federation: {
+      repos: {
+        articles: createArticleRepository(db),
+        feeds: createFeedRepository(db),
+        followers: createFollowerRepository(db),
+        interactions: createInteractionRepository(db),
+        feedKeys: createFeedKeyRepository(db),
+        outbox: createOutboxRelayStore(db),
+      },
+      kv: (): KvStore => new KyselyKvStore(db),
+      queue: (settings: DeliveryQueueSettings): MessageQueue =>
+        new KyselyMessageQueue(db, {
+          concurrency: settings.concurrency,
+          logger: settings.logger,
+          ...(settings.databaseUrl ? { listen: connectionOptions(settings.databaseUrl) } : {}),
+          ...(settings.leaseMs ? { leaseMs: settings.leaseMs } : {}),
+        }),
+    },
+    /** Resolves when the database answers; rejects otherwise (for /healthz). */
+    async checkDatabase(): Promise<void> {
+      await sql`select 1`.execute(db);
+    },
+  };
+}
+
+export type Stores = ReturnType<typeof createStores>;
+/** What federation's runtime takes from the stores. */
+export type FederationStorage = Stores["federation"];
