@@ -1,10 +1,16 @@
-import { createPrivateKey, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createPrivateKey, type KeyObject, type JsonWebKey as NodeJsonWebKey } from "node:crypto";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { KvStore } from "@fedify/fedify";
 import type { Logger } from "../logger.ts";
 import { type AddressGuard, NonPublicAddressError } from "./address-guard.ts";
 import { userAgentFor } from "./federation.ts";
+import {
+  FEDIFY_KV_PREFIXES,
+  fedifyKey,
+  type OutboxMessage,
+  readOutboxMessage,
+} from "./fedify-internals.ts";
 import { type SignatureSpec, signedPostHeaders } from "./outbound-signature.ts";
 import type { OutboxSender, OutboxShortcut } from "./outbox-shortcut-queue.ts";
 
@@ -26,23 +32,9 @@ export function directOutboxSender(publicUrl: string, logger: Logger) {
     new DirectDelivery({ ...tools, userAgent: userAgentFor(publicUrl), logger });
 }
 
-/** The parts of Fedify 2.3's `OutboxMessage` this sender reads (its queue payload for a POST). */
-interface OutboxMessage {
-  readonly type: "outbox";
-  readonly inbox: string;
-  readonly activity: object;
-  readonly activityId?: string;
-  readonly keys: ReadonlyArray<{ readonly keyId: string; readonly privateKey: JsonWebKey }>;
-  readonly attempt: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly circuitHeld?: boolean;
-}
-
-/** Fedify's key–value prefixes (its `kvPrefixes` defaults, which we do not change). */
-const SPEC_PREFIX = ["_fedify", "httpMessageSignaturesSpec"] as const;
-const CIRCUIT_PREFIX = ["_fedify", "circuit"] as const;
-
 const CONTENT_TYPE = "application/activity+json";
+/** Activities whose JSON is kept: more than the fan-outs one process works on at once. */
+const BODY_CACHE_SIZE = 64;
 
 /**
  * The common case of a delivery without Fedify's per-message machinery.
@@ -77,7 +69,8 @@ export class DirectDelivery implements OutboxSender {
   readonly #timeoutMs: number;
   readonly #now: () => Date;
   readonly #keys = new Map<string, { readonly modulus: string; readonly key: KeyObject }>();
-  readonly #bodies = new WeakMap<object, Buffer>();
+  /** Serialised activities by id, newest last: a fan-out sends one activity to every inbox. */
+  readonly #bodies = new Map<string, Buffer>();
   readonly #httpAgent: HttpAgent;
   readonly #httpsAgent: HttpsAgent;
 
@@ -97,14 +90,15 @@ export class DirectDelivery implements OutboxSender {
     this.#now = options.now ?? (() => new Date());
   }
 
-  readonly send: OutboxShortcut = async (message) => {
-    if (!isFirstOutboxAttempt(message)) return false;
+  readonly send: OutboxShortcut = async (queued) => {
+    const message = firstOutboxAttempt(queued);
+    if (!message) return false;
     const url = parseInboxUrl(message.inbox);
     const signer = url && this.#rsaKey(message);
     if (!url || !signer) return false;
     const [spec, circuit] = await Promise.all([
-      this.#kv.get<SignatureSpec>([...SPEC_PREFIX, url.origin]),
-      this.#kv.get([...CIRCUIT_PREFIX, url.host]),
+      this.#kv.get<SignatureSpec>(fedifyKey(FEDIFY_KV_PREFIXES.signatureSpec, url.origin)),
+      this.#kv.get(fedifyKey(FEDIFY_KV_PREFIXES.circuit, url.host)),
     ]);
     if ((spec !== "rfc9421" && spec !== "draft-cavage-http-signatures-12") || circuit != null) {
       return false;
@@ -114,7 +108,7 @@ export class DirectDelivery implements OutboxSender {
       if (verdict.reason === "unresolvable") return false;
       throw new NonPublicAddressError(verdict);
     }
-    const body = this.#body(message.activity);
+    const body = this.#body(message);
     const headers = {
       ...lowerCaseKeys(message.headers),
       "user-agent": this.#userAgent,
@@ -147,14 +141,21 @@ export class DirectDelivery implements OutboxSender {
   }
 
   /**
-   * The activity's JSON, as Fedify would send it. A fan-out's messages share one activity object
-   * (see the queue consumer), so it is serialised once per fan-out, not once per inbox.
+   * The activity's JSON, as Fedify would send it, serialised once per activity (by its id), not
+   * once per inbox: every message of a fan-out carries the same activity.
    */
-  #body(activity: object): Buffer {
-    let body = this.#bodies.get(activity);
+  #body(message: OutboxMessage): Buffer {
+    const id = message.activityId;
+    let body = id === undefined ? undefined : this.#bodies.get(id);
     if (!body) {
-      body = Buffer.from(JSON.stringify(activity), "utf8");
-      this.#bodies.set(activity, body);
+      body = Buffer.from(JSON.stringify(message.activity), "utf8");
+      if (id !== undefined) {
+        if (this.#bodies.size >= BODY_CACHE_SIZE) {
+          const oldest = this.#bodies.keys().next().value;
+          if (oldest !== undefined) this.#bodies.delete(oldest);
+        }
+        this.#bodies.set(id, body);
+      }
     }
     return body;
   }
@@ -167,7 +168,8 @@ export class DirectDelivery implements OutboxSender {
     let cached = this.#keys.get(pair.keyId);
     if (cached?.modulus !== modulus) {
       try {
-        cached = { modulus, key: createPrivateKey({ key: pair.privateKey, format: "jwk" }) };
+        const jwk = pair.privateKey as NodeJsonWebKey;
+        cached = { modulus, key: createPrivateKey({ key: jwk, format: "jwk" }) };
       } catch {
         return undefined;
       }
@@ -214,19 +216,10 @@ export class DirectDelivery implements OutboxSender {
   }
 }
 
-function isFirstOutboxAttempt(message: unknown): message is OutboxMessage {
-  if (typeof message !== "object" || message === null) return false;
-  const m = message as Partial<OutboxMessage>;
-  return (
-    m.type === "outbox" &&
-    m.attempt === 0 &&
-    m.circuitHeld !== true &&
-    typeof m.inbox === "string" &&
-    Array.isArray(m.keys) &&
-    typeof m.activity === "object" &&
-    m.activity !== null &&
-    (m.headers === undefined || (typeof m.headers === "object" && m.headers !== null))
-  );
+/** A first attempt, not held by the circuit breaker: the only messages sent here. */
+function firstOutboxAttempt(message: unknown): OutboxMessage | undefined {
+  const outbox = readOutboxMessage(message);
+  return outbox && outbox.attempt === 0 && outbox.circuitHeld !== true ? outbox : undefined;
 }
 
 /** An http(s) inbox URL without a query (draft-cavage servers disagree on signing one). */

@@ -1,9 +1,7 @@
 import type { KeyCache, KvKey, KvStore } from "@fedify/fedify";
 import { CryptographicKey, type DocumentLoader, Multikey } from "@fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
-
-/** Fedify's default prefix for cached public keys (`kvPrefixes.publicKey`). */
-const PUBLIC_KEY_PREFIX: KvKey = ["_fedify", "publicKey"];
+import { FEDIFY_KV_PREFIXES, fedifyKey } from "./fedify-internals.ts";
 
 /** How long a key that could not be fetched is remembered as missing (Fedify's own default). */
 const UNAVAILABLE_KEY_TTL = Temporal.Duration.from({ minutes: 10 });
@@ -17,7 +15,7 @@ export function kvKeyCache(
   kv: KvStore,
   loaders: { documentLoader: DocumentLoader; contextLoader: DocumentLoader },
 ): KeyCache {
-  const entry = (keyId: URL): KvKey => [...PUBLIC_KEY_PREFIX, keyId.href] as unknown as KvKey;
+  const entry = (keyId: URL): KvKey => fedifyKey(FEDIFY_KV_PREFIXES.publicKey, keyId.href);
   return {
     async get(keyId) {
       const serialized = await kv.get(entry(keyId));

@@ -1,14 +1,8 @@
 import type { Logger } from "../logger.ts";
 import type { FollowerRepository } from "../storage/follower-repository.ts";
 import type { AddressGuard } from "./address-guard.ts";
+import { readOutboxMessage } from "./fedify-internals.ts";
 import type { OutboxShortcut } from "./outbox-shortcut-queue.ts";
-
-/** The parts of Fedify 2.3's queued `OutboxMessage` (one POST to one inbox) read here. */
-interface QueuedDelivery {
-  readonly type: "outbox";
-  readonly inbox: string;
-  readonly activityId?: string;
-}
 
 /**
  * The check every delivery passes before anyone posts it, Fedify's sender or ours: a message for
@@ -26,23 +20,18 @@ export function dropNonPublicDeliveries(
   logger: Logger,
 ): OutboxShortcut {
   return async (message) => {
-    if (!isQueuedDelivery(message)) return false;
-    const verdict = await guard.checkUrl(message.inbox);
+    const delivery = readOutboxMessage(message);
+    if (!delivery) return false;
+    const verdict = await guard.checkUrl(delivery.inbox);
     if (verdict.ok || verdict.reason === "unresolvable") return false;
-    const removed = await followers.removeByInbox(message.inbox);
+    const removed = await followers.removeByInbox(delivery.inbox);
     logger.warn("dropped a delivery to an inbox that is not a public address", {
-      inbox: message.inbox,
-      activityId: message.activityId,
+      inbox: delivery.inbox,
+      activityId: delivery.activityId,
       reason: verdict.reason,
       address: verdict.address,
       removedFollowers: removed,
     });
     return true;
   };
-}
-
-function isQueuedDelivery(message: unknown): message is QueuedDelivery {
-  if (typeof message !== "object" || message === null) return false;
-  const m = message as Partial<QueuedDelivery>;
-  return m.type === "outbox" && typeof m.inbox === "string";
 }

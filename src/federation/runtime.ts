@@ -12,6 +12,7 @@ import type { FederationStorage } from "../storage/stores.ts";
 import { type AddressGuard, createAddressGuard } from "./address-guard.ts";
 import type { FederationData } from "./context-data.ts";
 import { buildFederation } from "./federation.ts";
+import { FEDIFY_KV_PREFIXES } from "./fedify-internals.ts";
 import { FeedKeyStore } from "./keys.ts";
 import { dropNonPublicDeliveries } from "./outbox-address-guard.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
@@ -94,14 +95,13 @@ export interface FederationRuntime {
 }
 
 /**
- * Keys Fedify reads on every delivery, kept in memory briefly (see CachedKvStore). The prefixes
- * are Fedify's defaults (`kvPrefixes` in its createFederation options).
+ * Keys Fedify reads on every delivery, kept in memory briefly (see CachedKvStore).
  */
 const FEDIFY_HOT_KEYS: readonly CachedKeyFamily[] = [
-  { prefix: ["_fedify", "httpMessageSignaturesSpec"], ttlMs: 5 * 60_000 },
+  { prefix: FEDIFY_KV_PREFIXES.signatureSpec, ttlMs: 5 * 60_000 },
   // A healthy server has no state: that is remembered for a minute. A circuit opened by another
   // process is therefore noticed here up to a minute late; one opened here is seen at once.
-  { prefix: ["_fedify", "circuit"], ttlMs: 1_000, absentTtlMs: 60_000 },
+  { prefix: FEDIFY_KV_PREFIXES.circuit, ttlMs: 1_000, absentTtlMs: 60_000 },
 ];
 
 /** Fedify on our PostgreSQL (or PGlite): key-value store, durable queue, outbox relay. */

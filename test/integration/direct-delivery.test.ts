@@ -8,6 +8,7 @@ import {
   type Resolver,
 } from "../../src/federation/address-guard.ts";
 import { DirectDelivery } from "../../src/federation/direct-delivery.ts";
+import { FEDIFY_KV_PREFIXES } from "../../src/federation/fedify-internals.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { freePort } from "../support/federated-server.ts";
 import {
@@ -17,8 +18,8 @@ import {
 } from "../support/fediverse-peer.ts";
 
 const USER_AGENT = "Tidings/0.1.0 (+http://127.0.0.1)";
-const SPEC = ["_fedify", "httpMessageSignaturesSpec"] as const;
-const CIRCUIT = ["_fedify", "circuit"] as const;
+const SPEC = FEDIFY_KV_PREFIXES.signatureSpec;
+const CIRCUIT = FEDIFY_KV_PREFIXES.circuit;
 /** The peers here are on loopback: FEDERATION_ALLOW_PRIVATE_ADDRESS, as in every test server. */
 const addressGuard = createAddressGuard({ allowPrivateAddress: true });
 

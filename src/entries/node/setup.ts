@@ -1,8 +1,11 @@
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { type Config, ConfigError, parseConfig } from "../../config.ts";
 import { systemClock } from "../../deps.ts";
 import { directOutboxSender } from "../../federation/direct-delivery.ts";
+import { directSenderFits } from "../../federation/fedify-internals.ts";
 import { guardGlobalFetch } from "../../federation/guarded-fetch.ts";
 import {
   createFederationRuntime,
@@ -84,6 +87,40 @@ export function readConfigOrExit(): Config {
   }
 }
 
+/**
+ * The direct sender when DELIVERY_SENDER=direct and the installed Fedify is the release it reads
+ * the queue of; otherwise none (Fedify sends every POST), with one line saying why.
+ */
+export function directSenderFor(
+  config: Pick<Config, "deliverySender" | "publicUrl">,
+  logger: Logger,
+  fedifyVersion: string | undefined,
+): { outboxSender?: ReturnType<typeof directOutboxSender> } {
+  if (config.deliverySender !== "direct") return {};
+  const fits = directSenderFits(fedifyVersion);
+  if (!fits.ok) {
+    logger.warn(`DELIVERY_SENDER=direct: ${fits.reason}; Fedify's own sender sends every POST`);
+    return {};
+  }
+  return { outboxSender: directOutboxSender(config.publicUrl, logger) };
+}
+
+/** The version in the installed @fedify/fedify's package.json (not among its exports). */
+export function installedFedifyVersion(): string | undefined {
+  try {
+    let dir = dirname(createRequire(import.meta.url).resolve("@fedify/fedify"));
+    for (let depth = 0; depth < 4; depth++, dir = dirname(dir)) {
+      const file = join(dir, "package.json");
+      if (!existsSync(file)) continue;
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "@fedify/fedify") return pkg.version;
+    }
+  } catch {
+    // Not resolvable: reported as an unknown version.
+  }
+  return undefined;
+}
+
 /** Fedify on the configured database, as both the app and `npm run delivery` run it. */
 export async function federationRuntimeFor(
   config: Config,
@@ -95,9 +132,7 @@ export async function federationRuntimeFor(
     storage: stores.federation,
     logger,
     clock: systemClock,
-    ...(config.deliverySender === "direct"
-      ? { outboxSender: directOutboxSender(config.publicUrl, logger) }
-      : {}),
+    ...directSenderFor(config, logger, installedFedifyVersion()),
   });
   // Fedify's own fetches (its sender's retries and redirects too) connect only where the
   // address guard allows.

@@ -29,17 +29,17 @@ function countingStore() {
   return { store, calls };
 }
 
-const SPEC: KvKey = ["_fedify", "httpMessageSignaturesSpec", "https://a.example"];
-const CIRCUIT: KvKey = ["_fedify", "circuit", "a.example"];
-const OTHER: KvKey = ["_fedify", "publicKey", "https://a.example/key"];
+const SPEC: KvKey = ["hot", "spec", "https://a.example"];
+const CIRCUIT: KvKey = ["hot", "circuit", "a.example"];
+const OTHER: KvKey = ["cold", "publicKey", "https://a.example/key"];
 
 function setup() {
   let now = 1_000;
   const { store, calls } = countingStore();
   const cached = new CachedKvStore(store, {
     families: [
-      { prefix: ["_fedify", "httpMessageSignaturesSpec"], ttlMs: 60_000 },
-      { prefix: ["_fedify", "circuit"], ttlMs: 1_000, absentTtlMs: 10_000 },
+      { prefix: ["hot", "spec"], ttlMs: 60_000 },
+      { prefix: ["hot", "circuit"], ttlMs: 1_000, absentTtlMs: 10_000 },
     ],
     maxEntries: 3,
     now: () => now,
@@ -118,11 +118,11 @@ describe("CachedKvStore", () => {
 
   it("keeps at most maxEntries keys, dropping the oldest", async () => {
     const { cached, calls } = setup();
-    for (const host of ["a", "b", "c", "d"]) await cached.get(["_fedify", "circuit", host]);
+    for (const host of ["a", "b", "c", "d"]) await cached.get(["hot", "circuit", host]);
     expect(calls.get).toBe(4);
-    await cached.get(["_fedify", "circuit", "d"]);
+    await cached.get(["hot", "circuit", "d"]);
     expect(calls.get).toBe(4);
-    await cached.get(["_fedify", "circuit", "a"]);
+    await cached.get(["hot", "circuit", "a"]);
     expect(calls.get).toBe(5);
   });
 
