@@ -287,6 +287,9 @@ export async function signRequest(input: SignRequestInput): Promise<SignedHeader
     ...(input.body != null ? ["digest"] : []),
     ...(headers["content-type"] !== undefined ? ["content-type"] : []),
   ];
+  // The library would sign "name: undefined" for a missing header.
+  const missing = covered.find((name) => !name.startsWith("(") && !(name.toLowerCase() in headers));
+  if (missing !== undefined) throw new Error(`cannot sign missing header ${missing}`);
   // A path (not a URL) makes the library sign the query too, as Mastodon does.
   const request = { method: input.method, url: url.pathname + url.search, headers: { ...headers } };
   const privateKey = toPrivateKey(input.privateKey);
