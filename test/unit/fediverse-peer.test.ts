@@ -419,6 +419,22 @@ describe("interoperability with Fedify's signer and verifier", () => {
     },
   );
 
+  it("verifies Fedify's signed GET with a query, whose (request-target) leaves the query out", async () => {
+    const url = `${ACTOR}/outbox?page=true`;
+    const signed = await fedifySignRequest(
+      new Request(url, { headers: { accept: "application/activity+json" } }),
+      await toCryptoKey(keys.privateKey),
+      new URL(KEY_ID),
+      { spec: "draft-cavage-http-signatures-12" },
+    );
+    const request = { method: "GET", url, headers: signed.headers };
+    expect(await verifyRequest(request, aliceKey)).toMatchObject({ ok: true, keyId: KEY_ID });
+    // The query is not signed, but the path still is.
+    expect(
+      await verifyRequest({ ...request, url: `${ACTOR}/followers?page=true` }, aliceKey),
+    ).toMatchObject({ ok: false, reason: "signature does not verify" });
+  });
+
   it.each(["cavage", "rfc9421"] as const)(
     "Fedify verifies what the peer signs (%s)",
     async (scheme) => {

@@ -2,14 +2,15 @@
  * HTTP request signatures as the fediverse uses them, from maintained libraries that owe nothing
  * to Fedify:
  *
- * - draft-cavage-http-signatures-12 (what Mastodon signs): `@misskey-dev/node-http-message-signatures`,
- *   the library Misskey signs and verifies with, which also does the RFC 3230 `Digest` and RFC
- *   9530 `Content-Digest` headers and the `Date` clock-skew check.
+ * - draft-cavage-http-signatures-12 (what Mastodon signs):
+ *   `@misskey-dev/node-http-message-signatures`, the library Misskey signs and verifies with,
+ *   which also does the RFC 3230 `Digest` and RFC 9530 `Content-Digest` headers and the `Date`
+ *   clock-skew check.
  * - RFC 9421 HTTP Message Signatures (what Fedify tries first): `http-message-signatures`.
  *
  * What is left here is glue: one request shape for both, key look-up with one refresh, Mastodon's
- * coverage rules as library options, and results that say why a request was refused. Header
- * records produced here use lowercase names.
+ * coverage rules as library options, the query-less (request-target) Fedify signs, and results
+ * that say why a request was refused. Header records produced here use lowercase names.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import {
