@@ -1,14 +1,27 @@
 /**
  * An independent fediverse peer for end-to-end tests and benchmarks: a small Mastodon-like server
- * on loopback written with `node:http` + `node:crypto` only (no Fedify, no ActivityPub library),
- * so tests can prove that our Fedify-based server interoperates over real signed HTTP.
+ * on loopback written with `node:http`, `node:crypto` and maintained HTTP-signature libraries (no
+ * Fedify, no ActivityPub library), so tests can prove that our Fedify-based server interoperates
+ * over real signed HTTP.
  *
- * - `peer/http-signatures.ts`: draft-cavage and RFC 9421 signing and verification.
+ * - `peer/http-signatures.ts`: draft-cavage (Misskey's library) and RFC 9421
+ *   (`http-message-signatures`) signing and verification, on top of which the rest is built.
  * - `peer/keys.ts`: key pairs and the caching key fetcher.
  * - `peer/peer-server.ts`: `startPeerServer` (actors, WebFinger, inboxes).
  * - `peer/client.ts`: `webfinger`, `fetchActor`, `postSigned`, activity builders.
  * - `peer/peer-farm.ts`: `startPeerFarm`, many hosts on 127.0.1.x.
  */
+
+/** RFC 8941/9651 structured fields, under the names the peer has always exported them by. */
+export {
+  parseDictionary as parseSfDictionary,
+  parseItem as parseSfItem,
+  parseList as parseSfList,
+  serializeDictionary as serializeSfDictionary,
+  serializeInnerList,
+  serializeItem,
+  Token as SfToken,
+} from "structured-headers";
 export {
   activity,
   createNote,
@@ -79,12 +92,3 @@ export {
   type SignedFetch,
   startPeerServer,
 } from "./peer/peer-server.ts";
-export {
-  parseSfDictionary,
-  parseSfItem,
-  parseSfList,
-  SfToken,
-  serializeInnerList,
-  serializeItem,
-  serializeSfDictionary,
-} from "./peer/structured-fields.ts";

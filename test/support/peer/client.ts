@@ -54,7 +54,7 @@ export async function fetchActor(
 ): Promise<Record<string, unknown>> {
   let headers: Record<string, string> = { accept: ACTIVITY_JSON_ACCEPT };
   if (options.signAs) {
-    headers = signRequest({
+    headers = await signRequest({
       method: "GET",
       url,
       headers,
@@ -113,8 +113,9 @@ export async function postSignedBody(
     keyId: options.actor.keyId,
     privateKey: options.actor.privateKey,
   };
-  const headers =
-    (options.scheme ?? "cavage") === "rfc9421" ? signRequestRfc9421(input) : signRequest(input);
+  const headers = await ((options.scheme ?? "cavage") === "rfc9421"
+    ? signRequestRfc9421(input)
+    : signRequest(input));
   delete headers.host; // fetch derives the same Host from the URL
   return fetch(inboxUrl, {
     method: "POST",

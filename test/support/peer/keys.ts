@@ -136,7 +136,7 @@ export function createKeyFetcher(options: KeyFetcherOptions = {}): KeyFetcher {
   async function getJson(url: string): Promise<Json> {
     const headers: Record<string, string> = { accept: ACTIVITY_JSON_ACCEPT };
     if (options.signAs) {
-      const signed = signRequest({
+      const signed = await signRequest({
         method: "GET",
         url,
         headers,

@@ -1,8 +1,9 @@
 /**
- * A small Mastodon-like fediverse server on a loopback address, written with `node:http` and
- * `node:crypto` only: actor documents, WebFinger, NodeInfo, personal inboxes and a shared inbox
- * that verify HTTP signatures (draft-cavage, and RFC 9421 unless told to reject it), check that
- * the activity's actor owns the signing key, and record what they accept.
+ * A small Mastodon-like fediverse server on a loopback address, written with `node:http` (and the
+ * signature libraries behind `http-signatures.ts`): actor documents, WebFinger, NodeInfo, personal
+ * inboxes and a shared inbox that verify HTTP signatures (draft-cavage, and RFC 9421 unless told
+ * to reject it), check that the activity's actor owns the signing key, and record what they
+ * accept.
  */
 
 import type { KeyObject } from "node:crypto";
