@@ -4,10 +4,26 @@ import { afterEach, describe, expect, it } from "vitest";
 import { migrations } from "../../migrations/index.ts";
 import { createDatabase, type Db } from "../../src/storage/database.ts";
 import { migrateToLatest } from "../../src/storage/migrate.ts";
+import { createTestDatabase, DATABASE_KINDS } from "../support/databases.ts";
 
 /** HTML the old sanitiser stored: a stray closing tag after an unwrapped anchor. */
 const BROKEN_BODY =
   '<p>Top and <a href="https://x.example/">a source</tidings-unwrap>.</p><p>After.</p>';
+
+describe.each(DATABASE_KINDS)("the migrated schema on %s", (kind) => {
+  it("keeps only the batch claim of Fedify's queue (0006 drops 0002's single claim)", async () => {
+    const database = await createTestDatabase(kind);
+    try {
+      const { rows } = await sql<{ name: string }>`
+        select proname as name from pg_proc where proname like 'fedify_claim%' order by 1`.execute(
+        database.db,
+      );
+      expect(rows.map((row) => row.name)).toEqual(["fedify_claim_messages"]);
+    } finally {
+      await database.destroy();
+    }
+  });
+});
 
 describe("migration 0005: stored HTML repaired by today's sanitiser", () => {
   let db: Db | undefined;
