@@ -4,7 +4,27 @@ import type {
   MessageQueueListenOptions,
 } from "@fedify/fedify";
 import type { Temporal } from "@js-temporal/polyfill";
-import type { Queue } from "../entries/cloudflare/cloudflare.ts";
+
+/** What the Cloudflare Queues producer binding takes, as far as this adapter uses it. */
+export interface QueueSendOptions {
+  readonly contentType?: "json" | "text" | "bytes" | "v8";
+  readonly delaySeconds?: number;
+}
+
+export interface QueueSendBatchRequest {
+  readonly body: unknown;
+  readonly contentType?: "json" | "text" | "bytes" | "v8";
+  readonly delaySeconds?: number;
+}
+
+/** A Queue producer binding (`env.DELIVERY_QUEUE`). */
+export interface Queue {
+  send(body: unknown, options?: QueueSendOptions): Promise<void>;
+  sendBatch(
+    messages: Iterable<QueueSendBatchRequest>,
+    options?: { readonly delaySeconds?: number },
+  ): Promise<void>;
+}
 
 /** Cloudflare Queues' longest delivery delay (12 hours). */
 const MAX_DELAY_SECONDS = 43_200;

@@ -12,7 +12,7 @@ export {
   CachedKvStore,
   type CachedKvStoreOptions,
 } from "./cached-kv-store.ts";
-export { CloudflareMessageQueue } from "./cloudflare-message-queue.ts";
+export { CloudflareMessageQueue, type Queue } from "./cloudflare-message-queue.ts";
 export {
   isDatabaseUnavailable,
   MAX_OUTAGE_RETRY_MS,

@@ -14,25 +14,8 @@ export interface Hyperdrive {
   readonly connectionString: string;
 }
 
-export interface QueueSendOptions {
-  readonly contentType?: "json" | "text" | "bytes" | "v8";
-  readonly delaySeconds?: number;
-}
-
-export interface QueueSendBatchRequest {
-  readonly body: unknown;
-  readonly contentType?: "json" | "text" | "bytes" | "v8";
-  readonly delaySeconds?: number;
-}
-
-/** A Queue producer binding. */
-export interface Queue {
-  send(body: unknown, options?: QueueSendOptions): Promise<void>;
-  sendBatch(
-    messages: Iterable<QueueSendBatchRequest>,
-    options?: { readonly delaySeconds?: number },
-  ): Promise<void>;
-}
+/** A Queue producer binding (declared with the queue adapter that sends through it). */
+export type { Queue } from "../../fedify-kysely/index.ts";
 
 export interface QueueMessage<Body = unknown> {
   readonly id: string;

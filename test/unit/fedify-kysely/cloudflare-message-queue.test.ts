@@ -1,12 +1,12 @@
 import { Temporal } from "@js-temporal/polyfill";
 import { describe, expect, it } from "vitest";
-import type {
-  MessageBatch,
-  Queue,
-  QueueSendBatchRequest,
-} from "../../../src/entries/cloudflare/cloudflare.ts";
+import type { MessageBatch } from "../../../src/entries/cloudflare/cloudflare.ts";
 import { consumeBatch, retryDelaySeconds } from "../../../src/entries/cloudflare/queue-consumer.ts";
-import { CloudflareMessageQueue } from "../../../src/fedify-kysely/cloudflare-message-queue.ts";
+import {
+  CloudflareMessageQueue,
+  type Queue,
+  type QueueSendBatchRequest,
+} from "../../../src/fedify-kysely/cloudflare-message-queue.ts";
 import { silentLogger } from "../../../src/logger.ts";
 
 /** A Queue binding that records what was sent. */
