@@ -48,6 +48,22 @@ export interface OutboxMessage {
   readonly circuitHeld?: boolean;
 }
 
+/**
+ * Where a queued outbox message is going, read as loosely as possible: the address check must
+ * see every delivery, whatever else the message holds. Undefined for other work (inbox, …).
+ */
+export function readOutboxDestination(
+  message: unknown,
+): { readonly inbox: string; readonly activityId?: string | undefined } | undefined {
+  if (typeof message !== "object" || message === null) return undefined;
+  const m = message as Partial<OutboxMessage>;
+  if (m.type !== "outbox" || typeof m.inbox !== "string") return undefined;
+  return {
+    inbox: m.inbox,
+    activityId: typeof m.activityId === "string" ? m.activityId : undefined,
+  };
+}
+
 /** The outbox message in a queued payload, or undefined for anything else (inbox work, …). */
 export function readOutboxMessage(message: unknown): OutboxMessage | undefined {
   if (typeof message !== "object" || message === null) return undefined;

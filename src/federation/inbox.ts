@@ -10,10 +10,7 @@ import {
   Note,
   Undo,
 } from "@fedify/vocab";
-import {
-  createInteractionRepository,
-  type InteractionKind,
-} from "../storage/interaction-repository.ts";
+import type { InteractionKind } from "../storage/interaction-repository.ts";
 import type { FederationData } from "./context-data.ts";
 import { PATHS, parseObjectUri } from "./paths.ts";
 

@@ -1,7 +1,7 @@
 import type { Logger } from "../logger.ts";
 import type { FollowerRepository } from "../storage/follower-repository.ts";
 import type { AddressGuard } from "./address-guard.ts";
-import { readOutboxMessage } from "./fedify-internals.ts";
+import { readOutboxDestination } from "./fedify-internals.ts";
 import type { OutboxShortcut } from "./outbox-shortcut-queue.ts";
 
 /**
@@ -20,7 +20,7 @@ export function dropNonPublicDeliveries(
   logger: Logger,
 ): OutboxShortcut {
   return async (message) => {
-    const delivery = readOutboxMessage(message);
+    const delivery = readOutboxDestination(message);
     if (!delivery) return false;
     const verdict = await guard.checkUrl(delivery.inbox);
     if (verdict.ok || verdict.reason === "unresolvable") return false;

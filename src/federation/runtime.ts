@@ -1,12 +1,7 @@
 import type { DocumentLoader, Federation, KvStore, Message, MessageQueue } from "@fedify/fedify";
 import type { Config } from "../config.ts";
 import type { Clock } from "../domain/ports.ts";
-import {
-  type CachedKeyFamily,
-  CachedKvStore,
-  KyselyKvStore,
-  KyselyMessageQueue,
-} from "../fedify-kysely/index.ts";
+import { type CachedKeyFamily, CachedKvStore } from "../fedify-kysely/index.ts";
 import type { Logger } from "../logger.ts";
 import type { FederationStorage } from "../storage/stores.ts";
 import { type AddressGuard, createAddressGuard } from "./address-guard.ts";
