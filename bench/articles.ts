@@ -17,7 +17,7 @@ import { sampleFeed } from "../test/support/sample-feed.ts";
 
 export const STORY_FILE = path.resolve(
   import.meta.dirname,
-  "../../shared/fixtures/stories/us-russia-syria-2016-07-20.txt",
+  "../test/fixtures/stories/us-russia-syria-2016-07-20.txt",
 );
 
 const story = parseWireStory(readFileSync(STORY_FILE, "utf8"));

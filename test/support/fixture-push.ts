@@ -4,7 +4,7 @@ import { parseWireStory, wireStoryToArticleJson } from "../../src/content/wire-s
 
 export const FIXTURE_STORY_PATH = join(
   import.meta.dirname,
-  "../../../shared/fixtures/stories/us-russia-syria-2016-07-20.txt",
+  "../fixtures/stories/us-russia-syria-2016-07-20.txt",
 );
 
 /** The admin API JSON that pushes the shared wire-story fixture to both shipped feeds. */

@@ -4,9 +4,9 @@ import type { Article } from "../../src/domain/article.ts";
 import type { Feed } from "../../src/domain/feed.ts";
 import { articleUrl } from "../../src/domain/urls.ts";
 
-/** A real wire story (2016), kept outside the repository with the other shared fixtures. */
+/** A real wire story (2016), kept in test/fixtures/stories so a clean clone has it. */
 const STORY_FILE = new URL(
-  "../../../shared/fixtures/stories/us-russia-syria-2016-07-20.txt",
+  "../fixtures/stories/us-russia-syria-2016-07-20.txt",
   import.meta.url,
 );
 
