@@ -5,10 +5,7 @@ import type { Feed } from "../../src/domain/feed.ts";
 import { articleUrl } from "../../src/domain/urls.ts";
 
 /** A real wire story (2016), kept in test/fixtures/stories so a clean clone has it. */
-const STORY_FILE = new URL(
-  "../fixtures/stories/us-russia-syria-2016-07-20.txt",
-  import.meta.url,
-);
+const STORY_FILE = new URL("../fixtures/stories/us-russia-syria-2016-07-20.txt", import.meta.url);
 
 export const FIXTURE_PUBLIC_URL = "https://news.example";
 export const FIXTURE_ARTICLE_ID = "0191c8a2-7a3e-7cc1-9d3e-5a1b2c3d4e5f";
