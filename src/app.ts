@@ -8,11 +8,14 @@ import { federationMiddleware } from "./federation/hono-middleware.ts";
 import { admitInboxRequest } from "./federation/inbox-gate.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
-import { adminAuth } from "./http/admin-auth.ts";
+import { adminAuditRoutes } from "./http/admin-audit.routes.ts";
+import { type AdminEnv, adminAuth } from "./http/admin-auth.ts";
 import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
 import { adminFollowerRoutes } from "./http/admin-followers.routes.ts";
+import { adminTokenRoutes } from "./http/admin-tokens.routes.ts";
 import { objectRoutes } from "./http/ap-objects.routes.ts";
 import { RequestAbortedError } from "./http/bounded-body.ts";
+import { clientAddressOf } from "./http/client-address.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
@@ -26,6 +29,8 @@ import {
 } from "./http/problem.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
+import type { AdminTokenRepository } from "./storage/admin-token-repository.ts";
+import type { AuditLog } from "./storage/audit-log.ts";
 import { unavailableReason } from "./storage/database-unavailable.ts";
 import type { Views } from "./storage/stores.ts";
 import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
@@ -57,6 +62,10 @@ export interface AppDeps {
   readonly views?: Views | undefined;
   /** Rendered front pages, cleared on every feed change (see pages.routes.ts). */
   readonly renderedPages?: RenderedPageCache | undefined;
+  /** Stored admin tokens (`/admin/tokens`); without them only ADMIN_TOKEN opens the admin API. */
+  readonly adminTokens?: AdminTokenRepository | undefined;
+  /** Where every admin write is recorded (read at `GET /admin/audit` through the views). */
+  readonly audit?: AuditLog | undefined;
 }
 
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
@@ -79,9 +88,19 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
   app.route("/", healthRoutes(deps.checkDatabase));
 
-  const admin = new Hono();
+  const admin = new Hono<AdminEnv>();
   admin.get("/openapi.json", (c) => c.json(openApiDocument(publicUrl)));
-  admin.use("*", adminAuth(deps.adminToken));
+  admin.use(
+    "*",
+    adminAuth({
+      adminToken: deps.adminToken,
+      tokens: deps.adminTokens,
+      audit: deps.audit,
+      clientAddress: clientAddressOf,
+      clock,
+      logger,
+    }),
+  );
   admin.route(
     "/articles",
     adminArticleRoutes({
@@ -94,6 +113,10 @@ export function createApp(deps: AppDeps): Hono {
   );
   if (deps.views) admin.route("/feeds", adminFollowerRoutes(deps.views.followerList));
   admin.route("/feeds", adminFeedRoutes({ feeds: deps.feeds, publicUrl, maxBodyBytes }));
+  if (deps.adminTokens) {
+    admin.route("/tokens", adminTokenRoutes({ tokens: deps.adminTokens, clock, maxBodyBytes }));
+  }
+  if (deps.views) admin.route("/audit", adminAuditRoutes(deps.views.auditLog));
   app.route("/admin", admin);
 
   app.get("/problems/:name", (c) => {

@@ -90,6 +90,8 @@ export function createDeps(options: {
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
     federation: options.federation,
     views: stores.views,
+    adminTokens: stores.access.tokens,
+    audit: stores.access.audit,
     renderedPages,
     checkDatabase: stores.checkDatabase,
   };

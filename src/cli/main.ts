@@ -12,6 +12,7 @@ import {
 import { followersCommand } from "./commands/followers.ts";
 import { importCommand } from "./commands/import.ts";
 import { pushCommand } from "./commands/push.ts";
+import { tokenCreateCommand, tokenRevokeCommand, tokensCommand } from "./commands/tokens.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { Output } from "./output.ts";
 
@@ -29,6 +30,9 @@ const COMMANDS: readonly Command[] = [
   articlesCommand,
   deleteCommand,
   followersCommand,
+  tokenCreateCommand,
+  tokenRevokeCommand,
+  tokensCommand,
 ];
 
 const GROUPS = new Set(

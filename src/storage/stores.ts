@@ -4,7 +4,9 @@ import { uuidv7 } from "../domain/ids.ts";
 import type { TransactionRunner } from "../domain/ports.ts";
 import { KyselyKvStore, KyselyMessageQueue } from "../fedify-kysely/index.ts";
 import type { Logger } from "../logger.ts";
+import { createAdminTokenRepository } from "./admin-token-repository.ts";
 import { createArticleRepository } from "./article-repository.ts";
+import { createAuditLog } from "./audit-log.ts";
 import { connectionOptions, type Db } from "./database.ts";
 import { createOutboxRelayStore } from "./federation-outbox.ts";
 import { createFeedKeyRepository } from "./feed-key-repository.ts";
@@ -13,6 +15,7 @@ import { createFollowerRepository } from "./follower-repository.ts";
 import { createInteractionRepository } from "./interaction-repository.ts";
 import { createTransactionRunner } from "./transaction-runner.ts";
 import { createArticlePageView } from "./views/article-page.view.ts";
+import { createAuditLogView } from "./views/audit-log.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
@@ -24,6 +27,7 @@ export function createViews(db: Db) {
     feedPage: createFeedPageView(db),
     articlePage: createArticlePageView(db),
     followerList: createFollowerListView(db),
+    auditLog: createAuditLogView(db),
   };
 }
 
@@ -50,6 +54,11 @@ export function createStores(db: Db) {
     instanceId,
     transactions: createTransactionRunner(db, instanceId) as TransactionRunner,
     views: createViews(db),
+    /** Admin tokens and the audit log of admin writes. */
+    access: {
+      tokens: createAdminTokenRepository(db),
+      audit: createAuditLog(db),
+    },
     federation: {
       repos: {
         articles: createArticleRepository(db),
