@@ -2,14 +2,17 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DEFAULT_LIMITS } from "./config.ts";
 import type { ArticleService } from "./domain/article-service.ts";
+import type { BlockList } from "./domain/block-list.ts";
 import type { FeedService } from "./domain/feed-service.ts";
 import type { Clock } from "./domain/ports.ts";
 import { federationMiddleware } from "./federation/hono-middleware.ts";
 import { admitInboxRequest } from "./federation/inbox-gate.ts";
+import { actorResolver } from "./federation/resolve-actor.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
 import { adminAuditRoutes } from "./http/admin-audit.routes.ts";
 import { type AdminEnv, adminAuth } from "./http/admin-auth.ts";
+import { adminBlockRoutes } from "./http/admin-blocks.routes.ts";
 import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
 import { adminFollowerRoutes } from "./http/admin-followers.routes.ts";
 import { adminTokenRoutes } from "./http/admin-tokens.routes.ts";
@@ -32,6 +35,7 @@ import type { Logger } from "./logger.ts";
 import type { AdminTokenRepository } from "./storage/admin-token-repository.ts";
 import type { AuditLog } from "./storage/audit-log.ts";
 import { unavailableReason } from "./storage/database-unavailable.ts";
+import type { ModerationStore } from "./storage/moderation-store.ts";
 import type { Views } from "./storage/stores.ts";
 import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
 
@@ -66,6 +70,10 @@ export interface AppDeps {
   readonly adminTokens?: AdminTokenRepository | undefined;
   /** Where every admin write is recorded (read at `GET /admin/audit` through the views). */
   readonly audit?: AuditLog | undefined;
+  /** Blocks, reports and hidden replies (`/admin/blocks`, `/admin/reports`, `/admin/replies`). */
+  readonly moderation?: ModerationStore | undefined;
+  /** The process's in-memory blocks (inbox gate, deliveries); reloaded after every change. */
+  readonly blockList?: BlockList | undefined;
 }
 
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
@@ -79,7 +87,7 @@ export function createApp(deps: AppDeps): Hono {
     const { federation, data, kv } = deps.federation;
     const maxBodyBytes = deps.inboxMaxBodyBytes ?? DEFAULT_LIMITS.inboxMaxBodyBytes;
     const fedify = federationMiddleware(federation, data, (request) =>
-      admitInboxRequest(request, { federation, data, kv, maxBodyBytes }),
+      admitInboxRequest(request, { federation, data, kv, maxBodyBytes, blocks: data.blocks }),
     );
     for (const path of ["/.well-known/*", "/nodeinfo/*", "/ap/*"]) app.use(path, fedify);
     app.route("/", objectRoutes(federation, data));
@@ -117,6 +125,21 @@ export function createApp(deps: AppDeps): Hono {
     admin.route("/tokens", adminTokenRoutes({ tokens: deps.adminTokens, clock, maxBodyBytes }));
   }
   if (deps.views) admin.route("/audit", adminAuditRoutes(deps.views.auditLog));
+  if (deps.moderation) {
+    const blockList = deps.blockList;
+    admin.route(
+      "/blocks",
+      adminBlockRoutes({
+        moderation: deps.moderation,
+        clock,
+        maxBodyBytes,
+        resolveActor: deps.federation
+          ? actorResolver(deps.federation.federation, deps.federation.data)
+          : undefined,
+        onBlocksChanged: () => blockList?.invalidate(),
+      }),
+    );
+  }
   app.route("/admin", admin);
 
   app.get("/problems/:name", (c) => {

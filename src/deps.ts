@@ -92,6 +92,8 @@ export function createDeps(options: {
     views: stores.views,
     adminTokens: stores.access.tokens,
     audit: stores.access.audit,
+    moderation: stores.moderation,
+    blockList: stores.blockList,
     renderedPages,
     checkDatabase: stores.checkDatabase,
   };

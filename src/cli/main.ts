@@ -3,6 +3,7 @@ import { DEFAULT_URL } from "./api-client.ts";
 import { COMMON_OPTIONS } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { articlesCommand, deleteCommand } from "./commands/articles.ts";
+import { blockCommand, blocksCommand, unblockCommand } from "./commands/blocks.ts";
 import {
   feedCloseCommand,
   feedCreateCommand,
@@ -33,6 +34,9 @@ const COMMANDS: readonly Command[] = [
   tokenCreateCommand,
   tokenRevokeCommand,
   tokensCommand,
+  blockCommand,
+  blocksCommand,
+  unblockCommand,
 ];
 
 const GROUPS = new Set(

@@ -1,3 +1,4 @@
+import type { BlockList } from "../domain/block-list.ts";
 import type { ArticleRepository, Clock, FeedRepository } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
 import type { OutboxRelayStore } from "../storage/federation-outbox.ts";
@@ -26,6 +27,8 @@ export interface FederationData {
   readonly keys: FeedKeyStore;
   /** Whether a URL is a public destination (followers' inboxes). */
   readonly addressGuard: AddressGuard;
+  /** Blocked servers and actors, in memory (src/domain/block-list.ts). */
+  readonly blocks: BlockList;
   /** Called after an inbox activity changed what readers see (counts, replies). */
   readonly onInteraction?: (articleId: string) => void;
 }

@@ -1,4 +1,5 @@
 import { type Federation, type KvStore, verifyRequestDetailed } from "@fedify/fedify";
+import type { BlockList } from "../domain/block-list.ts";
 import { readBoundedBytes } from "../http/bounded-body.ts";
 import { ProblemError, problem, problemResponse } from "../http/problem.ts";
 import type { FederationData } from "./context-data.ts";
@@ -17,6 +18,8 @@ export interface InboxGateOptions {
   /** Fedify's key–value store: verified keys are cached where Fedify looks for them. */
   readonly kv: KvStore;
   readonly maxBodyBytes: number;
+  /** Blocked servers and actors: their activities are answered 202 and dropped unread. */
+  readonly blocks?: BlockList | undefined;
 }
 
 /**
@@ -48,7 +51,17 @@ export async function admitInboxRequest(
     return unauthorized("Sign the request with an HTTP signature (draft-cavage or RFC 9421)");
   }
   const shape = jsonShapeProblem(body);
-  if (shape) return problemResponse(problem("malformedJson", shape));
+  if (typeof shape === "string") return problemResponse(problem("malformedJson", shape));
+  const keyId = signatureKeyId(request.headers);
+  if (options.blocks) {
+    const blocked = await options.blocks.current();
+    const actor = typeof shape.actor === "string" ? shape.actor : undefined;
+    if ((keyId && blocked.isSuspended(keyId)) || (actor && blocked.isSuspended(actor))) {
+      // Accepted, so the sender does not retry; nothing is fetched, verified or stored.
+      data.logger.debug("inbox activity from a blocked server or actor dropped", { keyId, actor });
+      return accepted();
+    }
+  }
   const admitted = new Request(request.url, {
     method: request.method,
     headers: request.headers,
@@ -72,15 +85,34 @@ export async function admitInboxRequest(
   return admitted;
 }
 
+/** 202 with no body: what a dropped activity gets, as if it had been processed. */
+export function accepted(): Response {
+  return new Response(null, { status: 202 });
+}
+
+/**
+ * The key id a request says it is signed with (draft-cavage `Signature: keyId="…"` or RFC 9421
+ * `Signature-Input: …;keyid="…"`), without its fragment: the signer's actor, as blocks name it.
+ * Claimed, not verified: only ever used to refuse.
+ */
+export function signatureKeyId(headers: Headers): string | undefined {
+  const text = `${headers.get("signature") ?? ""} ${headers.get("signature-input") ?? ""}`;
+  const keyId = /keyid="([^"]+)"/i.exec(text)?.[1];
+  const url = keyId ? URL.parse(keyId) : null;
+  if (!url) return undefined;
+  url.hash = "";
+  return url.href;
+}
+
 function unauthorized(detail: string): Response {
   return problemResponse(problem("unauthorized", detail));
 }
 
 /**
- * Why `body` is not a JSON object of bounded depth, or undefined when it is. The depth is
+ * Why `body` is not a JSON object of bounded depth, or the object when it is. The depth is
  * measured by scanning the text (strings skipped), without recursion, before anything parses it.
  */
-function jsonShapeProblem(body: Uint8Array): string | undefined {
+function jsonShapeProblem(body: Uint8Array): string | Record<string, unknown> {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(body);
@@ -108,6 +140,6 @@ function jsonShapeProblem(body: Uint8Array): string | undefined {
     return (error as Error).message;
   }
   return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
-    ? undefined
+    ? (parsed as Record<string, unknown>)
     : "An activity is a JSON object";
 }

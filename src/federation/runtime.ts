@@ -10,6 +10,7 @@ import { buildFederation } from "./federation.ts";
 import { FEDIFY_KV_PREFIXES } from "./fedify-internals.ts";
 import { FeedKeyStore } from "./keys.ts";
 import { dropNonPublicDeliveries } from "./outbox-address-guard.ts";
+import { dropBlockedDeliveries } from "./outbox-block-guard.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
 import { firstTaker, type OutboxSender, OutboxShortcutQueue } from "./outbox-shortcut-queue.ts";
 
@@ -113,6 +114,7 @@ export async function createFederationRuntime(
     clock,
     keys: new FeedKeyStore(repos.feedKeys),
     addressGuard,
+    blocks: storage.blockList,
   };
   const queue =
     options.queue ??
@@ -128,6 +130,7 @@ export async function createFederationRuntime(
   // then the direct sender if there is one.
   const beforeFedify = firstTaker(
     dropNonPublicDeliveries(addressGuard, repos.followers, logger),
+    dropBlockedDeliveries(storage.blockList, logger),
     ...(sender ? [sender.send] : []),
   );
   const federation = await buildFederation({

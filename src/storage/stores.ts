@@ -1,5 +1,6 @@
 import type { KvStore, MessageQueue } from "@fedify/fedify";
 import { sql } from "kysely";
+import { BlockList } from "../domain/block-list.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import type { TransactionRunner } from "../domain/ports.ts";
 import { KyselyKvStore, KyselyMessageQueue } from "../fedify-kysely/index.ts";
@@ -13,6 +14,7 @@ import { createFeedKeyRepository } from "./feed-key-repository.ts";
 import { createFeedRepository } from "./feed-repository.ts";
 import { createFollowerRepository } from "./follower-repository.ts";
 import { createInteractionRepository } from "./interaction-repository.ts";
+import { createModerationStore } from "./moderation-store.ts";
 import { createTransactionRunner } from "./transaction-runner.ts";
 import { createArticlePageView } from "./views/article-page.view.ts";
 import { createAuditLogView } from "./views/audit-log.view.ts";
@@ -50,6 +52,9 @@ export interface DeliveryQueueSettings {
 export function createStores(db: Db) {
   /** Names this process in cross-process change notifications. */
   const instanceId = uuidv7();
+  const moderation = createModerationStore(db);
+  /** One per process: the app reloads it after a block, the inbox and deliveries read it. */
+  const blockList = new BlockList(() => moderation.blocks.all());
   return {
     instanceId,
     transactions: createTransactionRunner(db, instanceId) as TransactionRunner,
@@ -59,6 +64,9 @@ export function createStores(db: Db) {
       tokens: createAdminTokenRepository(db),
       audit: createAuditLog(db),
     },
+    /** Blocks, reports and hidden replies: writes that commit with their effects. */
+    moderation,
+    blockList,
     federation: {
       repos: {
         articles: createArticleRepository(db),
@@ -68,6 +76,7 @@ export function createStores(db: Db) {
         feedKeys: createFeedKeyRepository(db),
         outbox: createOutboxRelayStore(db),
       },
+      blockList,
       kv: (): KvStore => new KyselyKvStore(db),
       queue: (settings: DeliveryQueueSettings): MessageQueue =>
         new KyselyMessageQueue(db, {

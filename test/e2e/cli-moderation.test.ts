@@ -2,7 +2,7 @@
  * The moderation and access commands of `tidings` (tokens; blocks), run for real against the
  * real server (`src/entries/node/server.ts`) on a free port with its own embedded database.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,5 +69,39 @@ describe("tidings token and block commands against a running server", () => {
     const usage = await tidings(["token", "create", "--scope", "root", "--name", "x"]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--scope must be publish or admin/);
+  });
+
+  it("blocks a server, imports a CSV, lists the blocks and unblocks (restoring nothing)", async () => {
+    const blocked = await tidings(["block", "spam.example", "--comment", "spam farm"]);
+    expect(blocked.code).toBe(0);
+    expect(blocked.stdout).toMatch(/^blocked spam\.example\n {2}removed 0 followers/);
+    const silenced = await tidings(["block", "noisy.example", "--silence"]);
+    expect(silenced.stdout).toBe("silenced noisy.example\n");
+
+    const csv = join(dataDir, "blocks.csv");
+    await writeFile(
+      csv,
+      "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\nimported.example,suspend,false,true,,false\n",
+    );
+    const imported = await tidings(["block", "--import", csv]);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toBe(`imported ${csv}: 1 new, 0 updated, 0 skipped (noop)\n`);
+    await writeFile(csv, "#domain,#severity\nbad domain!,suspend\n");
+    const malformed = await tidings(["block", "--import", csv]);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toContain("/line/2: ");
+
+    const listed = await tidings(["blocks"]);
+    expect(listed.code).toBe(0);
+    expect(
+      listed.stdout
+        .split("\n")
+        .slice(1, 4)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(["imported.example", "noisy.example", "spam.example"]);
+    const unblocked = await tidings(["unblock", "spam.example"]);
+    expect(unblocked.code).toBe(0);
+    expect(unblocked.stdout).toMatch(/^Unblocked\. Nothing is restored/);
+    expect((await tidings(["unblock", "spam.example"])).code).toBe(1);
   });
 });
