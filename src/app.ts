@@ -15,6 +15,7 @@ import { type AdminEnv, adminAuth } from "./http/admin-auth.ts";
 import { adminBlockRoutes } from "./http/admin-blocks.routes.ts";
 import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
 import { adminFollowerRoutes } from "./http/admin-followers.routes.ts";
+import { adminModerationRoutes } from "./http/admin-moderation.routes.ts";
 import { adminTokenRoutes } from "./http/admin-tokens.routes.ts";
 import { objectRoutes } from "./http/ap-objects.routes.ts";
 import { RequestAbortedError } from "./http/bounded-body.ts";
@@ -136,6 +137,15 @@ export function createApp(deps: AppDeps): Hono {
         resolveActor: deps.federation
           ? actorResolver(deps.federation.federation, deps.federation.data)
           : undefined,
+        onBlocksChanged: () => blockList?.invalidate(),
+      }),
+    );
+    admin.route(
+      "/",
+      adminModerationRoutes({
+        moderation: deps.moderation,
+        clock,
+        maxBodyBytes,
         onBlocksChanged: () => blockList?.invalidate(),
       }),
     );

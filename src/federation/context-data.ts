@@ -5,6 +5,7 @@ import type { OutboxRelayStore } from "../storage/federation-outbox.ts";
 import type { FeedKeyRepository } from "../storage/feed-key-repository.ts";
 import type { FollowerRepository } from "../storage/follower-repository.ts";
 import type { InteractionRepository } from "../storage/interaction-repository.ts";
+import type { ReportRepository } from "../storage/report-repository.ts";
 import type { AddressGuard } from "./address-guard.ts";
 import type { FeedKeyStore } from "./keys.ts";
 
@@ -16,6 +17,7 @@ export interface FederationRepositories {
   readonly interactions: InteractionRepository;
   readonly feedKeys: FeedKeyRepository;
   readonly outbox: OutboxRelayStore;
+  readonly reports: ReportRepository;
 }
 
 /** What every dispatcher and listener gets from the runtime that built the federation. */

@@ -5,6 +5,7 @@ import {
   Announce,
   Create,
   Delete,
+  Flag,
   Follow,
   Like,
   Note,
@@ -29,6 +30,7 @@ export function registerInboxListeners(builder: FederationBuilder<FederationData
     .on(Like, (ctx, like) => onInteraction(ctx, like, "like"))
     .on(Announce, (ctx, announce) => onInteraction(ctx, announce, "announce"))
     .on(Create, onCreate)
+    .on(Flag, onFlag)
     .on(Activity, (ctx, activity) => {
       ctx.data.logger.debug("ignored an activity", {
         type: activity.constructor.name,
@@ -172,6 +174,31 @@ async function onCreate(ctx: Ctx, create: Create): Promise<void> {
     ctx.data.clock.now(),
   );
   ctx.data.onInteraction?.(article.id);
+}
+
+/**
+ * Flag -> a report for the editors (`GET /admin/reports`), kept as plain text. Reports from a
+ * server blocked with "reject reports" are dropped; a suspended one never gets this far.
+ */
+async function onFlag(ctx: Ctx, flag: Flag): Promise<void> {
+  if (!flag.id || !flag.actorId) return;
+  const block = (await ctx.data.blocks.current()).blockOf(flag.actorId);
+  if (block?.rejectReports) {
+    ctx.data.logger.info("dropped a report from a server whose reports are rejected", {
+      actor: flag.actorId.href,
+    });
+    return;
+  }
+  await ctx.data.repos.reports.add(
+    {
+      activityId: flag.id.href,
+      reporterId: flag.actorId.href,
+      objectIds: flag.objectIds.map((id) => id.href),
+      comment: flag.content?.toString() ?? "",
+    },
+    ctx.data.clock.now(),
+  );
+  ctx.data.logger.info("report received", { reporter: flag.actorId.href, id: flag.id.href });
 }
 
 async function shortHash(text: string): Promise<string> {

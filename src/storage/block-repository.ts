@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import type { Block, BlockEffects, NewBlock } from "../domain/blocks.ts";
-import { decodeKeyset, encodeKeyset } from "../domain/cursor.ts";
+import { decodeKeyset } from "../domain/cursor.ts";
+import { type KeysetPageResult, keysetPage } from "./keyset-page.ts";
 import type { Database } from "./schema.ts";
 
 const COLUMNS = [
@@ -28,10 +29,6 @@ function covers<T extends keyof Database>(block: Pick<Block, "kind" | "target">,
       ? eb(sql.ref(column), "=", block.target)
       : eb.or(urlPatterns(block.target).map((p) => eb(sql.ref(column), "like", p)));
 }
-
-export type BlockPageResult =
-  | { readonly ok: true; readonly value: { items: Block[]; nextCursor: string | null } }
-  | { readonly ok: false; readonly error: "invalid-cursor" };
 
 /**
  * Blocks and what they remove. `save` and `remove` run in the caller's transaction (see
@@ -116,7 +113,7 @@ export function createBlockRepository(db: Kysely<Database>) {
       limit: number,
       cursor: string | undefined,
       target?: string,
-    ): Promise<BlockPageResult> {
+    ): Promise<KeysetPageResult<Block>> {
       const after = cursor === undefined ? null : decodeKeyset(cursor);
       if (after === undefined) return { ok: false, error: "invalid-cursor" };
       let query = db.selectFrom("blocks").select(COLUMNS);
@@ -134,16 +131,7 @@ export function createBlockRepository(db: Kysely<Database>) {
         .orderBy("id", "desc")
         .limit(limit + 1)
         .execute();
-      const items = rows.slice(0, limit).map(toBlock);
-      const last = items.at(-1);
-      return {
-        ok: true,
-        value: {
-          items,
-          nextCursor:
-            rows.length > limit && last ? encodeKeyset({ at: last.createdAt, key: last.id }) : null,
-        },
-      };
+      return keysetPage(rows.map(toBlock), limit, (b) => ({ at: b.createdAt, key: b.id }));
     },
   };
 }

@@ -3,6 +3,7 @@ import type { DomainBlockRow } from "../content/domain-block-csv.ts";
 import type { Block, BlockEffects, NewBlock } from "../domain/blocks.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import { createBlockRepository } from "./block-repository.ts";
+import { createReportRepository } from "./report-repository.ts";
 import type { Database } from "./schema.ts";
 
 const NO_EFFECTS: BlockEffects = { followersRemoved: 0, interactionsRemoved: 0, repliesRemoved: 0 };
@@ -13,6 +14,17 @@ function add(a: BlockEffects, b: BlockEffects): BlockEffects {
     interactionsRemoved: a.interactionsRemoved + b.interactionsRemoved,
     repliesRemoved: a.repliesRemoved + b.repliesRemoved,
   };
+}
+
+export interface HiddenReply {
+  readonly reply: {
+    readonly id: string;
+    readonly articleId: string;
+    readonly actorId: string;
+    readonly url: string | null;
+    readonly hiddenAt: Date | null;
+  };
+  readonly block: { readonly block: Block; readonly effects: BlockEffects } | null;
 }
 
 export interface ImportSummary {
@@ -37,6 +49,7 @@ export function createModerationStore(db: Kysely<Database>) {
 
   return {
     blocks: createBlockRepository(db),
+    reports: createReportRepository(db),
 
     block(
       block: NewBlock,
@@ -72,6 +85,43 @@ export function createModerationStore(db: Kysely<Database>) {
           };
         }
         return summary;
+      });
+    },
+
+    /**
+     * Hides (or shows again) a reply; with `blockAuthor`, its author is suspended in the same
+     * transaction (which removes all their replies, likes and boosts, and their follows).
+     */
+    hideReply(
+      id: string,
+      change: { hidden: boolean; blockAuthor: boolean; comment: string | null },
+      at: Date,
+    ): Promise<HiddenReply | undefined> {
+      return db.transaction().execute(async (trx) => {
+        const reply = await trx
+          .updateTable("articleReplies")
+          .set({ hiddenAt: change.hidden ? at : null })
+          .where("id", "=", id)
+          .returning(["id", "articleId", "actorId", "url", "hiddenAt"])
+          .executeTakeFirst();
+        if (!reply) return undefined;
+        const shown = {
+          ...reply,
+          hiddenAt: reply.hiddenAt === null ? null : new Date(reply.hiddenAt),
+        };
+        if (!change.blockAuthor) return { reply: shown, block: null };
+        const blocked = await saveWithEffects(
+          trx,
+          {
+            kind: "actor",
+            target: reply.actorId,
+            severity: "suspend",
+            rejectReports: false,
+            comment: change.comment,
+          },
+          at,
+        );
+        return { reply: shown, block: blocked };
       });
     },
 

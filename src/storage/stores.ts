@@ -15,6 +15,7 @@ import { createFeedRepository } from "./feed-repository.ts";
 import { createFollowerRepository } from "./follower-repository.ts";
 import { createInteractionRepository } from "./interaction-repository.ts";
 import { createModerationStore } from "./moderation-store.ts";
+import { createReportRepository } from "./report-repository.ts";
 import { createTransactionRunner } from "./transaction-runner.ts";
 import { createArticlePageView } from "./views/article-page.view.ts";
 import { createAuditLogView } from "./views/audit-log.view.ts";
@@ -75,6 +76,7 @@ export function createStores(db: Db) {
         interactions: createInteractionRepository(db),
         feedKeys: createFeedKeyRepository(db),
         outbox: createOutboxRelayStore(db),
+        reports: createReportRepository(db),
       },
       blockList,
       kv: (): KvStore => new KyselyKvStore(db),

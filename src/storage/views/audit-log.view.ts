@@ -1,6 +1,7 @@
-import { decodeKeyset, encodeKeyset } from "../../domain/cursor.ts";
+import { decodeKeyset } from "../../domain/cursor.ts";
 import type { AuditEntry } from "../audit-log.ts";
 import type { Db } from "../database.ts";
+import { type KeysetPageResult, keysetPage } from "../keyset-page.ts";
 
 export interface AuditListing extends AuditEntry {
   readonly id: string;
@@ -38,20 +39,8 @@ export function createAuditLogView(db: Db) {
         .orderBy("id", "desc")
         .limit(limit + 1)
         .execute();
-      const items = rows.slice(0, limit).map((row) => ({
-        ...row,
-        id: String(row.id),
-        at: new Date(row.at),
-      }));
-      const last = items.at(-1);
-      return {
-        ok: true,
-        value: {
-          items,
-          nextCursor:
-            rows.length > limit && last ? encodeKeyset({ at: last.at, key: last.id }) : null,
-        },
-      };
+      const items = rows.map((row) => ({ ...row, id: String(row.id), at: new Date(row.at) }));
+      return keysetPage(items, limit, (entry) => ({ at: entry.at, key: entry.id }));
     },
   };
 }
