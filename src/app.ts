@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { DEFAULT_LIMITS } from "./config.ts";
+import { DEFAULT_INBOX_RATE_LIMIT, DEFAULT_LIMITS } from "./config.ts";
 import type { ArticleService } from "./domain/article-service.ts";
 import type { BlockList } from "./domain/block-list.ts";
 import type { FeedService } from "./domain/feed-service.ts";
@@ -31,6 +31,7 @@ import {
   problemResponse,
   unavailableResponse,
 } from "./http/problem.ts";
+import { createRateLimit } from "./http/rate-limit.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import type { AdminTokenRepository } from "./storage/admin-token-repository.ts";
@@ -59,6 +60,8 @@ export interface AppDeps {
   readonly federation?: Pick<FederationRuntime, "federation" | "data" | "kv"> | undefined;
   /** Largest inbox POST body (default 256 KiB); larger ones get 413 before anything reads them. */
   readonly inboxMaxBodyBytes?: number | undefined;
+  /** Signed inbox POSTs per remote server per minute (default DEFAULT_INBOX_RATE_LIMIT; 0: off). */
+  readonly inboxRateLimit?: number | undefined;
   /**
    * The read models (src/storage/views/): pages show counts, replies, paging and followers with
    * them, and `GET /admin/feeds/SLUG/followers` lists with them. Without them, pages show the
@@ -87,8 +90,20 @@ export function createApp(deps: AppDeps): Hono {
     // Only Fedify's own paths pass through it; feed documents never pay for the routing.
     const { federation, data, kv } = deps.federation;
     const maxBodyBytes = deps.inboxMaxBodyBytes ?? DEFAULT_LIMITS.inboxMaxBodyBytes;
+    const perHostPerMinute = deps.inboxRateLimit ?? DEFAULT_INBOX_RATE_LIMIT;
+    const gate = {
+      federation,
+      data,
+      kv,
+      maxBodyBytes,
+      blocks: data.blocks,
+      perHost:
+        perHostPerMinute > 0
+          ? createRateLimit({ points: perHostPerMinute, windowSeconds: 60 })
+          : undefined,
+    };
     const fedify = federationMiddleware(federation, data, (request) =>
-      admitInboxRequest(request, { federation, data, kv, maxBodyBytes, blocks: data.blocks }),
+      admitInboxRequest(request, gate),
     );
     for (const path of ["/.well-known/*", "/nodeinfo/*", "/ap/*"]) app.use(path, fedify);
     app.route("/", objectRoutes(federation, data));

@@ -1,8 +1,11 @@
 import { type Federation, type KvStore, verifyRequestDetailed } from "@fedify/fedify";
 import type { BlockList } from "../domain/block-list.ts";
+import { hostOf } from "../domain/blocks.ts";
 import { readBoundedBytes } from "../http/bounded-body.ts";
 import { ProblemError, problem, problemResponse } from "../http/problem.ts";
+import { type RateLimit, tooManyRequests } from "../http/rate-limit.ts";
 import type { FederationData } from "./context-data.ts";
+import { FEDIFY_KV_PREFIXES, fedifyKey } from "./fedify-internals.ts";
 import { kvKeyCache } from "./key-cache.ts";
 
 /**
@@ -20,6 +23,8 @@ export interface InboxGateOptions {
   readonly maxBodyBytes: number;
   /** Blocked servers and actors: their activities are answered 202 and dropped unread. */
   readonly blocks?: BlockList | undefined;
+  /** Verified POSTs per remote host (the signing key's); past it 429 with Retry-After. */
+  readonly perHost?: RateLimit | undefined;
 }
 
 /**
@@ -40,6 +45,14 @@ export async function admitInboxRequest(
   options: InboxGateOptions,
 ): Promise<Request | Response> {
   const { federation, data, kv, maxBodyBytes } = options;
+  if (!isActivityMediaType(request.headers.get("content-type"))) {
+    return problemResponse(
+      problem(
+        "unsupportedMediaType",
+        "Send activities as application/activity+json or application/ld+json",
+      ),
+    );
+  }
   let body: Uint8Array;
   try {
     body = await readBoundedBytes(request, maxBodyBytes);
@@ -62,6 +75,11 @@ export async function admitInboxRequest(
       return accepted();
     }
   }
+  // Mastodon sends Delete for every account it removes to every server it knows: from an
+  // actor whose key we never saw, there is nothing here to delete, so nothing is fetched.
+  if (shape.type === "Delete" && !(await knownSigner(kv, request.headers))) {
+    return accepted();
+  }
   const admitted = new Request(request.url, {
     method: request.method,
     headers: request.headers,
@@ -82,6 +100,13 @@ export async function admitInboxRequest(
     });
     return unauthorized(`The HTTP signature does not verify (${reason.type})`);
   }
+  // Counted once the signature holds, so nobody can spend another server's budget.
+  const host = keyId ? hostOf(keyId) : undefined;
+  const waitMs = options.perHost && host ? await options.perHost.take(host) : 0;
+  if (waitMs > 0) {
+    data.logger.info("inbox request refused: rate limit", { host });
+    return tooManyRequests(waitMs, `Too many activities from ${host}; slow down`);
+  }
   return admitted;
 }
 
@@ -96,12 +121,34 @@ export function accepted(): Response {
  * Claimed, not verified: only ever used to refuse.
  */
 export function signatureKeyId(headers: Headers): string | undefined {
-  const text = `${headers.get("signature") ?? ""} ${headers.get("signature-input") ?? ""}`;
-  const keyId = /keyid="([^"]+)"/i.exec(text)?.[1];
+  const keyId = claimedKeyId(headers);
   const url = keyId ? URL.parse(keyId) : null;
   if (!url) return undefined;
   url.hash = "";
   return url.href;
+}
+
+function claimedKeyId(headers: Headers): string | undefined {
+  const text = `${headers.get("signature") ?? ""} ${headers.get("signature-input") ?? ""}`;
+  return /keyid="([^"]+)"/i.exec(text)?.[1];
+}
+
+/** What an inbox takes: ActivityStreams JSON (Mastodon and others also send plain JSON). */
+function isActivityMediaType(contentType: string | null): boolean {
+  const type = contentType?.split(";")[0]?.trim().toLowerCase();
+  return (
+    type === "application/activity+json" ||
+    type === "application/ld+json" ||
+    type === "application/json"
+  );
+}
+
+/** Whether we hold the public key the request names (cached when a signature of it verified). */
+async function knownSigner(kv: KvStore, headers: Headers): Promise<boolean> {
+  const keyId = claimedKeyId(headers);
+  if (!keyId) return false;
+  const cached = await kv.get(fedifyKey(FEDIFY_KV_PREFIXES.publicKey, keyId));
+  return cached !== undefined && cached !== null;
 }
 
 function unauthorized(detail: string): Response {

@@ -3,7 +3,7 @@ import type { DocumentLoader } from "@fedify/fedify";
 import { serve } from "@hono/node-server";
 import { createApp } from "../../src/app.ts";
 import type { DeliverySender } from "../../src/config.ts";
-import { createDeps, systemClock } from "../../src/deps.ts";
+import { createDeps, type DepsConfig, systemClock } from "../../src/deps.ts";
 import { directOutboxSender } from "../../src/federation/direct-delivery.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
@@ -35,6 +35,8 @@ export interface FederatedServerOptions {
   readonly documentLoader?: DocumentLoader;
   /** Default: silent. */
   readonly logger?: Logger;
+  /** Settings on top of the test defaults (e.g. `inboxRateLimit`, `authorizedFetch`). */
+  readonly config?: Partial<DepsConfig>;
 }
 
 export interface FederatedServer {
@@ -85,6 +87,7 @@ export async function startFederatedServer(
       adminToken: ADMIN_TOKEN,
       maxBodyBytes: 1024 * 1024,
       feedItemLimit: 50,
+      ...options.config,
     },
     stores,
     logger,

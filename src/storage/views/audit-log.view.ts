@@ -7,15 +7,7 @@ export interface AuditListing extends AuditEntry {
   readonly id: string;
 }
 
-export type AuditPageResult =
-  | {
-      readonly ok: true;
-      readonly value: {
-        readonly items: readonly AuditListing[];
-        readonly nextCursor: string | null;
-      };
-    }
-  | { readonly ok: false; readonly error: "invalid-cursor" };
+export type AuditPageResult = KeysetPageResult<AuditListing>;
 
 /** `GET /admin/audit`: admin writes, newest first, keyset paged by (time, id). */
 export function createAuditLogView(db: Db) {
