@@ -1,3 +1,4 @@
+import type { KvStore } from "@fedify/fedify";
 import type { BlockList } from "../domain/block-list.ts";
 import type { ArticleRepository, Clock, FeedRepository } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
@@ -18,6 +19,8 @@ export interface FederationRepositories {
   readonly feedKeys: FeedKeyRepository;
   readonly outbox: OutboxRelayStore;
   readonly reports: ReportRepository;
+  /** The instance actor's keys (instance-actor.ts). */
+  readonly instanceKeys: FeedKeyRepository;
 }
 
 /** What every dispatcher and listener gets from the runtime that built the federation. */
@@ -27,6 +30,12 @@ export interface FederationData {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly keys: FeedKeyStore;
+  /** The instance actor's key pairs, kept like a feed's. */
+  readonly instanceKeys: FeedKeyStore;
+  /** Fedify's key–value store: remote keys are cached there (key-cache.ts). */
+  readonly kv: KvStore;
+  /** AUTHORIZED_FETCH: objects and collections only for signed GETs (fetch-authorization.ts). */
+  readonly authorizedFetch: boolean;
   /** Whether a URL is a public destination (followers' inboxes). */
   readonly addressGuard: AddressGuard;
   /** Blocked servers and actors, in memory (src/domain/block-list.ts). */

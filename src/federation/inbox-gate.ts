@@ -6,6 +6,7 @@ import { ProblemError, problem, problemResponse } from "../http/problem.ts";
 import { type RateLimit, tooManyRequests } from "../http/rate-limit.ts";
 import type { FederationData } from "./context-data.ts";
 import { FEDIFY_KV_PREFIXES, fedifyKey } from "./fedify-internals.ts";
+import { instanceDocumentLoader } from "./instance-actor.ts";
 import { kvKeyCache } from "./key-cache.ts";
 
 /**
@@ -87,7 +88,11 @@ export async function admitInboxRequest(
     signal: request.signal,
   });
   const context = federation.createContext(admitted, data);
-  const loaders = { documentLoader: context.documentLoader, contextLoader: context.contextLoader };
+  // A key is fetched signed as the instance actor: servers in secure mode answer only those.
+  const loaders = {
+    documentLoader: instanceDocumentLoader(context),
+    contextLoader: context.contextLoader,
+  };
   const verification = await verifyRequestDetailed(admitted.clone(), {
     ...loaders,
     keyCache: kvKeyCache(kv, loaders),

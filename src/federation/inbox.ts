@@ -13,6 +13,7 @@ import {
 } from "@fedify/vocab";
 import type { InteractionKind } from "../storage/interaction-repository.ts";
 import type { FederationData } from "./context-data.ts";
+import { INSTANCE_ACTOR } from "./instance-actor.ts";
 import { PATHS, parseObjectUri } from "./paths.ts";
 
 type Ctx = InboxContext<FederationData>;
@@ -24,6 +25,9 @@ type Ctx = InboxContext<FederationData>;
 export function registerInboxListeners(builder: FederationBuilder<FederationData>): void {
   builder
     .setInboxListeners(PATHS.inbox, PATHS.sharedInbox)
+    // Fetches made while handling the shared inbox (actors, objects) are signed as the
+    // instance actor; a feed's own inbox signs as the feed.
+    .setSharedKeyDispatcher(() => ({ identifier: INSTANCE_ACTOR }))
     .on(Follow, onFollow)
     .on(Undo, onUndo)
     .on(Delete, onDelete)

@@ -1,6 +1,7 @@
 import type { Federation } from "@fedify/fedify";
 import { isActor } from "@fedify/vocab";
 import type { FederationData } from "./context-data.ts";
+import { instanceDocumentLoader } from "./instance-actor.ts";
 
 /**
  * `@name@host` -> the account's actor id, through WebFinger and the actor document (Fedify's
@@ -13,7 +14,9 @@ export function actorResolver(
   return async (handle) => {
     const ctx = federation.createContext(new URL(data.publicUrl), data);
     try {
-      const found = await ctx.lookupObject(handle);
+      const found = await ctx.lookupObject(handle, {
+        documentLoader: instanceDocumentLoader(ctx),
+      });
       return isActor(found) ? found.id?.href : undefined;
     } catch (error) {
       data.logger.info("could not look up an account", { handle, error: String(error) });

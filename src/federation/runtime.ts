@@ -25,6 +25,8 @@ export interface FederationRuntimeOptions {
   /** Tests only: lets federation fetch from and post to loopback and private addresses. */
   readonly allowPrivateAddress: boolean;
   readonly deliveryConcurrency: number;
+  /** AUTHORIZED_FETCH (default false). */
+  readonly authorizedFetch?: boolean;
   readonly queueLeaseMs?: number;
   readonly relayLeaseMs?: number;
   /** Fedify's queue; default: the PostgreSQL queue (the Worker passes Cloudflare Queues). */
@@ -55,6 +57,7 @@ export function federationOptionsFromConfig(
     | "federationAllowPrivateAddress"
     | "deliveryConcurrency"
     | "deliveryLeaseMs"
+    | "authorizedFetch"
   >,
 ): Pick<
   FederationRuntimeOptions,
@@ -62,6 +65,7 @@ export function federationOptionsFromConfig(
   | "databaseUrl"
   | "allowPrivateAddress"
   | "deliveryConcurrency"
+  | "authorizedFetch"
   | "queueLeaseMs"
   | "relayLeaseMs"
 > {
@@ -70,6 +74,7 @@ export function federationOptionsFromConfig(
     databaseUrl: config.databaseUrl,
     allowPrivateAddress: config.federationAllowPrivateAddress,
     deliveryConcurrency: config.deliveryConcurrency,
+    authorizedFetch: config.authorizedFetch,
     queueLeaseMs: config.deliveryLeaseMs,
     relayLeaseMs: config.deliveryLeaseMs,
   };
@@ -107,12 +112,16 @@ export async function createFederationRuntime(
   const { storage, publicUrl, logger, clock } = options;
   const { repos } = storage;
   const addressGuard = createAddressGuard({ allowPrivateAddress: options.allowPrivateAddress });
+  const kv = new CachedKvStore(storage.kv(), { families: FEDIFY_HOT_KEYS });
   const data: FederationData = {
     repos,
     publicUrl,
     logger,
     clock,
     keys: new FeedKeyStore(repos.feedKeys),
+    instanceKeys: new FeedKeyStore(repos.instanceKeys),
+    kv,
+    authorizedFetch: options.authorizedFetch ?? false,
     addressGuard,
     blocks: storage.blockList,
   };
@@ -124,7 +133,6 @@ export async function createFederationRuntime(
       leaseMs: options.queueLeaseMs,
       logger,
     });
-  const kv = new CachedKvStore(storage.kv(), { families: FEDIFY_HOT_KEYS });
   const sender = options.outboxSender?.({ kv, addressGuard });
   // Every message Fedify would handle passes here first, whoever sends it: the address check,
   // then the direct sender if there is one.

@@ -13,6 +13,7 @@ import { createOutboxRelayStore } from "./federation-outbox.ts";
 import { createFeedKeyRepository } from "./feed-key-repository.ts";
 import { createFeedRepository } from "./feed-repository.ts";
 import { createFollowerRepository } from "./follower-repository.ts";
+import { createInstanceKeyRepository } from "./instance-key-repository.ts";
 import { createInteractionRepository } from "./interaction-repository.ts";
 import { createModerationStore } from "./moderation-store.ts";
 import { createReportRepository } from "./report-repository.ts";
@@ -77,6 +78,7 @@ export function createStores(db: Db) {
         feedKeys: createFeedKeyRepository(db),
         outbox: createOutboxRelayStore(db),
         reports: createReportRepository(db),
+        instanceKeys: createInstanceKeyRepository(db),
       },
       blockList,
       kv: (): KvStore => new KyselyKvStore(db),

@@ -35,7 +35,9 @@ export interface FederatedServerOptions {
   readonly documentLoader?: DocumentLoader;
   /** Default: silent. */
   readonly logger?: Logger;
-  /** Settings on top of the test defaults (e.g. `inboxRateLimit`, `authorizedFetch`). */
+  /** AUTHORIZED_FETCH (default false). */
+  readonly authorizedFetch?: boolean;
+  /** Settings on top of the test defaults (e.g. `inboxRateLimit`). */
   readonly config?: Partial<DepsConfig>;
 }
 
@@ -78,6 +80,7 @@ export async function startFederatedServer(
     databaseUrl: database.url,
     allowPrivateAddress: options.allowPrivateAddress ?? true,
     deliveryConcurrency: 8,
+    authorizedFetch: options.authorizedFetch ?? false,
     ...(sender === "direct" ? { outboxSender: directOutboxSender(url, logger) } : {}),
     ...(options.documentLoader ? { documentLoaderForTests: options.documentLoader } : {}),
   });
