@@ -286,9 +286,6 @@ describe("an inbox flood during publishing", () => {
         }),
       ),
     );
-    const pools = new Map(
-      world.farm.actors.map((a) => [a.authority, new Agent({ connections: 2 })]),
-    );
     const statuses = new Map<number, number>();
     const failures = new Map<string, number>();
     let sent = 0;
