@@ -12,6 +12,7 @@ export class BlockList {
   readonly #now: () => number;
   #set: BlockSet | undefined;
   #loadedAt = 0;
+  #stale = true;
   #loading: Promise<BlockSet> | undefined;
 
   constructor(load: () => Promise<Block[]>, options: { ttlMs?: number; now?: () => number } = {}) {
@@ -21,7 +22,7 @@ export class BlockList {
   }
 
   async current(): Promise<BlockSet> {
-    if (this.#set && this.#now() - this.#loadedAt < this.#ttlMs) return this.#set;
+    if (this.#set && !this.#stale && this.#now() - this.#loadedAt < this.#ttlMs) return this.#set;
     this.#loading ??= this.#reload().finally(() => {
       this.#loading = undefined;
     });
@@ -30,18 +31,23 @@ export class BlockList {
 
   /** Blocks changed here: the next check reloads them. */
   invalidate(): void {
-    this.#loadedAt = 0;
+    this.#stale = true;
   }
 
   async #reload(): Promise<BlockSet> {
     const startedAt = this.#now();
+    // A change made while this load runs marks it stale again, so the next check reloads.
+    this.#stale = false;
     try {
       const set = new BlockSet(await this.#load());
       this.#set = set;
       this.#loadedAt = startedAt;
       return set;
     } catch (error) {
+      // The last set answers until the next try, one TTL on: an outage costs no query per check.
+      this.#loadedAt = startedAt;
       if (this.#set) return this.#set;
+      this.#stale = true;
       throw error;
     }
   }
