@@ -5,7 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // The Worker e2e tests start wrangler dev (workerd): `npm run test:worker`, its own config.
     // Real Chromium, with its own config: `npm run test:browser` (vitest.browser.config.ts).
-    exclude: ["test/worker/**", "test/browser/**", "**/node_modules/**"],
+    // Fault injection (stops PostgreSQL, floods the inbox): `npm run test:faults`, its own config.
+    exclude: ["test/worker/**", "test/browser/**", "test/faults/**", "**/node_modules/**"],
     // Starts a throwaway PostgreSQL cluster (or uses TEST_DATABASE_URL) and provides
     // `postgresAdminUrl` to the tests; see test/global-setup.ts.
     globalSetup: ["test/global-setup.ts"],

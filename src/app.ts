@@ -1,18 +1,25 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { DEFAULT_LIMITS } from "./config.ts";
+import { DEFAULT_INBOX_RATE_LIMIT, DEFAULT_LIMITS } from "./config.ts";
 import type { ArticleService } from "./domain/article-service.ts";
+import type { BlockList } from "./domain/block-list.ts";
 import type { FeedService } from "./domain/feed-service.ts";
 import type { Clock } from "./domain/ports.ts";
 import { federationMiddleware } from "./federation/hono-middleware.ts";
 import { admitInboxRequest } from "./federation/inbox-gate.ts";
+import { actorResolver } from "./federation/resolve-actor.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
-import { adminAuth } from "./http/admin-auth.ts";
+import { adminAuditRoutes } from "./http/admin-audit.routes.ts";
+import { type AdminEnv, adminAuth } from "./http/admin-auth.ts";
+import { adminBlockRoutes } from "./http/admin-blocks.routes.ts";
 import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
 import { adminFollowerRoutes } from "./http/admin-followers.routes.ts";
+import { adminModerationRoutes } from "./http/admin-moderation.routes.ts";
+import { adminTokenRoutes } from "./http/admin-tokens.routes.ts";
 import { objectRoutes } from "./http/ap-objects.routes.ts";
 import { RequestAbortedError } from "./http/bounded-body.ts";
+import { clientAddressOf } from "./http/client-address.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
@@ -24,9 +31,13 @@ import {
   problemResponse,
   unavailableResponse,
 } from "./http/problem.ts";
+import { createRateLimit } from "./http/rate-limit.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
+import type { AdminTokenRepository } from "./storage/admin-token-repository.ts";
+import type { AuditLog } from "./storage/audit-log.ts";
 import { unavailableReason } from "./storage/database-unavailable.ts";
+import type { ModerationStore } from "./storage/moderation-store.ts";
 import type { Views } from "./storage/stores.ts";
 import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
 
@@ -49,6 +60,8 @@ export interface AppDeps {
   readonly federation?: Pick<FederationRuntime, "federation" | "data" | "kv"> | undefined;
   /** Largest inbox POST body (default 256 KiB); larger ones get 413 before anything reads them. */
   readonly inboxMaxBodyBytes?: number | undefined;
+  /** Signed inbox POSTs per remote server per minute (default DEFAULT_INBOX_RATE_LIMIT; 0: off). */
+  readonly inboxRateLimit?: number | undefined;
   /**
    * The read models (src/storage/views/): pages show counts, replies, paging and followers with
    * them, and `GET /admin/feeds/SLUG/followers` lists with them. Without them, pages show the
@@ -57,6 +70,14 @@ export interface AppDeps {
   readonly views?: Views | undefined;
   /** Rendered front pages, cleared on every feed change (see pages.routes.ts). */
   readonly renderedPages?: RenderedPageCache | undefined;
+  /** Stored admin tokens (`/admin/tokens`); without them only ADMIN_TOKEN opens the admin API. */
+  readonly adminTokens?: AdminTokenRepository | undefined;
+  /** Where every admin write is recorded (read at `GET /admin/audit` through the views). */
+  readonly audit?: AuditLog | undefined;
+  /** Blocks, reports and hidden replies (`/admin/blocks`, `/admin/reports`, `/admin/replies`). */
+  readonly moderation?: ModerationStore | undefined;
+  /** The process's in-memory blocks (inbox gate, deliveries); reloaded after every change. */
+  readonly blockList?: BlockList | undefined;
 }
 
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
@@ -69,8 +90,20 @@ export function createApp(deps: AppDeps): Hono {
     // Only Fedify's own paths pass through it; feed documents never pay for the routing.
     const { federation, data, kv } = deps.federation;
     const maxBodyBytes = deps.inboxMaxBodyBytes ?? DEFAULT_LIMITS.inboxMaxBodyBytes;
+    const perHostPerMinute = deps.inboxRateLimit ?? DEFAULT_INBOX_RATE_LIMIT;
+    const gate = {
+      federation,
+      data,
+      kv,
+      maxBodyBytes,
+      blocks: data.blocks,
+      perHost:
+        perHostPerMinute > 0
+          ? createRateLimit({ points: perHostPerMinute, windowSeconds: 60 })
+          : undefined,
+    };
     const fedify = federationMiddleware(federation, data, (request) =>
-      admitInboxRequest(request, { federation, data, kv, maxBodyBytes }),
+      admitInboxRequest(request, gate),
     );
     for (const path of ["/.well-known/*", "/nodeinfo/*", "/ap/*"]) app.use(path, fedify);
     app.route("/", objectRoutes(federation, data));
@@ -79,9 +112,19 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
   app.route("/", healthRoutes(deps.checkDatabase));
 
-  const admin = new Hono();
+  const admin = new Hono<AdminEnv>();
   admin.get("/openapi.json", (c) => c.json(openApiDocument(publicUrl)));
-  admin.use("*", adminAuth(deps.adminToken));
+  admin.use(
+    "*",
+    adminAuth({
+      adminToken: deps.adminToken,
+      tokens: deps.adminTokens,
+      audit: deps.audit,
+      clientAddress: clientAddressOf,
+      clock,
+      logger,
+    }),
+  );
   admin.route(
     "/articles",
     adminArticleRoutes({
@@ -94,6 +137,34 @@ export function createApp(deps: AppDeps): Hono {
   );
   if (deps.views) admin.route("/feeds", adminFollowerRoutes(deps.views.followerList));
   admin.route("/feeds", adminFeedRoutes({ feeds: deps.feeds, publicUrl, maxBodyBytes }));
+  if (deps.adminTokens) {
+    admin.route("/tokens", adminTokenRoutes({ tokens: deps.adminTokens, clock, maxBodyBytes }));
+  }
+  if (deps.views) admin.route("/audit", adminAuditRoutes(deps.views.auditLog));
+  if (deps.moderation) {
+    const blockList = deps.blockList;
+    admin.route(
+      "/blocks",
+      adminBlockRoutes({
+        moderation: deps.moderation,
+        clock,
+        maxBodyBytes,
+        resolveActor: deps.federation
+          ? actorResolver(deps.federation.federation, deps.federation.data)
+          : undefined,
+        onBlocksChanged: () => blockList?.invalidate(),
+      }),
+    );
+    admin.route(
+      "/",
+      adminModerationRoutes({
+        moderation: deps.moderation,
+        clock,
+        maxBodyBytes,
+        onBlocksChanged: () => blockList?.invalidate(),
+      }),
+    );
+  }
   app.route("/admin", admin);
 
   app.get("/problems/:name", (c) => {

@@ -39,6 +39,16 @@ export interface Config {
    * server) itself and leaves the rest to Fedify; `fedify` leaves every POST to Fedify.
    */
   readonly deliverySender: DeliverySender;
+  /**
+   * Signed inbox POSTs one remote server may make per minute (429 with Retry-After past it),
+   * counted per process. 0 turns the limit off.
+   */
+  readonly inboxRateLimit: number;
+  /**
+   * Mastodon's "secure mode": objects and collections only for signed GETs from servers that
+   * are not blocked; unsigned GETs of an actor get its public key and inboxes only.
+   */
+  readonly authorizedFetch: boolean;
 }
 
 /**
@@ -57,6 +67,9 @@ export const DEFAULT_LIMITS = {
   /** FEED_CACHE_MAX_BYTES: every rendered feed document held in memory, all codings. */
   feedCacheMaxBytes: 64 * 1024 * 1024,
 } as const;
+
+/** INBOX_RATE_LIMIT: a busy server's shared inbox sends a few a second; a flood, hundreds. */
+export const DEFAULT_INBOX_RATE_LIMIT = 1200;
 
 export const DELIVERY_SENDERS = ["direct", "fedify"] as const;
 export type DeliverySender = (typeof DELIVERY_SENDERS)[number];
@@ -114,6 +127,14 @@ const schema = z.object({
   DELIVERY_CONCURRENCY: integer(1, 1000, 32),
   DELIVERY_LEASE_MS: integer(1000, 3_600_000, 60_000),
   DELIVERY_SENDER: z.preprocess(emptyAsUndefined, z.enum(DELIVERY_SENDERS).default("direct")),
+  INBOX_RATE_LIMIT: integer(0, 1_000_000, DEFAULT_INBOX_RATE_LIMIT),
+  AUTHORIZED_FETCH: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(["true", "false"], { message: "must be true or false" })
+      .default("false")
+      .transform((value) => value === "true"),
+  ),
 });
 
 /** SITE_NAME when unset: the public host, e.g. `news.example`. */
@@ -156,5 +177,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     deliveryConcurrency: env.DELIVERY_CONCURRENCY,
     deliveryLeaseMs: env.DELIVERY_LEASE_MS,
     deliverySender: env.DELIVERY_SENDER,
+    inboxRateLimit: env.INBOX_RATE_LIMIT,
+    authorizedFetch: env.AUTHORIZED_FETCH,
   });
 }

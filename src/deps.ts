@@ -18,7 +18,13 @@ export type DepsConfig = Pick<
   Partial<
     Pick<
       Config,
-      "siteName" | "inboxMaxBodyBytes" | "articleMaxBytes" | "feedMaxBytes" | "feedCacheMaxBytes"
+      | "siteName"
+      | "inboxMaxBodyBytes"
+      | "articleMaxBytes"
+      | "feedMaxBytes"
+      | "feedCacheMaxBytes"
+      | "inboxRateLimit"
+      | "authorizedFetch"
     >
   >;
 
@@ -82,6 +88,7 @@ export function createDeps(options: {
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
     inboxMaxBodyBytes: config.inboxMaxBodyBytes,
+    inboxRateLimit: config.inboxRateLimit,
     articleMaxBytes: config.articleMaxBytes,
     clock,
     logger,
@@ -90,6 +97,10 @@ export function createDeps(options: {
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
     federation: options.federation,
     views: stores.views,
+    adminTokens: stores.access.tokens,
+    audit: stores.access.audit,
+    moderation: stores.moderation,
+    blockList: stores.blockList,
     renderedPages,
     checkDatabase: stores.checkDatabase,
   };

@@ -79,7 +79,12 @@ export class ApiClient {
   async request<T>(
     method: string,
     path: string,
-    options: { body?: unknown; query?: Record<string, string | number | undefined> } = {},
+    options: {
+      body?: unknown;
+      query?: Record<string, string | number | undefined>;
+      /** A body sent as it is, with its media type (not JSON). */
+      raw?: { readonly text: string; readonly contentType: string };
+    } = {},
   ): Promise<ApiResponse<T>> {
     const url = new URL(this.baseUrl + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -88,13 +93,16 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (options.raw) headers["content-type"] = options.raw.contentType;
 
     let response: Response;
     try {
       response = await fetch(url, {
         method,
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        body:
+          options.raw?.text ??
+          (options.body === undefined ? undefined : JSON.stringify(options.body)),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {

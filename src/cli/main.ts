@@ -3,6 +3,7 @@ import { DEFAULT_URL } from "./api-client.ts";
 import { COMMON_OPTIONS } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { articlesCommand, deleteCommand } from "./commands/articles.ts";
+import { blockCommand, blocksCommand, unblockCommand } from "./commands/blocks.ts";
 import {
   feedCloseCommand,
   feedCreateCommand,
@@ -12,6 +13,7 @@ import {
 import { followersCommand } from "./commands/followers.ts";
 import { importCommand } from "./commands/import.ts";
 import { pushCommand } from "./commands/push.ts";
+import { tokenCreateCommand, tokenRevokeCommand, tokensCommand } from "./commands/tokens.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { Output } from "./output.ts";
 
@@ -29,6 +31,12 @@ const COMMANDS: readonly Command[] = [
   articlesCommand,
   deleteCommand,
   followersCommand,
+  tokenCreateCommand,
+  tokenRevokeCommand,
+  tokensCommand,
+  blockCommand,
+  blocksCommand,
+  unblockCommand,
 ];
 
 const GROUPS = new Set(

@@ -1,9 +1,12 @@
+import type { KvStore } from "@fedify/fedify";
+import type { BlockList } from "../domain/block-list.ts";
 import type { ArticleRepository, Clock, FeedRepository } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
 import type { OutboxRelayStore } from "../storage/federation-outbox.ts";
 import type { FeedKeyRepository } from "../storage/feed-key-repository.ts";
 import type { FollowerRepository } from "../storage/follower-repository.ts";
 import type { InteractionRepository } from "../storage/interaction-repository.ts";
+import type { ReportRepository } from "../storage/report-repository.ts";
 import type { AddressGuard } from "./address-guard.ts";
 import type { FeedKeyStore } from "./keys.ts";
 
@@ -15,6 +18,9 @@ export interface FederationRepositories {
   readonly interactions: InteractionRepository;
   readonly feedKeys: FeedKeyRepository;
   readonly outbox: OutboxRelayStore;
+  readonly reports: ReportRepository;
+  /** The instance actor's keys (instance-actor.ts). */
+  readonly instanceKeys: FeedKeyRepository;
 }
 
 /** What every dispatcher and listener gets from the runtime that built the federation. */
@@ -24,8 +30,16 @@ export interface FederationData {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly keys: FeedKeyStore;
+  /** The instance actor's key pairs, kept like a feed's. */
+  readonly instanceKeys: FeedKeyStore;
+  /** Fedify's key–value store: remote keys are cached there (key-cache.ts). */
+  readonly kv: KvStore;
+  /** AUTHORIZED_FETCH: objects and collections only for signed GETs (fetch-authorization.ts). */
+  readonly authorizedFetch: boolean;
   /** Whether a URL is a public destination (followers' inboxes). */
   readonly addressGuard: AddressGuard;
+  /** Blocked servers and actors, in memory (src/domain/block-list.ts). */
+  readonly blocks: BlockList;
   /** Called after an inbox activity changed what readers see (counts, replies). */
   readonly onInteraction?: (articleId: string) => void;
 }

@@ -2,6 +2,8 @@ import type { FederationBuilder } from "@fedify/fedify";
 import type { Object as APObject } from "@fedify/vocab";
 import { decodeCursor, encodeCursor } from "../domain/cursor.ts";
 import type { FederationData } from "./context-data.ts";
+import { fetchAuthorized, isActorDocumentRequest } from "./fetch-authorization.ts";
+import { INSTANCE_ACTOR, toInstanceActor } from "./instance-actor.ts";
 import { toCreate, toObject } from "./objects.ts";
 import { PATHS } from "./paths.ts";
 import { toRecipients } from "./recipients.ts";
@@ -15,10 +17,18 @@ const FEATURED_LIMIT = 5;
 export function registerDispatchers(builder: FederationBuilder<FederationData>): void {
   builder
     .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
+      if (identifier === INSTANCE_ACTOR) return toInstanceActor(ctx);
       const feed = await ctx.data.repos.feeds.find(identifier);
-      return feed ? servedActor(ctx, feed) : null;
+      if (!feed) return null;
+      // Secure mode: an unsigned (or blocked) reader of the document gets its key and inboxes.
+      const publicPartsOnly =
+        ctx.data.authorizedFetch &&
+        isActorDocumentRequest(ctx, ctx.getActorUri(identifier)) &&
+        !(await fetchAuthorized(ctx));
+      return servedActor(ctx, feed, publicPartsOnly ? "public-parts" : "full");
     })
     .setKeyPairsDispatcher(async (ctx, identifier) => {
+      if (identifier === INSTANCE_ACTOR) return ctx.data.instanceKeys.keyPairs(INSTANCE_ACTOR);
       const feed = await ctx.data.repos.feeds.find(identifier);
       return feed ? ctx.data.keys.keyPairs(identifier) : [];
     });
@@ -35,7 +45,8 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
       return { items, nextCursor };
     })
     .setCounter((ctx, identifier) => ctx.data.repos.followers.count(identifier))
-    .setFirstCursor(() => "");
+    .setFirstCursor(() => "")
+    .authorize(fetchAuthorized);
 
   builder
     .setOutboxDispatcher(PATHS.outbox, async (ctx, identifier, cursor) => {
@@ -62,26 +73,32 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
     .setCounter((ctx, identifier) =>
       ctx.data.repos.articles.countPublic(ctx.data.clock.now(), identifier),
     )
-    .setFirstCursor(() => "");
+    .setFirstCursor(() => "")
+    .authorize(fetchAuthorized);
 
-  builder.setFollowingDispatcher(PATHS.following, () => ({ items: [] })).setCounter(() => 0);
+  builder
+    .setFollowingDispatcher(PATHS.following, () => ({ items: [] }))
+    .setCounter(() => 0)
+    .authorize(fetchAuthorized);
 
-  builder.setFeaturedDispatcher(PATHS.featured, async (ctx, identifier) => {
-    const feed = await ctx.data.repos.feeds.find(identifier);
-    if (!feed) return null;
-    const pinned = await ctx.data.repos.articles.listPinnedInFeed(
-      identifier,
-      FEATURED_LIMIT,
-      ctx.data.clock.now(),
-    );
-    const objectContext = {
-      publicUrl: ctx.data.publicUrl,
-      actorUri: ctx.getActorUri(identifier),
-      followersUri: ctx.getFollowersUri(identifier),
-    };
-    const items: APObject[] = pinned.map((article) => toObject(article, feed, objectContext));
-    return { items };
-  });
+  builder
+    .setFeaturedDispatcher(PATHS.featured, async (ctx, identifier) => {
+      const feed = await ctx.data.repos.feeds.find(identifier);
+      if (!feed) return null;
+      const pinned = await ctx.data.repos.articles.listPinnedInFeed(
+        identifier,
+        FEATURED_LIMIT,
+        ctx.data.clock.now(),
+      );
+      const objectContext = {
+        publicUrl: ctx.data.publicUrl,
+        actorUri: ctx.getActorUri(identifier),
+        followersUri: ctx.getFollowersUri(identifier),
+      };
+      const items: APObject[] = pinned.map((article) => toObject(article, feed, objectContext));
+      return { items };
+    })
+    .authorize(fetchAuthorized);
 
   builder.setNodeInfoDispatcher(PATHS.nodeInfo, async (ctx) => {
     const [feeds, posts] = await Promise.all([

@@ -16,17 +16,31 @@ const INBOX_PATH = new RegExp(
  * falls through to the Hono routes, so pages and ActivityPub can share URLs. Inbox POSTs pass
  * `admitInbox` first (see inbox-gate.ts).
  */
+/**
+ * Inbox POSTs this process works on at once; past it the next ones get 503 with Retry-After at
+ * once (senders retry later), so a flood cannot take the CPU from readers and editors.
+ */
+export const INBOX_MAX_IN_FLIGHT = 16;
+
 export function federationMiddleware(
   federation: Federation<FederationData>,
   contextData: FederationData,
   admitInbox?: InboxAdmission,
 ): MiddlewareHandler {
+  let inFlight = 0;
   return async (c, next) => {
     const inbox = admitInbox && c.req.method === "POST" && INBOX_PATH.test(c.req.path);
     if (inbox) {
-      const admitted = await admitInbox(c.req.raw);
-      if (admitted instanceof Response) return admitted;
+      if (inFlight >= INBOX_MAX_IN_FLIGHT) {
+        await c.req.raw.body?.cancel().catch(() => {});
+        return problemResponse(problem("unavailable", "The inbox is busy; send it again shortly"), {
+          "retry-after": "10",
+        });
+      }
+      inFlight++;
       try {
+        const admitted = await admitInbox(c.req.raw);
+        if (admitted instanceof Response) return admitted;
         return await handOver(c, next, admitted);
       } catch (error) {
         // A signed activity whose JSON-LD cannot be processed (an @context that cannot be
@@ -38,6 +52,8 @@ export function federationMiddleware(
         return problemResponse(
           problem("malformedJson", "The activity's JSON-LD could not be processed"),
         );
+      } finally {
+        inFlight--;
       }
     }
     return handOver(c, next, c.req.raw);

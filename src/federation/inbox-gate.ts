@@ -1,7 +1,12 @@
 import { type Federation, type KvStore, verifyRequestDetailed } from "@fedify/fedify";
+import type { BlockList } from "../domain/block-list.ts";
+import { hostOf } from "../domain/blocks.ts";
 import { readBoundedBytes } from "../http/bounded-body.ts";
 import { ProblemError, problem, problemResponse } from "../http/problem.ts";
+import { type RateLimit, tooManyRequests } from "../http/rate-limit.ts";
 import type { FederationData } from "./context-data.ts";
+import { FEDIFY_KV_PREFIXES, fedifyKey } from "./fedify-internals.ts";
+import { instanceDocumentLoader } from "./instance-actor.ts";
 import { kvKeyCache } from "./key-cache.ts";
 
 /**
@@ -17,6 +22,10 @@ export interface InboxGateOptions {
   /** Fedify's key–value store: verified keys are cached where Fedify looks for them. */
   readonly kv: KvStore;
   readonly maxBodyBytes: number;
+  /** Blocked servers and actors: their activities are answered 202 and dropped unread. */
+  readonly blocks?: BlockList | undefined;
+  /** Verified POSTs per remote host (the signing key's); past it 429 with Retry-After. */
+  readonly perHost?: RateLimit | undefined;
 }
 
 /**
@@ -37,6 +46,14 @@ export async function admitInboxRequest(
   options: InboxGateOptions,
 ): Promise<Request | Response> {
   const { federation, data, kv, maxBodyBytes } = options;
+  if (!isActivityMediaType(request.headers.get("content-type"))) {
+    return problemResponse(
+      problem(
+        "unsupportedMediaType",
+        "Send activities as application/activity+json or application/ld+json",
+      ),
+    );
+  }
   let body: Uint8Array;
   try {
     body = await readBoundedBytes(request, maxBodyBytes);
@@ -48,7 +65,22 @@ export async function admitInboxRequest(
     return unauthorized("Sign the request with an HTTP signature (draft-cavage or RFC 9421)");
   }
   const shape = jsonShapeProblem(body);
-  if (shape) return problemResponse(problem("malformedJson", shape));
+  if (typeof shape === "string") return problemResponse(problem("malformedJson", shape));
+  const keyId = signatureKeyId(request.headers);
+  if (options.blocks) {
+    const blocked = await options.blocks.current();
+    const actor = typeof shape.actor === "string" ? shape.actor : undefined;
+    if ((keyId && blocked.isSuspended(keyId)) || (actor && blocked.isSuspended(actor))) {
+      // Accepted, so the sender does not retry; nothing is fetched, verified or stored.
+      data.logger.debug("inbox activity from a blocked server or actor dropped", { keyId, actor });
+      return accepted();
+    }
+  }
+  // Mastodon sends Delete for every account it removes to every server it knows: from an
+  // actor whose key we never saw, there is nothing here to delete, so nothing is fetched.
+  if (shape.type === "Delete" && !(await knownSigner(kv, request.headers))) {
+    return accepted();
+  }
   const admitted = new Request(request.url, {
     method: request.method,
     headers: request.headers,
@@ -56,7 +88,11 @@ export async function admitInboxRequest(
     signal: request.signal,
   });
   const context = federation.createContext(admitted, data);
-  const loaders = { documentLoader: context.documentLoader, contextLoader: context.contextLoader };
+  // A key is fetched signed as the instance actor: servers in secure mode answer only those.
+  const loaders = {
+    documentLoader: instanceDocumentLoader(context),
+    contextLoader: context.contextLoader,
+  };
   const verification = await verifyRequestDetailed(admitted.clone(), {
     ...loaders,
     keyCache: kvKeyCache(kv, loaders),
@@ -69,7 +105,55 @@ export async function admitInboxRequest(
     });
     return unauthorized(`The HTTP signature does not verify (${reason.type})`);
   }
+  // Counted once the signature holds, so nobody can spend another server's budget.
+  const host = keyId ? hostOf(keyId) : undefined;
+  const waitMs = options.perHost && host ? await options.perHost.take(host) : 0;
+  if (waitMs > 0) {
+    data.logger.info("inbox request refused: rate limit", { host });
+    return tooManyRequests(waitMs, `Too many activities from ${host}; slow down`);
+  }
   return admitted;
+}
+
+/** 202 with no body: what a dropped activity gets, as if it had been processed. */
+export function accepted(): Response {
+  return new Response(null, { status: 202 });
+}
+
+/**
+ * The key id a request says it is signed with (draft-cavage `Signature: keyId="…"` or RFC 9421
+ * `Signature-Input: …;keyid="…"`), without its fragment: the signer's actor, as blocks name it.
+ * Claimed, not verified: only ever used to refuse.
+ */
+export function signatureKeyId(headers: Headers): string | undefined {
+  const keyId = claimedKeyId(headers);
+  const url = keyId ? URL.parse(keyId) : null;
+  if (!url) return undefined;
+  url.hash = "";
+  return url.href;
+}
+
+function claimedKeyId(headers: Headers): string | undefined {
+  const text = `${headers.get("signature") ?? ""} ${headers.get("signature-input") ?? ""}`;
+  return /keyid="([^"]+)"/i.exec(text)?.[1];
+}
+
+/** What an inbox takes: ActivityStreams JSON (Mastodon and others also send plain JSON). */
+function isActivityMediaType(contentType: string | null): boolean {
+  const type = contentType?.split(";")[0]?.trim().toLowerCase();
+  return (
+    type === "application/activity+json" ||
+    type === "application/ld+json" ||
+    type === "application/json"
+  );
+}
+
+/** Whether we hold the public key the request names (cached when a signature of it verified). */
+async function knownSigner(kv: KvStore, headers: Headers): Promise<boolean> {
+  const keyId = claimedKeyId(headers);
+  if (!keyId) return false;
+  const cached = await kv.get(fedifyKey(FEDIFY_KV_PREFIXES.publicKey, keyId));
+  return cached !== undefined && cached !== null;
 }
 
 function unauthorized(detail: string): Response {
@@ -77,10 +161,10 @@ function unauthorized(detail: string): Response {
 }
 
 /**
- * Why `body` is not a JSON object of bounded depth, or undefined when it is. The depth is
+ * Why `body` is not a JSON object of bounded depth, or the object when it is. The depth is
  * measured by scanning the text (strings skipped), without recursion, before anything parses it.
  */
-function jsonShapeProblem(body: Uint8Array): string | undefined {
+function jsonShapeProblem(body: Uint8Array): string | Record<string, unknown> {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(body);
@@ -108,6 +192,6 @@ function jsonShapeProblem(body: Uint8Array): string | undefined {
     return (error as Error).message;
   }
   return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
-    ? undefined
+    ? (parsed as Record<string, unknown>)
     : "An activity is a JSON object";
 }

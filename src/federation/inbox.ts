@@ -5,6 +5,7 @@ import {
   Announce,
   Create,
   Delete,
+  Flag,
   Follow,
   Like,
   Note,
@@ -12,6 +13,7 @@ import {
 } from "@fedify/vocab";
 import type { InteractionKind } from "../storage/interaction-repository.ts";
 import type { FederationData } from "./context-data.ts";
+import { INSTANCE_ACTOR } from "./instance-actor.ts";
 import { PATHS, parseObjectUri } from "./paths.ts";
 
 type Ctx = InboxContext<FederationData>;
@@ -23,12 +25,16 @@ type Ctx = InboxContext<FederationData>;
 export function registerInboxListeners(builder: FederationBuilder<FederationData>): void {
   builder
     .setInboxListeners(PATHS.inbox, PATHS.sharedInbox)
+    // Fetches made while handling the shared inbox (actors, objects) are signed as the
+    // instance actor; a feed's own inbox signs as the feed.
+    .setSharedKeyDispatcher(() => ({ identifier: INSTANCE_ACTOR }))
     .on(Follow, onFollow)
     .on(Undo, onUndo)
     .on(Delete, onDelete)
     .on(Like, (ctx, like) => onInteraction(ctx, like, "like"))
     .on(Announce, (ctx, announce) => onInteraction(ctx, announce, "announce"))
     .on(Create, onCreate)
+    .on(Flag, onFlag)
     .on(Activity, (ctx, activity) => {
       ctx.data.logger.debug("ignored an activity", {
         type: activity.constructor.name,
@@ -172,6 +178,31 @@ async function onCreate(ctx: Ctx, create: Create): Promise<void> {
     ctx.data.clock.now(),
   );
   ctx.data.onInteraction?.(article.id);
+}
+
+/**
+ * Flag -> a report for the editors (`GET /admin/reports`), kept as plain text. Reports from a
+ * server blocked with "reject reports" are dropped; a suspended one never gets this far.
+ */
+async function onFlag(ctx: Ctx, flag: Flag): Promise<void> {
+  if (!flag.id || !flag.actorId) return;
+  const block = (await ctx.data.blocks.current()).blockOf(flag.actorId);
+  if (block?.rejectReports) {
+    ctx.data.logger.info("dropped a report from a server whose reports are rejected", {
+      actor: flag.actorId.href,
+    });
+    return;
+  }
+  await ctx.data.repos.reports.add(
+    {
+      activityId: flag.id.href,
+      reporterId: flag.actorId.href,
+      objectIds: flag.objectIds.map((id) => id.href),
+      comment: flag.content?.toString() ?? "",
+    },
+    ctx.data.clock.now(),
+  );
+  ctx.data.logger.info("report received", { reporter: flag.actorId.href, id: flag.id.href });
 }
 
 async function shortHash(text: string): Promise<string> {

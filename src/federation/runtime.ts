@@ -10,6 +10,7 @@ import { buildFederation } from "./federation.ts";
 import { FEDIFY_KV_PREFIXES } from "./fedify-internals.ts";
 import { FeedKeyStore } from "./keys.ts";
 import { dropNonPublicDeliveries } from "./outbox-address-guard.ts";
+import { dropBlockedDeliveries } from "./outbox-block-guard.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
 import { firstTaker, type OutboxSender, OutboxShortcutQueue } from "./outbox-shortcut-queue.ts";
 
@@ -24,6 +25,8 @@ export interface FederationRuntimeOptions {
   /** Tests only: lets federation fetch from and post to loopback and private addresses. */
   readonly allowPrivateAddress: boolean;
   readonly deliveryConcurrency: number;
+  /** AUTHORIZED_FETCH (default false). */
+  readonly authorizedFetch?: boolean;
   readonly queueLeaseMs?: number;
   readonly relayLeaseMs?: number;
   /** Fedify's queue; default: the PostgreSQL queue (the Worker passes Cloudflare Queues). */
@@ -54,6 +57,7 @@ export function federationOptionsFromConfig(
     | "federationAllowPrivateAddress"
     | "deliveryConcurrency"
     | "deliveryLeaseMs"
+    | "authorizedFetch"
   >,
 ): Pick<
   FederationRuntimeOptions,
@@ -61,6 +65,7 @@ export function federationOptionsFromConfig(
   | "databaseUrl"
   | "allowPrivateAddress"
   | "deliveryConcurrency"
+  | "authorizedFetch"
   | "queueLeaseMs"
   | "relayLeaseMs"
 > {
@@ -69,6 +74,7 @@ export function federationOptionsFromConfig(
     databaseUrl: config.databaseUrl,
     allowPrivateAddress: config.federationAllowPrivateAddress,
     deliveryConcurrency: config.deliveryConcurrency,
+    authorizedFetch: config.authorizedFetch,
     queueLeaseMs: config.deliveryLeaseMs,
     relayLeaseMs: config.deliveryLeaseMs,
   };
@@ -106,13 +112,18 @@ export async function createFederationRuntime(
   const { storage, publicUrl, logger, clock } = options;
   const { repos } = storage;
   const addressGuard = createAddressGuard({ allowPrivateAddress: options.allowPrivateAddress });
+  const kv = new CachedKvStore(storage.kv(), { families: FEDIFY_HOT_KEYS });
   const data: FederationData = {
     repos,
     publicUrl,
     logger,
     clock,
     keys: new FeedKeyStore(repos.feedKeys),
+    instanceKeys: new FeedKeyStore(repos.instanceKeys),
+    kv,
+    authorizedFetch: options.authorizedFetch ?? false,
     addressGuard,
+    blocks: storage.blockList,
   };
   const queue =
     options.queue ??
@@ -122,12 +133,12 @@ export async function createFederationRuntime(
       leaseMs: options.queueLeaseMs,
       logger,
     });
-  const kv = new CachedKvStore(storage.kv(), { families: FEDIFY_HOT_KEYS });
   const sender = options.outboxSender?.({ kv, addressGuard });
   // Every message Fedify would handle passes here first, whoever sends it: the address check,
   // then the direct sender if there is one.
   const beforeFedify = firstTaker(
     dropNonPublicDeliveries(addressGuard, repos.followers, logger),
+    dropBlockedDeliveries(storage.blockList, logger),
     ...(sender ? [sender.send] : []),
   );
   const federation = await buildFederation({

@@ -1,5 +1,5 @@
 import type { Context } from "@fedify/fedify";
-import { type Actor, Object as APObject, isActor } from "@fedify/vocab";
+import { type Actor, Object as APObject, isActor, type Organization } from "@fedify/vocab";
 import type { Feed } from "../domain/feed.ts";
 import { toActor } from "./actor.ts";
 import type { FederationData } from "./context-data.ts";
@@ -21,23 +21,44 @@ const caches = new WeakMap<FederationData, Map<string, Served>>();
  * actor for its key: a cold fan-out to 1,000 servers spent 12 s of CPU there. An actor read back
  * from its own compact JSON-LD keeps that JSON, and Fedify serves it as is.
  */
-export function servedActor(ctx: Context<FederationData>, feed: Feed): Promise<Actor> {
+export function servedActor(
+  ctx: Context<FederationData>,
+  feed: Feed,
+  parts: "full" | "public-parts" = "full",
+): Promise<Actor> {
   let cache = caches.get(ctx.data);
   if (!cache) {
     cache = new Map();
     caches.set(ctx.data, cache);
   }
   const version = feed.updatedAt.getTime();
-  const served = cache.get(feed.slug);
+  const key = `${parts}:${feed.slug}`;
+  const served = cache.get(key);
   if (served?.version === version) return served.actor;
-  const actor = compacted(ctx, feed);
-  cache.set(feed.slug, { version, actor });
-  actor.catch(() => cache.delete(feed.slug));
+  const actor = compacted(ctx, feed, parts);
+  cache.set(key, { version, actor });
+  actor.catch(() => cache.delete(key));
   return actor;
 }
 
-async function compacted(ctx: Context<FederationData>, feed: Feed): Promise<Actor> {
-  const built = await toActor(ctx, feed);
+async function compacted(
+  ctx: Context<FederationData>,
+  feed: Feed,
+  parts: "full" | "public-parts",
+): Promise<Actor> {
+  const full = await toActor(ctx, feed);
+  // What Mastodon's secure mode shows an unsigned reader: enough to verify and to deliver.
+  const built =
+    parts === "full"
+      ? full
+      : new (full.constructor as typeof Organization)({
+          id: full.id,
+          preferredUsername: full.preferredUsername,
+          inbox: full.inboxId,
+          endpoints: full.endpoints,
+          publicKey: await full.getPublicKey(),
+          assertionMethods: await collect(full.getAssertionMethods()),
+        });
   const json = await built.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
   const parsed = await APObject.fromJsonLd(json, {
     contextLoader: ctx.contextLoader,
@@ -45,4 +66,10 @@ async function compacted(ctx: Context<FederationData>, feed: Feed): Promise<Acto
   });
   if (!isActor(parsed)) throw new TypeError(`feed ${feed.slug}: compacted actor is not an actor`);
   return parsed;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }

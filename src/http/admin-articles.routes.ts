@@ -4,6 +4,7 @@ import type { ArticleService } from "../domain/article-service.ts";
 import { decodeCursor } from "../domain/cursor.ts";
 import type { Clock } from "../domain/ports.ts";
 import { articleInput, articleListQuery, articlePatch } from "../schemas/article.schema.ts";
+import { type AdminEnv, requireScope } from "./admin-auth.ts";
 import {
   articleErrorProblem,
   ProblemError,
@@ -23,15 +24,15 @@ export interface AdminArticlesDeps {
 }
 
 /** `/admin/articles`: push, list, read, revise and delete stories. */
-export function adminArticleRoutes(deps: AdminArticlesDeps): Hono {
+export function adminArticleRoutes(deps: AdminArticlesDeps) {
   const { articles, clock, publicUrl, maxBodyBytes, maxArticleBytes } = deps;
   const body = (html: string, canonicalUrl: string | null | undefined) =>
     sanitizeBody(html, canonicalUrl, publicUrl, maxArticleBytes);
-  const routes = new Hono();
+  const routes = new Hono<AdminEnv>();
   const toJson = (article: Parameters<typeof serializeArticle>[0]) =>
     serializeArticle(article, publicUrl, clock.now());
 
-  routes.post("/", async (c) => {
+  routes.post("/", requireScope("publish"), async (c) => {
     const input = await readJsonBody(c, articleInput, maxBodyBytes);
     const result = await articles.publish({
       ...input,
@@ -45,7 +46,7 @@ export function adminArticleRoutes(deps: AdminArticlesDeps): Hono {
     return c.json(toJson(article), created ? 201 : 200, { location });
   });
 
-  routes.get("/", async (c) => {
+  routes.get("/", requireScope("publish"), async (c) => {
     const query = readQuery(c, articleListQuery);
     if (query.cursor !== undefined && !decodeCursor(query.cursor)) {
       throw new ProblemError(
@@ -62,13 +63,13 @@ export function adminArticleRoutes(deps: AdminArticlesDeps): Hono {
     });
   });
 
-  routes.get("/:id", async (c) => {
+  routes.get("/:id", requireScope("publish"), async (c) => {
     const result = await articles.get(c.req.param("id"));
     if (!result.ok) return problemResponse(articleErrorProblem(result.error));
     return c.json(toJson(result.value));
   });
 
-  routes.patch("/:id", async (c) => {
+  routes.patch("/:id", requireScope("publish"), async (c) => {
     const patch = await readJsonBody(c, articlePatch, maxBodyBytes);
     const result = await articles.update(c.req.param("id"), {
       ...patch,
@@ -78,7 +79,7 @@ export function adminArticleRoutes(deps: AdminArticlesDeps): Hono {
     return c.json(toJson(result.value));
   });
 
-  routes.delete("/:id", async (c) => {
+  routes.delete("/:id", requireScope("admin"), async (c) => {
     const result = await articles.remove(c.req.param("id"));
     if (!result.ok) return problemResponse(articleErrorProblem(result.error));
     return c.body(null, 204);

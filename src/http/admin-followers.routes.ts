@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { FollowerListView } from "../storage/views/follower-list.view.ts";
+import { type AdminEnv, requireScope } from "./admin-auth.ts";
 import { ProblemError, problem, problemResponse, validationProblem } from "./problem.ts";
 import { readQuery } from "./request.ts";
 
@@ -12,9 +13,9 @@ const followerListQuery = z
   .strict();
 
 /** `GET /admin/feeds/{slug}/followers`: who follows a feed on the fediverse, newest first. */
-export function adminFollowerRoutes(followers: FollowerListView): Hono {
-  const routes = new Hono();
-  routes.get("/:slug/followers", async (c) => {
+export function adminFollowerRoutes(followers: FollowerListView) {
+  const routes = new Hono<AdminEnv>();
+  routes.get("/:slug/followers", requireScope("admin"), async (c) => {
     const slug = c.req.param("slug");
     const query = readQuery(c, followerListQuery);
     const result = await followers.page(slug, query.limit, query.cursor);

@@ -3,7 +3,9 @@ import { Hono } from "hono";
 import { isPublic } from "../domain/article.ts";
 import { articleUrl } from "../domain/urls.ts";
 import type { FederationData } from "../federation/context-data.ts";
+import { fetchAuthorized } from "../federation/fetch-authorization.ts";
 import { toObject, toTombstone } from "../federation/objects.ts";
+import { problem, problemResponse } from "./problem.ts";
 
 const ACTIVITY_JSON = /application\/(activity\+json|ld\+json|json)/;
 
@@ -25,6 +27,15 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
     ]);
     if (!feed || !article?.feeds.includes(slug)) return c.notFound();
     const ctx = federation.createContext(c.req.raw, data);
+    if (!(await fetchAuthorized(ctx))) {
+      return problemResponse(
+        problem(
+          "unauthorized",
+          "Sign the request (HTTP signatures): this server uses authorized fetch",
+        ),
+        { vary: "Accept, Signature" },
+      );
+    }
     const objectContext = {
       publicUrl: data.publicUrl,
       actorUri: ctx.getActorUri(slug),

@@ -6,6 +6,7 @@ import {
   articlePatch,
 } from "../schemas/article.schema.ts";
 import { feedInput, feedPatch } from "../schemas/feed.schema.ts";
+import { moderationPaths, moderationSchemas } from "./openapi-moderation.ts";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "input") =>
   z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" });
@@ -157,9 +158,16 @@ export function openApiDocument(publicUrl: string) {
           },
         },
       },
+      ...moderationPaths(problemResponse, errors),
     },
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" } },
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "ADMIN_TOKEN or a token from POST /admin/tokens (scope publish or admin)",
+        },
+      },
       schemas: {
         ArticleInput: jsonSchema(articleInput),
         ArticlePatch: jsonSchema(articlePatch),
@@ -171,6 +179,7 @@ export function openApiDocument(publicUrl: string) {
             nextCursor: { type: "string", nullable: true },
           },
         },
+        ...moderationSchemas(jsonSchema),
         FeedInput: jsonSchema(feedInput),
         FeedPatch: jsonSchema(feedPatch),
         Feed: {

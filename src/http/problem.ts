@@ -37,6 +37,8 @@ export const PROBLEM_TYPES = {
     status: 415,
   },
   validation: { type: "/problems/validation-failed", title: "Validation failed", status: 422 },
+  forbidden: { type: "/problems/forbidden", title: "Forbidden", status: 403 },
+  tooManyRequests: { type: "/problems/too-many-requests", title: "Too many requests", status: 429 },
   unavailable: { type: "/problems/unavailable", title: "Service unavailable", status: 503 },
   internal: { type: "/problems/internal-error", title: "Internal server error", status: 500 },
 } as const;

@@ -1,8 +1,34 @@
-import type { Kysely } from "kysely";
+import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import { storedReplyHtml } from "../content/reply-html.ts";
 import type { Database } from "./schema.ts";
 
 export type InteractionKind = "like" | "announce";
+
+/**
+ * Replies readers see: not hidden by an editor, and not from a silenced server or account
+ * (suspended ones' replies were removed when they were blocked). The reply's host is read from
+ * its actor id, and a domain block covers its subdomains.
+ */
+function shownReplies(eb: ExpressionBuilder<Database, "articleReplies">) {
+  return eb.and([
+    eb("articleReplies.hiddenAt", "is", null),
+    eb.not(
+      eb.exists(
+        eb
+          .selectFrom("blocks")
+          .select(sql.lit(1).as("one"))
+          .where(
+            sql<boolean>`(blocks.kind = 'actor' and blocks.target = article_replies.actor_id)
+              or (blocks.kind = 'domain' and (
+                lower(substring(article_replies.actor_id from '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]+)'))
+                  in (blocks.target)
+                or lower(substring(article_replies.actor_id from '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]+)'))
+                  like '%.' || blocks.target))`,
+          ),
+      ),
+    ),
+  ]);
+}
 
 export interface Reply {
   readonly id: string;
@@ -60,6 +86,7 @@ export function createInteractionRepository(db: Kysely<Database>) {
             .selectFrom("articleReplies")
             .select(eb.fn.countAll<string>().as("n"))
             .where("articleId", "=", articleId)
+            .where(shownReplies)
             .as("replies"),
         ])
         .executeTakeFirstOrThrow();
@@ -94,6 +121,7 @@ export function createInteractionRepository(db: Kysely<Database>) {
         .selectFrom("articleReplies")
         .select(["id", "articleId", "actorId", "url", "contentHtml", "publishedAt"])
         .where("articleId", "=", articleId)
+        .where(shownReplies)
         .orderBy("publishedAt")
         .execute();
       return rows.map((row) => ({ ...row, publishedAt: new Date(row.publishedAt) }));

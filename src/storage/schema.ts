@@ -96,6 +96,8 @@ export interface ArticleRepliesTable {
   contentHtml: string;
   publishedAt: Timestamp;
   createdAt: CreatedAt;
+  /** Hidden by an editor (`PATCH /admin/replies/{id}`): gone from pages and counts. */
+  hiddenAt: Generated<Date | null>;
 }
 
 export interface FederationOutboxTable {
@@ -111,6 +113,54 @@ export interface FederationOutboxTable {
   createdAt: CreatedAt;
 }
 
+export interface AdminTokensTable {
+  id: string;
+  name: string;
+  scope: "publish" | "admin";
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  tokenHash: string;
+  createdAt: CreatedAt;
+  revokedAt: Timestamp | null;
+}
+
+export interface AdminAuditTable {
+  id: Generated<string>;
+  at: CreatedAt;
+  tokenName: string;
+  action: string;
+  target: string;
+  status: number;
+}
+
+export interface BlocksTable {
+  id: string;
+  kind: "domain" | "actor";
+  target: string;
+  severity: "suspend" | "silence";
+  rejectReports: Generated<boolean>;
+  comment: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface ReportsTable {
+  id: string;
+  activityId: string;
+  reporterId: string;
+  objectIds: Json<string[]>;
+  comment: string;
+  receivedAt: CreatedAt;
+  resolvedAt: Timestamp | null;
+  resolvedBy: string | null;
+  resolutionNote: string | null;
+}
+
+export interface InstanceKeysTable {
+  algorithm: "rsa" | "ed25519";
+  publicJwk: Json<JsonWebKey>;
+  privateJwk: Json<JsonWebKey>;
+  createdAt: CreatedAt;
+}
+
 /** The app's tables, and Fedify's (src/fedify-kysely/schema.ts) in the same database. */
 export interface Database extends FedifyDatabase {
   feeds: FeedsTable;
@@ -122,6 +172,11 @@ export interface Database extends FedifyDatabase {
   articleInteractions: ArticleInteractionsTable;
   articleReplies: ArticleRepliesTable;
   federationOutbox: FederationOutboxTable;
+  adminTokens: AdminTokensTable;
+  adminAudit: AdminAuditTable;
+  blocks: BlocksTable;
+  reports: ReportsTable;
+  instanceKeys: InstanceKeysTable;
 }
 
 export type FeedRow = Selectable<FeedsTable>;

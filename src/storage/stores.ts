@@ -1,18 +1,25 @@
 import type { KvStore, MessageQueue } from "@fedify/fedify";
 import { sql } from "kysely";
+import { BlockList } from "../domain/block-list.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import type { TransactionRunner } from "../domain/ports.ts";
 import { KyselyKvStore, KyselyMessageQueue } from "../fedify-kysely/index.ts";
 import type { Logger } from "../logger.ts";
+import { createAdminTokenRepository } from "./admin-token-repository.ts";
 import { createArticleRepository } from "./article-repository.ts";
+import { createAuditLog } from "./audit-log.ts";
 import { connectionOptions, type Db } from "./database.ts";
 import { createOutboxRelayStore } from "./federation-outbox.ts";
 import { createFeedKeyRepository } from "./feed-key-repository.ts";
 import { createFeedRepository } from "./feed-repository.ts";
 import { createFollowerRepository } from "./follower-repository.ts";
+import { createInstanceKeyRepository } from "./instance-key-repository.ts";
 import { createInteractionRepository } from "./interaction-repository.ts";
+import { createModerationStore } from "./moderation-store.ts";
+import { createReportRepository } from "./report-repository.ts";
 import { createTransactionRunner } from "./transaction-runner.ts";
 import { createArticlePageView } from "./views/article-page.view.ts";
+import { createAuditLogView } from "./views/audit-log.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
@@ -24,6 +31,7 @@ export function createViews(db: Db) {
     feedPage: createFeedPageView(db),
     articlePage: createArticlePageView(db),
     followerList: createFollowerListView(db),
+    auditLog: createAuditLogView(db),
   };
 }
 
@@ -46,10 +54,21 @@ export interface DeliveryQueueSettings {
 export function createStores(db: Db) {
   /** Names this process in cross-process change notifications. */
   const instanceId = uuidv7();
+  const moderation = createModerationStore(db);
+  /** One per process: the app reloads it after a block, the inbox and deliveries read it. */
+  const blockList = new BlockList(() => moderation.blocks.all());
   return {
     instanceId,
     transactions: createTransactionRunner(db, instanceId) as TransactionRunner,
     views: createViews(db),
+    /** Admin tokens and the audit log of admin writes. */
+    access: {
+      tokens: createAdminTokenRepository(db),
+      audit: createAuditLog(db),
+    },
+    /** Blocks, reports and hidden replies: writes that commit with their effects. */
+    moderation,
+    blockList,
     federation: {
       repos: {
         articles: createArticleRepository(db),
@@ -58,7 +77,10 @@ export function createStores(db: Db) {
         interactions: createInteractionRepository(db),
         feedKeys: createFeedKeyRepository(db),
         outbox: createOutboxRelayStore(db),
+        reports: createReportRepository(db),
+        instanceKeys: createInstanceKeyRepository(db),
       },
+      blockList,
       kv: (): KvStore => new KyselyKvStore(db),
       queue: (settings: DeliveryQueueSettings): MessageQueue =>
         new KyselyMessageQueue(db, {

@@ -2,26 +2,21 @@
  * The `tidings` command line, run for real (`node --import tsx src/cli/main.ts …`) against the
  * real server (`src/entries/node/server.ts`) on a free port with its own embedded database.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
+import { type CliRun, runCli } from "../support/cli-process.ts";
 import { freePort } from "../support/federated-server.ts";
 import { FIXTURE_STORY_PATH } from "../support/fixture-push.ts";
 import { type ServerProcess, startProcess, waitForHealth } from "../support/node-process.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
 const FIXTURES = join(import.meta.dirname, "../fixtures/cli");
 const TOKEN = "cli-test-admin-token-0123456789";
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = CliRun;
 
 describe("the tidings command line against a running server", () => {
   let server: ServerProcess;
@@ -57,27 +52,7 @@ describe("the tidings command line against a running server", () => {
 
   /** Runs the CLI as editors do, with TIDINGS_URL and ADMIN_TOKEN in its environment. */
   function tidings(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", TIDINGS_URL: url, ADMIN_TOKEN: TOKEN, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on("data", (chunk) => {
-        stderr += chunk;
-      });
-      const timer = setTimeout(() => child.kill("SIGKILL"), 25_000);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return runCli(args, { TIDINGS_URL: url, ADMIN_TOKEN: TOKEN, ...env });
   }
 
   async function api<T>(path: string): Promise<T> {

@@ -3,7 +3,7 @@ import type { DocumentLoader } from "@fedify/fedify";
 import { serve } from "@hono/node-server";
 import { createApp } from "../../src/app.ts";
 import type { DeliverySender } from "../../src/config.ts";
-import { createDeps, systemClock } from "../../src/deps.ts";
+import { createDeps, type DepsConfig, systemClock } from "../../src/deps.ts";
 import { directOutboxSender } from "../../src/federation/direct-delivery.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
@@ -35,6 +35,10 @@ export interface FederatedServerOptions {
   readonly documentLoader?: DocumentLoader;
   /** Default: silent. */
   readonly logger?: Logger;
+  /** AUTHORIZED_FETCH (default false). */
+  readonly authorizedFetch?: boolean;
+  /** Settings on top of the test defaults (e.g. `inboxRateLimit`). */
+  readonly config?: Partial<DepsConfig>;
 }
 
 export interface FederatedServer {
@@ -76,6 +80,7 @@ export async function startFederatedServer(
     databaseUrl: database.url,
     allowPrivateAddress: options.allowPrivateAddress ?? true,
     deliveryConcurrency: 8,
+    authorizedFetch: options.authorizedFetch ?? false,
     ...(sender === "direct" ? { outboxSender: directOutboxSender(url, logger) } : {}),
     ...(options.documentLoader ? { documentLoaderForTests: options.documentLoader } : {}),
   });
@@ -85,6 +90,7 @@ export async function startFederatedServer(
       adminToken: ADMIN_TOKEN,
       maxBodyBytes: 1024 * 1024,
       feedItemLimit: 50,
+      ...options.config,
     },
     stores,
     logger,

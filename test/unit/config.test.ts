@@ -22,7 +22,19 @@ describe("parseConfig", () => {
       deliveryConcurrency: 32,
       deliveryLeaseMs: 60_000,
       deliverySender: "direct",
+      inboxRateLimit: 1200,
+      authorizedFetch: false,
     });
+  });
+
+  it("reads the inbox rate limit and authorized fetch, and refuses bad values", () => {
+    expect(parseConfig({ INBOX_RATE_LIMIT: "0", AUTHORIZED_FETCH: "true" })).toMatchObject({
+      inboxRateLimit: 0,
+      authorizedFetch: true,
+    });
+    expect(() => parseConfig({ INBOX_RATE_LIMIT: "-1", AUTHORIZED_FETCH: "yes" })).toThrow(
+      /INBOX_RATE_LIMIT: [^\n]+\n {2}- AUTHORIZED_FETCH: must be true or false/,
+    );
   });
 
   it("reads every size limit, and names the ones out of range", () => {
