@@ -1,6 +1,6 @@
 /** Starts bench/baseline-server.ts (bare node:http, or minimal Hono) as a child process. */
 import path from "node:path";
-import { freePort } from "../test/support/postgres-cluster.ts";
+import { freePort } from "../test/support/free-port.ts";
 import { waitForHttp } from "./http-client.ts";
 import { type Child, startChild } from "./proc.ts";
 import { REPO_ROOT } from "./server.ts";

@@ -11,7 +11,7 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { FEED_DOCUMENT_SECURITY_HEADERS } from "../src/syndication/document-answer.ts";
-import { freePort } from "../test/support/postgres-cluster.ts";
+import { freePort } from "../test/support/free-port.ts";
 import { waitForHttp } from "./http-client.ts";
 import { type Child, startChild } from "./proc.ts";
 

@@ -1,6 +1,6 @@
 /** Starts Tidings (`node --import tsx src/entries/node/server.ts`) as a child process on a free loopback port. */
 import path from "node:path";
-import { freePort } from "../test/support/postgres-cluster.ts";
+import { freePort } from "../test/support/free-port.ts";
 import { waitForHttp } from "./http-client.ts";
 import { type Child, startChild } from "./proc.ts";
 
