@@ -1,17 +1,14 @@
-/** A small keep-alive HTTP/1.1 client (one connection), so latencies exclude connection setup. */
+/**
+ * A small keep-alive HTTP/1.1 client on one connection, so latencies exclude connection set-up,
+ * and bodies arrive as the bytes sent (no decompression: the serving checks compare them).
+ */
 import http from "node:http";
+import type { Child } from "./children.ts";
 
 export interface HttpResponse {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: Buffer;
-}
-
-export interface RequestOptions {
-  readonly method?: string;
-  readonly headers?: Record<string, string>;
-  readonly body?: string | Buffer;
-  readonly timeoutMs?: number;
 }
 
 export class HttpClient {
@@ -22,16 +19,24 @@ export class HttpClient {
     this.#origin = new URL(origin);
   }
 
-  request(path: string, options: RequestOptions = {}): Promise<HttpResponse> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.body !== undefined) {
+  request(
+    path: string,
+    options: {
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<HttpResponse> {
+    const { hostname: host, port } = this.#origin;
+    const headers = { ...options.headers };
+    if (options.body !== undefined)
       headers["content-length"] = String(Buffer.byteLength(options.body));
-    }
     return new Promise((resolve, reject) => {
       const request = http.request(
         {
-          host: this.#origin.hostname,
-          port: this.#origin.port,
+          host,
+          port,
           path,
           method: options.method ?? "GET",
           headers,
@@ -41,6 +46,7 @@ export class HttpClient {
         (response) => {
           const chunks: Buffer[] = [];
           response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.once("error", reject);
           response.once("end", () =>
             resolve({
               status: response.statusCode ?? 0,
@@ -48,7 +54,6 @@ export class HttpClient {
               body: Buffer.concat(chunks),
             }),
           );
-          response.once("error", reject);
         },
       );
       request.once("timeout", () => request.destroy(new Error(`timeout: ${path}`)));
@@ -63,30 +68,35 @@ export class HttpClient {
   }
 }
 
-/** Polls `GET url` until it answers `expectStatus`, or throws after `timeoutMs`. */
-export async function waitForHttp(
+/**
+ * Polls `GET url` until the child server answers 200. If it exits first or does not answer
+ * within `timeoutMs`, stops it and throws with its output.
+ */
+export async function waitUntilServing(
+  child: Child,
   url: string,
-  options: { timeoutMs: number; expectStatus?: number; isDead?: () => string | undefined },
+  timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + options.timeoutMs;
+  const deadline = Date.now() + timeoutMs;
   const target = new URL(url);
   const client = new HttpClient(target.origin);
   let last = "no answer";
   try {
-    while (Date.now() < deadline) {
-      const dead = options.isDead?.();
-      if (dead !== undefined) throw new Error(`the server exited (${dead}) before answering`);
-      try {
-        const response = await client.request(target.pathname, { timeoutMs: 2_000 });
-        if (response.status === (options.expectStatus ?? 200)) return;
-        last = `HTTP ${response.status}`;
-      } catch (error) {
-        last = error instanceof Error ? error.message : String(error);
-      }
+    while (Date.now() < deadline && child.exitStatus() === undefined) {
+      const response = await client
+        .request(target.pathname, { timeoutMs: 2_000 })
+        .catch((error: Error) => error);
+      if (!(response instanceof Error) && response.status === 200) return;
+      last = response instanceof Error ? response.message : `HTTP ${response.status}`;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
     client.close();
   }
-  throw new Error(`${url} did not answer within ${options.timeoutMs} ms (last: ${last})`);
+  const exited = child.exitStatus();
+  await child.stop(2_000);
+  const why = exited
+    ? `exited (${exited})`
+    : `gave no 200 from ${url} in ${timeoutMs} ms (${last})`;
+  throw new Error(`${child.name} did not start: it ${why}\n${child.output()}`);
 }
