@@ -4,7 +4,7 @@
  * and they are SIGKILLed synchronously if the bench exits any other way, so nothing outlives a
  * run. A child started with `ipc` answers `request()`s through `serveParent()` on its side.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, type StdioOptions, spawn } from "node:child_process";
 import path from "node:path";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
@@ -19,14 +19,12 @@ export interface Child {
   exitStatus(): string | undefined;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
   stop(graceMs?: number): Promise<void>;
-  /** Over the IPC channel: sends `message`, resolves with the reply that carries its id. */
+  /** Over the IPC channel, one at a time: sends `message`, resolves with the reply. */
   request<T>(message: { readonly type: string } & Record<string, unknown>, ms?: number): Promise<T>;
 }
 
-type Reply = { readonly id?: number; readonly error?: string };
 const running = new Set<Child>();
 const started: Child[] = [];
-let nextRequestId = 1;
 
 export function startChild(
   name: string,
@@ -34,31 +32,32 @@ export function startChild(
   args: readonly string[],
   options: { env?: NodeJS.ProcessEnv; ipc?: boolean } = {},
 ): Child {
-  const proc = spawn(command, args, {
-    cwd: REPO_ROOT,
-    env: options.env ?? process.env,
-    stdio: ["ignore", "pipe", "pipe", ...(options.ipc ? (["ipc"] as const) : [])],
-  });
+  const stdio: StdioOptions = [
+    "ignore",
+    "pipe",
+    "pipe",
+    ...(options.ipc ? (["ipc"] as const) : []),
+  ];
+  const proc = spawn(command, args, { cwd: REPO_ROOT, env: options.env ?? process.env, stdio });
   if (proc.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   let output = "";
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString("utf8")).slice(-64 * 1024);
-  };
-  proc.stdout?.on("data", collect);
-  proc.stderr?.on("data", collect);
+  for (const stream of [proc.stdout, proc.stderr]) {
+    stream?.on("data", (chunk: Buffer) => {
+      output = (output + chunk.toString("utf8")).slice(-64 * 1024);
+    });
+  }
   let status: string | undefined;
+  let answer: ((error: Error | undefined, reply?: unknown) => void) | undefined;
   const exited = new Promise<void>((resolve) => {
     const end = (why: string) => {
       status ??= why;
+      running.delete(child);
+      answer?.(new Error(`${name} exited (${status}):\n${output.slice(-4000)}`));
       resolve();
     };
     proc.once("exit", (code, signal) => end(signal ?? String(code)));
     proc.once("error", (error) => end(`error: ${error.message}`));
   });
-  const pending = new Map<number, (reply: Reply) => void>();
-  proc.on("message", (reply: Reply) => pending.get(reply.id ?? 0)?.(reply));
-  const gone = () => new Error(`${name} exited (${status}):\n${output.slice(-4000)}`);
-
   const child: Child = {
     name,
     pid: proc.pid,
@@ -66,38 +65,35 @@ export function startChild(
     output: () => output,
     exitStatus: () => status,
     async stop(graceMs = 10_000) {
-      if (status === undefined) {
-        proc.kill("SIGTERM");
-        const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
-        await exited;
-        clearTimeout(timer);
-      }
-      running.delete(child);
+      if (status !== undefined) return;
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
     },
     request<T>(message: { readonly type: string }, timeoutMs = 120_000) {
-      if (status !== undefined) return Promise.reject(gone());
-      const id = nextRequestId++;
       return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`${name}: no answer to ${message.type} in ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(id, (reply) => {
+        if (status !== undefined) return reject(new Error(`${name} has exited (${status})`));
+        const onReply = (reply: { error?: string }) =>
+          answer?.(reply.error ? new Error(`${name}: ${reply.error}`) : undefined, reply);
+        const timer = setTimeout(
+          () => answer?.(new Error(`${name}: no answer to ${message.type} in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        answer = (error, reply) => {
+          answer = undefined;
           clearTimeout(timer);
-          pending.delete(id);
-          if (reply.error) reject(new Error(`${name}: ${reply.error}`));
+          proc.off("message", onReply);
+          if (error) reject(error);
           else resolve(reply as T);
-        });
-        proc.send({ ...message, id });
+        };
+        proc.once("message", onReply);
+        proc.send(message);
       });
     },
   };
   running.add(child);
   started.push(child);
-  exited.then(() => {
-    running.delete(child);
-    for (const answer of pending.values()) answer({ error: gone().message });
-  });
   return child;
 }
 
@@ -107,29 +103,28 @@ export function startNodeChild(
   entry: string,
   options: {
     env?: NodeJS.ProcessEnv;
-    nodeFlags?: readonly string[];
+    flags?: readonly string[];
     args?: readonly string[];
     ipc?: boolean;
   } = {},
 ): Child {
-  const { nodeFlags = [], args = [] } = options;
+  const { flags = [], args = [] } = options;
+  const entryPath = path.resolve(REPO_ROOT, entry);
   return startChild(
     name,
     process.execPath,
-    [...nodeFlags, "--import", "tsx", path.resolve(REPO_ROOT, entry), ...args],
+    [...flags, "--import", "tsx", entryPath, ...args],
     options,
   );
 }
 
 /** For error reports: each child started so far, its state and its last lines of output. */
-export function describeChildren(lines = 15): string {
-  return started
-    .map((child) => {
-      const status = child.exitStatus();
-      const tail = child.output().trimEnd().split("\n").slice(-lines).join("\n    ");
-      return `  ${child.name} (pid ${child.pid}): ${status === undefined ? "running" : `exited ${status}`}${tail ? `\n    ${tail}` : ""}`;
-    })
-    .join("\n");
+export function describeChildren(): string {
+  const describe = (child: Child) => {
+    const tail = child.output().trimEnd().split("\n").slice(-15).join("\n    ");
+    return `  ${child.name} (pid ${child.pid}): ${child.exitStatus() ?? "running"}\n    ${tail}`;
+  };
+  return started.map(describe).join("\n");
 }
 
 /** Stops every child still running (in parallel). */
@@ -148,12 +143,8 @@ export function runCommand(
   args: readonly string[],
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<string> {
+  const settings = { timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 << 20, env: options.env };
   return new Promise((resolve, reject) => {
-    const settings = {
-      timeout: options.timeoutMs ?? 120_000,
-      maxBuffer: 16 << 20,
-      env: options.env,
-    };
     execFile(command, args, { ...settings, encoding: "utf8" }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       reject(
@@ -168,14 +159,11 @@ export function serveParent(
   handle: (message: { type: string } & Record<string, unknown>) => Promise<object>,
 ): void {
   if (!process.send) throw new Error("run this as a child of the bench (it needs an IPC channel)");
-  process.on("message", (message: { id: number; type: string }) => {
+  process.on("message", (message: { type: string }) => {
     handle(message).then(
-      (reply) => process.send?.({ ...reply, id: message.id }),
+      (reply) => process.send?.(reply),
       (error: unknown) =>
-        process.send?.({
-          id: message.id,
-          error: error instanceof Error ? error.stack : `${error}`,
-        }),
+        process.send?.({ error: error instanceof Error ? error.stack : `${error}` }),
     );
   });
   process.on("disconnect", () => process.exit(0));

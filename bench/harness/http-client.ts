@@ -1,70 +1,33 @@
-/**
- * A small keep-alive HTTP/1.1 client on one connection, so latencies exclude connection set-up,
- * and bodies arrive as the bytes sent (no decompression: the serving checks compare them).
- */
-import http from "node:http";
+/** HTTP for the bench: one kept-alive connection per client, bodies as sent (never decompressed). */
+import { Pool } from "undici";
 import type { Child } from "./children.ts";
 
-export interface HttpResponse {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-}
-
 export class HttpClient {
-  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  readonly #origin: URL;
+  readonly #pool: Pool;
 
   constructor(origin: string) {
-    this.#origin = new URL(origin);
+    this.#pool = new Pool(origin, { connections: 1 });
   }
 
-  request(
+  async request(
     path: string,
-    options: {
-      method?: string;
-      headers?: Record<string, string>;
-      body?: string;
-      timeoutMs?: number;
-    } = {},
-  ): Promise<HttpResponse> {
-    const { hostname: host, port } = this.#origin;
-    const headers = { ...options.headers };
-    if (options.body !== undefined)
-      headers["content-length"] = String(Buffer.byteLength(options.body));
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        {
-          host,
-          port,
-          path,
-          method: options.method ?? "GET",
-          headers,
-          agent: this.#agent,
-          timeout: options.timeoutMs ?? 30_000,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.once("error", reject);
-          response.once("end", () =>
-            resolve({
-              status: response.statusCode ?? 0,
-              headers: response.headers,
-              body: Buffer.concat(chunks),
-            }),
-          );
-        },
-      );
-      request.once("timeout", () => request.destroy(new Error(`timeout: ${path}`)));
-      request.once("error", reject);
-      request.end(options.body);
+    options: { method?: "GET" | "POST"; headers?: Record<string, string>; body?: string } = {},
+  ) {
+    const response = await this.#pool.request({
+      path,
+      method: "GET",
+      ...options,
+      headersTimeout: 30_000,
     });
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body: Buffer.from(await response.body.arrayBuffer()),
+    };
   }
 
-  /** Closes the kept-alive connection (servers wait for idle connections when shutting down). */
-  close(): void {
-    this.#agent.destroy();
+  close(): Promise<void> {
+    return this.#pool.destroy();
   }
 }
 
@@ -77,26 +40,22 @@ export async function waitUntilServing(
   url: string,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   const target = new URL(url);
   const client = new HttpClient(target.origin);
   let last = "no answer";
   try {
-    while (Date.now() < deadline && child.exitStatus() === undefined) {
-      const response = await client
-        .request(target.pathname, { timeoutMs: 2_000 })
-        .catch((error: Error) => error);
-      if (!(response instanceof Error) && response.status === 200) return;
-      last = response instanceof Error ? response.message : `HTTP ${response.status}`;
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline && !child.exitStatus(); ) {
+      const answer = await client.request(target.pathname).catch((error: Error) => error);
+      if (!(answer instanceof Error) && answer.status === 200) return;
+      last = answer instanceof Error ? answer.message : `HTTP ${answer.status}`;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
-    client.close();
+    await client.close();
   }
-  const exited = child.exitStatus();
+  const why = child.exitStatus()
+    ? `exited (${child.exitStatus()})`
+    : `did not answer ${url} (${last})`;
   await child.stop(2_000);
-  const why = exited
-    ? `exited (${exited})`
-    : `gave no 200 from ${url} in ${timeoutMs} ms (${last})`;
   throw new Error(`${child.name} did not start: it ${why}\n${child.output()}`);
 }

@@ -79,7 +79,10 @@ export async function startTidings(options: TidingsOptions): Promise<TidingsServ
     ...(options.nodeFlags ?? []),
     ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
   ];
-  const child = startNodeChild(options.name, "src/entries/node/server.ts", { env, nodeFlags });
+  const child = startNodeChild(options.name, "src/entries/node/server.ts", {
+    env,
+    flags: nodeFlags,
+  });
   await waitUntilServing(child, `${origin}/healthz`, 60_000);
   return {
     origin,

@@ -57,14 +57,11 @@ function aggregatesFor(
 
 /** The concurrency whose warm pushes came closest to the raw limit. */
 export function bestConcurrency(
-  tidings: readonly TidingsRun[],
-  raw: readonly RawRun[],
+  runs: Pick<FanoutResults, "tidings" | "raw">,
   variant: string,
   delayMs: number,
 ) {
-  return aggregatesFor({ tidings: [...tidings], raw: [...raw] }, variant, delayMs).sort(
-    (a, b) => b.ratio - a.ratio,
-  )[0]?.concurrency;
+  return aggregatesFor(runs, variant, delayMs).sort((a, b) => b.ratio - a.ratio)[0]?.concurrency;
 }
 
 const f0 = (n: number) => fixed(n, 0);

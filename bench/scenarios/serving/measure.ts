@@ -1,67 +1,61 @@
 /**
- * Warm feed serving: the bytes Tidings serves for /feeds/world.rss, a correctness check of every
- * target before it is loaded, and the wrk runs themselves, with the CPU they cost.
+ * Warm feed serving: the bytes Tidings serves for /feeds/world.rss, a check of every target
+ * before it is loaded, and the wrk rounds themselves with the CPU they cost.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { HttpClient } from "../../harness/http-client.ts";
-import {
-  type CpuUsage,
-  pinProcessTree,
-  type QuietWaiter,
-  startCpuMeter,
-} from "../../harness/procfs.ts";
+import { pinProcessTree, type QuietWaiter, startCpuMeter } from "../../harness/procfs.ts";
 import { median } from "../../harness/report.ts";
-import { runWrk, type WrkResult, type WrkSettings } from "./wrk.ts";
+import { runWrk, type WrkSettings } from "./wrk.ts";
 
 export const FEED_PATH = "/feeds/world.rss";
-export type Coding = "identity" | "gzip";
+export type Coding = "identity" | "gzip" | "br";
 export type ServedFeed = Awaited<ReturnType<typeof captureServedFeed>>;
 
-const get = (client: HttpClient, coding: Coding | "br") =>
-  client.request(
+/** GET the feed with `coding`; it must answer 200 in that coding (and `expected`, if given). */
+async function fetchFeed(origin: string, coding: Coding, expected?: Buffer) {
+  const client = new HttpClient(origin);
+  const response = await client.request(
     FEED_PATH,
     coding === "identity" ? {} : { headers: { "accept-encoding": coding } },
   );
-
-/** Fetches the feed in every coding from Tidings (which also warms its cache) and checks them. */
-export async function captureServedFeed(origin: string) {
-  const client = new HttpClient(origin);
-  try {
-    const [identity, gzip, brotli] = [
-      await get(client, "identity"),
-      await get(client, "gzip"),
-      await get(client, "br"),
-    ];
-    for (const [response, coding] of [
-      [identity, undefined],
-      [gzip, "gzip"],
-      [brotli, "br"],
-    ] as const) {
-      if (response.status !== 200) throw new Error(`${FEED_PATH} answered ${response.status}`);
-      const encoding = response.headers["content-encoding"];
-      if (encoding !== coding)
-        throw new Error(`${FEED_PATH}: expected content-encoding ${coding}, got ${encoding}`);
-    }
-    if (!gunzipSync(gzip.body).equals(identity.body)) throw new Error("gzip copy differs");
-    if (!brotliDecompressSync(brotli.body).equals(identity.body))
-      throw new Error("brotli copy differs");
-    const header = (name: string) => String(identity.headers[name]);
-    return {
-      identity: identity.body,
-      gzip: gzip.body,
-      brotli: brotli.body,
-      meta: {
-        contentType: header("content-type"),
-        etag: header("etag"),
-        lastModified: header("last-modified"),
-        cacheControl: header("cache-control"),
-      },
-    };
-  } finally {
-    client.close();
+  await client.close();
+  const encoding = String(response.headers["content-encoding"] ?? "identity");
+  if (
+    response.status !== 200 ||
+    encoding !== coding ||
+    (expected && !expected.equals(response.body))
+  ) {
+    throw new Error(
+      `${origin}${FEED_PATH} (${coding}): ${response.status}, ${encoding}, not the expected bytes`,
+    );
   }
+  return response;
+}
+
+/** The feed in every coding from Tidings (which warms its cache), checked against each other. */
+export async function captureServedFeed(origin: string) {
+  const [identity, gzip, brotli] = [
+    await fetchFeed(origin, "identity"),
+    await fetchFeed(origin, "gzip"),
+    await fetchFeed(origin, "br"),
+  ];
+  if (
+    !gunzipSync(gzip.body).equals(identity.body) ||
+    !brotliDecompressSync(brotli.body).equals(identity.body)
+  ) {
+    throw new Error(`${origin}${FEED_PATH}: the compressed copies differ from the plain one`);
+  }
+  const header = (name: string) => String(identity.headers[name]);
+  const meta = {
+    contentType: header("content-type"),
+    etag: header("etag"),
+    lastModified: header("last-modified"),
+    cacheControl: header("cache-control"),
+  };
+  return { identity: identity.body, gzip: gzip.body, brotli: brotli.body, meta };
 }
 
 /**
@@ -71,41 +65,15 @@ export async function captureServedFeed(origin: string) {
 export async function writeServedFeed(dir: string, feed: ServedFeed): Promise<string> {
   const feeds = path.join(dir, "www/feeds");
   await mkdir(feeds, { recursive: true });
-  await writeFile(path.join(feeds, "world.rss"), feed.identity);
-  await writeFile(path.join(feeds, "world.rss.gz"), feed.gzip);
-  await writeFile(path.join(feeds, "world.rss.br"), feed.brotli);
-  await writeFile(path.join(feeds, "world.rss.meta.json"), JSON.stringify(feed.meta));
+  const files = {
+    "": feed.identity,
+    ".gz": feed.gzip,
+    ".br": feed.brotli,
+    ".meta.json": JSON.stringify(feed.meta),
+  };
+  for (const [suffix, data] of Object.entries(files))
+    await writeFile(path.join(feeds, `world.rss${suffix}`), data);
   return feeds;
-}
-
-/** One request as wrk will send it: must be 200 with exactly the expected body. */
-async function checkTarget(target: ServingTarget) {
-  const expected = target.coding === "gzip" ? target.feed.gzip : target.feed.identity;
-  const client = new HttpClient(target.origin);
-  try {
-    const response = await get(client, target.coding);
-    // The status line and headers as sent, approximately (from the parsed headers).
-    let headerBytes = "HTTP/1.1 200 OK\r\n".length + 2;
-    for (const [name, value] of Object.entries(response.headers)) {
-      for (const v of [value].flat()) headerBytes += name.length + 2 + String(v).length + 2;
-    }
-    const check = {
-      status: response.status,
-      contentType: String(response.headers["content-type"]),
-      contentEncoding: String(response.headers["content-encoding"] ?? "identity"),
-      bodyBytes: response.body.byteLength,
-      headerBytes,
-      sameBytes: response.body.equals(expected),
-    };
-    if (check.status !== 200 || !check.sameBytes || check.contentEncoding !== target.coding) {
-      throw new Error(
-        `${target.origin}${FEED_PATH} (${target.coding}) failed its check: ${JSON.stringify(check)}`,
-      );
-    }
-    return check;
-  } finally {
-    client.close();
-  }
 }
 
 export interface ServingTarget {
@@ -114,7 +82,7 @@ export interface ServingTarget {
   readonly database?: "postgres" | "pglite";
   readonly origin: string;
   readonly pid: number;
-  readonly coding: Coding;
+  readonly coding: "identity" | "gzip";
   /** The bytes this target must serve (what Tidings served, for nginx and the baselines). */
   readonly feed: ServedFeed;
 }
@@ -131,40 +99,27 @@ export interface LoadSettings {
 }
 
 /** One wrk run against the target, with the server (all its threads) and wrk pinned if pinning. */
-async function wrkRun(
-  load: LoadSettings,
-  target: ServingTarget,
-  durationSeconds?: number,
-): Promise<WrkResult> {
+async function wrkRun(load: LoadSettings, target: ServingTarget, durationSeconds?: number) {
   const { pinning } = load;
   if (pinning) await pinProcessTree(pinning.taskset, target.pid, pinning.server);
-  try {
-    return await runWrk({
-      wrk: load.wrk,
-      script: load.script,
-      url: `${target.origin}${FEED_PATH}`,
-      header: target.coding === "gzip" ? "Accept-Encoding: gzip" : undefined,
-      settings: load.settings,
-      ...(durationSeconds ? { durationSeconds } : {}),
-      pin: pinning ? { taskset: pinning.taskset, cpus: pinning.client } : undefined,
-    });
-  } finally {
-    if (pinning) await pinProcessTree(pinning.taskset, target.pid, pinning.all);
-  }
+  const header = target.coding === "gzip" ? "Accept-Encoding: gzip" : undefined;
+  const pin = pinning && { taskset: pinning.taskset, cpus: pinning.client };
+  const options = { ...load, url: `${target.origin}${FEED_PATH}`, header, pin, durationSeconds };
+  return runWrk(options).finally(
+    () => pinning && pinProcessTree(pinning.taskset, target.pid, pinning.all),
+  );
 }
 
-type Check = Awaited<ReturnType<typeof checkTarget>>;
 export type Round = Awaited<ReturnType<typeof measureRound>>;
 export type ServingResult = ReturnType<typeof aggregate>;
 
 /** One measured wrk run; repeated once (after waiting for quiet) if other load interfered. */
-async function measureRound(load: LoadSettings, target: ServingTarget, check: Check) {
+async function measureRound(load: LoadSettings, target: ServingTarget, responseBytes: number) {
   const attempt = async (repeated: boolean) => {
     const meter = startCpuMeter({ server: target.pid });
     const wrk = await wrkRun(load, target);
-    const cpu: CpuUsage = meter.stop();
-    /** wrk's bytes per response minus the checked response's (0 = exactly those bytes). */
-    const bytesPerResponseDelta = wrk.bytesPerResponse - (check.bodyBytes + check.headerBytes);
+    const cpu = meter.stop();
+    const bytesPerResponseDelta = wrk.bytesPerResponse - responseBytes;
     const errors = Object.values(wrk.errors).reduce((sum, n) => sum + n, 0);
     // The Date header and the like may differ by a few bytes from the checked response.
     const verified = wrk.requests > 0 && errors === 0 && Math.abs(bytesPerResponseDelta) < 64;
@@ -183,54 +138,59 @@ async function measureRound(load: LoadSettings, target: ServingTarget, check: Ch
  */
 function aggregate(
   target: ServingTarget,
-  check: Check,
+  bodyBytes: number,
   rounds: readonly Round[],
   otherLoadLimit: number,
 ) {
   const { pid: _pid, feed: _feed, ...described } = target;
   const clean = rounds.filter((round) => round.cpu.other <= otherLoadLimit);
   const counted = clean.length > 0 ? clean : rounds;
+  const of = (pick: (round: Round) => number) => median(counted.map(pick));
   const rps = counted.map((round) => round.wrk.requestsPerSecond);
   return {
     target: described,
-    check,
+    bodyBytes,
     rounds,
     cleanRounds: clean.length,
     requestsPerSecond: median(rps),
-    latencyMs: {
-      p50: median(counted.map((round) => round.wrk.latencyMs.p50)),
-      p99: median(counted.map((round) => round.wrk.latencyMs.p99)),
-      max: Math.max(...counted.map((round) => round.wrk.latencyMs.max)),
-    },
-    bytesPerResponse: median(counted.map((round) => round.wrk.bytesPerResponse)),
-    /** The server's CPU time (all its threads and processes) per request, microseconds. */
-    cpuUsPerRequest: median(
-      counted.map(
-        (r) => ((r.cpu.cores.server ?? 0) * r.wrk.durationSeconds * 1e6) / r.wrk.requests,
-      ),
-    ),
     minRequestsPerSecond: Math.min(...rps),
     maxRequestsPerSecond: Math.max(...rps),
-    /** The most other load seen during one of its counted rounds, in cores. */
+    latencyMs: { p50: of((r) => r.wrk.latencyMs.p50), p99: of((r) => r.wrk.latencyMs.p99) },
+    bytesPerResponse: of((r) => r.wrk.bytesPerResponse),
+    /** The server's CPU time (all its threads and processes) per request, microseconds. */
+    cpuUsPerRequest: of(
+      (r) => ((r.cpu.cores.server ?? 0) * r.wrk.durationSeconds * 1e6) / r.wrk.requests,
+    ),
     maxOtherLoad: Math.max(...counted.map((round) => round.cpu.other)),
     verified: rounds.length > 0 && rounds.every((round) => round.verified),
   };
 }
 
 /**
- * Checks every target with one request and warms it with a short wrk run, then measures them in
- * interleaved rounds (each round runs every target once), so slow drifts of the machine spread
- * over all targets alike.
+ * Checks every target with one request as wrk will send it (200, exactly the expected bytes)
+ * and warms it with a short wrk run, then measures them in interleaved rounds (each round runs
+ * every target once), so that slow drifts of the machine spread over all targets alike.
  */
 export async function measureTargets(
   load: LoadSettings,
   targets: readonly ServingTarget[],
   log: (line: string) => void,
 ) {
-  const checks: Check[] = [];
+  const sizes: { body: number; response: number }[] = [];
   for (const target of targets) {
     log(`check + ${load.settings.warmupSeconds}s warm-up: ${target.label}, ${target.coding}`);
-    checks.push(await checkTarget(target));
+    const { body, headers } = await fetchFeed(
+      target.origin,
+      target.coding,
+      target.feed[target.coding],
+    );
+    // The status line and headers as sent, approximately (from the parsed headers).
+    const headerBytes = Object.entries(headers).reduce(
+      (sum, [name, value]) =>
+        sum + [value].flat().reduce((n, v) => n + name.length + String(v).length + 4, 0),
+      "HTTP/1.1 200 OK\r\n\r\n".length,
+    );
+    sizes.push({ body: body.byteLength, response: body.byteLength + headerBytes });
     if (load.settings.warmupSeconds > 0) await wrkRun(load, target, load.settings.warmupSeconds);
   }
   const rounds: Round[][] = targets.map(() => []);
@@ -239,12 +199,11 @@ export async function measureTargets(
     log(
       `round ${round}/${load.settings.rounds}: ${targets.length} targets x ${load.settings.durationSeconds}s`,
     );
-    for (const [i, target] of targets.entries()) {
-      rounds[i]?.push(await measureRound(load, target, checks[i] as Check));
-    }
+    for (const [i, target] of targets.entries())
+      rounds[i]?.push(await measureRound(load, target, sizes[i]?.response ?? 0));
   }
   return targets.map((target, i) =>
-    aggregate(target, checks[i] as Check, rounds[i] ?? [], load.otherLoadLimit),
+    aggregate(target, sizes[i]?.body ?? 0, rounds[i] ?? [], load.otherLoadLimit),
   );
 }
 
@@ -260,11 +219,8 @@ export function pairedRatio(a: ServingResult, b: ServingResult, otherLoadLimit: 
     ([x, y]) => x.cpu.other <= otherLoadLimit && y.cpu.other <= otherLoadLimit,
   );
   const counted = clean.length > 0 ? clean : pairs;
-  return {
-    ratio: median(counted.map(([x, y]) => x.wrk.requestsPerSecond / y.wrk.requestsPerSecond)),
-    pairs: pairs.length,
-    cleanPairs: clean.length,
-  };
+  const ratio = median(counted.map(([x, y]) => x.wrk.requestsPerSecond / y.wrk.requestsPerSecond));
+  return { ratio, pairs: pairs.length, cleanPairs: clean.length };
 }
 
 export type PairedRatio = ReturnType<typeof pairedRatio>;

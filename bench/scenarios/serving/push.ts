@@ -1,118 +1,89 @@
 /** Pushing stories through the admin API: seeding, push latency, push-to-visible latency. */
 import { HttpClient } from "../../harness/http-client.ts";
 import { summarize } from "../../harness/report.ts";
-import { postArticle, type TidingsServer } from "../../harness/tidings.ts";
+import { postArticle } from "../../harness/tidings.ts";
 import { articlePush, FEED_SLUG } from "./articles.ts";
 
 export interface PushTarget {
-  readonly server: TidingsServer;
+  readonly origin: string;
   readonly adminToken: string;
 }
 
-/** Runs `work` with `count` kept-alive connections, closed afterwards. */
-async function withClients<T>(
-  origin: string,
-  count: number,
-  work: (clients: HttpClient[]) => Promise<T>,
-) {
-  const clients = Array.from({ length: count }, () => new HttpClient(origin));
-  try {
-    return await work(clients);
-  } finally {
-    for (const client of clients) client.close();
-  }
-}
-
 /** `count` full-content stories, published a minute apart in the past (the newest last). */
-export function seedArticles(target: PushTarget, count: number, run: string): Promise<void> {
-  return withClients(target.server.origin, 1, async ([client]) => {
-    const newest = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
-    for (let i = 0; i < count; i++) {
-      const publishedAt = new Date(newest - (count - 1 - i) * 60_000);
-      await postArticle(
-        client as HttpClient,
-        target.adminToken,
-        articlePush(`${run} seed ${i + 1}`, publishedAt),
-      );
-    }
-  });
+export async function seedArticles(target: PushTarget, count: number, run: string): Promise<void> {
+  const client = new HttpClient(target.origin);
+  const newest = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
+  for (let i = 0; i < count; i++) {
+    const publishedAt = new Date(newest - (count - 1 - i) * 60_000);
+    await postArticle(client, target.adminToken, articlePush(`${run} seed ${i + 1}`, publishedAt));
+  }
+  await client.close();
 }
 
 /** Sequential pushes on one kept-alive connection; latency from request start to response end. */
-export function measurePushLatency(
+export async function measurePushLatency(
   target: PushTarget,
-  options: { warmup: number; count: number; run: string },
+  warmup: number,
+  count: number,
+  run: string,
 ) {
-  return withClients(target.server.origin, 1, async ([client]) => {
-    const samples: number[] = [];
-    for (let i = 0; i < options.warmup + options.count; i++) {
-      const body = articlePush(`${options.run} push ${i + 1}`);
-      const started = performance.now();
-      await postArticle(client as HttpClient, target.adminToken, body);
-      if (i >= options.warmup) samples.push(performance.now() - started);
-    }
-    return summarize(samples);
-  });
+  const client = new HttpClient(target.origin);
+  const samples: number[] = [];
+  for (let i = 0; i < warmup + count; i++) {
+    const body = articlePush(`${run} push ${i + 1}`);
+    const started = performance.now();
+    await postArticle(client, target.adminToken, body);
+    if (i >= warmup) samples.push(performance.now() - started);
+  }
+  await client.close();
+  return summarize(samples);
 }
-
-export type VisibilityResult = Awaited<ReturnType<typeof measurePushToVisible>>;
 
 /**
  * Pushes a story, then at once polls `/feeds/world.rss` and `/feeds/world.json` (each on its own
- * kept-alive connection, concurrently) until the headline appears; measured from the moment the
- * push response arrived. `pollsMedian`: GETs per push until visible (both formats together).
+ * kept-alive connection, concurrently) until the headline shows, for at most `deadlineMs`;
+ * measured from the moment the push response arrived. `polls`: GETs until visible, both formats.
  */
-export function measurePushToVisible(
+export async function measurePushToVisible(
   target: PushTarget,
-  options: { count: number; run: string; deadlineMs: number },
-) {
-  return withClients(target.server.origin, 3, async ([pusher, ...pollers]) => {
-    const visible = { rss: [] as number[], json: [] as number[] };
-    const polls: number[] = [];
-    let timedOut = 0;
-    for (let i = 0; i < options.count; i++) {
-      const marker = `${options.run} visible ${i + 1}`;
-      await postArticle(pusher as HttpClient, target.adminToken, articlePush(marker));
-      const pushed = performance.now();
-      const results = await Promise.all(
-        (["rss", "json"] as const).map(async (format, j) => {
-          const result = await pollUntilVisible(
-            pollers[j] as HttpClient,
-            `/feeds/${FEED_SLUG}.${format}`,
-            marker,
-            pushed,
-            options.deadlineMs,
-          );
-          if (result.visibleAfterMs === undefined) timedOut++;
-          else visible[format].push(result.visibleAfterMs);
-          return result.polls;
-        }),
-      );
-      polls.push(results.reduce((sum, n) => sum + n, 0));
-    }
-    return {
-      rss: summarize(visible.rss),
-      json: summarize(visible.json),
-      pollsMedian: summarize(polls).p50,
-      timedOut,
-    };
-  });
-}
-
-async function pollUntilVisible(
-  client: HttpClient,
-  path: string,
-  marker: string,
-  since: number,
+  count: number,
+  run: string,
   deadlineMs: number,
 ) {
-  let polls = 0;
-  // Bounded: at most `deadlineMs` of polling, back to back.
-  while (performance.now() - since < deadlineMs) {
-    polls++;
-    const response = await client.request(path);
-    if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
-    if (response.body.includes(marker)) return { visibleAfterMs: performance.now() - since, polls };
+  const pusher = new HttpClient(target.origin);
+  const formats = (["rss", "json"] as const).map((format) => ({
+    format,
+    client: new HttpClient(target.origin),
+    visibleAfterMs: [] as number[],
+  }));
+  const polls: number[] = [];
+  let timedOut = 0;
+  for (let i = 0; i < count; i++) {
+    const marker = `${run} visible ${i + 1}`;
+    await postArticle(pusher, target.adminToken, articlePush(marker));
+    const pushed = performance.now();
+    let gets = 0;
+    await Promise.all(
+      formats.map(async ({ format, client, visibleAfterMs }) => {
+        while (performance.now() - pushed < deadlineMs) {
+          gets++;
+          const response = await client.request(`/feeds/${FEED_SLUG}.${format}`);
+          if (response.status !== 200)
+            throw new Error(`GET ${FEED_SLUG}.${format}: ${response.status}`);
+          if (response.body.includes(marker))
+            return visibleAfterMs.push(performance.now() - pushed);
+        }
+        timedOut++;
+      }),
+    );
+    polls.push(gets);
   }
-  return { visibleAfterMs: undefined, polls };
+  for (const client of [pusher, ...formats.map((f) => f.client)]) await client.close();
+  const [rss, json] = formats.map((f) => summarize(f.visibleAfterMs));
+  return {
+    rss: rss ?? summarize([]),
+    json: json ?? summarize([]),
+    pollsMedian: summarize(polls).p50,
+    timedOut,
+  };
 }
