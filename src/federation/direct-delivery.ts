@@ -45,7 +45,7 @@ const BODY_CACHE_SIZE = 64;
  * case, nearly every POST of a fan-out, is sent here with node:crypto and keep-alive
  * connections, signed with the same key and spec Fedify would use. Profiled, Fedify's path costs
  * about 2.3 ms of CPU per POST (a WebCrypto key import and sign, web streams, Temporal, tracing
- * spans); this one about a third of that (see bench/fanout and docs/adr/0002).
+ * spans); this one about a third of that (see `npm run bench:fanout` and docs/adr/0002).
  *
  * Anything else is declined before sending: an unknown server (Fedify knocks with RFC 9421 and
  * falls back to draft-cavage, and remembers which worked), a retry, a circuit with state, an

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, runCli } from "../support/cli-process.ts";
-import { freePort } from "../support/federated-server.ts";
+import { freePort } from "../support/free-port.ts";
 import { type ServerProcess, startProcess, waitForHealth } from "../support/node-process.ts";
 
 const TOKEN = "cli-moderation-admin-token-0123456789";

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
 import { type CliRun, runCli } from "../support/cli-process.ts";
-import { freePort } from "../support/federated-server.ts";
 import { FIXTURE_STORY_PATH } from "../support/fixture-push.ts";
+import { freePort } from "../support/free-port.ts";
 import { type ServerProcess, startProcess, waitForHealth } from "../support/node-process.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/cli");

@@ -4,8 +4,8 @@ import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
-import { freePort } from "../support/federated-server.ts";
 import { type PeerFarm, startPeerFarm } from "../support/fediverse-peer.ts";
+import { freePort } from "../support/free-port.ts";
 import { type ServerProcess, startProcess, waitForHealth } from "../support/node-process.ts";
 import { ADMIN_TOKEN, shippedFeedFiles } from "../support/test-app.ts";
 

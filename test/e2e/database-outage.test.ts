@@ -1,8 +1,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
-import { freePort } from "../support/federated-server.ts";
 import { type PeerServer, startPeerServer } from "../support/fediverse-peer.ts";
+import { freePort } from "../support/free-port.ts";
 import { type ServerProcess, startProcess, waitForHealth } from "../support/node-process.ts";
 import { type Cluster, startCluster } from "../support/postgres-cluster.ts";
 import { ADMIN_TOKEN } from "../support/test-app.ts";

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/config.ts";
-import { freePort } from "../support/federated-server.ts";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
+import { freePort } from "../support/free-port.ts";
 import {
   NPM_START_NODE_ARGS,
   type ServerProcess,

@@ -3,8 +3,8 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../support/federated-server.ts";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
+import { freePort } from "../support/free-port.ts";
 import { startProcess as start, startOnFreePort } from "../support/node-process.ts";
 
 const TOKEN = "node-server-test-token-0123456789";

@@ -4,8 +4,8 @@
  * servers on loopback hosts, each an independent ActivityPub peer that records what it got.
  */
 import pg from "pg";
-import { freePort } from "../support/federated-server.ts";
 import { type PeerFarm, type PeerFarmOptions, startPeerFarm } from "../support/fediverse-peer.ts";
+import { freePort } from "../support/free-port.ts";
 import { type ServerProcess, startProcess, waitForHealth } from "../support/node-process.ts";
 import { type Cluster, startCluster } from "../support/postgres-cluster.ts";
 import { ADMIN_TOKEN } from "../support/test-app.ts";

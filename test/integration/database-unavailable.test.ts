@@ -12,7 +12,7 @@ import { createLogger } from "../../src/logger.ts";
 import { createDatabase, type Db } from "../../src/storage/database.ts";
 import { createStores } from "../../src/storage/stores.ts";
 import { createEmptyPostgresDatabase } from "../support/databases.ts";
-import { freePort } from "../support/federated-server.ts";
+import { freePort } from "../support/free-port.ts";
 import { ADMIN_TOKEN, PUBLIC_URL } from "../support/test-app.ts";
 
 /** The error `promise` rejects with. */

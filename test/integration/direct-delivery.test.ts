@@ -10,12 +10,12 @@ import {
 import { DirectDelivery } from "../../src/federation/direct-delivery.ts";
 import { FEDIFY_KV_PREFIXES } from "../../src/federation/fedify-internals.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { freePort } from "../support/federated-server.ts";
 import {
   generatePeerKeyPair,
   type PeerServer,
   startPeerServer,
 } from "../support/fediverse-peer.ts";
+import { freePort } from "../support/free-port.ts";
 
 const USER_AGENT = "Tidings/0.1.0 (+http://127.0.0.1)";
 const SPEC = FEDIFY_KV_PREFIXES.signatureSpec;

@@ -1,4 +1,3 @@
-import { createServer } from "node:net";
 import type { DocumentLoader } from "@fedify/fedify";
 import { serve } from "@hono/node-server";
 import { createApp } from "../../src/app.ts";
@@ -11,22 +10,8 @@ import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createStores } from "../../src/storage/stores.ts";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
+import { freePort } from "./free-port.ts";
 import { ADMIN_TOKEN, shippedFeedFiles } from "./test-app.ts";
-
-export async function freePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address
-          ? resolve(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 export interface FederatedServerOptions {
   /** Default true, as every test peer is on loopback; false is production's setting. */

@@ -9,9 +9,9 @@
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "./free-port.ts";
 
 const INSTALL_HINT =
   "Install PostgreSQL's server binaries (Debian/Ubuntu: `apt-get install -y postgresql`; " +
@@ -226,19 +226,6 @@ function run(command: string, args: string[], cwd?: string): Promise<string> {
       } else {
         resolve(stdout);
       }
-    });
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error("could not pick a free port"))));
     });
   });
 }

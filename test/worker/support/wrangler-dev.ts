@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../support/postgres-cluster.ts";
+import { freePort } from "../../support/free-port.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const BIN = join(ROOT, "node_modules/.bin");

@@ -1,47 +1,37 @@
-/** The external programs the benchmark drives: wrk (load), nginx (baseline), taskset (pinning). */
+/** The external programs the serving scenario drives: wrk (load), nginx (baseline), taskset (pinning). */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { runCommand } from "./proc.ts";
+import { runCommand } from "../../harness/children.ts";
 
-export interface Tools {
-  readonly wrk: string;
-  readonly nginx: string;
-  readonly taskset: string | undefined;
-  readonly wrkVersion: string;
-  readonly nginxVersion: string;
-}
-
-const SEARCH_PATH = [
-  ...(process.env.PATH ?? "").split(path.delimiter),
-  "/usr/sbin",
-  "/usr/local/sbin",
-  "/sbin",
-].filter((dir) => dir !== "");
-
-export function findExecutable(name: string): string | undefined {
-  return SEARCH_PATH.map((dir) => path.join(dir, name)).find((file) => existsSync(file));
+function findExecutable(name: string): string | undefined {
+  const dirs = [
+    ...(process.env.PATH ?? "").split(path.delimiter),
+    "/usr/sbin",
+    "/usr/local/sbin",
+    "/sbin",
+  ];
+  return dirs
+    .map((dir) => path.join(dir, name))
+    .find((file) => path.isAbsolute(file) && existsSync(file));
 }
 
 /** Finds wrk and nginx; installs the Debian packages when one is missing and we are root. */
-export async function ensureTools(log: (line: string) => void): Promise<Tools> {
+export async function ensureTools(log: (line: string) => void) {
   const missing = ["wrk", "nginx"].filter((name) => !findExecutable(name));
   if (missing.length > 0) {
     const packages = missing.join(" ");
     if (process.getuid?.() !== 0 || !findExecutable("apt-get")) {
       throw new Error(
-        `The benchmark needs ${packages} on PATH. Install it (Debian/Ubuntu: ` +
+        `The serving benchmark needs ${packages} on PATH. Install it (Debian/Ubuntu: ` +
           `sudo apt-get install -y ${packages}) and run npm run bench again.`,
       );
     }
     log(
-      `${packages} not found: installing from Debian (apt-get update && apt-get install -y ${packages}); this takes a minute once.`,
+      `${packages} not found: installing from Debian (apt-get install -y ${packages}); this takes a minute once.`,
     );
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     await runCommand("apt-get", ["update", "-qq"], { timeoutMs: 300_000, env });
-    await runCommand("apt-get", ["install", "-y", "-qq", ...missing], {
-      timeoutMs: 300_000,
-      env,
-    });
+    await runCommand("apt-get", ["install", "-y", "-qq", ...missing], { timeoutMs: 300_000, env });
   }
   const wrk = findExecutable("wrk");
   const nginx = findExecutable("nginx");

@@ -6,7 +6,7 @@
  */
 import { createHash, createPrivateKey, sign } from "node:crypto";
 import http from "node:http";
-import { serveParent } from "./children.ts";
+import { serveParent } from "../../harness/children.ts";
 import type { RawRunRequest, RawRunResult } from "./protocol.ts";
 
 const newAgent = () => new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -94,32 +94,20 @@ async function run(request: RawRunRequest): Promise<RawRunResult> {
     }
   };
 
-  const cpu0 = process.cpuUsage();
-  const startedAt = Date.now();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.max(1, request.concurrency) }, worker));
-  const elapsedMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
   return {
-    label: request.label,
     sent: targets.length,
     ok,
     failed,
     statuses,
-    elapsedMs,
+    elapsedMs: performance.now() - t0,
     bodyBytes,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    startedAt,
-    endedAt: Date.now(),
   };
 }
 
 serveParent(async (message) => {
   if (message.type === "run") return { ...(await run(message as unknown as RawRunRequest)) };
-  if (message.type === "close") {
-    agent.destroy();
-    return {};
-  }
   throw new Error(`unknown request ${message.type}`);
 });
 

@@ -5,7 +5,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { runCommand } from "./proc.ts";
+import { runCommand } from "../../harness/children.ts";
 
 export interface WrkSettings {
   readonly threads: number;
@@ -18,35 +18,11 @@ export interface WrkSettings {
   readonly timeoutSeconds: number;
 }
 
-export interface WrkResult {
-  readonly requests: number;
-  readonly bytes: number;
-  readonly durationSeconds: number;
-  readonly requestsPerSecond: number;
-  readonly bytesPerResponse: number;
-  readonly errors: {
-    readonly connect: number;
-    readonly read: number;
-    readonly write: number;
-    /** Responses with status >= 400 (wrk's own definition). */
-    readonly status: number;
-    readonly timeout: number;
-  };
-  /** Latency in milliseconds. */
-  readonly latencyMs: {
-    readonly mean: number;
-    readonly p50: number;
-    readonly p90: number;
-    readonly p99: number;
-    readonly p999: number;
-    readonly max: number;
-  };
-  readonly raw: string;
-}
+export type WrkResult = ReturnType<typeof parseWrkOutput>;
 
 const MARKER = "WRK_JSON ";
 
-const REPORT_LUA = `-- Written by bench/wrk.ts: prints the summary as one JSON line.
+const REPORT_LUA = `-- Written by bench/scenarios/serving/wrk.ts: prints the summary as one JSON line.
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -67,72 +43,71 @@ export async function writeWrkScript(dir: string): Promise<string> {
   return file;
 }
 
-export function wrkCommandLine(settings: WrkSettings, header: string | undefined): string {
-  const h = header ? ` -H '${header}'` : "";
-  return `wrk -t${settings.threads} -c${settings.connections} -d${settings.durationSeconds}s --timeout ${settings.timeoutSeconds}s --latency${h}`;
+/** wrk's options for `settings` (and a run of `durationSeconds`). */
+export function wrkArgs(
+  settings: WrkSettings,
+  durationSeconds = settings.durationSeconds,
+): string[] {
+  const { threads, connections, timeoutSeconds } = settings;
+  return [
+    `-t${threads}`,
+    `-c${connections}`,
+    `-d${durationSeconds}s`,
+    "--timeout",
+    `${timeoutSeconds}s`,
+    "--latency",
+  ];
 }
 
 export async function runWrk(options: {
   wrk: string;
   script: string;
   url: string;
-  header?: string | undefined;
+  header: string | undefined;
   settings: WrkSettings;
   durationSeconds?: number;
-  /** `taskset` path and CPU list to pin wrk to, if pinning. */
-  pin?: { taskset: string; cpus: string } | undefined;
+  /** `taskset` and the CPU list to pin wrk to, if pinning. */
+  pin: { taskset: string; cpus: string } | undefined;
 }): Promise<WrkResult> {
-  const { settings } = options;
-  const duration = options.durationSeconds ?? settings.durationSeconds;
+  const duration = options.durationSeconds ?? options.settings.durationSeconds;
+  const header = options.header ? ["-H", options.header] : [];
   const args = [
-    `-t${settings.threads}`,
-    `-c${settings.connections}`,
-    `-d${duration}s`,
-    "--timeout",
-    `${settings.timeoutSeconds}s`,
-    "--latency",
+    ...wrkArgs(options.settings, duration),
     "-s",
     options.script,
-    ...(options.header ? ["-H", options.header] : []),
+    ...header,
     options.url,
   ];
   const [command, commandArgs] = options.pin
     ? [options.pin.taskset, ["-c", options.pin.cpus, options.wrk, ...args]]
     : [options.wrk, args];
-  const raw = await runCommand(command, commandArgs, { timeoutMs: (duration + 30) * 1000 });
-  return parseWrkOutput(raw);
+  return parseWrkOutput(
+    await runCommand(command, commandArgs, { timeoutMs: (duration + 30) * 1000 }),
+  );
 }
 
-export function parseWrkOutput(raw: string): WrkResult {
+function parseWrkOutput(raw: string) {
   const line = raw.split("\n").find((l) => l.startsWith(MARKER));
   if (!line) throw new Error(`wrk printed no summary:\n${raw}`);
   const data = JSON.parse(line.slice(MARKER.length)) as {
     requests: number;
     bytes: number;
     duration_us: number;
-    errors: WrkResult["errors"];
+    errors: Record<"connect" | "read" | "write" | "status" | "timeout", number>;
     latency_us: Record<"mean" | "p50" | "p90" | "p99" | "p999" | "max", number>;
   };
   const durationSeconds = data.duration_us / 1e6;
-  const ms = (us: number) => us / 1000;
   return {
     requests: data.requests,
     bytes: data.bytes,
     durationSeconds,
     requestsPerSecond: data.requests / durationSeconds,
     bytesPerResponse: data.requests > 0 ? data.bytes / data.requests : 0,
+    /** connect/read/write/timeout errors, and `status`: responses with a status >= 400. */
     errors: data.errors,
-    latencyMs: {
-      mean: ms(data.latency_us.mean),
-      p50: ms(data.latency_us.p50),
-      p90: ms(data.latency_us.p90),
-      p99: ms(data.latency_us.p99),
-      p999: ms(data.latency_us.p999),
-      max: ms(data.latency_us.max),
-    },
-    raw: raw
-      .split("\n")
-      .filter((l) => !l.startsWith(MARKER))
-      .join("\n"),
+    latencyMs: Object.fromEntries(
+      Object.entries(data.latency_us).map(([k, us]) => [k, us / 1000]),
+    ) as Record<keyof typeof data.latency_us, number>,
+    raw: raw.replace(/^WRK_JSON .*\n?/m, ""),
   };
 }

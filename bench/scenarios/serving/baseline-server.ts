@@ -1,6 +1,6 @@
 /**
  * Baseline servers for the framework-overhead comparison, run as a child process
- * (`node --import tsx bench/baseline-server.ts KIND DIR PORT`) so each gets its own event loop
+ * (`node --import tsx bench/scenarios/serving/baseline-server.ts KIND DIR PORT`) so each gets its own event loop
  * like Tidings does. They serve `/feeds/world.rss` from the bytes Tidings served (written to DIR
  * by the bench), choosing the coding with Tidings' own `chooseCoding`, with the same headers:
  *
@@ -16,20 +16,14 @@ import http from "node:http";
 import path from "node:path";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import type { AppDeps } from "../src/app.ts";
-import { serveDocument } from "../src/http/feed-documents.routes.ts";
+import type { AppDeps } from "../../../src/app.ts";
+import { serveDocument } from "../../../src/http/feed-documents.routes.ts";
 import {
   chooseCoding,
   FEED_DOCUMENT_SECURITY_HEADERS,
-} from "../src/syndication/document-answer.ts";
-import type { EncodedDocument } from "../src/syndication/encoded-document.ts";
-
-export interface BaselineFiles {
-  readonly contentType: string;
-  readonly etag: string;
-  readonly lastModified: string;
-  readonly cacheControl: string;
-}
+} from "../../../src/syndication/document-answer.ts";
+import type { EncodedDocument } from "../../../src/syndication/encoded-document.ts";
+import type { ServedFeed } from "./measure.ts";
 
 const [kind, dir, portText] = process.argv.slice(2);
 if ((kind !== "node" && kind !== "hono" && kind !== "app") || !dir || !portText) {
@@ -39,7 +33,7 @@ if ((kind !== "node" && kind !== "hono" && kind !== "app") || !dir || !portText)
 const port = Number(portText);
 const meta = JSON.parse(
   readFileSync(path.join(dir, "world.rss.meta.json"), "utf8"),
-) as BaselineFiles;
+) as ServedFeed["meta"];
 const read = (name: string) => new Uint8Array(readFileSync(path.join(dir, name)));
 const identity = read("world.rss");
 const gzip = read("world.rss.gz");
@@ -87,8 +81,8 @@ if (kind === "node") {
     app.get("/feeds/:file", (c) => serveDocument(c.req.raw, document));
   } else {
     // Loaded only here, so the other baselines do not carry the application's modules.
-    const { createApp } = await import("../src/app.ts");
-    const { silentLogger } = await import("../src/logger.ts");
+    const { createApp } = await import("../../../src/app.ts");
+    const { silentLogger } = await import("../../../src/logger.ts");
     const unused = new Proxy(
       {},
       {

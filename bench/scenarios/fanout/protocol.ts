@@ -1,17 +1,5 @@
-/** Messages between bench/fanout/run.ts and its children (farm-child.ts, raw-child.ts). */
-import type { FarmStats } from "../../test/support/fediverse-peer.ts";
-
-export interface FarmStartRequest {
-  readonly hosts: number;
-  readonly actorsPerHost: number;
-  readonly firstAddress: string;
-}
-
-export interface FarmActor {
-  readonly id: string;
-  readonly inbox: string;
-  readonly sharedInbox: string | null;
-}
+/** Messages between the fan-out scenario and its children (farm-child.ts, raw-child.ts). */
+import type { FarmStats } from "../../../test/support/fediverse-peer.ts";
 
 /** A farm actor the raw sender signs as (its key is the farm's shared key). */
 export interface Signer {
@@ -21,7 +9,11 @@ export interface Signer {
 }
 
 export interface FarmReady {
-  readonly actors: readonly FarmActor[];
+  readonly actors: readonly {
+    readonly id: string;
+    readonly inbox: string;
+    readonly sharedInbox: string | null;
+  }[];
   readonly startupMs: number;
   readonly signer: Signer;
 }
@@ -48,16 +40,10 @@ export interface RawRunRequest {
 }
 
 export interface RawRunResult {
-  readonly label: string;
   readonly sent: number;
   readonly ok: number;
   readonly failed: number;
   readonly statuses: Record<string, number>;
   readonly elapsedMs: number;
   readonly bodyBytes: number;
-  /** The sender's own CPU (process.cpuUsage) over the loop. */
-  readonly cpuMs: number;
-  /** Date.now() when the loop started and ended. */
-  readonly startedAt: number;
-  readonly endedAt: number;
 }

@@ -10,10 +10,10 @@
 
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { FEED_DOCUMENT_SECURITY_HEADERS } from "../src/syndication/document-answer.ts";
-import { freePort } from "../test/support/postgres-cluster.ts";
-import { waitForHttp } from "./http-client.ts";
-import { type Child, startChild } from "./proc.ts";
+import { FEED_DOCUMENT_SECURITY_HEADERS } from "../../../src/syndication/document-answer.ts";
+import { freePort } from "../../../test/support/free-port.ts";
+import { type Child, startChild } from "../../harness/children.ts";
+import { waitUntilServing } from "../../harness/http-client.ts";
 
 /** The settings that matter, printed with the results. */
 export const NGINX_SETTINGS =
@@ -21,39 +21,33 @@ export const NGINX_SETTINGS =
   "keepalive_timeout 65s; keepalive_requests 1000000; open_file_cache max=64; gzip off; " +
   "gzip_static on (+gzip_vary); same Content-Type/Cache-Control/Vary as Tidings";
 
-export interface NginxServer {
-  readonly origin: string;
-  readonly port: number;
-  readonly child: Child;
-  stop(): Promise<void>;
-}
-
-/**
- * Serves `dir/www/feeds/*` (files written by the caller) on a free loopback port.
- */
-export async function startNginx(options: { nginx: string; dir: string }): Promise<NginxServer> {
-  const { dir } = options;
+/** Serves `dir/www/feeds/*` (files written by the caller) on a free loopback port. */
+export async function startNginx(
+  nginx: string,
+  dir: string,
+): Promise<{ origin: string; child: Child }> {
   const port = await freePort();
   for (const sub of ["logs", "tmp"]) await mkdir(path.join(dir, sub), { recursive: true });
   // The worker runs as `nobody` when the master is root: let it read the files.
   await chmod(dir, 0o755);
   const conf = path.join(dir, "nginx.conf");
   await writeFile(conf, config(dir, port));
-  const args = ["-p", dir, "-c", conf, "-e", path.join(dir, "logs/error.log")];
-  const child = startChild("nginx", options.nginx, args);
+  const child = startChild("nginx", nginx, [
+    "-p",
+    dir,
+    "-c",
+    conf,
+    "-e",
+    path.join(dir, "logs/error.log"),
+  ]);
   const origin = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${origin}/nginx-health`, { timeoutMs: 10_000, isDead: child.exitStatus });
-  } catch (error) {
-    await child.stop(2_000);
-    throw new Error(`nginx did not start: ${(error as Error).message}\n${child.output()}`);
-  }
-  return { origin, port, child, stop: () => child.stop(5_000) };
+  await waitUntilServing(child, `${origin}/nginx-health`, 10_000);
+  return { origin, child };
 }
 
 function config(dir: string, port: number): string {
   const tmp = path.join(dir, "tmp");
-  return `# Written by bench/nginx.ts for one benchmark run.
+  return `# Written by bench/scenarios/serving/nginx.ts for one benchmark run.
 daemon off;
 master_process on;
 worker_processes 1;

@@ -4,25 +4,24 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { sanitizeArticleHtml } from "../src/content/sanitize-html.ts";
+import { sanitizeArticleHtml } from "../../../src/content/sanitize-html.ts";
 import {
   parseWireStory,
   type WireStory,
   wireStoryToArticleJson,
-} from "../src/content/wire-story.ts";
-import type { Article } from "../src/domain/article.ts";
-import type { Feed } from "../src/domain/feed.ts";
-import { uuidv7 } from "../src/domain/ids.ts";
-import { sampleFeed } from "../test/support/sample-feed.ts";
+} from "../../../src/content/wire-story.ts";
+import type { Article } from "../../../src/domain/article.ts";
+import type { Feed } from "../../../src/domain/feed.ts";
+import { uuidv7 } from "../../../src/domain/ids.ts";
+import { FIXTURE_STORY_PATH } from "../../../test/support/fixture-push.ts";
+import { sampleFeed } from "../../../test/support/sample-feed.ts";
+import { REPO_ROOT } from "../../harness/children.ts";
 
-export const STORY_FILE = path.resolve(
-  import.meta.dirname,
-  "../test/fixtures/stories/us-russia-syria-2016-07-20.txt",
-);
-
-const story = parseWireStory(readFileSync(STORY_FILE, "utf8"));
+const story = parseWireStory(readFileSync(FIXTURE_STORY_PATH, "utf8"));
 if (story.paragraphs.length !== 17) {
-  throw new Error(`expected 17 body paragraphs in ${STORY_FILE}, found ${story.paragraphs.length}`);
+  throw new Error(
+    `expected 17 body paragraphs in ${FIXTURE_STORY_PATH}, found ${story.paragraphs.length}`,
+  );
 }
 
 export const FEED_SLUG = "world";
@@ -110,13 +109,6 @@ export function articleFromPush(push: ArticlePush, publicUrl: string, publishedA
 
 /** `world` as feeds/world.json defines it (fediverse fields it leaves out get defaults). */
 export function worldFeed(now: Date): Feed {
-  const definition = JSON.parse(
-    readFileSync(path.resolve(import.meta.dirname, "../feeds/world.json"), "utf8"),
-  ) as Partial<Feed>;
-  return {
-    ...sampleFeed,
-    ...definition,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const definition = JSON.parse(readFileSync(path.join(REPO_ROOT, "feeds/world.json"), "utf8"));
+  return { ...sampleFeed, ...(definition as Partial<Feed>), createdAt: now, updatedAt: now };
 }

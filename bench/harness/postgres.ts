@@ -1,0 +1,120 @@
+/**
+ * A throwaway PostgreSQL cluster for one scenario (the one the test suite starts), with an empty
+ * database that Tidings reaches as the role `tidings`, and PostgreSQL's own count of the SQL
+ * statements that role ran: `pg_stat_statements` (shipped with PostgreSQL's contrib modules,
+ * in Debian's server package) counts every statement a session sends, BEGIN and COMMIT included,
+ * one per call of a function; the bench's own queries run as `postgres` and are not counted.
+ * Nothing in Tidings is patched or preloaded for it.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import pg from "pg";
+import { startCluster } from "../../test/support/postgres-cluster.ts";
+
+export interface BenchPostgres {
+  /** URL of the database for Tidings (role `tidings`). */
+  readonly url: string;
+  /** The same database as the superuser `postgres`, for the bench's own queries. */
+  readonly adminUrl: string;
+  readonly version: string;
+  /** The postmaster: its process tree is all of PostgreSQL's CPU. */
+  readonly pid: number;
+  /** Statements role `tidings` has run so far, in all and by kind; undefined without the module. */
+  statements(): Promise<StatementCounts | undefined>;
+  stop(): Promise<void>;
+}
+
+export interface StatementCounts {
+  readonly total: number;
+  readonly byKind: Readonly<Record<string, number>>;
+}
+
+/** Runs the statements one by one on a connection of its own; the rows of the last. */
+async function query(url: string, ...statements: string[]): Promise<pg.QueryResultRow[]> {
+  const client = new pg.Client({ connectionString: url });
+  // A dropped connection rejects the statement; unhandled, its 'error' event would crash.
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    let rows: pg.QueryResultRow[] = [];
+    for (const sql of statements) rows = (await client.query(sql)).rows;
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startPostgres(database: string): Promise<BenchPostgres> {
+  const cluster = await startCluster();
+  try {
+    const [available] = await query(
+      cluster.url,
+      "select count(*)::int as n from pg_available_extensions where name = 'pg_stat_statements'",
+    );
+    const counting = available?.n === 1;
+    if (counting) {
+      // The module must be loaded at start-up: one restart, same port and data.
+      await query(cluster.url, "alter system set shared_preload_libraries = 'pg_stat_statements'");
+      await cluster.stopServer();
+      await cluster.startServer();
+    }
+    await query(cluster.url, "create role tidings login superuser", `create database ${database}`);
+    const url = new URL(cluster.url);
+    url.pathname = `/${database}`;
+    const adminUrl = url.toString();
+    if (counting) await query(adminUrl, "create extension pg_stat_statements");
+    url.username = "tidings";
+    const pidFile = await readFile(path.join(cluster.dir, "data/postmaster.pid"), "utf8");
+    return {
+      url: url.toString(),
+      adminUrl,
+      version: cluster.version,
+      pid: Number(pidFile.split("\n", 1)[0]),
+      stop: cluster.stop,
+      statements: async () => {
+        if (!counting) return undefined;
+        const rows = await query(
+          adminUrl,
+          `select query, calls::int from pg_stat_statements
+           where userid = 'tidings'::regrole and dbid = (select oid from pg_database where datname = current_database())`,
+        );
+        const byKind: Record<string, number> = {};
+        for (const row of rows)
+          byKind[kindOf(row.query)] = (byKind[kindOf(row.query)] ?? 0) + row.calls;
+        return { total: rows.reduce((sum, row) => sum + row.calls, 0), byKind };
+      },
+    };
+  } catch (error) {
+    await cluster.stop().catch(() => {});
+    throw error;
+  }
+}
+
+/** A short, stable name for a statement: the queue step, or the verb and the table. */
+function kindOf(text: string): string {
+  const sql = text.replace(/\s+/g, " ").trim().toLowerCase().replaceAll('"', "");
+  const verb = sql.split(" ", 1)[0] ?? "?";
+  // One call acknowledges the messages handled and claims the next ones.
+  if (sql.includes("fedify_claim_messages")) return "queue: ack + claim";
+  if (sql.includes("insert into fedify_messages")) return "queue: enqueue";
+  if (sql.startsWith("delete from fedify_messages")) return "queue: ack";
+  if (sql.startsWith("update fedify_messages")) return "queue: lease/release";
+  if (sql.includes("fedify_kv")) return `kv: ${verb}`;
+  const table = /(?:from|into|update) ([a-z_]+)/.exec(sql)?.[1];
+  return table ? `${verb} ${table}` : verb;
+}
+
+/** The statements between two counts, per delivery (kinds under 0.01 per delivery left out). */
+export function statementsPer(
+  before: StatementCounts | undefined,
+  after: StatementCounts | undefined,
+  deliveries: number,
+): { readonly total: number; readonly byKind: Record<string, number> } {
+  if (!before || !after) return { total: Number.NaN, byKind: {} };
+  const byKind: Record<string, number> = {};
+  for (const [kind, count] of Object.entries(after.byKind)) {
+    const per = (count - (before.byKind[kind] ?? 0)) / deliveries;
+    if (per >= 0.01) byKind[kind] = per;
+  }
+  return { total: (after.total - before.total) / deliveries, byKind };
+}

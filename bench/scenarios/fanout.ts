@@ -1,0 +1,394 @@
+/**
+ * Fan-out: one story to 10,000 followers on 1,000 loopback hosts (shared inboxes), next to the
+ * raw limit measured in the same run: the same signed POSTs from a minimal node:crypto +
+ * keep-alive node:http loop. Processes: a throwaway PostgreSQL, the peer farm (farm-child.ts),
+ * Tidings (one process per configuration) and the raw sender (raw-child.ts), each measured
+ * separately from /proc. bench/README.md says what a run does and lists its settings.
+ */
+import path from "node:path";
+import pg from "pg";
+import { freePort } from "../../test/support/free-port.ts";
+import { type Child, startNodeChild } from "../harness/children.ts";
+import { HttpClient } from "../harness/http-client.ts";
+import { type BenchPostgres, startPostgres, statementsPer } from "../harness/postgres.ts";
+import { memoryOf, startCpuMeter } from "../harness/procfs.ts";
+import { type ProfileSummary, profileClockUs, summarizeProfile } from "../harness/profile.ts";
+import { type BenchContext, envNumber, envNumbers, type Scenario } from "../harness/scenario.ts";
+import { postArticle, printedLines, startTidings, type TidingsServer } from "../harness/tidings.ts";
+import type { FarmReady, FarmSnapshot, RawRunResult } from "./fanout/protocol.ts";
+import { bestConcurrency, fanoutGoals, formatFanoutReport } from "./fanout/report.ts";
+
+const ADMIN_TOKEN = "fanout-bench-admin-token-0123456789";
+/** The variants compared at the best concurrency, by the DELIVERY_SENDER they run with. */
+const SENDERS: Record<string, "direct" | "fedify"> = {
+  control: "direct",
+  "fedify-sender": "fedify",
+};
+
+/**
+ * One push within a server's life. cold: the first push of a fresh server, the hosts' key caches
+ * emptied (each host fetches the feed's key), or for the raw loop fresh connections and emptied
+ * key caches; first: the first push of a fresh server, the hosts know the key (a warm-up); warm:
+ * a later push (connections and caches as the previous push left them).
+ */
+interface Step {
+  readonly temperature: "cold" | "first" | "warm";
+  readonly delayMs: number;
+  readonly clearKeyCaches: boolean;
+}
+
+export type FanoutResults = Awaited<ReturnType<typeof measure>>;
+export type TidingsRun = Awaited<ReturnType<typeof pushOnce>> & {
+  variant: string;
+  concurrency: number;
+};
+export type RawRun = Awaited<ReturnType<typeof rawOnce>>;
+
+/** What every measurement needs: the processes and the bench's own database connection. */
+interface Rig {
+  readonly context: BenchContext;
+  readonly postgres: BenchPostgres;
+  readonly db: pg.Pool;
+  readonly farm: Child;
+  readonly raw: Child;
+  readonly ready: FarmReady;
+  readonly runTimeoutMs: number;
+}
+
+/** Sets the inboxes up for `step` and waits for other load to pass. */
+async function prepareStep(rig: Rig, step: Step) {
+  await rig.farm.request({ type: "configure", inboxDelayMs: step.delayMs });
+  if (step.clearKeyCaches) await rig.farm.request({ type: "clearKeyCaches" });
+  await rig.farm.request({ type: "reset" });
+  await rig.context.quiet.wait({ threshold: 0.2, measured: { postgres: rig.postgres.pid } });
+  return (pid: number) =>
+    startCpuMeter({ process: pid, postgres: rig.postgres.pid, farm: rig.farm.pid });
+}
+
+/** One push: publish, wait until every host has it and the queue is empty; CPU, SQL, memory. */
+async function pushOnce(
+  rig: Rig,
+  server: TidingsServer,
+  client: HttpClient,
+  step: Step,
+  n: number,
+) {
+  const meter = await prepareStep(rig, step);
+  const statements = await rig.postgres.statements();
+  const cpuMeter = meter(server.child.pid);
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const id = await postArticle(client, ADMIN_TOKEN, storyInput(n));
+  const publishMs = performance.now() - t0;
+  const activityId = `${server.origin}/ap/feeds/world/articles/${id}/revisions/1/create`;
+  const timeoutMs = rig.runTimeoutMs;
+  const waitAll = { type: "waitAll", activityId, timeoutMs };
+  const done = await rig.farm.request<FarmSnapshot>(waitAll, timeoutMs + 10_000);
+  const drainedAt = await waitForEmptyQueue(rig.db);
+  const cpu = cpuMeter.stop();
+  const { deliveries, duplicates, rejected, firstDeliveryAt, lastDeliveryAt } = done.stats;
+  const sql = statementsPer(statements, await rig.postgres.statements(), deliveries);
+  const memory = memoryOf(server.child.pid);
+  const allHostsMs = (lastDeliveryAt ?? done.at) - startedAt;
+  return {
+    temperature: step.temperature,
+    delayMs: step.delayMs,
+    publishMs,
+    firstDeliveryMs: (firstDeliveryAt ?? done.at) - startedAt,
+    allHostsMs,
+    drainedMs: drainedAt - startedAt,
+    hosts: done.hostsReceived,
+    deliveries,
+    duplicates,
+    rejected,
+    deliveriesPerSec: deliveries / (allHostsMs / 1000),
+    serverCpuMsPerDelivery: (cpu.ms.process ?? 0) / deliveries,
+    postgresCpuMsPerDelivery: (cpu.ms.postgres ?? 0) / deliveries,
+    farmCpuMsPerDelivery: (cpu.ms.farm ?? 0) / deliveries,
+    serverCores: cpu.cores.process ?? 0,
+    machineBusyCores: cpu.machine,
+    otherCores: cpu.other,
+    kernelCores: cpu.kernelThreads,
+    sqlPerDelivery: sql.total,
+    sqlByKind: sql.byKind,
+    keyFetches: done.keyFetches,
+    rssMiB: memory.rssMiB,
+    peakRssMiB: memory.peakMiB,
+    heapTotalMiB: (await server.memoryUsage()).heapTotal / 2 ** 20,
+  };
+}
+
+/** The raw sender once: the same POSTs to every shared inbox, at the same concurrency. */
+async function rawOnce(rig: Rig, concurrency: number, step: Step, body: string) {
+  const meter = await prepareStep(rig, step);
+  const cpuMeter = meter(rig.raw.pid);
+  const result = await rig.raw.request<RawRunResult>(
+    {
+      type: "run",
+      targets: [...new Set(rig.ready.actors.map((a) => a.sharedInbox ?? a.inbox))],
+      concurrency,
+      body,
+      signer: rig.ready.signer,
+      label: `c${concurrency}-d${step.delayMs}-${step.temperature}-${Date.now()}`,
+      freshConnections: step.temperature === "cold",
+    },
+    rig.runTimeoutMs,
+  );
+  const done = await rig.farm.request<FarmSnapshot>({ type: "snapshot" });
+  const cpu = cpuMeter.stop();
+  return {
+    concurrency,
+    delayMs: step.delayMs,
+    temperature: step.temperature,
+    ...result,
+    accepted: done.stats.deliveries,
+    deliveriesPerSec: result.ok / (result.elapsedMs / 1000),
+    senderCpuMsPerDelivery: (cpu.ms.process ?? 0) / result.sent,
+    farmCpuMsPerDelivery: (cpu.ms.farm ?? 0) / result.sent,
+    machineBusyCores: cpu.machine,
+    otherCores: cpu.other,
+    kernelCores: cpu.kernelThreads,
+    keyFetches: done.keyFetches,
+  };
+}
+
+async function measure(context: BenchContext) {
+  const { log, quick } = context;
+  const startedAt = Date.now();
+  const experiments = (process.env.FANOUT_EXPERIMENTS ?? "control,fedify-sender").split(",");
+  const settings = {
+    hosts: envNumber("FANOUT_HOSTS", 1000),
+    actorsPerHost: envNumber("FANOUT_ACTORS_PER_HOST", 10),
+    firstAddress: process.env.FANOUT_FIRST_ADDRESS ?? "127.0.64.1",
+    concurrencies: envNumbers("FANOUT_CONCURRENCY", quick ? [32] : [32, 64, 128]),
+    delaysMs: envNumbers("FANOUT_DELAYS", [0, 100]),
+    warmRepeats: envNumber("FANOUT_REPEATS", quick ? 1 : 3),
+    experimentRepeats: envNumber("FANOUT_EXPERIMENT_REPEATS", 1),
+    experiments: experiments.map((variant) => variant.trim()).filter(Boolean),
+    cpuProfile: process.env.FANOUT_CPU_PROF !== "0",
+  };
+  const unknown = settings.experiments.filter((variant) => !SENDERS[variant]);
+  if (unknown.length > 0)
+    throw new Error(`unknown FANOUT_EXPERIMENTS ${unknown} (try control, fedify-sender)`);
+
+  const postgres = await startPostgres("tidings_fanout");
+  context.defer(() => postgres.stop());
+  const counting = (await postgres.statements())
+    ? "pg_stat_statements"
+    : "nothing (no pg_stat_statements)";
+  log(`PostgreSQL ${postgres.version}; SQL statements counted by ${counting}`);
+  const db = new pg.Pool({ connectionString: postgres.adminUrl, max: 2 });
+  // The pool drops an idle connection the server closed; unhandled, this event would crash.
+  db.on("error", (error) => log(`bench pool: ${error.message}`));
+  context.defer(() => db.end());
+  const farm = startNodeChild("farm", "bench/scenarios/fanout/farm-child.ts", { ipc: true });
+  const { hosts, actorsPerHost, firstAddress } = settings;
+  const ready = await farm.request<FarmReady>({
+    type: "start",
+    hosts,
+    actorsPerHost,
+    firstAddress,
+  });
+  log(`peer farm: ${hosts} hosts from ${firstAddress}, ${ready.actors.length} actors`);
+  const raw = startNodeChild("raw", "bench/scenarios/fanout/raw-child.ts", { ipc: true });
+  const rig: Rig = { context, postgres, db, farm, raw, ready, runTimeoutMs: 180_000 };
+  // The same port for every server: it is in PUBLIC_URL, so in the key id the hosts cached.
+  const port = await freePort();
+
+  const tidings: TidingsRun[] = [];
+  const rawRuns: RawRun[] = [];
+  const serverMemory: ReturnType<typeof memoryRow>[] = [];
+  const profiles: { phase: string; summary: ProfileSummary }[] = [];
+  let sampleBody: string | null = null;
+  let story = 0;
+
+  /** One Tidings process: `steps` pushes in a row, then its memory after a full GC. */
+  const tidingsSession = async (
+    variant: string,
+    concurrency: number,
+    steps: Step[],
+    profile = false,
+  ) => {
+    const name = `tidings-${variant}-c${concurrency}`;
+    const profileDir = path.join(context.workDir, `profile-${name}`);
+    const server = await startTidings({
+      name,
+      adminToken: ADMIN_TOKEN,
+      databaseUrl: postgres.url,
+      port,
+      inspect: true,
+      env: {
+        DELIVERY_CONCURRENCY: String(concurrency),
+        DELIVERY_SENDER: SENDERS[variant] ?? "direct",
+        FEDERATION_ALLOW_PRIVATE_ADDRESS: "true",
+      },
+      nodeFlags: profile
+        ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=500"]
+        : [],
+    });
+    const idle = memoryOf(server.child.pid);
+    const windows: { label: string; fromUs: number; toUs: number }[] = [];
+    const client = new HttpClient(server.origin);
+    try {
+      if (story === 0) await insertFollowers(db, ready);
+      // A first request, so the publish call does not pay for this client's connection set-up.
+      await client.request("/healthz");
+      for (const step of steps) {
+        const fromUs = profileClockUs();
+        const run = {
+          variant,
+          concurrency,
+          ...(await pushOnce(rig, server, client, step, ++story)),
+        };
+        windows.push({
+          label: `${run.temperature}, ${run.delayMs} ms inboxes`,
+          fromUs,
+          toUs: profileClockUs(),
+        });
+        tidings.push(run);
+        log(
+          `${name}, ${run.delayMs} ms inboxes, ${run.temperature}: ${run.hosts} hosts in ${run.allHostsMs} ms, ` +
+            `${run.serverCpuMsPerDelivery.toFixed(2)} CPU ms/delivery, others ${run.otherCores.toFixed(2)}`,
+        );
+        sampleBody ??= (await farm.request<{ body: string | null }>({ type: "sample" })).body;
+      }
+      const heap = await server.memoryUsage(true);
+      serverMemory.push(
+        memoryRow(variant, concurrency, idle.rssMiB, memoryOf(server.child.pid), heap),
+      );
+    } finally {
+      await client.close();
+      await server.stop();
+      // LOG_LEVEL=warn: anything it printed is worth a look (failed deliveries, retries).
+      const printed = printedLines(server);
+      if (printed.length > 0)
+        log(`${name} printed ${printed.length} lines, the last: ${printed.slice(-3).join(" | ")}`);
+    }
+    for (const window of profile ? windows.slice(0, 2) : []) {
+      profiles.push({
+        phase: `${name}, ${window.label}`,
+        summary: await summarizeProfile(profileDir, window),
+      });
+    }
+  };
+  const rawSession = async (concurrency: number, steps: Step[]) => {
+    if (sampleBody === null) throw new Error("no Create was captured to size the raw POSTs");
+    for (const step of steps) {
+      const run = await rawOnce(rig, concurrency, step, sampleBody);
+      rawRuns.push(run);
+      log(
+        `raw c=${concurrency}, ${run.delayMs} ms inboxes, ${run.temperature}: ${run.ok}/${run.sent} in ${run.elapsedMs.toFixed(0)} ms`,
+      );
+    }
+  };
+
+  const [firstDelay = 0] = settings.delaysMs;
+  const warm = (repeats: number) =>
+    settings.delaysMs.flatMap((delayMs) =>
+      Array.from(
+        { length: repeats },
+        (): Step => ({ temperature: "warm", delayMs, clearKeyCaches: false }),
+      ),
+    );
+  const cold: Step = { temperature: "cold", delayMs: firstDelay, clearKeyCaches: true };
+  // Baseline: per concurrency, the raw loop (cold, then warm), and a fresh server: one cold push
+  // (every host fetches the feed's key), then warm ones. The raw runs need the size of a real
+  // Create, so one server comes first.
+  const [firstConcurrency = 32, ...otherConcurrencies] = settings.concurrencies;
+  await tidingsSession("baseline", firstConcurrency, [cold, ...warm(settings.warmRepeats)]);
+  await rawSession(firstConcurrency, [cold, ...warm(settings.warmRepeats)]);
+  for (const concurrency of otherConcurrencies) {
+    await rawSession(concurrency, [cold, ...warm(settings.warmRepeats)]);
+    await tidingsSession("baseline", concurrency, [cold, ...warm(settings.warmRepeats)]);
+  }
+  // The variants at the concurrency that did best with instant inboxes. The first push of each
+  // server is a warm-up (fresh process; the hosts know the key already) and not compared.
+  const best = bestConcurrency({ tidings, raw: rawRuns }, "baseline", firstDelay);
+  if (best !== undefined) {
+    const first: Step = { temperature: "first", delayMs: firstDelay, clearKeyCaches: false };
+    for (const variant of settings.experiments) {
+      await tidingsSession(variant, best, [first, ...warm(settings.experimentRepeats)]);
+    }
+    // Where the time goes: a cold and a warm push again, under --cpu-prof (not in the goals).
+    const warmAgain: Step = { ...cold, temperature: "warm", clearKeyCaches: false };
+    if (settings.cpuProfile) await tidingsSession("profiled", best, [cold, warmAgain], true);
+  }
+  return {
+    durationSeconds: (Date.now() - startedAt) / 1000,
+    settings,
+    postgres: postgres.version,
+    rawBodyBytes: rawRuns[0]?.bodyBytes ?? 0,
+    tidings,
+    raw: rawRuns,
+    serverMemory,
+    profiles,
+  };
+}
+
+/** A server's RSS when idle after start and at the end, its peak, and V8's heap after a full GC. */
+function memoryRow(
+  variant: string,
+  concurrency: number,
+  idleRssMiB: number,
+  end: ReturnType<typeof memoryOf>,
+  heap: NodeJS.MemoryUsage,
+) {
+  const mib = (bytes: number) => bytes / 2 ** 20;
+  return {
+    ...{ variant, concurrency, idleRssMiB, rssMiB: end.rssMiB, peakRssMiB: end.peakMiB },
+    ...{
+      heapUsedMiB: mib(heap.heapUsed),
+      heapTotalMiB: mib(heap.heapTotal),
+      externalMiB: mib(heap.external),
+    },
+  };
+}
+
+/** Once Tidings has migrated the database: 10,000 followers of `world`, one per farm actor. */
+async function insertFollowers(db: pg.Pool, { actors }: FarmReady): Promise<void> {
+  await db.query(
+    `insert into followers (feed_slug, actor_id, inbox_url, shared_inbox_url, follow_id, created_at)
+     select 'world', a, i, s, null, now() from unnest($1::text[], $2::text[], $3::text[]) as t (a, i, s)`,
+    [actors.map((a) => a.id), actors.map((a) => a.inbox), actors.map((a) => a.sharedInbox)],
+  );
+}
+
+/** Resolves (with the time) once the delivery queue is empty: all work of the push is done. */
+async function waitForEmptyQueue(db: pg.Pool): Promise<number> {
+  for (const until = Date.now() + 60_000; Date.now() < until; ) {
+    const { rows } = await db.query<{ n: number }>(
+      "select count(*)::int as n from fedify_messages",
+    );
+    if (rows[0]?.n === 0) return Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error("the delivery queue did not drain within 60 s");
+}
+
+/** A story of about the size of a real one (≈2.5 KB of HTML). */
+function storyInput(n: number) {
+  const paragraph =
+    "<p>Negotiators meeting in Geneva agreed on Tuesday to a ceasefire that is to take effect " +
+    "at midnight, after three days of talks that both delegations described as difficult. The " +
+    "agreement covers the northern provinces and provides for monitors, humanitarian corridors " +
+    "and an exchange of prisoners within two weeks.</p>";
+  return {
+    headline: `Ceasefire agreed after three days of talks (fan-out bench #${n})`,
+    standfirst: "Monitors, corridors and a prisoner exchange are part of the deal.",
+    bodyHtml: paragraph.repeat(7),
+    authors: [{ name: "Bench Reporter" }],
+    tags: ["diplomacy", "ceasefire"],
+    feeds: ["world"],
+  };
+}
+
+export default {
+  name: "fanout",
+  summary: "one story to 10,000 followers on 1,000 loopback hosts vs a raw signing loop",
+  timeoutMinutes: 15,
+  async run(context) {
+    const results = await measure(context);
+    const goals = fanoutGoals(results);
+    return { results: { ...results, goals }, report: formatFanoutReport(results, goals) };
+  },
+} satisfies Scenario;
