@@ -171,13 +171,6 @@ export function memoryOf(pid: number): { readonly rssMiB: number; readonly peakM
   return { rssMiB: field("VmRSS"), peakMiB: field("VmHWM") };
 }
 
-/** Restricts every thread of a process and its descendants to the given CPUs (e.g. "0"). */
-export async function pinProcessTree(taskset: string, pid: number, cpus: string): Promise<void> {
-  for (const member of treeOf(pid, readAll())) {
-    await runCommand(taskset, ["-a", "-p", "-c", cpus, String(member)]);
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

@@ -5,43 +5,31 @@
  * Tidings (one process per configuration) and the raw sender (raw-child.ts), each measured
  * separately from /proc. bench/README.md says what a run does and lists its settings.
  */
-import path from "node:path";
 import pg from "pg";
 import { freePort } from "../../test/support/free-port.ts";
 import { type Child, startNodeChild } from "../harness/children.ts";
 import { HttpClient } from "../harness/http-client.ts";
 import { type BenchPostgres, startPostgres, statementsPer } from "../harness/postgres.ts";
 import { memoryOf, startCpuMeter } from "../harness/procfs.ts";
-import { type ProfileSummary, profileClockUs, summarizeProfile } from "../harness/profile.ts";
 import { type BenchContext, envNumber, envNumbers, type Scenario } from "../harness/scenario.ts";
 import { postArticle, printedLines, startTidings, type TidingsServer } from "../harness/tidings.ts";
 import type { FarmReady, FarmSnapshot, RawRunResult } from "./fanout/protocol.ts";
-import { bestConcurrency, fanoutGoals, formatFanoutReport } from "./fanout/report.ts";
+import { fanoutGoals, formatFanoutReport } from "./fanout/report.ts";
 
 const ADMIN_TOKEN = "fanout-bench-admin-token-0123456789";
-/** The variants compared at the best concurrency, by the DELIVERY_SENDER they run with. */
-const SENDERS: Record<string, "direct" | "fedify"> = {
-  control: "direct",
-  "fedify-sender": "fedify",
-};
-
 /**
  * One push within a server's life. cold: the first push of a fresh server, the hosts' key caches
  * emptied (each host fetches the feed's key), or for the raw loop fresh connections and emptied
- * key caches; first: the first push of a fresh server, the hosts know the key (a warm-up); warm:
- * a later push (connections and caches as the previous push left them).
+ * key caches; warm: a later push (connections and caches as the previous push left them).
  */
 interface Step {
-  readonly temperature: "cold" | "first" | "warm";
+  readonly temperature: "cold" | "warm";
   readonly delayMs: number;
   readonly clearKeyCaches: boolean;
 }
 
 export type FanoutResults = Awaited<ReturnType<typeof measure>>;
-export type TidingsRun = Awaited<ReturnType<typeof pushOnce>> & {
-  variant: string;
-  concurrency: number;
-};
+export type TidingsRun = Awaited<ReturnType<typeof pushOnce>> & { concurrency: number };
 export type RawRun = Awaited<ReturnType<typeof rawOnce>>;
 
 /** What every measurement needs: the processes and the bench's own database connection. */
@@ -155,7 +143,6 @@ async function rawOnce(rig: Rig, concurrency: number, step: Step, body: string) 
 async function measure(context: BenchContext) {
   const { log, quick } = context;
   const startedAt = Date.now();
-  const experiments = (process.env.FANOUT_EXPERIMENTS ?? "control,fedify-sender").split(",");
   const settings = {
     hosts: envNumber("FANOUT_HOSTS", 1000),
     actorsPerHost: envNumber("FANOUT_ACTORS_PER_HOST", 10),
@@ -163,13 +150,7 @@ async function measure(context: BenchContext) {
     concurrencies: envNumbers("FANOUT_CONCURRENCY", quick ? [32] : [32, 64, 128]),
     delaysMs: envNumbers("FANOUT_DELAYS", [0, 100]),
     warmRepeats: envNumber("FANOUT_REPEATS", quick ? 1 : 3),
-    experimentRepeats: envNumber("FANOUT_EXPERIMENT_REPEATS", 1),
-    experiments: experiments.map((variant) => variant.trim()).filter(Boolean),
-    cpuProfile: process.env.FANOUT_CPU_PROF !== "0",
   };
-  const unknown = settings.experiments.filter((variant) => !SENDERS[variant]);
-  if (unknown.length > 0)
-    throw new Error(`unknown FANOUT_EXPERIMENTS ${unknown} (try control, fedify-sender)`);
 
   const postgres = await startPostgres("tidings_fanout");
   context.defer(() => postgres.stop());
@@ -198,19 +179,12 @@ async function measure(context: BenchContext) {
   const tidings: TidingsRun[] = [];
   const rawRuns: RawRun[] = [];
   const serverMemory: ReturnType<typeof memoryRow>[] = [];
-  const profiles: { phase: string; summary: ProfileSummary }[] = [];
   let sampleBody: string | null = null;
   let story = 0;
 
   /** One Tidings process: `steps` pushes in a row, then its memory after a full GC. */
-  const tidingsSession = async (
-    variant: string,
-    concurrency: number,
-    steps: Step[],
-    profile = false,
-  ) => {
-    const name = `tidings-${variant}-c${concurrency}`;
-    const profileDir = path.join(context.workDir, `profile-${name}`);
+  const tidingsSession = async (concurrency: number, steps: Step[]) => {
+    const name = `tidings-c${concurrency}`;
     const server = await startTidings({
       name,
       adminToken: ADMIN_TOKEN,
@@ -219,32 +193,20 @@ async function measure(context: BenchContext) {
       inspect: true,
       env: {
         DELIVERY_CONCURRENCY: String(concurrency),
-        DELIVERY_SENDER: SENDERS[variant] ?? "direct",
         FEDERATION_ALLOW_PRIVATE_ADDRESS: "true",
       },
-      nodeFlags: profile
-        ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=500"]
-        : [],
     });
     const idle = memoryOf(server.child.pid);
-    const windows: { label: string; fromUs: number; toUs: number }[] = [];
     const client = new HttpClient(server.origin);
     try {
       if (story === 0) await insertFollowers(db, ready);
       // A first request, so the publish call does not pay for this client's connection set-up.
       await client.request("/healthz");
       for (const step of steps) {
-        const fromUs = profileClockUs();
         const run = {
-          variant,
           concurrency,
           ...(await pushOnce(rig, server, client, step, ++story)),
         };
-        windows.push({
-          label: `${run.temperature}, ${run.delayMs} ms inboxes`,
-          fromUs,
-          toUs: profileClockUs(),
-        });
         tidings.push(run);
         log(
           `${name}, ${run.delayMs} ms inboxes, ${run.temperature}: ${run.hosts} hosts in ${run.allHostsMs} ms, ` +
@@ -253,9 +215,7 @@ async function measure(context: BenchContext) {
         sampleBody ??= (await farm.request<{ body: string | null }>({ type: "sample" })).body;
       }
       const heap = await server.memoryUsage(true);
-      serverMemory.push(
-        memoryRow(variant, concurrency, idle.rssMiB, memoryOf(server.child.pid), heap),
-      );
+      serverMemory.push(memoryRow(concurrency, idle.rssMiB, memoryOf(server.child.pid), heap));
     } finally {
       await client.close();
       await server.stop();
@@ -263,12 +223,6 @@ async function measure(context: BenchContext) {
       const printed = printedLines(server);
       if (printed.length > 0)
         log(`${name} printed ${printed.length} lines, the last: ${printed.slice(-3).join(" | ")}`);
-    }
-    for (const window of profile ? windows.slice(0, 2) : []) {
-      profiles.push({
-        phase: `${name}, ${window.label}`,
-        summary: await summarizeProfile(profileDir, window),
-      });
     }
   };
   const rawSession = async (concurrency: number, steps: Step[]) => {
@@ -295,23 +249,11 @@ async function measure(context: BenchContext) {
   // (every host fetches the feed's key), then warm ones. The raw runs need the size of a real
   // Create, so one server comes first.
   const [firstConcurrency = 32, ...otherConcurrencies] = settings.concurrencies;
-  await tidingsSession("baseline", firstConcurrency, [cold, ...warm(settings.warmRepeats)]);
+  await tidingsSession(firstConcurrency, [cold, ...warm(settings.warmRepeats)]);
   await rawSession(firstConcurrency, [cold, ...warm(settings.warmRepeats)]);
   for (const concurrency of otherConcurrencies) {
     await rawSession(concurrency, [cold, ...warm(settings.warmRepeats)]);
-    await tidingsSession("baseline", concurrency, [cold, ...warm(settings.warmRepeats)]);
-  }
-  // The variants at the concurrency that did best with instant inboxes. The first push of each
-  // server is a warm-up (fresh process; the hosts know the key already) and not compared.
-  const best = bestConcurrency({ tidings, raw: rawRuns }, "baseline", firstDelay);
-  if (best !== undefined) {
-    const first: Step = { temperature: "first", delayMs: firstDelay, clearKeyCaches: false };
-    for (const variant of settings.experiments) {
-      await tidingsSession(variant, best, [first, ...warm(settings.experimentRepeats)]);
-    }
-    // Where the time goes: a cold and a warm push again, under --cpu-prof (not in the goals).
-    const warmAgain: Step = { ...cold, temperature: "warm", clearKeyCaches: false };
-    if (settings.cpuProfile) await tidingsSession("profiled", best, [cold, warmAgain], true);
+    await tidingsSession(concurrency, [cold, ...warm(settings.warmRepeats)]);
   }
   return {
     durationSeconds: (Date.now() - startedAt) / 1000,
@@ -321,13 +263,11 @@ async function measure(context: BenchContext) {
     tidings,
     raw: rawRuns,
     serverMemory,
-    profiles,
   };
 }
 
 /** A server's RSS when idle after start and at the end, its peak, and V8's heap after a full GC. */
 function memoryRow(
-  variant: string,
   concurrency: number,
   idleRssMiB: number,
   end: ReturnType<typeof memoryOf>,
@@ -335,7 +275,7 @@ function memoryRow(
 ) {
   const mib = (bytes: number) => bytes / 2 ** 20;
   return {
-    ...{ variant, concurrency, idleRssMiB, rssMiB: end.rssMiB, peakRssMiB: end.peakMiB },
+    ...{ concurrency, idleRssMiB, rssMiB: end.rssMiB, peakRssMiB: end.peakMiB },
     ...{
       heapUsedMiB: mib(heap.heapUsed),
       heapTotalMiB: mib(heap.heapTotal),

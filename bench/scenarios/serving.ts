@@ -5,15 +5,12 @@
  * bench/README.md says what is measured and lists the settings (BENCH_*).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../test/support/free-port.ts";
-import { REPO_ROOT, startNodeChild } from "../harness/children.ts";
+import { startNodeChild } from "../harness/children.ts";
 import { waitUntilServing } from "../harness/http-client.ts";
 import { startPostgres } from "../harness/postgres.ts";
 import { memoryOf, waitForProcessIdle } from "../harness/procfs.ts";
-import { profileClockUs, summarizeProfile } from "../harness/profile.ts";
 import { type BenchContext, envNumber, type Scenario } from "../harness/scenario.ts";
 import { EXTRA_ENV, startTidings, type TidingsServer } from "../harness/tidings.ts";
 import {
@@ -47,25 +44,18 @@ async function measure(context: BenchContext) {
   const { quick, log, workDir } = context;
   const startedAt = Date.now();
   const wrk = {
-    threads: 1,
-    connections: envNumber("BENCH_CONNECTIONS", 50),
+    // Two client threads: the client must never be the bottleneck (issue 16's finding).
+    threads: envNumber("BENCH_THREADS", 2),
+    connections: envNumber("BENCH_CONNECTIONS", 64),
     durationSeconds: envNumber("BENCH_DURATION", quick ? 2 : 4),
     rounds: envNumber("BENCH_ROUNDS", quick ? 1 : 3),
     warmupSeconds: quick ? 1 : 2,
     timeoutSeconds: 5,
   };
   const tools = await ensureTools(log);
-  const cpus = os.availableParallelism();
-  const pinned = process.env.BENCH_PIN !== "0" && tools.taskset !== undefined && cpus >= 2;
-  const pinning = pinned
-    ? { taskset: tools.taskset ?? "", server: "0", client: "1", all: `0-${cpus - 1}` }
-    : undefined;
   const settings = {
     wrk,
     wrkCommand: `wrk ${wrkArgs(wrk).join(" ")} [-H 'Accept-Encoding: gzip'] URL`,
-    pinning: pinned
-      ? "server process (all threads) on cpu 0, wrk on cpu 1 (taskset), during each wrk run"
-      : "none (BENCH_PIN=0, no taskset, or a single CPU)",
     nginx: NGINX_SETTINGS,
     seedArticles: SEED_ARTICLES,
     pushes: quick ? 50 : 300,
@@ -81,7 +71,6 @@ async function measure(context: BenchContext) {
     wrk: tools.wrk,
     script,
     settings: wrk,
-    pinning,
     otherLoadLimit: OTHER_LOAD_LIMIT,
     quiet: context.quiet,
   };
@@ -98,9 +87,9 @@ async function measure(context: BenchContext) {
     const maxWaitMs = envNumber("BENCH_SETTLE_SECONDS", quick ? 15 : 60) * 1000;
     settling[label] = await waitForProcessIdle(server.child.pid, { maxWaitMs, threshold: 0.05 });
   };
-  const start = async (name: string, databaseUrl: string | undefined, nodeFlags: string[] = []) => {
+  const start = async (name: string, databaseUrl: string | undefined) => {
     const dataDir = path.join(workDir, `data-${name}`);
-    const server = await startTidings({ name, databaseUrl, dataDir, adminToken, nodeFlags });
+    const server = await startTidings({ name, databaseUrl, dataDir, adminToken });
     context.defer(() => server.stop());
     return server;
   };
@@ -221,41 +210,6 @@ async function measure(context: BenchContext) {
   log(`re-render: ${settings.renderIterations} iterations in-process`);
   const render = await measureRender(SEED_ARTICLES, settings.renderIterations, main.server.origin);
 
-  // --profile: where serving time goes, from a CPU profile under the same load.
-  let profile: (Awaited<ReturnType<typeof summarizeProfile>> & { requests?: number }) | undefined;
-  if (context.flags.has("--profile")) {
-    const dir = path.join(REPO_ROOT, "bench/results/profile");
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
-    const server = await start("tidings-profiled", postgres.url, [
-      "--cpu-prof",
-      `--cpu-prof-dir=${dir}`,
-    ]);
-    const feed = await captureServedFeed(server.origin);
-    await settle("Tidings (profiled) after start-up", server);
-    log("CPU profile: wrk (gzip) against Tidings started with --cpu-prof");
-    const window = { fromUs: profileClockUs(), toUs: 0 };
-    const label = "Tidings (PostgreSQL, profiled)";
-    const target: ServingTarget = {
-      label,
-      server: "tidings",
-      origin: server.origin,
-      pid: server.child.pid,
-      coding: "gzip",
-      feed,
-    };
-    const [measured] = await measureTargets(
-      { ...load, settings: { ...wrk, rounds: 1 } },
-      [target],
-      log,
-    );
-    window.toUs = profileClockUs();
-    await server.stop();
-    // The warm-up run is in the window too; count its requests as well (same rate).
-    const requests = (measured?.requestsPerSecond ?? 0) * (wrk.warmupSeconds + wrk.durationSeconds);
-    profile = { ...(await summarizeProfile(dir, window, 15)), requests };
-  }
-
   const overNginx = (coding: "identity" | "gzip") => {
     const find = (server: string) =>
       serving.find((s) => s.target.server === server && s.target.coding === coding);
@@ -281,7 +235,6 @@ async function measure(context: BenchContext) {
     baselineMemory,
     /** Background work each Tidings finished before it was loaded (bounded wait). */
     settling,
-    profile,
   };
 }
 
@@ -289,10 +242,7 @@ export default {
   name: "serving",
   summary:
     "feed serving vs nginx and bare baselines, push latency, push-to-visible, memory, re-render",
-  flags: {
-    "--profile": "also CPU-profile Tidings under the wrk load",
-    "--no-pglite": "skip the PGlite server",
-  },
+  flags: { "--no-pglite": "skip the PGlite server" },
   timeoutMinutes: 15,
   async run(context) {
     const results = await measure(context);

@@ -6,22 +6,20 @@ const GOAL_RATIO = 0.5;
 const GOAL_PUBLISH_MS = 100;
 const GOAL_PEAK_RSS_MIB = 300;
 
-/** Warm pushes of one variant × concurrency × inbox delay, their medians, next to the raw loop's. */
+/** Warm pushes of one concurrency × inbox delay, their medians, next to the raw loop's. */
 function aggregate(
   results: Pick<FanoutResults, "tidings" | "raw">,
-  variant: string,
   concurrency: number,
   delayMs: number,
 ) {
   const same = (r: TidingsRun | RawRun) =>
     r.concurrency === concurrency && r.delayMs === delayMs && r.temperature === "warm";
-  const runs = results.tidings.filter((r) => r.variant === variant && same(r));
+  const runs = results.tidings.filter(same);
   if (runs.length === 0) return undefined;
   const raws = results.raw.filter(same);
   const of = (pick: (r: TidingsRun) => number) => median(runs.map(pick));
   const rawPerSec = median(raws.map((r) => r.deliveriesPerSec));
   return {
-    variant,
     concurrency,
     delayMs,
     runs: runs.length,
@@ -45,23 +43,10 @@ function aggregate(
 
 type Aggregate = NonNullable<ReturnType<typeof aggregate>>;
 
-function aggregatesFor(
-  results: Pick<FanoutResults, "tidings" | "raw">,
-  variant: string,
-  delayMs: number,
-) {
+function aggregatesFor(results: Pick<FanoutResults, "tidings" | "raw">, delayMs: number) {
   return [...new Set(results.tidings.map((r) => r.concurrency))]
-    .map((c) => aggregate(results, variant, c, delayMs))
+    .map((c) => aggregate(results, c, delayMs))
     .filter((a): a is Aggregate => a !== undefined && Number.isFinite(a.ratio));
-}
-
-/** The concurrency whose warm pushes came closest to the raw limit. */
-export function bestConcurrency(
-  runs: Pick<FanoutResults, "tidings" | "raw">,
-  variant: string,
-  delayMs: number,
-) {
-  return aggregatesFor(runs, variant, delayMs).sort((a, b) => b.ratio - a.ratio)[0]?.concurrency;
 }
 
 const f0 = (n: number) => fixed(n, 0);
@@ -74,7 +59,7 @@ export function fanoutGoals(results: FanoutResults): Goal[] {
   const s = results.settings;
   const goals: Goal[] = [];
   for (const delayMs of s.delaysMs) {
-    const candidates = aggregatesFor(results, "baseline", delayMs);
+    const candidates = aggregatesFor(results, delayMs);
     const a = [...candidates].sort((x, y) => y.ratio - x.ratio)[0];
     if (!a) continue;
     const info = (name: string, measured: string): Goal => ({
@@ -112,7 +97,7 @@ export function fanoutGoals(results: FanoutResults): Goal[] {
       );
     }
   }
-  const baseline = results.tidings.filter((r) => r.variant === "baseline");
+  const baseline = results.tidings;
   const publish = (temperature: string) =>
     Math.max(...baseline.filter((r) => r.temperature === temperature).map((r) => r.publishMs));
   const peak = Math.max(...baseline.map((r) => r.peakRssMiB));
@@ -124,7 +109,7 @@ export function fanoutGoals(results: FanoutResults): Goal[] {
       pass: Math.max(publish("warm"), publish("cold")) <= GOAL_PUBLISH_MS,
     },
     {
-      name: "peak RSS, any baseline server",
+      name: "peak RSS, any server",
       goal: `<= ${GOAL_PEAK_RSS_MIB} MiB`,
       measured: `max VmHWM ${f0(peak)} MiB`,
       pass: peak <= GOAL_PEAK_RSS_MIB,
@@ -135,11 +120,9 @@ export function fanoutGoals(results: FanoutResults): Goal[] {
 
 export function formatFanoutReport(results: FanoutResults, goals: readonly Goal[]): string {
   const s = results.settings;
-  const all = [
-    ...new Set(results.tidings.map((r) => JSON.stringify([r.variant, r.concurrency, r.delayMs]))),
-  ]
-    .map((key) => JSON.parse(key) as [string, number, number])
-    .map(([v, c, d]) => aggregate(results, v, c, d))
+  const all = [...new Set(results.tidings.map((r) => JSON.stringify([r.concurrency, r.delayMs])))]
+    .map((key) => JSON.parse(key) as [number, number])
+    .map(([c, d]) => aggregate(results, c, d))
     .filter((a): a is Aggregate => a !== undefined);
   const out = [
     `Fan-out (${results.durationSeconds.toFixed(0)} s): one story to ${s.hosts * s.actorsPerHost} followers on ${s.hosts} ` +
@@ -147,11 +130,11 @@ export function formatFanoutReport(results: FanoutResults, goals: readonly Goal[
     `  Not pinned: Tidings, PostgreSQL ${results.postgres}, the peer farm and the raw sender are separate processes ` +
       "that the kernel schedules on all cores.",
     "  Tidings runs as `npm start` runs it (its MALLOC_ARENA_MAX and --max-old-space-size, --import tsx " +
-      "src/entries/node/server.ts), LOG_LEVEL=warn, on PostgreSQL; DELIVERY_CONCURRENCY = c; DELIVERY_SENDER=direct " +
-      "except for fedify-sender (=fedify).",
+      "src/entries/node/server.ts), LOG_LEVEL=warn, on PostgreSQL; DELIVERY_CONCURRENCY = c, DELIVERY_SENDER=direct " +
+      "(the default; docs/adr/0002-direct-delivery.md compares Fedify's own sender).",
     `  Raw limit: node:crypto draft-cavage RSA-2048 + SHA-256 digest, keep-alive node:http, a ${results.rawBodyBytes}-byte ` +
       "body (a Create Tidings sent), same concurrency as the server.",
-    `  Warm figures are medians of ${s.warmRepeats} pushes (variants: ${s.experimentRepeats}) and of as many raw runs. ` +
+    `  Warm figures are medians of ${s.warmRepeats} pushes and of as many raw runs. ` +
       '"others": cores busy with processes outside this benchmark during the runs (the machine is shared); ' +
       '"kthreads": kernel threads (ksoftirqd: loopback networking).',
     "  SQL/d: statements Tidings' database role ran per delivery, counted by PostgreSQL (pg_stat_statements: every " +
@@ -160,9 +143,8 @@ export function formatFanoutReport(results: FanoutResults, goals: readonly Goal[
     "Goals (warm; DELIVERY_CONCURRENCY with the best ratio per inbox kind):",
     formatGoals(goals),
     "",
-    "Warm pushes by variant, concurrency and inboxes (medians):",
+    "Warm pushes by concurrency and inboxes (medians):",
     tableOf(all, [
-      ["variant", (a) => a.variant],
       ["c", (a) => String(a.concurrency)],
       ["inboxes", (a) => inboxes(a.delayMs)],
       ["n", (a) => String(a.runs)],
@@ -183,7 +165,6 @@ export function formatFanoutReport(results: FanoutResults, goals: readonly Goal[
     "",
     "Every push:",
     tableOf(results.tidings, [
-      ["variant", (r) => r.variant],
       ["c", (r) => String(r.concurrency)],
       ["inboxes", (r) => inboxes(r.delayMs)],
       ["run", (r) => r.temperature],
@@ -220,7 +201,6 @@ export function formatFanoutReport(results: FanoutResults, goals: readonly Goal[
     "",
     "Server memory (MiB; heap figures after a forced full GC at the end, the queue empty, read over V8's inspector):",
     tableOf(results.serverMemory, [
-      ["variant", (m) => m.variant],
       ["c", (m) => String(m.concurrency)],
       ["idle RSS", (m) => f0(m.idleRssMiB)],
       ["end RSS", (m) => f0(m.rssMiB)],
@@ -230,11 +210,11 @@ export function formatFanoutReport(results: FanoutResults, goals: readonly Goal[
       ["external", (m) => f0(m.externalMiB)],
     ]),
   ];
-  const sqlRun = results.tidings.find((r) => r.variant === "baseline" && r.temperature === "warm");
+  const sqlRun = results.tidings.find((r) => r.temperature === "warm");
   if (sqlRun) {
     out.push(
       "",
-      `SQL statements per delivery (baseline, c=${sqlRun.concurrency}, ${inboxes(sqlRun.delayMs)}, warm):`,
+      `SQL statements per delivery (c=${sqlRun.concurrency}, ${inboxes(sqlRun.delayMs)}, warm):`,
       tableOf(
         Object.entries(sqlRun.sqlByKind).sort((a, b) => b[1] - a[1]),
         [
@@ -242,21 +222,6 @@ export function formatFanoutReport(results: FanoutResults, goals: readonly Goal[
           ["per delivery", ([, n]) => f2(n)],
         ],
       ),
-    );
-  }
-  for (const { phase, summary } of results.profiles) {
-    const rows = (title: string, entries: typeof summary.byGroup, limit: number) =>
-      tableOf(entries.slice(0, limit), [
-        [title, (e) => e.name],
-        ["ms", (e) => f0(e.selfMs)],
-        ["share", (e) => `${f1(e.share * 100)}%`],
-      ]);
-    out.push(
-      "",
-      `CPU profile of ${phase} (main thread ${f0(summary.busyMs)} ms busy in ${f0(summary.totalMs)} ms sampled):`,
-      rows("self time by package", summary.byGroup, 10),
-      rows("self time by function", summary.byFunction, 12),
-      rows("inclusive time (self + callees)", summary.inclusive, 25),
     );
   }
   return out.join("\n");

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { HttpClient } from "../../harness/http-client.ts";
-import { pinProcessTree, type QuietWaiter, startCpuMeter } from "../../harness/procfs.ts";
+import { type QuietWaiter, startCpuMeter } from "../../harness/procfs.ts";
 import { median } from "../../harness/report.ts";
 import { runWrk, type WrkSettings } from "./wrk.ts";
 
@@ -91,23 +91,18 @@ export interface LoadSettings {
   readonly wrk: string;
   readonly script: string;
   readonly settings: WrkSettings;
-  /** CPU pinning during load: the server on `server`, wrk on `client`; undefined = none. */
-  readonly pinning: { taskset: string; server: string; client: string; all: string } | undefined;
   /** Other load (cores) above which a round is repeated once after waiting for quiet. */
   readonly otherLoadLimit: number;
   readonly quiet: QuietWaiter;
 }
 
-/** One wrk run against the target, with the server (all its threads) and wrk pinned if pinning. */
-async function wrkRun(load: LoadSettings, target: ServingTarget, durationSeconds?: number) {
-  const { pinning } = load;
-  if (pinning) await pinProcessTree(pinning.taskset, target.pid, pinning.server);
+/**
+ * One wrk run against the target. Nothing is pinned: a client held to one core is the bottleneck
+ * and makes every server look alike, so wrk and the server share both cores as the kernel sees fit.
+ */
+function wrkRun(load: LoadSettings, target: ServingTarget, durationSeconds?: number) {
   const header = target.coding === "gzip" ? "Accept-Encoding: gzip" : undefined;
-  const pin = pinning && { taskset: pinning.taskset, cpus: pinning.client };
-  const options = { ...load, url: `${target.origin}${FEED_PATH}`, header, pin, durationSeconds };
-  return runWrk(options).finally(
-    () => pinning && pinProcessTree(pinning.taskset, target.pid, pinning.all),
-  );
+  return runWrk({ ...load, url: `${target.origin}${FEED_PATH}`, header, durationSeconds });
 }
 
 export type Round = Awaited<ReturnType<typeof measureRound>>;

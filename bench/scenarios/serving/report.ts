@@ -80,7 +80,6 @@ export function formatServingReport(results: ServingResults, goals: readonly Goa
     "",
     "1. Warm feed serving: GET /feeds/world.rss",
     `  load: ${settings.wrkCommand} (after a ${settings.wrk.warmupSeconds}s warm-up run per target)`,
-    `  pinning: ${settings.pinning}`,
     `  nginx: ${settings.nginx} (one worker, as Node serves from one event loop)`,
     ...Object.entries(results.settling).map(
       ([name, r]) =>
@@ -121,8 +120,6 @@ export function formatServingReport(results: ServingResults, goals: readonly Goa
         ["renderFeedDocuments (RSS + Atom + JSON)", render.render],
         ["encodeDocument, RSS only (+ gzip, brotli, sha256)", render.encodeRss],
         ["full rebuild (render + 3 encodes concurrently)", render.rebuild],
-        ["what-if: rebuild with gzip 9 + brotli 5", render.whatIf.brotli5],
-        ["what-if: rebuild with gzip 9, brotli later", render.whatIf.noBrotli],
       ] as const,
       [
         ["step", ([name]) => name],
@@ -138,13 +135,6 @@ export function formatServingReport(results: ServingResults, goals: readonly Goa
         ([format, s]) => `${format} ${kib(s.identity)} / ${kib(s.gzip)} gz / ${kib(s.brotli)} br`,
       )
       .join("; ")}`,
-    "",
-    tableOf(render.compression, [
-      ["encoding step, one RSS document", (step) => step.step],
-      ["median", (step) => ms(step.medianMs)],
-      ["output", (step) => kib(step.bytes)],
-      ["", (step) => (step.current ? "encodeDocument uses this" : "")],
-    ]),
     "",
     "3-5. Push, push-to-visible and memory",
     table([
@@ -175,30 +165,6 @@ export function formatServingReport(results: ServingResults, goals: readonly Goa
     ]),
     "",
   ];
-  const { profile } = results;
-  if (profile) {
-    const { requests } = profile;
-    const perRequest = (entry: { selfMs: number }) =>
-      requests ? ((entry.selfMs * 1000) / requests).toFixed(1) : "";
-    out.push(
-      `Where the time goes: CPU profile of Tidings (PostgreSQL) under wrk, gzip (${(profile.busyMs / 1000).toFixed(1)} s busy ` +
-        `of ${(profile.totalMs / 1000).toFixed(1)} s sampled, ${profile.windowed ? "wrk runs only" : "whole process lifetime"}` +
-        `${requests ? `, ${((profile.busyMs * 1000) / requests).toFixed(1)} us of CPU per request` : ""})`,
-    );
-    for (const [title, entries] of [
-      ["self time by package", profile.byGroup],
-      ["self time by function", profile.byFunction],
-    ] as const) {
-      out.push(
-        tableOf(entries, [
-          [title, (entry) => entry.name.slice(0, 90)],
-          ["share of busy", (entry) => `${(entry.share * 100).toFixed(1)}%`],
-          ["us/request", perRequest],
-        ]),
-      );
-    }
-    out.push(`  profile: ${profile.file}`, "");
-  }
   out.push("Goals", formatGoals(goals));
   return out.join("\n");
 }

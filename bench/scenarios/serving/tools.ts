@@ -1,4 +1,4 @@
-/** The external programs the serving scenario drives: wrk (load), nginx (baseline), taskset (pinning). */
+/** The external programs the serving scenario drives: wrk (load) and nginx (baseline). */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { runCommand } from "../../harness/children.ts";
@@ -42,7 +42,6 @@ export async function ensureTools(log: (line: string) => void) {
   return {
     wrk,
     nginx,
-    taskset: findExecutable("taskset"),
     wrkVersion: /wrk (\S+) \[/.exec(wrkVersion)?.[1] ?? "?",
     nginxVersion: /nginx\/(\S+)/.exec(nginxVersion)?.[1] ?? "?",
   };

@@ -66,8 +66,6 @@ export async function runWrk(options: {
   header: string | undefined;
   settings: WrkSettings;
   durationSeconds?: number;
-  /** `taskset` and the CPU list to pin wrk to, if pinning. */
-  pin: { taskset: string; cpus: string } | undefined;
 }): Promise<WrkResult> {
   const duration = options.durationSeconds ?? options.settings.durationSeconds;
   const header = options.header ? ["-H", options.header] : [];
@@ -78,12 +76,7 @@ export async function runWrk(options: {
     ...header,
     options.url,
   ];
-  const [command, commandArgs] = options.pin
-    ? [options.pin.taskset, ["-c", options.pin.cpus, options.wrk, ...args]]
-    : [options.wrk, args];
-  return parseWrkOutput(
-    await runCommand(command, commandArgs, { timeoutMs: (duration + 30) * 1000 }),
-  );
+  return parseWrkOutput(await runCommand(options.wrk, args, { timeoutMs: (duration + 30) * 1000 }));
 }
 
 function parseWrkOutput(raw: string) {
