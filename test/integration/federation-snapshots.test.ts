@@ -3,6 +3,7 @@ import type { Article } from "../../src/domain/article.ts";
 import type { Feed } from "../../src/domain/feed.ts";
 import { toActor } from "../../src/federation/actor.ts";
 import { toCreate, toDelete, toObject, toUpdate } from "../../src/federation/objects.ts";
+import { expandPublicAudience } from "../../src/federation/public-audience.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createStores } from "../../src/storage/stores.ts";
@@ -56,8 +57,9 @@ describe("ActivityPub documents", () => {
     };
   };
 
+  /** As served by GET: compact JSON-LD with the public audience written out (public-audience.ts). */
   const json = async (value: { toJsonLd(options?: { format?: "compact" }): Promise<unknown> }) =>
-    `${JSON.stringify(redact(await value.toJsonLd({ format: "compact" })), null, 2)}\n`;
+    `${JSON.stringify(redact(expandPublicAudience(await value.toJsonLd({ format: "compact" }))), null, 2)}\n`;
 
   it("pins the feed's actor", async () => {
     const { ctx } = context();
