@@ -20,6 +20,7 @@ import { adminTokenRoutes } from "./http/admin-tokens.routes.ts";
 import { objectRoutes } from "./http/ap-objects.routes.ts";
 import { RequestAbortedError } from "./http/bounded-body.ts";
 import { clientAddressOf } from "./http/client-address.ts";
+import { feedArtworkRoutes } from "./http/feed-artwork.routes.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
@@ -110,6 +111,7 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
+  app.route("/", feedArtworkRoutes());
   app.route("/", healthRoutes(deps.checkDatabase));
 
   const admin = new Hono<AdminEnv>();
