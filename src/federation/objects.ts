@@ -77,6 +77,8 @@ function leadImage(article: Article): Image | null {
     url: new URL(article.image.url),
     mediaType: imageMediaType(article.image.url),
     name: article.image.alt,
+    // Behind the warning too (Mastodon blurs media of a sensitive post; others read this).
+    sensitive: article.contentWarning ? true : null,
   });
 }
 
@@ -97,8 +99,10 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
     updated: article.revision > 1 ? instant(article.updatedAt) : null,
     tags,
     interactionPolicy: quotableByAnyone,
-    sensitive: false,
+    sensitive: Boolean(article.contentWarning),
   };
+  // A content warning is the post's `summary`: Mastodon shows it and hides the rest behind it.
+  const warning = article.contentWarning ? escapeHtml(article.contentWarning) : null;
   if (feed.objectType === "Article") {
     const figure = article.image
       ? leadImageFigure({
@@ -111,7 +115,7 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
     return new ArticleObject({
       ...common,
       name: article.headline,
-      summary: article.standfirst ? escapeHtml(article.standfirst) : null,
+      summary: warning ?? (article.standfirst ? escapeHtml(article.standfirst) : null),
       // A plain `content` plus `contentMap` keyed by the article's language.
       contents: [content, new LanguageString(content, article.language)],
       image: leadImage(article),
@@ -121,6 +125,7 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
   const image = leadImage(article);
   return new Note({
     ...common,
+    summary: warning,
     contents: [content, new LanguageString(content, article.language)],
     attachments: image ? [image] : [],
   });
