@@ -24,3 +24,20 @@ export function fediverseHandle(publicUrl: string, slug: string): string {
 export function feedArtworkUrl(publicUrl: string, slug: string, kind: "icon" | "header"): string {
   return `${publicUrl}/media/feeds/${encodeURIComponent(slug)}/${kind}.png`;
 }
+
+/** A tag's URL form, as its hashtag is spelt: `United States` -> `unitedstates`. */
+export function tagSlug(tag: string): string {
+  return tag
+    .split(/[^\p{L}\p{N}_]+/u)
+    .join("")
+    .toLowerCase();
+}
+
+/** `/tags/{tag}`: the page of a tag's stories. */
+export function tagPageUrl(publicUrl: string, tag: string): string {
+  return `${publicUrl}/tags/${encodeURIComponent(tagSlug(tag))}`;
+}
+
+export function tagDocumentUrl(publicUrl: string, tag: string, format: FeedFormat): string {
+  return `${tagPageUrl(publicUrl, tag)}.${format}`;
+}

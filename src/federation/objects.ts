@@ -15,7 +15,7 @@ import {
 import { Temporal } from "@js-temporal/polyfill";
 import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { articleUrl } from "../domain/urls.ts";
+import { articleUrl, tagPageUrl } from "../domain/urls.ts";
 import { escapeHtml, escapeHtmlAttribute, leadImageFigure } from "../syndication/html.ts";
 import { imageMediaType } from "../syndication/media-type.ts";
 import { activityUri, objectUri } from "./paths.ts";
@@ -43,7 +43,7 @@ function hashtags(article: Article, publicUrl: string): Hashtag[] {
       (name) =>
         new Hashtag({
           name,
-          href: new URL(`/tags/${encodeURIComponent(name.slice(1).toLowerCase())}`, publicUrl),
+          href: new URL(tagPageUrl(publicUrl, name)),
         }),
     );
 }

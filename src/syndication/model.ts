@@ -224,6 +224,15 @@ export interface FeedModelInput {
   readonly publicUrl: string;
   /** Largest document (FEED_MAX_BYTES); unlimited when unset. */
   readonly maxBytes?: number | undefined;
+  /** Where the page and documents live, when not the feed's own (a tag's). */
+  readonly links?: FeedLinks | undefined;
+}
+
+export interface FeedLinks {
+  readonly page: string;
+  readonly rss: string;
+  readonly atom: string;
+  readonly json: string;
 }
 
 export function buildFeedModel({
@@ -231,16 +240,17 @@ export function buildFeedModel({
   articles,
   publicUrl,
   maxBytes = Number.POSITIVE_INFINITY,
+  links,
 }: FeedModelInput): FeedModel {
   return {
     title: cleanText(feed.title),
     description: cleanText(feed.description),
     language: cleanText(feed.language),
     expired: feed.status === "closed",
-    homePageUrl: ownUrl(feedPageUrl(publicUrl, feed.slug)),
-    rssUrl: ownUrl(feedDocumentUrl(publicUrl, feed.slug, "rss")),
-    atomUrl: ownUrl(feedDocumentUrl(publicUrl, feed.slug, "atom")),
-    jsonUrl: ownUrl(feedDocumentUrl(publicUrl, feed.slug, "json")),
+    homePageUrl: ownUrl(links?.page ?? feedPageUrl(publicUrl, feed.slug)),
+    rssUrl: ownUrl(links?.rss ?? feedDocumentUrl(publicUrl, feed.slug, "rss")),
+    atomUrl: ownUrl(links?.atom ?? feedDocumentUrl(publicUrl, feed.slug, "atom")),
+    jsonUrl: ownUrl(links?.json ?? feedDocumentUrl(publicUrl, feed.slug, "json")),
     iconUrl: webUrl(feed.iconUrl),
     imageUrl: webUrl(feed.imageUrl),
     updated: latest(
