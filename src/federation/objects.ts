@@ -119,6 +119,9 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
       // A plain `content` plus `contentMap` keyed by the article's language.
       contents: [content, new LanguageString(content, article.language)],
       image: leadImage(article),
+      // FEP-b2b8: what servers that show only short posts show instead (Mastodon shows an
+      // Article as title, summary and link; others take this Note).
+      preview: previewNote(article, ctx, tags),
     });
   }
   const content = noteContent(article, ctx.publicUrl, tags);
@@ -128,6 +131,25 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
     summary: warning,
     contents: [content, new LanguageString(content, article.language)],
     attachments: image ? [image] : [],
+  });
+}
+
+/** At most this many characters of text in an Article's `preview` (FEP-b2b8). */
+export const PREVIEW_MAX_CHARS = 500;
+
+function previewNote(article: Article, ctx: ObjectContext, tags: readonly Hashtag[]): Note {
+  const link = article.canonicalUrl ?? articleUrl(ctx.publicUrl, article.id);
+  const room = PREVIEW_MAX_CHARS - link.length - 2;
+  const text = [article.headline, article.standfirst ?? ""].filter(Boolean).join(" — ");
+  const shown = text.length > room ? `${text.slice(0, Math.max(0, room - 1)).trimEnd()}…` : text;
+  const image = leadImage(article);
+  return new Note({
+    attribution: ctx.actorUri,
+    summary: article.contentWarning ? escapeHtml(article.contentWarning) : null,
+    sensitive: Boolean(article.contentWarning),
+    content: `<p>${escapeHtml(shown)}</p><p><a href="${escapeHtmlAttribute(link)}">${escapeHtml(link)}</a></p>`,
+    attachments: image ? [image] : [],
+    tags: [...tags],
   });
 }
 

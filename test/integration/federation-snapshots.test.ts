@@ -76,6 +76,13 @@ describe("ActivityPub documents", () => {
     const article = toObject(story, { ...feed, objectType: "Article" }, objects);
     expect(note.constructor.name).toBe("Note");
     expect(article.constructor.name).toBe("Article");
+    // FEP-b2b8: a short Note for servers that do not show long-form, with the lead image.
+    const preview = (JSON.parse(await json(article)) as { preview: Record<string, unknown> })
+      .preview;
+    expect(preview.type).toBe("Note");
+    const text = String(preview.content).replace(/<[^>]+>/g, "");
+    expect(text.length).toBeLessThanOrEqual(500);
+    expect(preview.attachment).toMatchObject({ type: "Image", url: story.image?.url });
     await expect(await json(note)).toMatchFileSnapshot("./__snapshots__/note.json");
     await expect(await json(article)).toMatchFileSnapshot("./__snapshots__/article.json");
   });
