@@ -6,6 +6,7 @@ import * as m0004 from "./0004-batched-queue.ts";
 import * as m0005 from "./0005-resanitize-stored-html.ts";
 import * as m0006 from "./0006-drop-single-claim.ts";
 import * as m0009 from "./0009-moderation.ts";
+import * as m0010 from "./0010-content-warning.ts";
 
 /**
  * Every migration, in order. Listed statically (not read from disk) so the Cloudflare Worker
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   "0005-resanitize-stored-html": m0005,
   "0006-drop-single-claim": m0006,
   "0009-moderation": m0009,
+  "0010-content-warning": m0010,
 };

@@ -20,6 +20,7 @@ import { adminTokenRoutes } from "./http/admin-tokens.routes.ts";
 import { objectRoutes } from "./http/ap-objects.routes.ts";
 import { RequestAbortedError } from "./http/bounded-body.ts";
 import { clientAddressOf } from "./http/client-address.ts";
+import { feedArtworkRoutes } from "./http/feed-artwork.routes.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
@@ -33,13 +34,14 @@ import {
 } from "./http/problem.ts";
 import { createRateLimit } from "./http/rate-limit.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
+import { tagRoutes } from "./http/tags.routes.ts";
 import type { Logger } from "./logger.ts";
 import type { AdminTokenRepository } from "./storage/admin-token-repository.ts";
 import type { AuditLog } from "./storage/audit-log.ts";
 import { unavailableReason } from "./storage/database-unavailable.ts";
 import type { ModerationStore } from "./storage/moderation-store.ts";
 import type { Views } from "./storage/stores.ts";
-import type { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
+import type { FeedDocumentCache, FeedSnapshot } from "./syndication/feed-document-cache.ts";
 
 export interface AppDeps {
   readonly publicUrl: string;
@@ -52,6 +54,9 @@ export interface AppDeps {
   readonly articles: ArticleService;
   readonly feeds: FeedService;
   readonly feedDocuments: FeedDocumentCache;
+  /** Tags as feeds (`/tags/{tag}` and its documents); absent: no tag pages. */
+  readonly tagDocuments?: FeedDocumentCache | undefined;
+  readonly tagStories?: ((tag: string) => Promise<FeedSnapshot | undefined>) | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Resolves when the database answers; rejects otherwise. */
@@ -110,6 +115,18 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
+  app.route("/", feedArtworkRoutes());
+  if (deps.tagDocuments && deps.tagStories) {
+    app.route(
+      "/",
+      tagRoutes({
+        documents: deps.tagDocuments,
+        stories: deps.tagStories,
+        publicUrl,
+        siteName: deps.siteName,
+      }),
+    );
+  }
   app.route("/", healthRoutes(deps.checkDatabase));
 
   const admin = new Hono<AdminEnv>();

@@ -8,7 +8,7 @@ import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import type { Stores } from "./storage/stores.ts";
 import { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
-import { loadFeedSnapshot } from "./syndication/feed-snapshot.ts";
+import { loadFeedSnapshot, loadTagSnapshot } from "./syndication/feed-snapshot.ts";
 import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
 
 export type DepsConfig = Pick<
@@ -63,12 +63,30 @@ export function createDeps(options: {
     maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
     precompress: options.precompressFeedDocuments,
   });
+  // Tags as feeds: the same cache, keyed by tag; any change may touch any tag, so all go.
+  const tagStories = (tag: string) =>
+    loadTagSnapshot(runner.repos, tag, config.feedItemLimit, clock, config.publicUrl);
+  const tagDocuments = new FeedDocumentCache({
+    load: tagStories,
+    render: (snapshot) =>
+      renderFeedDocuments({
+        ...snapshot,
+        publicUrl: config.publicUrl,
+        maxBytes: config.feedMaxBytes ?? DEFAULT_LIMITS.feedMaxBytes,
+      }),
+    clock,
+    onError: (error, tag) => logger.error("tag feed render failed", { tag, error }),
+    maxAgeMs: options.feedDocumentMaxAgeMs,
+    maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
+    precompress: options.precompressFeedDocuments,
+  });
   // The Worker's isolates hear nothing of each other's changes: there, nothing is reused.
   const renderedPages = new RenderedPageCache(
     options.feedDocumentMaxAgeMs === 0 ? { ttlMs: 0 } : {},
   );
   const onFeedsChanged = (slugs: readonly string[]) => {
     feedDocuments.invalidate(slugs);
+    tagDocuments.invalidateAll();
     renderedPages.clear();
     // The change committed outbox entries too: relay them now, not at the next poll.
     options.federation?.relay.wake();
@@ -80,6 +98,7 @@ export function createDeps(options: {
     /** For the change listener: another process changed these feeds ("all": may have missed some). */
     onExternalFeedChange: (slugs: readonly string[] | "all") => {
       renderedPages.clear();
+      tagDocuments.invalidateAll();
       if (slugs === "all") feedDocuments.invalidateAll();
       else feedDocuments.invalidate(slugs);
     },
@@ -93,6 +112,8 @@ export function createDeps(options: {
     clock,
     logger,
     feedDocuments,
+    tagDocuments,
+    tagStories,
     articles: createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
     federation: options.federation,

@@ -20,6 +20,8 @@ export interface Article {
   readonly externalId: string | null;
   readonly headline: string;
   readonly standfirst: string | null;
+  /** Plain text shown before the story and its image (war, violence…); null for none. */
+  readonly contentWarning?: string | null | undefined;
   /** Sanitised HTML. Never store or render unsanitised markup. */
   readonly bodyHtml: string;
   readonly authors: readonly Author[];
@@ -48,6 +50,7 @@ export interface ArticleDraft {
   readonly externalId: string | null;
   readonly headline: string;
   readonly standfirst: string | null;
+  readonly contentWarning?: string | null | undefined;
   readonly bodyHtml: string;
   readonly authors: readonly Author[];
   readonly image: LeadImage | null;

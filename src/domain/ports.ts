@@ -33,6 +33,8 @@ export interface ArticleRepository {
     now: Date,
     after?: ArticleCursor,
   ): Promise<Article[]>;
+  /** The newest public articles with a tag (compared as `tagSlug` spells it), newest first. */
+  listPublicWithTag(tagSlug: string, limit: number, now: Date): Promise<Article[]>;
   /** How many public articles a feed has (or all feeds together, without a slug). */
   countPublic(now: Date, slug?: string): Promise<number>;
   /** The newest pinned public articles of a feed. */

@@ -10,7 +10,7 @@ import {
   Service,
 } from "@fedify/vocab";
 import type { ActorType, Feed } from "../domain/feed.ts";
-import { feedPageUrl } from "../domain/urls.ts";
+import { feedArtworkUrl, feedPageUrl } from "../domain/urls.ts";
 import { escapeHtml, escapeHtmlAttribute } from "../syndication/html.ts";
 import { imageMediaType } from "../syndication/media-type.ts";
 import type { FederationData } from "./context-data.ts";
@@ -24,8 +24,11 @@ const ACTOR_CLASSES = {
   Person,
 } as const satisfies Record<ActorType, unknown>;
 
-function image(url: string | null): Image | null {
-  return url ? new Image({ url: new URL(url), mediaType: imageMediaType(url) }) : null;
+/** The feed's own image, or the PNG Tidings draws for it (feed-artwork.ts). */
+function image(url: string | null, fallback: string): Image {
+  return url
+    ? new Image({ url: new URL(url), mediaType: imageMediaType(url) })
+    : new Image({ url: new URL(fallback), mediaType: "image/png" });
 }
 
 /** database -> fediverse: the feed as a fediverse account. */
@@ -39,8 +42,8 @@ export async function toActor(ctx: Context<FederationData>, feed: Feed) {
     name: feed.title,
     summary: feed.description ? `<p>${escapeHtml(feed.description)}</p>` : null,
     url: new URL(page),
-    icon: image(feed.iconUrl),
-    image: image(feed.imageUrl),
+    icon: image(feed.iconUrl, feedArtworkUrl(ctx.data.publicUrl, feed.slug, "icon")),
+    image: image(feed.imageUrl, feedArtworkUrl(ctx.data.publicUrl, feed.slug, "header")),
     published: instant(feed.createdAt),
     discoverable: true,
     indexable: true,

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { problem, problemResponse } from "../http/problem.ts";
 import type { FederationData } from "./context-data.ts";
 import { PATHS } from "./paths.ts";
+import { expandPublicAudienceInResponse } from "./public-audience.ts";
 
 /** Decides whether an inbox POST reaches Fedify: the request to hand on, or the answer. */
 export type InboxAdmission = (request: Request) => Promise<Request | Response>;
@@ -59,14 +60,17 @@ export function federationMiddleware(
     return handOver(c, next, c.req.raw);
   };
 
-  function handOver(c: Context, next: Next, request: Request): Promise<Response> {
-    return federation.fetch(request, {
+  async function handOver(c: Context, next: Next, request: Request): Promise<Response> {
+    let fromFedify = true;
+    const response = await federation.fetch(request, {
       contextData,
       onNotFound: async () => {
+        fromFedify = false;
         await next();
         return c.res;
       },
       onNotAcceptable: async () => {
+        fromFedify = false;
         await next();
         if (c.res.status !== 404) return c.res;
         return new Response("Not acceptable", {
@@ -75,6 +79,10 @@ export function federationMiddleware(
         });
       },
     });
+    // Documents Fedify serves (actors, collections) get the public audience written out.
+    return fromFedify && request.method === "GET"
+      ? expandPublicAudienceInResponse(response)
+      : response;
   }
 }
 

@@ -15,7 +15,7 @@ import {
 import { Temporal } from "@js-temporal/polyfill";
 import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { articleUrl } from "../domain/urls.ts";
+import { articleUrl, tagPageUrl } from "../domain/urls.ts";
 import { escapeHtml, escapeHtmlAttribute, leadImageFigure } from "../syndication/html.ts";
 import { imageMediaType } from "../syndication/media-type.ts";
 import { activityUri, objectUri } from "./paths.ts";
@@ -43,7 +43,7 @@ function hashtags(article: Article, publicUrl: string): Hashtag[] {
       (name) =>
         new Hashtag({
           name,
-          href: new URL(`/tags/${encodeURIComponent(name.slice(1).toLowerCase())}`, publicUrl),
+          href: new URL(tagPageUrl(publicUrl, name)),
         }),
     );
 }
@@ -77,6 +77,8 @@ function leadImage(article: Article): Image | null {
     url: new URL(article.image.url),
     mediaType: imageMediaType(article.image.url),
     name: article.image.alt,
+    // Behind the warning too (Mastodon blurs media of a sensitive post; others read this).
+    sensitive: article.contentWarning ? true : null,
   });
 }
 
@@ -97,8 +99,10 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
     updated: article.revision > 1 ? instant(article.updatedAt) : null,
     tags,
     interactionPolicy: quotableByAnyone,
-    sensitive: false,
+    sensitive: Boolean(article.contentWarning),
   };
+  // A content warning is the post's `summary`: Mastodon shows it and hides the rest behind it.
+  const warning = article.contentWarning ? escapeHtml(article.contentWarning) : null;
   if (feed.objectType === "Article") {
     const figure = article.image
       ? leadImageFigure({
@@ -111,18 +115,41 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
     return new ArticleObject({
       ...common,
       name: article.headline,
-      summary: article.standfirst ? escapeHtml(article.standfirst) : null,
+      summary: warning ?? (article.standfirst ? escapeHtml(article.standfirst) : null),
       // A plain `content` plus `contentMap` keyed by the article's language.
       contents: [content, new LanguageString(content, article.language)],
       image: leadImage(article),
+      // FEP-b2b8: what servers that show only short posts show instead (Mastodon shows an
+      // Article as title, summary and link; others take this Note).
+      preview: previewNote(article, ctx, tags),
     });
   }
   const content = noteContent(article, ctx.publicUrl, tags);
   const image = leadImage(article);
   return new Note({
     ...common,
+    summary: warning,
     contents: [content, new LanguageString(content, article.language)],
     attachments: image ? [image] : [],
+  });
+}
+
+/** At most this many characters of text in an Article's `preview` (FEP-b2b8). */
+export const PREVIEW_MAX_CHARS = 500;
+
+function previewNote(article: Article, ctx: ObjectContext, tags: readonly Hashtag[]): Note {
+  const link = article.canonicalUrl ?? articleUrl(ctx.publicUrl, article.id);
+  const room = PREVIEW_MAX_CHARS - link.length - 2;
+  const text = [article.headline, article.standfirst ?? ""].filter(Boolean).join(" — ");
+  const shown = text.length > room ? `${text.slice(0, Math.max(0, room - 1)).trimEnd()}…` : text;
+  const image = leadImage(article);
+  return new Note({
+    attribution: ctx.actorUri,
+    summary: article.contentWarning ? escapeHtml(article.contentWarning) : null,
+    sensitive: Boolean(article.contentWarning),
+    content: `<p>${escapeHtml(shown)}</p><p><a href="${escapeHtmlAttribute(link)}">${escapeHtml(link)}</a></p>`,
+    attachments: image ? [image] : [],
+    tags: [...tags],
   });
 }
 

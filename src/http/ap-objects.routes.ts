@@ -1,10 +1,11 @@
-import { type Federation, respondWithObject } from "@fedify/fedify";
+import type { Federation } from "@fedify/fedify";
 import { Hono } from "hono";
 import { isPublic } from "../domain/article.ts";
 import { articleUrl } from "../domain/urls.ts";
 import type { FederationData } from "../federation/context-data.ts";
 import { fetchAuthorized } from "../federation/fetch-authorization.ts";
 import { toObject, toTombstone } from "../federation/objects.ts";
+import { respondWithActivityJson } from "../federation/public-audience.ts";
 import { problem, problemResponse } from "./problem.ts";
 
 const ACTIVITY_JSON = /application\/(activity\+json|ld\+json|json)/;
@@ -42,11 +43,10 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
       followersUri: ctx.getFollowersUri(slug),
     };
     if (article.deletedAt) {
-      const gone = await respondWithObject(toTombstone(article, feed, objectContext));
-      return new Response(gone.body, { status: 410, headers: gone.headers });
+      return respondWithActivityJson(toTombstone(article, feed, objectContext), 410);
     }
     if (!isPublic(article, data.clock.now())) return c.notFound();
-    return respondWithObject(toObject(article, feed, objectContext));
+    return respondWithActivityJson(toObject(article, feed, objectContext));
   });
   return routes;
 }

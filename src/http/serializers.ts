@@ -16,6 +16,7 @@ export function serializeArticle(article: Article, publicUrl: string, now: Date)
     externalId: article.externalId,
     headline: article.headline,
     standfirst: article.standfirst,
+    contentWarning: article.contentWarning ?? null,
     bodyHtml: article.bodyHtml,
     authors: article.authors.map((a) => ({ ...a })),
     image: article.image ? { ...article.image } : null,

@@ -45,6 +45,10 @@ const articleFields = {
     .nullable()
     .transform((value) => (value === "" ? null : value))
     .describe("the summary shown under the headline"),
+  contentWarning: optionalPlainText(500)
+    .nullable()
+    .transform((value) => (value === "" ? null : value))
+    .describe("shown before the story and its image; on the fediverse the post's content warning"),
   bodyHtml: z
     .string()
     .describe("HTML; sanitised on the way in (scripts, handlers, iframes removed)"),
@@ -63,6 +67,7 @@ export const articleInput = z
   .object({
     headline: articleFields.headline,
     standfirst: articleFields.standfirst.optional().default(null),
+    contentWarning: articleFields.contentWarning.optional().default(null),
     bodyHtml: articleFields.bodyHtml,
     authors: articleFields.authors.default([]),
     image: articleFields.image.optional().default(null),
@@ -90,6 +95,7 @@ export const articlePatch = z
   .object({
     headline: articleFields.headline.optional(),
     standfirst: articleFields.standfirst.optional(),
+    contentWarning: articleFields.contentWarning.optional(),
     bodyHtml: articleFields.bodyHtml.optional(),
     authors: articleFields.authors.optional(),
     image: articleFields.image.optional(),
@@ -128,6 +134,7 @@ export const articleOutput = z.object({
   externalId: z.string().nullable(),
   headline: z.string(),
   standfirst: z.string().nullable(),
+  contentWarning: z.string().nullable(),
   bodyHtml: z.string().describe("sanitised HTML"),
   authors: z.array(
     z.object({ name: z.string(), url: z.url().optional(), fediverseHandle: z.string().optional() }),

@@ -126,6 +126,21 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
       return rows.map(toArticle);
     },
 
+    async listPublicWithTag(tagSlug, limit, now) {
+      // Spelt as `tagSlug` (domain/urls.ts) does: letters, digits and `_` only, lower case.
+      const rows = await selectArticles()
+        .where("articles.deletedAt", "is", null)
+        .where("articles.publishedAt", "<=", now)
+        .where(
+          sql<boolean>`exists (select 1 from jsonb_array_elements_text(articles.tags) as t(tag) where lower(regexp_replace(t.tag, '[^[:alnum:]_]+', '', 'g')) = ${tagSlug})`,
+        )
+        .orderBy("articles.publishedAt", "desc")
+        .orderBy("articles.id", "desc")
+        .limit(limit)
+        .execute();
+      return rows.map(toArticle);
+    },
+
     async countPublic(now, slug) {
       let query = db
         .selectFrom("articles")
@@ -212,6 +227,7 @@ function toRow(article: Article) {
     externalId: article.externalId,
     headline: article.headline,
     standfirst: article.standfirst,
+    contentWarning: article.contentWarning ?? null,
     bodyHtml: article.bodyHtml,
     authors: JSON.stringify(article.authors),
     image: article.image ? JSON.stringify(article.image) : null,
@@ -232,6 +248,7 @@ function toArticle(row: ArticleRowWithFeeds): Article {
     externalId: row.externalId,
     headline: row.headline,
     standfirst: row.standfirst,
+    contentWarning: row.contentWarning ?? null,
     bodyHtml: row.bodyHtml,
     authors: row.authors,
     image: row.image ?? null,

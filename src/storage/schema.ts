@@ -32,6 +32,7 @@ export interface ArticlesTable {
   externalId: string | null;
   headline: string;
   standfirst: string | null;
+  contentWarning: Generated<string | null>;
   bodyHtml: string;
   authors: Json<Author[]>;
   image: Json<LeadImage | null> | null;

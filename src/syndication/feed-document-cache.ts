@@ -10,6 +10,8 @@ export interface FeedSnapshot {
   readonly articles: readonly Article[];
   /** When the snapshot goes stale by itself: the next scheduled article's publication time. */
   readonly validUntil: Date | null;
+  /** Where the documents live when they are not a feed's (a tag's). */
+  readonly links?: { page: string; rss: string; atom: string; json: string } | undefined;
 }
 
 export interface RenderedDocuments {

@@ -31,6 +31,8 @@ export interface EntryModel {
   /** The canonical URL when it is not the article's own URL. */
   readonly externalUrl: string | null;
   readonly title: string;
+  /** Plain text shown before the content (and its image); null for none. */
+  readonly warning: string | null;
   /** Plain text; empty when the article has neither standfirst nor body text. */
   readonly summary: string;
   /**
@@ -112,6 +114,7 @@ function entryFrame(article: Article, publicUrl: string): EntryFrame {
     link: canonical ?? id,
     externalUrl: canonical !== null && canonical !== id ? canonical : null,
     title: cleanText(article.headline),
+    warning: optionalText(article.contentWarning),
     summary: summaryText(article.standfirst, article.bodyHtml),
     // Blank names and tags would give empty `dc:creator`, Atom `name` and `category term`.
     authors: article.authors
@@ -128,13 +131,20 @@ function entryFrame(article: Article, publicUrl: string): EntryFrame {
 /** The whole story: the lead image as a figure, then the body (sanitised again, as it is shown). */
 function fullContent(frame: EntryFrame, article: Article): string {
   const figure = frame.image === null ? "" : leadImageFigure(frame.image);
-  return figure + sanitizeArticleHtml(article.bodyHtml, frame.id);
+  return warningHtml(frame) + figure + sanitizeArticleHtml(article.bodyHtml, frame.id);
+}
+
+/** A content warning comes before everything else in an item, image included. */
+function warningHtml(frame: EntryFrame): string {
+  return frame.warning === null
+    ? ""
+    : `<p><strong>Content warning:</strong> ${escapeHtml(frame.warning)}</p>`;
 }
 
 /** What an item past the size limit carries instead of the story. */
 function shortContent(frame: EntryFrame): string {
   const summary = frame.summary === "" ? "" : `<p>${escapeHtml(frame.summary)}</p>`;
-  return `${summary}<p><a href="${escapeHtmlAttribute(frame.link)}">Read the whole story</a></p>`;
+  return `${warningHtml(frame)}${summary}<p><a href="${escapeHtmlAttribute(frame.link)}">Read the whole story</a></p>`;
 }
 
 /** Room for a document's own header (title, links, description, image) and closing tags. */
@@ -161,6 +171,7 @@ export function encodedWeight(text: string): number {
 function frameWeight(frame: EntryFrame): number {
   const texts = [
     frame.title,
+    frame.warning ?? "",
     frame.summary,
     frame.link,
     frame.externalUrl ?? "",
@@ -213,6 +224,15 @@ export interface FeedModelInput {
   readonly publicUrl: string;
   /** Largest document (FEED_MAX_BYTES); unlimited when unset. */
   readonly maxBytes?: number | undefined;
+  /** Where the page and documents live, when not the feed's own (a tag's). */
+  readonly links?: FeedLinks | undefined;
+}
+
+export interface FeedLinks {
+  readonly page: string;
+  readonly rss: string;
+  readonly atom: string;
+  readonly json: string;
 }
 
 export function buildFeedModel({
@@ -220,16 +240,17 @@ export function buildFeedModel({
   articles,
   publicUrl,
   maxBytes = Number.POSITIVE_INFINITY,
+  links,
 }: FeedModelInput): FeedModel {
   return {
     title: cleanText(feed.title),
     description: cleanText(feed.description),
     language: cleanText(feed.language),
     expired: feed.status === "closed",
-    homePageUrl: ownUrl(feedPageUrl(publicUrl, feed.slug)),
-    rssUrl: ownUrl(feedDocumentUrl(publicUrl, feed.slug, "rss")),
-    atomUrl: ownUrl(feedDocumentUrl(publicUrl, feed.slug, "atom")),
-    jsonUrl: ownUrl(feedDocumentUrl(publicUrl, feed.slug, "json")),
+    homePageUrl: ownUrl(links?.page ?? feedPageUrl(publicUrl, feed.slug)),
+    rssUrl: ownUrl(links?.rss ?? feedDocumentUrl(publicUrl, feed.slug, "rss")),
+    atomUrl: ownUrl(links?.atom ?? feedDocumentUrl(publicUrl, feed.slug, "atom")),
+    jsonUrl: ownUrl(links?.json ?? feedDocumentUrl(publicUrl, feed.slug, "json")),
     iconUrl: webUrl(feed.iconUrl),
     imageUrl: webUrl(feed.imageUrl),
     updated: latest(

@@ -2,7 +2,7 @@ import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import { renderAtom } from "./atom.ts";
 import { renderJsonFeed } from "./json-feed.ts";
-import { buildFeedModel } from "./model.ts";
+import { buildFeedModel, type FeedLinks } from "./model.ts";
 import { renderRss } from "./rss.ts";
 
 export interface FeedDocumentInput {
@@ -13,6 +13,7 @@ export interface FeedDocumentInput {
   readonly publicUrl: string;
   /** Largest document in bytes (FEED_MAX_BYTES): older items then carry summary and link. */
   readonly maxBytes?: number | undefined;
+  readonly links?: FeedLinks | undefined;
 }
 
 export interface RenderedFeedDocuments {

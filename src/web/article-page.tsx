@@ -98,7 +98,27 @@ export function ArticlePage(props: ArticlePageProps) {
             ) : null}
           </p>
         </header>
-        {image ? (
+        {article.contentWarning ? (
+          <p class="content-warning" role="note">
+            <strong>Content warning:</strong> {article.contentWarning}
+          </p>
+        ) : null}
+        {image && article.contentWarning ? (
+          // Behind a click: <details> needs no script.
+          <details class="sensitive-image">
+            <summary>Show the image ({article.contentWarning})</summary>
+            <figure>
+              <img src={image.url} alt={image.alt} loading="lazy" />
+              {image.caption || image.credit ? (
+                <figcaption>
+                  {image.caption}
+                  {image.caption && image.credit ? " " : ""}
+                  {image.credit ? <span class="credit">Photo: {image.credit}</span> : null}
+                </figcaption>
+              ) : null}
+            </figure>
+          </details>
+        ) : image ? (
           <figure>
             <img src={image.url} alt={image.alt} />
             {image.caption || image.credit ? (

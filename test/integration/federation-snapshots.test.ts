@@ -3,6 +3,7 @@ import type { Article } from "../../src/domain/article.ts";
 import type { Feed } from "../../src/domain/feed.ts";
 import { toActor } from "../../src/federation/actor.ts";
 import { toCreate, toDelete, toObject, toUpdate } from "../../src/federation/objects.ts";
+import { expandPublicAudience } from "../../src/federation/public-audience.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createStores } from "../../src/storage/stores.ts";
@@ -56,8 +57,9 @@ describe("ActivityPub documents", () => {
     };
   };
 
+  /** As served by GET: compact JSON-LD with the public audience written out (public-audience.ts). */
   const json = async (value: { toJsonLd(options?: { format?: "compact" }): Promise<unknown> }) =>
-    `${JSON.stringify(redact(await value.toJsonLd({ format: "compact" })), null, 2)}\n`;
+    `${JSON.stringify(redact(expandPublicAudience(await value.toJsonLd({ format: "compact" }))), null, 2)}\n`;
 
   it("pins the feed's actor", async () => {
     const { ctx } = context();
@@ -74,6 +76,13 @@ describe("ActivityPub documents", () => {
     const article = toObject(story, { ...feed, objectType: "Article" }, objects);
     expect(note.constructor.name).toBe("Note");
     expect(article.constructor.name).toBe("Article");
+    // FEP-b2b8: a short Note for servers that do not show long-form, with the lead image.
+    const preview = (JSON.parse(await json(article)) as { preview: Record<string, unknown> })
+      .preview;
+    expect(preview.type).toBe("Note");
+    const text = String(preview.content).replace(/<[^>]+>/g, "");
+    expect(text.length).toBeLessThanOrEqual(500);
+    expect(preview.attachment).toMatchObject({ type: "Image", url: story.image?.url });
     await expect(await json(note)).toMatchFileSnapshot("./__snapshots__/note.json");
     await expect(await json(article)).toMatchFileSnapshot("./__snapshots__/article.json");
   });
