@@ -19,3 +19,13 @@ export function feedDocumentUrl(publicUrl: string, slug: string, format: FeedFor
 export function fediverseHandle(publicUrl: string, slug: string): string {
   return `@${slug}@${new URL(publicUrl).host}`;
 }
+
+/** The WebSub hub every feed document names (`rel="hub"`). */
+export function websubHubUrl(publicUrl: string): string {
+  return `${publicUrl}/websub`;
+}
+
+/** The `Link` header value of a feed document: its hub and itself (WebSub discovery). */
+export function websubLinkHeader(publicUrl: string, slug: string, format: FeedFormat): string {
+  return `<${websubHubUrl(publicUrl)}>; rel="hub", <${feedDocumentUrl(publicUrl, slug, format)}>; rel="self"`;
+}
