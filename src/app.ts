@@ -17,6 +17,7 @@ import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
 import { adminFollowerRoutes } from "./http/admin-followers.routes.ts";
 import { adminModerationRoutes } from "./http/admin-moderation.routes.ts";
 import { adminTokenRoutes } from "./http/admin-tokens.routes.ts";
+import { adminWebSubRoutes } from "./http/admin-websub.routes.ts";
 import { objectRoutes } from "./http/ap-objects.routes.ts";
 import { RequestAbortedError } from "./http/bounded-body.ts";
 import { clientAddressOf } from "./http/client-address.ts";
@@ -35,6 +36,7 @@ import {
 import { createRateLimit } from "./http/rate-limit.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import { tagRoutes } from "./http/tags.routes.ts";
+import { websubRoutes } from "./http/websub.routes.ts";
 import type { Logger } from "./logger.ts";
 import type { AdminTokenRepository } from "./storage/admin-token-repository.ts";
 import type { AuditLog } from "./storage/audit-log.ts";
@@ -42,6 +44,7 @@ import { unavailableReason } from "./storage/database-unavailable.ts";
 import type { ModerationStore } from "./storage/moderation-store.ts";
 import type { Views } from "./storage/stores.ts";
 import type { FeedDocumentCache, FeedSnapshot } from "./syndication/feed-document-cache.ts";
+import type { WebSubHub } from "./syndication/websub-hub.ts";
 
 export interface AppDeps {
   readonly publicUrl: string;
@@ -83,6 +86,8 @@ export interface AppDeps {
   readonly moderation?: ModerationStore | undefined;
   /** The process's in-memory blocks (inbox gate, deliveries); reloaded after every change. */
   readonly blockList?: BlockList | undefined;
+  /** The WebSub hub (`POST /websub`); without it feeds name no hub and nothing is pushed. */
+  readonly websub?: WebSubHub | undefined;
 }
 
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
@@ -127,6 +132,7 @@ export function createApp(deps: AppDeps): Hono {
       }),
     );
   }
+  if (deps.websub) app.route("/", websubRoutes(deps.websub, Math.min(maxBodyBytes, 16 * 1024)));
   app.route("/", healthRoutes(deps.checkDatabase));
 
   const admin = new Hono<AdminEnv>();
@@ -158,6 +164,9 @@ export function createApp(deps: AppDeps): Hono {
     admin.route("/tokens", adminTokenRoutes({ tokens: deps.adminTokens, clock, maxBodyBytes }));
   }
   if (deps.views) admin.route("/audit", adminAuditRoutes(deps.views.auditLog));
+  if (deps.views) {
+    admin.route("/websub", adminWebSubRoutes(deps.views.websubSubscriptions, clock));
+  }
   if (deps.moderation) {
     const blockList = deps.blockList;
     admin.route(

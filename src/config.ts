@@ -29,6 +29,10 @@ export interface Config {
   readonly federationAllowPrivateAddress: boolean;
   /** Deliveries one process works on at once. */
   readonly deliveryConcurrency: number;
+  /** WebSub hub: live subscriptions per callback host, POST/GET timeout, deliveries at once. */
+  readonly websubMaxSubscriptionsPerHost: number;
+  readonly websubTimeoutMs: number;
+  readonly websubConcurrency: number;
   /**
    * How long a claimed delivery stays reserved. Live consumers renew it; a process that died
    * (kill -9) holds its deliveries this long before another process takes them over.
@@ -125,6 +129,9 @@ const schema = z.object({
       .transform((value) => value === "true"),
   ),
   DELIVERY_CONCURRENCY: integer(1, 1000, 32),
+  WEBSUB_MAX_SUBSCRIPTIONS_PER_HOST: integer(1, 1_000_000, 100),
+  WEBSUB_TIMEOUT_MS: integer(100, 600_000, 10_000),
+  WEBSUB_CONCURRENCY: integer(1, 1000, 16),
   DELIVERY_LEASE_MS: integer(1000, 3_600_000, 60_000),
   DELIVERY_SENDER: z.preprocess(emptyAsUndefined, z.enum(DELIVERY_SENDERS).default("direct")),
   INBOX_RATE_LIMIT: integer(0, 1_000_000, DEFAULT_INBOX_RATE_LIMIT),
@@ -175,6 +182,9 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     logLevel: env.LOG_LEVEL,
     federationAllowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,
     deliveryConcurrency: env.DELIVERY_CONCURRENCY,
+    websubMaxSubscriptionsPerHost: env.WEBSUB_MAX_SUBSCRIPTIONS_PER_HOST,
+    websubTimeoutMs: env.WEBSUB_TIMEOUT_MS,
+    websubConcurrency: env.WEBSUB_CONCURRENCY,
     deliveryLeaseMs: env.DELIVERY_LEASE_MS,
     deliverySender: env.DELIVERY_SENDER,
     inboxRateLimit: env.INBOX_RATE_LIMIT,

@@ -3,6 +3,7 @@ import { createArticleService } from "./domain/article-service.ts";
 import { createFeedService } from "./domain/feed-service.ts";
 import { uuidv7 } from "./domain/ids.ts";
 import type { Clock, FeedsChangedListener } from "./domain/ports.ts";
+import { createAddressGuard } from "./federation/address-guard.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
@@ -10,6 +11,7 @@ import type { Stores } from "./storage/stores.ts";
 import { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
 import { loadFeedSnapshot, loadTagSnapshot } from "./syndication/feed-snapshot.ts";
 import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
+import { WebSubHub, type WebSubHubLimits } from "./syndication/websub-hub.ts";
 
 export type DepsConfig = Pick<
   Config,
@@ -25,6 +27,7 @@ export type DepsConfig = Pick<
       | "feedCacheMaxBytes"
       | "inboxRateLimit"
       | "authorizedFetch"
+      | "federationAllowPrivateAddress"
     >
   >;
 
@@ -44,6 +47,11 @@ export function createDeps(options: {
   feedDocumentMaxAgeMs?: number;
   /** Keep gzip/brotli copies of feed documents (default true; the Worker's edge compresses). */
   precompressFeedDocuments?: boolean;
+  /** The WebSub hub's limits (config) and, in tests, its waits between retries. */
+  websub?: {
+    readonly limits?: Partial<WebSubHubLimits>;
+    readonly sleep?: (ms: number) => Promise<void>;
+  };
 }) {
   const { config, stores, logger } = options;
   const clock = options.clock ?? systemClock;
@@ -84,10 +92,25 @@ export function createDeps(options: {
   const renderedPages = new RenderedPageCache(
     options.feedDocumentMaxAgeMs === 0 ? { ttlMs: 0 } : {},
   );
+  // Callbacks are held to the same address policy as followers' inboxes.
+  const addressGuard =
+    options.federation?.data.addressGuard ??
+    createAddressGuard({ allowPrivateAddress: config.federationAllowPrivateAddress ?? false });
+  const websub = new WebSubHub({
+    publicUrl: config.publicUrl,
+    repo: stores.websub,
+    clock,
+    logger,
+    checkCallback: (url) => addressGuard.checkUrl(url),
+    document: (slug, format) => feedDocuments.get(slug, format),
+    ...(options.websub?.limits ? { limits: options.websub.limits } : {}),
+    ...(options.websub?.sleep ? { sleep: options.websub.sleep } : {}),
+  });
   const onFeedsChanged = (slugs: readonly string[]) => {
     feedDocuments.invalidate(slugs);
     tagDocuments.invalidateAll();
     renderedPages.clear();
+    websub.feedsChanged(slugs);
     // The change committed outbox entries too: relay them now, not at the next poll.
     options.federation?.relay.wake();
     options.onFeedsChanged?.(slugs);
@@ -123,6 +146,7 @@ export function createDeps(options: {
     moderation: stores.moderation,
     blockList: stores.blockList,
     renderedPages,
+    websub,
     checkDatabase: stores.checkDatabase,
   };
 }

@@ -13,6 +13,7 @@ import {
 import { followersCommand } from "./commands/followers.ts";
 import { importCommand } from "./commands/import.ts";
 import { pushCommand } from "./commands/push.ts";
+import { subscribersCommand } from "./commands/subscribers.ts";
 import { tokenCreateCommand, tokenRevokeCommand, tokensCommand } from "./commands/tokens.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { Output } from "./output.ts";
@@ -31,6 +32,7 @@ const COMMANDS: readonly Command[] = [
   articlesCommand,
   deleteCommand,
   followersCommand,
+  subscribersCommand,
   tokenCreateCommand,
   tokenRevokeCommand,
   tokensCommand,

@@ -41,3 +41,13 @@ export function tagPageUrl(publicUrl: string, tag: string): string {
 export function tagDocumentUrl(publicUrl: string, tag: string, format: FeedFormat): string {
   return `${tagPageUrl(publicUrl, tag)}.${format}`;
 }
+
+/** The WebSub hub every feed document names (`rel="hub"`). */
+export function websubHubUrl(publicUrl: string): string {
+  return `${publicUrl}/websub`;
+}
+
+/** The `Link` header value of a feed document: its hub and itself (WebSub discovery). */
+export function websubLinkHeader(publicUrl: string, slug: string, format: FeedFormat): string {
+  return `<${websubHubUrl(publicUrl)}>; rel="hub", <${feedDocumentUrl(publicUrl, slug, format)}>; rel="self"`;
+}

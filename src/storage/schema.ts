@@ -163,6 +163,21 @@ export interface InstanceKeysTable {
 }
 
 /** The app's tables, and Fedify's (src/fedify-kysely/schema.ts) in the same database. */
+export interface WebSubSubscriptionsTable {
+  id: Generated<string>;
+  feedSlug: string;
+  format: string;
+  topic: string;
+  callback: string;
+  callbackHost: string;
+  secret: string | null;
+  leaseSeconds: number;
+  expiresAt: Date;
+  verifiedAt: Date;
+  lastDeliveryAt: Date | null;
+  lastDeliveryResult: string | null;
+}
+
 export interface Database extends FedifyDatabase {
   feeds: FeedsTable;
   articles: ArticlesTable;
@@ -178,6 +193,7 @@ export interface Database extends FedifyDatabase {
   blocks: BlocksTable;
   reports: ReportsTable;
   instanceKeys: InstanceKeysTable;
+  websubSubscriptions: WebSubSubscriptionsTable;
 }
 
 export type FeedRow = Selectable<FeedsTable>;

@@ -23,6 +23,8 @@ import { createAuditLogView } from "./views/audit-log.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
+import { createWebSubSubscriptionListView } from "./views/websub-subscription-list.view.ts";
+import { createWebSubRepository } from "./websub-repository.ts";
 
 /** The read models, one per screen or listing, each owning its result types. */
 export function createViews(db: Db) {
@@ -32,6 +34,7 @@ export function createViews(db: Db) {
     articlePage: createArticlePageView(db),
     followerList: createFollowerListView(db),
     auditLog: createAuditLogView(db),
+    websubSubscriptions: createWebSubSubscriptionListView(db),
   };
 }
 
@@ -69,6 +72,8 @@ export function createStores(db: Db) {
     /** Blocks, reports and hidden replies: writes that commit with their effects. */
     moderation,
     blockList,
+    /** The WebSub hub's subscriptions. */
+    websub: createWebSubRepository(db),
     federation: {
       repos: {
         articles: createArticleRepository(db),

@@ -60,6 +60,7 @@ export function renderAtom(model: FeedModel): string {
     description: model.description === "" ? undefined : slots.text(model.description),
     link: model.homePageUrl,
     feedLinks: { atom: model.atomUrl },
+    hub: model.hubUrl,
     // Without it feed would use the clock.
     updated: model.updated,
     generator: FEED_GENERATOR,

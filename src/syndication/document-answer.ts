@@ -60,6 +60,7 @@ export function answerDocument(
     vary: xml ? "Accept, Accept-Encoding" : "Accept-Encoding",
     ...FEED_DOCUMENT_SECURITY_HEADERS,
   };
+  if (document.link) headers.link = document.link;
   if (isNotModified(header, document)) return { status: 304, headers, body: null };
   const compressed = coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : null;
   const body = compressed ?? document.identity;

@@ -18,6 +18,8 @@ export interface EncodedDocument {
   readonly lastModified: string;
   readonly lastModifiedMs: number;
   readonly contentType: string;
+  /** The `Link` header (WebSub hub and self), when the document has one. */
+  readonly link?: string | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -26,7 +28,7 @@ export async function encodeDocument(
   text: string,
   contentType: string,
   updated: Date,
-  options: { readonly precompress?: boolean } = {},
+  options: { readonly precompress?: boolean; readonly link?: string } = {},
 ): Promise<EncodedDocument> {
   const identity = encoder.encode(text);
   const precompress = options.precompress ?? true;
@@ -46,6 +48,7 @@ export async function encodeDocument(
     lastModified: new Date(lastModifiedMs).toUTCString(),
     lastModifiedMs,
     contentType,
+    link: options.link,
   };
 }
 

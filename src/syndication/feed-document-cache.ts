@@ -19,6 +19,8 @@ export interface RenderedDocuments {
   readonly atom: string;
   readonly json: string;
   readonly updated: Date;
+  /** Each document's `Link` header (WebSub discovery), when it has one. */
+  readonly links?: { readonly rss: string; readonly atom: string; readonly json: string };
 }
 
 export interface FeedDocumentCacheDeps {
@@ -199,9 +201,18 @@ export class FeedDocumentCache {
       const rendered = render(snapshot);
       const encoding = { precompress: this.#deps.precompress ?? true };
       const [rss, atom, json] = await Promise.all([
-        encodeDocument(rendered.rss, CONTENT_TYPES.rss, rendered.updated, encoding),
-        encodeDocument(rendered.atom, CONTENT_TYPES.atom, rendered.updated, encoding),
-        encodeDocument(rendered.json, CONTENT_TYPES.json, rendered.updated, encoding),
+        encodeDocument(rendered.rss, CONTENT_TYPES.rss, rendered.updated, {
+          ...encoding,
+          link: rendered.links?.rss,
+        }),
+        encodeDocument(rendered.atom, CONTENT_TYPES.atom, rendered.updated, {
+          ...encoding,
+          link: rendered.links?.atom,
+        }),
+        encodeDocument(rendered.json, CONTENT_TYPES.json, rendered.updated, {
+          ...encoding,
+          link: rendered.links?.json,
+        }),
       ]);
       entry = {
         documents: { rss, atom, json },

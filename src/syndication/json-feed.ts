@@ -35,6 +35,7 @@ export function renderJsonFeed(model: FeedModel): string {
     title: model.title,
     home_page_url: model.homePageUrl,
     feed_url: model.jsonUrl,
+    hubs: [{ type: "WebSub", url: model.hubUrl }],
     description: model.description === "" ? undefined : model.description,
     icon: model.iconUrl ?? undefined,
     favicon: model.iconUrl ?? undefined,

@@ -1,7 +1,7 @@
 import { cleanText, sanitizeArticleHtml } from "../content/sanitize-html.ts";
 import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { articleUrl, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
+import { articleUrl, feedDocumentUrl, feedPageUrl, websubHubUrl } from "../domain/urls.ts";
 import { escapeHtml, escapeHtmlAttribute, leadImageFigure, summaryText } from "./html.ts";
 import { imageMediaType } from "./media-type.ts";
 
@@ -16,6 +16,8 @@ export interface FeedModel {
   readonly rssUrl: string;
   readonly atomUrl: string;
   readonly jsonUrl: string;
+  /** The WebSub hub that pushes this feed's documents to subscribers. */
+  readonly hubUrl: string;
   readonly iconUrl: string | null;
   readonly imageUrl: string | null;
   /** Latest of the feed's and its articles' dates; never the clock. */
@@ -251,6 +253,7 @@ export function buildFeedModel({
     rssUrl: ownUrl(links?.rss ?? feedDocumentUrl(publicUrl, feed.slug, "rss")),
     atomUrl: ownUrl(links?.atom ?? feedDocumentUrl(publicUrl, feed.slug, "atom")),
     jsonUrl: ownUrl(links?.json ?? feedDocumentUrl(publicUrl, feed.slug, "json")),
+    hubUrl: ownUrl(websubHubUrl(publicUrl)),
     iconUrl: webUrl(feed.iconUrl),
     imageUrl: webUrl(feed.imageUrl),
     updated: latest(

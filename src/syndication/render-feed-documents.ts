@@ -1,5 +1,6 @@
 import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
+import { websubLinkHeader } from "../domain/urls.ts";
 import { renderAtom } from "./atom.ts";
 import { renderJsonFeed } from "./json-feed.ts";
 import { buildFeedModel, type FeedLinks } from "./model.ts";
@@ -22,6 +23,8 @@ export interface RenderedFeedDocuments {
   readonly json: string;
   /** the feed's `updated` date */
   readonly updated: Date;
+  /** Each document's `Link` header: its WebSub hub and itself. */
+  readonly links: { readonly rss: string; readonly atom: string; readonly json: string };
 }
 
 /**
@@ -35,5 +38,10 @@ export function renderFeedDocuments(input: FeedDocumentInput): RenderedFeedDocum
     atom: renderAtom(model),
     json: renderJsonFeed(model),
     updated: model.updated,
+    links: {
+      rss: websubLinkHeader(input.publicUrl, input.feed.slug, "rss"),
+      atom: websubLinkHeader(input.publicUrl, input.feed.slug, "atom"),
+      json: websubLinkHeader(input.publicUrl, input.feed.slug, "json"),
+    },
   };
 }

@@ -89,6 +89,7 @@ export function renderRss(model: FeedModel): string {
     updated: model.updated,
     generator: FEED_GENERATOR,
     feedLinks: { rss: model.rssUrl },
+    hub: model.hubUrl,
     image: model.iconUrl === null ? undefined : slots.text(model.iconUrl),
   });
   for (const entry of model.entries) feed.addItem(rssItem(entry, slots));

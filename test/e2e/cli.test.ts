@@ -329,6 +329,17 @@ describe("the tidings command line against a running server", () => {
     expect(JSON.parse(json.stdout)).toEqual({ items: [], total: 0, nextCursor: null });
   });
 
+  it("lists a feed's WebSub subscribers (none yet on a fresh server)", async () => {
+    const [human, json] = await Promise.all([
+      tidings(["subscribers", "world"]),
+      tidings(["subscribers", "world", "--json"]),
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toBe("world has 0 WebSub subscribers\n");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ items: [] });
+  });
+
   it("fails every error path with a non-zero exit and a readable message", async () => {
     const closedPort = await freePort();
     const invalid = join(work, "invalid.json");

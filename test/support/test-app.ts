@@ -42,7 +42,11 @@ export function fixedClock(
 /** The whole app on a fresh database of the given kind, with the shipped `feeds/` synced. */
 export async function createTestApp(
   kind: DatabaseKind,
-  options: { config?: Partial<DepsConfig>; clock?: Clock } = {},
+  options: {
+    config?: Partial<DepsConfig>;
+    clock?: Clock;
+    websub?: Parameters<typeof createDeps>[0]["websub"];
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(kind);
   await syncFeedDefinitions(
@@ -62,6 +66,7 @@ export async function createTestApp(
     stores: createStores(database.db),
     logger: silentLogger,
     clock: options.clock,
+    ...(options.websub ? { websub: options.websub } : {}),
   });
   const app = createApp(deps);
   return {

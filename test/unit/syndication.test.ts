@@ -113,11 +113,15 @@ describe("RSS 2.0", () => {
     expect(at(channel, "link")).toEqual([FEED_PAGE]);
     expect(at(channel, "language")).toBe("en-GB");
     expect(at(channel, "lastBuildDate")).toBe("Thu, 21 Jul 2016 10:30:00 GMT");
-    expect(at(channel, "atom:link")).toEqual({
-      "@href": `${FIXTURE_PUBLIC_URL}/feeds/us-russia-syria.rss`,
-      "@rel": "self",
-      "@type": "application/rss+xml",
-    });
+    expect(at(channel, "atom:link")).toEqual([
+      {
+        "@href": `${FIXTURE_PUBLIC_URL}/feeds/us-russia-syria.rss`,
+        "@rel": "self",
+        "@type": "application/rss+xml",
+      },
+      // WebSub discovery: the hub that pushes this document.
+      { "@href": `${FIXTURE_PUBLIC_URL}/websub`, "@rel": "hub" },
+    ]);
   });
 
   it("gives each item a permalink guid, its link, dates and plain-text title", () => {
@@ -202,6 +206,7 @@ describe("Atom 1.0", () => {
     expect(at(feedNode, "link")).toEqual([
       { "@rel": "alternate", "@href": FEED_PAGE },
       { "@rel": "self", "@href": `${FIXTURE_PUBLIC_URL}/feeds/us-russia-syria.atom` },
+      { "@rel": "hub", "@href": `${FIXTURE_PUBLIC_URL}/websub` },
     ]);
     expect(at(feedNode, "author")).toEqual([{ name: "US, Russia and Syria", uri: FEED_PAGE }]);
   });

@@ -26,7 +26,19 @@ async function main(): Promise<void> {
 
   const stores = createStores(db);
   const federation = await federationRuntimeFor(config, stores, logger);
-  const deps = createDeps({ config, stores, logger, federation });
+  const deps = createDeps({
+    config,
+    stores,
+    logger,
+    federation,
+    websub: {
+      limits: {
+        subscriptionsPerHost: config.websubMaxSubscriptionsPerHost,
+        timeoutMs: config.websubTimeoutMs,
+        concurrency: config.websubConcurrency,
+      },
+    },
+  });
   // Deliveries run in this process by default; `npm run delivery` adds more consumers.
   const delivery = new AbortController();
   const working = federation.runDelivery(delivery.signal);
