@@ -9,6 +9,9 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultS
     provider: { getMigrations: async () => migrations },
     migrationTableName: "tidings_migrations",
     migrationLockTableName: "tidings_migrations_lock",
+    // Numbers are reserved per feature and land in any order (0009 shipped before 0007 and 0008):
+    // a database that already ran a later one still gets the earlier ones, which are independent.
+    allowUnorderedMigrations: true,
   });
   const result = await migrator.migrateToLatest();
   if (result.error) {
