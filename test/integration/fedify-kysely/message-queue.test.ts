@@ -7,21 +7,9 @@ import {
 } from "../../../src/fedify-kysely/message-queue.ts";
 import { createDatabase, type Db } from "../../../src/storage/database.ts";
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from "../../support/databases.ts";
+import { deferred } from "../../support/deferred.ts";
 
 type Handler = (message: unknown) => Promise<void> | void;
-
-interface Deferred {
-  readonly promise: Promise<void>;
-  resolve(): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
