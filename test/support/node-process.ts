@@ -38,41 +38,6 @@ export function startProcess(
   return { child, output: () => output, exited };
 }
 
-/**
- * Resolves once the process's output (stdout and stderr) satisfies `condition`, re-checked on each
- * chunk it writes; fails if it exits first or after `timeoutMs`.
- */
-export function waitForOutput(
-  started: ServerProcess,
-  condition: (output: string) => boolean,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const { child } = started;
-  return new Promise<void>((resolve, reject) => {
-    const finish = (error?: Error) => {
-      clearTimeout(timer);
-      child.stdout?.off("data", check);
-      child.stderr?.off("data", check);
-      child.off("exit", exited);
-      if (error) reject(error);
-      else resolve();
-    };
-    // Listeners added after the ones that collect `output()`, so it already holds the chunk.
-    const check = () => {
-      if (condition(started.output())) finish();
-    };
-    const exited = () => finish(new Error(`process exited first:\n${started.output()}`));
-    const timer = setTimeout(
-      () => finish(new Error(`not in the output after ${timeoutMs} ms:\n${started.output()}`)),
-      timeoutMs,
-    );
-    child.stdout?.on("data", check);
-    child.stderr?.on("data", check);
-    child.on("exit", exited);
-    check();
-  });
-}
-
 /** Resolves once `/healthz` answers 200; fails early if the process exits. */
 export async function waitForHealth(url: string, started: ServerProcess, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
