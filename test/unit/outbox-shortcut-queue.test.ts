@@ -1,26 +1,34 @@
 import { InProcessMessageQueue, type MessageQueue } from "@fedify/fedify";
 import { describe, expect, it } from "vitest";
 import { OutboxShortcutQueue } from "../../src/federation/outbox-shortcut-queue.ts";
+import { deferred } from "../support/deferred.ts";
 
 describe("OutboxShortcutQueue", () => {
   it("offers each message to the shortcut first; Fedify's handler gets only what it declined", async () => {
-    const queue = new OutboxShortcutQueue(
-      new InProcessMessageQueue(),
-      async (message) => (message as { n: number }).n % 2 === 0,
-    );
+    const offered: number[] = [];
     const handled: number[] = [];
+    const allSeen = deferred();
+    const check = () => {
+      if (offered.length === 6 && handled.length === 3) allSeen.resolve();
+    };
+    const queue = new OutboxShortcutQueue(new InProcessMessageQueue(), async (message) => {
+      const { n } = message as { n: number };
+      offered.push(n);
+      check();
+      return n % 2 === 0;
+    });
     const stop = new AbortController();
     const listening = queue.listen(
       (message) => {
         handled.push((message as { n: number }).n);
+        check();
       },
       { signal: stop.signal },
     );
     for (let n = 1; n <= 6; n++) await queue.enqueue({ n });
-    const deadline = Date.now() + 5_000;
-    while (handled.length < 3 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    // Every message has been offered and every declined one handled.
+    await allSeen.promise;
+    expect(offered.sort()).toEqual([1, 2, 3, 4, 5, 6]);
     stop.abort();
     await listening;
     expect(handled.sort()).toEqual([1, 3, 5]);

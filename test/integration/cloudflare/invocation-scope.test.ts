@@ -8,6 +8,7 @@ import {
 } from "../../../src/entries/cloudflare/invocation-scope.ts";
 import { createDatabase } from "../../../src/storage/database.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/databases.ts";
+import { deferred } from "../../support/deferred.ts";
 
 /** An ExecutionContext that collects what was handed to waitUntil. */
 function fakeContext() {
@@ -37,6 +38,8 @@ describe("Worker invocations", () => {
     const { ctx, settled } = fakeContext();
     let pool: { ended: boolean } | undefined;
     let deferredRan = false;
+    // The deferred work goes on only once the invocation has answered and been looked at.
+    const answered = deferred();
     const pid = await runInvocation(
       database.url as string,
       ctx,
@@ -45,7 +48,7 @@ describe("Worker invocations", () => {
         pool = currentInvocation().pool as unknown as { ended: boolean };
         currentInvocation().defer(
           (async () => {
-            await new Promise((resolve) => setTimeout(resolve, 50));
+            await answered.promise;
             await sql`select 1`.execute(db);
             deferredRan = true;
           })(),
@@ -57,6 +60,7 @@ describe("Worker invocations", () => {
     // Answered before the deferred work, which still has its pool.
     expect(deferredRan).toBe(false);
     expect(pool?.ended).toBe(false);
+    answered.resolve();
     await settled();
     expect(deferredRan).toBe(true);
     expect(pool?.ended).toBe(true);
@@ -66,6 +70,9 @@ describe("Worker invocations", () => {
   it("keeps concurrent invocations apart", async () => {
     const one = fakeContext();
     const two = fakeContext();
+    // Each invocation waits, mid-way, until both have started: their async work interleaves.
+    const bothStarted = deferred();
+    let started = 0;
     const run = (ctx: ExecutionContext) =>
       runInvocation(
         database.url as string,
@@ -73,7 +80,8 @@ describe("Worker invocations", () => {
         (e) => errors.push(e),
         async () => {
           const pool = currentInvocation().pool;
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (++started === 2) bothStarted.resolve();
+          await bothStarted.promise;
           // Still the same invocation after the await: the context followed the async work.
           expect(currentInvocation().pool).toBe(pool);
           return backendPid();

@@ -7,42 +7,46 @@ import {
 } from "../../../src/fedify-kysely/message-queue.ts";
 import { createDatabase, type Db } from "../../../src/storage/database.ts";
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from "../../support/databases.ts";
+import { deferred } from "../../support/deferred.ts";
 
 type Handler = (message: unknown) => Promise<void> | void;
-
-interface Deferred {
-  readonly promise: Promise<void>;
-  resolve(): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts the statements a queue sends through its Kysely instance, by what they do. */
 function countingStatements() {
   const texts: string[] = [];
+  const answered: string[] = [];
+  const pending = new Map<unknown, string>();
   const plugin: KyselyPlugin = {
     // The queue's statements are raw `sql` templates: their fragments say what they do.
-    transformQuery({ node }) {
-      if (node.kind === "RawNode") texts.push(node.sqlFragments.join(" "));
+    transformQuery({ node, queryId }) {
+      if (node.kind === "RawNode") {
+        const text = node.sqlFragments.join(" ");
+        texts.push(text);
+        pending.set(queryId, text);
+      }
       return node;
     },
-    async transformResult({ result }) {
+    async transformResult({ result, queryId }) {
+      const text = pending.get(queryId);
+      if (text !== undefined) {
+        pending.delete(queryId);
+        answered.push(text);
+      }
       return result;
     },
   };
-  const counting = (needle: string) => texts.filter((text) => text.includes(needle)).length;
+  const counting = (list: string[], needle: string) =>
+    list.filter((text) => text.includes(needle)).length;
   return {
     plugin,
-    inserts: () => counting("insert into fedify_messages"),
-    claims: () => counting("fedify_claim_messages"),
+    inserts: () => counting(texts, "insert into fedify_messages"),
+    claims: () => counting(texts, "fedify_claim_messages"),
+    /** Claims whose answer has come back. */
+    claimsAnswered: () => counting(answered, "fedify_claim_messages"),
+    /** Lease renewals sent (the consumer's timer fires only while `run()` has not returned). */
+    renewals: () => counting(texts, "set locked_until = now() +"),
   };
 }
 
@@ -244,7 +248,12 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
   });
 
   it("on abort, stops claiming but finishes the handler in flight", async () => {
-    const queue = newQueue({ pollIntervalMs: 50 });
+    const statements = countingStatements();
+    // Leases renewed every 50 ms: the consumer's sign of life while the handler runs.
+    const queue = newQueue(
+      { pollIntervalMs: 50, leaseMs: 150 },
+      database.db.withPlugin(statements.plugin),
+    );
     const name = `test-${queueCount}`;
     const release = deferred();
     const started: unknown[] = [];
@@ -261,8 +270,16 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
 
     controller.abort();
     await queue.enqueue({ n: 2 });
-    await sleep(150);
+    // Two lease renewals after the abort: the consumer is still waiting on its handler (the
+    // renewal timer stops only when it returns), and polls have come and gone unclaimed.
+    const renewalsAtAbort = statements.renewals();
+    const claimsAtAbort = statements.claims();
+    await vi.waitFor(
+      () => expect(statements.renewals()).toBeGreaterThan(renewalsAtAbort + 1),
+      WAIT,
+    );
     expect(finished).toBe(false);
+    expect(statements.claims()).toBe(claimsAtAbort);
 
     release.resolve();
     await done;
@@ -342,17 +359,38 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
 
   it("renews the lease while a slow handler runs, so nobody else takes the message", async () => {
     const options = { leaseMs: 150, pollIntervalMs: 20 };
-    const first = newQueue(options);
-    const second = new KyselyMessageQueue(database.db, { ...options, queue: `test-${queueCount}` });
+    const firstStatements = countingStatements();
+    const secondStatements = countingStatements();
+    const first = newQueue(options, database.db.withPlugin(firstStatements.plugin));
+    const second = new KyselyMessageQueue(database.db.withPlugin(secondStatements.plugin), {
+      ...options,
+      queue: `test-${queueCount}`,
+    });
     const handled: string[] = [];
+    const release = deferred();
     const slow = (who: string) => async () => {
       handled.push(who);
-      await sleep(600);
+      await release.promise;
     };
     listen(first, slow("first"));
     await first.enqueue({ slow: true });
     await vi.waitFor(() => expect(handled).toHaveLength(1), WAIT);
     listen(second, slow("second"));
+    // The handler runs until the first consumer has renewed its lease four times (every 50 ms:
+    // past the 150 ms the first lease gave) and the second has looked for work three times
+    // since, each answered, finding nothing.
+    const renewed = firstStatements.renewals();
+    await vi.waitFor(() => {
+      expect(firstStatements.renewals()).toBeGreaterThanOrEqual(renewed + 4);
+      expect(secondStatements.claimsAnswered()).toBeGreaterThanOrEqual(3);
+    }, WAIT);
+    const seenBySecond = secondStatements.claims();
+    await vi.waitFor(
+      () => expect(secondStatements.claimsAnswered()).toBeGreaterThanOrEqual(seenBySecond),
+      WAIT,
+    );
+    expect(handled).toEqual(["first"]);
+    release.resolve();
     await vi.waitFor(async () => expect(await remaining(`test-${queueCount}`)).toBe(0), WAIT);
     expect(handled).toEqual(["first"]);
   });
@@ -429,7 +467,8 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
     extraDbs.push(consumerDb);
     const producer = newQueue();
     // Polls only once a minute: a prompt delivery must come from the notification.
-    const consumer = new KyselyMessageQueue(consumerDb, {
+    const statements = countingStatements();
+    const consumer = new KyselyMessageQueue(consumerDb.withPlugin(statements.plugin), {
       queue: `test-${queueCount}`,
       listen: { connectionString: url },
       pollIntervalMs: 60_000,
@@ -447,7 +486,11 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
       );
       expect(rows[0]?.count).toBe(1);
     }, WAIT);
-    await sleep(50); // the listener's initial claims have come back empty; it is idle now
+    // The listener's first claims have come back (empty): it is idle now, until told.
+    await vi.waitFor(() => {
+      expect(statements.claimsAnswered()).toBeGreaterThan(0);
+      expect(statements.claimsAnswered()).toBe(statements.claims());
+    }, WAIT);
     await producer.enqueue({ ping: true });
     await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 3_000, interval: 10 });
     const isDelayed = (r: { message: unknown }) => (r.message as { delayed?: boolean }).delayed;
