@@ -4,6 +4,7 @@ import { DEFAULT_INBOX_RATE_LIMIT, DEFAULT_LIMITS } from "./config.ts";
 import type { ArticleService } from "./domain/article-service.ts";
 import type { BlockList } from "./domain/block-list.ts";
 import type { FeedService } from "./domain/feed-service.ts";
+import type { LiveUpdateService } from "./domain/live-update-service.ts";
 import type { Clock } from "./domain/ports.ts";
 import { federationMiddleware } from "./federation/hono-middleware.ts";
 import { admitInboxRequest } from "./federation/inbox-gate.ts";
@@ -50,6 +51,7 @@ export interface AppDeps {
   /** Largest article body after sanitising (default DEFAULT_LIMITS.articleMaxBytes). */
   readonly articleMaxBytes?: number | undefined;
   readonly articles: ArticleService;
+  readonly liveUpdates?: LiveUpdateService | undefined;
   readonly feeds: FeedService;
   readonly feedDocuments: FeedDocumentCache;
   readonly clock: Clock;
@@ -129,6 +131,7 @@ export function createApp(deps: AppDeps): Hono {
     "/articles",
     adminArticleRoutes({
       articles: deps.articles,
+      liveUpdates: deps.liveUpdates,
       clock,
       publicUrl,
       maxBodyBytes,
