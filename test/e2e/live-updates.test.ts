@@ -177,6 +177,20 @@ describe.each(DATABASE_KINDS)("live updates on %s", (kind) => {
     expect(await updateCount(article.id)).toBe(0);
   });
 
+  it("documents the update routes in the OpenAPI description", async () => {
+    const doc = (await (await t.get("/admin/openapi.json")).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(Object.keys(doc.paths["/admin/articles/{id}/updates"] ?? {})).toEqual(
+      expect.arrayContaining(["post", "get"]),
+    );
+    expect(Object.keys(doc.paths["/admin/articles/{id}/updates/{updateId}"] ?? {})).toEqual(
+      expect.arrayContaining(["patch", "delete"]),
+    );
+    expect(doc.components.schemas.LiveUpdateInput).toBeDefined();
+  });
+
   it("revises with PATCH and deletes to a tombstone", async () => {
     const article = await pushArticle();
     const { json: created } = await pushUpdate(article.id, { bodyHtml: "<p>Ten dead</p>" });
