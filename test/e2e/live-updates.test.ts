@@ -63,6 +63,20 @@ describe.each(DATABASE_KINDS)("live updates on %s", (kind) => {
     expect(after.updatedAt).toBe("2016-07-20T09:01:00.000Z");
   });
 
+  it("bumps the article's entry in its feeds: new ETag, <updated> at the push", async () => {
+    const article = await pushArticle({ headline: "Feed bump story" });
+    const before = await t.get("/feeds/us-russia-syria.atom");
+    expect(before.status).toBe(200);
+    const etag = before.headers.get("etag");
+    clock.advance(120_000);
+    const { json } = await pushUpdate(article.id, { bodyHtml: "<p>Later</p>" });
+    const after = await t.get("/feeds/us-russia-syria.atom");
+    expect(after.headers.get("etag")).not.toBe(etag);
+    const atom = await after.text();
+    const entry = atom.split("<entry>").find((e) => e.includes(article.id)) ?? "";
+    expect(entry).toContain(`<updated>${json.publishedAt}</updated>`);
+  });
+
   it("is idempotent on externalId: 201 then 200 with the same update, one row", async () => {
     const article = await pushArticle();
     const first = await pushUpdate(article.id, { bodyHtml: "<p>One</p>", externalId: "u-1" });
