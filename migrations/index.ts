@@ -5,6 +5,7 @@ import * as m0003 from "./0003-federation.ts";
 import * as m0004 from "./0004-batched-queue.ts";
 import * as m0005 from "./0005-resanitize-stored-html.ts";
 import * as m0006 from "./0006-drop-single-claim.ts";
+import * as m0007 from "./0007-live-updates.ts";
 import * as m0008 from "./0008-websub.ts";
 import * as m0009 from "./0009-moderation.ts";
 import * as m0010 from "./0010-content-warning.ts";
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   "0004-batched-queue": m0004,
   "0005-resanitize-stored-html": m0005,
   "0006-drop-single-claim": m0006,
+  "0007-live-updates": m0007,
   "0008-websub": m0008,
   "0009-moderation": m0009,
   "0010-content-warning": m0010,

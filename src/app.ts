@@ -4,6 +4,7 @@ import { DEFAULT_INBOX_RATE_LIMIT, DEFAULT_LIMITS } from "./config.ts";
 import type { ArticleService } from "./domain/article-service.ts";
 import type { BlockList } from "./domain/block-list.ts";
 import type { FeedService } from "./domain/feed-service.ts";
+import type { LiveUpdateService } from "./domain/live-update-service.ts";
 import type { Clock } from "./domain/ports.ts";
 import { federationMiddleware } from "./federation/hono-middleware.ts";
 import { admitInboxRequest } from "./federation/inbox-gate.ts";
@@ -55,6 +56,7 @@ export interface AppDeps {
   /** Largest article body after sanitising (default DEFAULT_LIMITS.articleMaxBytes). */
   readonly articleMaxBytes?: number | undefined;
   readonly articles: ArticleService;
+  readonly liveUpdates?: LiveUpdateService | undefined;
   readonly feeds: FeedService;
   readonly feedDocuments: FeedDocumentCache;
   /** Tags as feeds (`/tags/{tag}` and its documents); absent: no tag pages. */
@@ -152,6 +154,7 @@ export function createApp(deps: AppDeps): Hono {
     "/articles",
     adminArticleRoutes({
       articles: deps.articles,
+      liveUpdates: deps.liveUpdates,
       clock,
       publicUrl,
       maxBodyBytes,

@@ -2,6 +2,7 @@ import { type Config, DEFAULT_LIMITS, defaultSiteName } from "./config.ts";
 import { createArticleService } from "./domain/article-service.ts";
 import { createFeedService } from "./domain/feed-service.ts";
 import { uuidv7 } from "./domain/ids.ts";
+import { createLiveUpdateService } from "./domain/live-update-service.ts";
 import type { Clock, FeedsChangedListener } from "./domain/ports.ts";
 import { createAddressGuard } from "./federation/address-guard.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
@@ -138,6 +139,7 @@ export function createDeps(options: {
     tagDocuments,
     tagStories,
     articles: createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
+    liveUpdates: createLiveUpdateService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
     federation: options.federation,
     views: stores.views,

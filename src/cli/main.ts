@@ -12,6 +12,7 @@ import {
 } from "./commands/feeds.ts";
 import { followersCommand } from "./commands/followers.ts";
 import { importCommand } from "./commands/import.ts";
+import { liveCommand, updateCommand } from "./commands/live.ts";
 import { pushCommand } from "./commands/push.ts";
 import { subscribersCommand } from "./commands/subscribers.ts";
 import { tokenCreateCommand, tokenRevokeCommand, tokensCommand } from "./commands/tokens.ts";
@@ -24,6 +25,8 @@ import { Output } from "./output.ts";
  */
 const COMMANDS: readonly Command[] = [
   pushCommand,
+  updateCommand,
+  liveCommand,
   importCommand,
   feedsCommand,
   feedShowCommand,

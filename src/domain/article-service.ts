@@ -51,6 +51,7 @@ export function createArticleService(deps: ArticleServiceDeps) {
         updatedAt: draft.publishedAt,
         createdAt: now,
         revision: 1,
+        live: false,
         deletedAt: null,
       };
       if (!(await repos.articles.insert(article))) {

@@ -34,6 +34,8 @@ export interface Article {
   readonly canonicalUrl: string | null;
   /** Pinned stories are featured on the feeds' fediverse profiles. */
   readonly pinned: boolean;
+  /** A developing story: live updates are coming (shown with a LIVE label). */
+  readonly live: boolean;
   /** When the story goes (or went) public; a future time schedules it. */
   readonly publishedAt: Date;
   /** Last editorial change; equals `publishedAt` until the first revision. */
@@ -66,7 +68,37 @@ export interface ArticleDraft {
 /** The fields a PATCH may change; absent fields stay as they are. */
 export type ArticleChanges = Partial<Omit<ArticleDraft, "externalId" | "language">> & {
   readonly language?: string | undefined;
+  readonly live?: boolean | undefined;
 };
+
+/** A short timestamped post on a developing story, threaded under its article. */
+export interface LiveUpdate {
+  readonly id: string;
+  readonly articleId: string;
+  readonly externalId: string | null;
+  readonly headline: string | null;
+  /** Sanitised HTML. */
+  readonly bodyHtml: string;
+  readonly authors: readonly Author[];
+  readonly image: LeadImage | null;
+  readonly publishedAt: Date;
+  readonly updatedAt: Date;
+  readonly createdAt: Date;
+  readonly revision: number;
+  readonly deletedAt: Date | null;
+}
+
+/** What an editor supplies to push an update (validated and sanitised). */
+export interface LiveUpdateDraft {
+  readonly externalId: string | null;
+  readonly headline: string | null;
+  readonly bodyHtml: string;
+  readonly authors: readonly Author[];
+  readonly image: LeadImage | null;
+  readonly publishedAt: Date;
+}
+
+export type LiveUpdateChanges = Partial<Omit<LiveUpdateDraft, "externalId">>;
 
 /** An article is visible to readers once published and not deleted. */
 export function isPublic(article: Pick<Article, "publishedAt" | "deletedAt">, now: Date): boolean {

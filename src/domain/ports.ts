@@ -1,4 +1,4 @@
-import type { Article } from "./article.ts";
+import type { Article, LiveUpdate } from "./article.ts";
 import type { ArticleCursor } from "./cursor.ts";
 import type { Feed, FeedChanges, FeedDraft } from "./feed.ts";
 
@@ -45,6 +45,24 @@ export interface ArticleRepository {
   nextScheduledInFeed(slug: string, now: Date): Promise<Date | null>;
 }
 
+/** Storage of live updates, always scoped to their article. */
+export interface LiveUpdateRepository {
+  findById(
+    articleId: string,
+    id: string,
+    options?: { forUpdate?: boolean },
+  ): Promise<LiveUpdate | undefined>;
+  findByExternalId(articleId: string, externalId: string): Promise<LiveUpdate | undefined>;
+  /** Inserts unless the article already has an update with this `externalId` (returns false). */
+  insert(update: LiveUpdate): Promise<boolean>;
+  update(update: LiveUpdate): Promise<void>;
+  /** Newest first; `publicAt` keeps only updates published by then. */
+  listForArticle(
+    articleId: string,
+    options: { limit: number; includeDeleted?: boolean; publicAt?: Date },
+  ): Promise<LiveUpdate[]>;
+}
+
 export interface FeedRepository {
   find(slug: string): Promise<Feed | undefined>;
   findMany(slugs: readonly string[]): Promise<Feed[]>;
@@ -81,6 +99,7 @@ export interface FederationOutbox {
 
 export interface Repositories {
   readonly articles: ArticleRepository;
+  readonly liveUpdates: LiveUpdateRepository;
   readonly feeds: FeedRepository;
   readonly feedChanges: FeedChangeAnnouncer;
   readonly outbox: FederationOutbox;

@@ -2,20 +2,31 @@ import { Hono } from "hono";
 import { sanitizeArticleHtml } from "../content/sanitize-html.ts";
 import type { ArticleService } from "../domain/article-service.ts";
 import { decodeCursor } from "../domain/cursor.ts";
+import type { LiveUpdateService } from "../domain/live-update-service.ts";
 import type { Clock } from "../domain/ports.ts";
-import { articleInput, articleListQuery, articlePatch } from "../schemas/article.schema.ts";
+import {
+  articleInput,
+  articleListQuery,
+  articlePatch,
+  liveUpdateInput,
+  liveUpdateListQuery,
+  liveUpdatePatch,
+} from "../schemas/article.schema.ts";
 import { type AdminEnv, requireScope } from "./admin-auth.ts";
 import {
   articleErrorProblem,
+  liveUpdateErrorProblem,
   ProblemError,
   problemResponse,
   validationProblem,
 } from "./problem.ts";
 import { readJsonBody, readQuery } from "./request.ts";
-import { serializeArticle } from "./serializers.ts";
+import { serializeArticle, serializeLiveUpdate } from "./serializers.ts";
 
 export interface AdminArticlesDeps {
   readonly articles: ArticleService;
+  /** Live updates of developing stories; without it, the `/updates` routes are absent. */
+  readonly liveUpdates?: LiveUpdateService | undefined;
   readonly clock: Clock;
   readonly publicUrl: string;
   readonly maxBodyBytes: number;
@@ -84,6 +95,53 @@ export function adminArticleRoutes(deps: AdminArticlesDeps) {
     if (!result.ok) return problemResponse(articleErrorProblem(result.error));
     return c.body(null, 204);
   });
+
+  const liveUpdates = deps.liveUpdates;
+  if (liveUpdates) {
+    const updateJson = (update: Parameters<typeof serializeLiveUpdate>[0]) =>
+      serializeLiveUpdate(update, publicUrl, clock.now());
+
+    routes.post("/:id/updates", requireScope("publish"), async (c) => {
+      const input = await readJsonBody(c, liveUpdateInput, maxBodyBytes);
+      const { live, ...draft } = input;
+      const result = await liveUpdates.push(
+        c.req.param("id"),
+        {
+          ...draft,
+          bodyHtml: body(input.bodyHtml, null),
+          publishedAt: input.publishedAt ?? clock.now(),
+        },
+        { live },
+      );
+      if (!result.ok) return problemResponse(liveUpdateErrorProblem(result.error));
+      const { update, created } = result.value;
+      const location = `/admin/articles/${update.articleId}/updates/${update.id}`;
+      return c.json(updateJson(update), created ? 201 : 200, { location });
+    });
+
+    routes.get("/:id/updates", requireScope("publish"), async (c) => {
+      const query = readQuery(c, liveUpdateListQuery);
+      const result = await liveUpdates.list(c.req.param("id"), query);
+      if (!result.ok) return problemResponse(liveUpdateErrorProblem(result.error));
+      return c.json({ items: result.value.map(updateJson) });
+    });
+
+    routes.patch("/:id/updates/:updateId", requireScope("publish"), async (c) => {
+      const patch = await readJsonBody(c, liveUpdatePatch, maxBodyBytes);
+      const result = await liveUpdates.revise(c.req.param("id"), c.req.param("updateId"), {
+        ...patch,
+        bodyHtml: patch.bodyHtml === undefined ? undefined : body(patch.bodyHtml, null),
+      });
+      if (!result.ok) return problemResponse(liveUpdateErrorProblem(result.error));
+      return c.json(updateJson(result.value));
+    });
+
+    routes.delete("/:id/updates/:updateId", requireScope("publish"), async (c) => {
+      const result = await liveUpdates.remove(c.req.param("id"), c.req.param("updateId"));
+      if (!result.ok) return problemResponse(liveUpdateErrorProblem(result.error));
+      return c.body(null, 204);
+    });
+  }
 
   return routes;
 }

@@ -4,6 +4,9 @@ import {
   articleListQuery,
   articleOutput,
   articlePatch,
+  liveUpdateInput,
+  liveUpdateOutput,
+  liveUpdatePatch,
 } from "../schemas/article.schema.ts";
 import { feedInput, feedPatch } from "../schemas/feed.schema.ts";
 import { moderationPaths, moderationSchemas } from "./openapi-moderation.ts";
@@ -103,6 +106,61 @@ export function openApiDocument(publicUrl: string) {
           },
         },
       },
+      "/admin/articles/{id}/updates": {
+        parameters: [idParam],
+        post: {
+          summary:
+            "Push a live update to a developing story (idempotent by externalId); makes the article live unless live is false",
+          requestBody: jsonBody("LiveUpdateInput"),
+          responses: {
+            "201": jsonResponse("Created", "LiveUpdate"),
+            "200": jsonResponse(
+              "The article already had an update with this externalId",
+              "LiveUpdate",
+            ),
+            "404": problemResponse("Unknown article"),
+            "410": problemResponse("The article was deleted"),
+            ...errors,
+          },
+        },
+        get: {
+          summary: "List an article's live updates, newest first",
+          parameters: [
+            {
+              name: "includeDeleted",
+              in: "query",
+              required: false,
+              schema: { type: "string", enum: ["true", "false"] },
+            },
+          ],
+          responses: {
+            "200": { description: "`items`: the updates" },
+            "404": problemResponse("Unknown article"),
+            "401": errors["401"],
+          },
+        },
+      },
+      "/admin/articles/{id}/updates/{updateId}": {
+        parameters: [idParam, { ...idParam, name: "updateId" }],
+        patch: {
+          summary: "Revise a live update",
+          requestBody: jsonBody("LiveUpdatePatch"),
+          responses: {
+            "200": jsonResponse("The revised update", "LiveUpdate"),
+            "404": problemResponse("Unknown article or update"),
+            "410": problemResponse("The article or the update was deleted"),
+            ...errors,
+          },
+        },
+        delete: {
+          summary: "Delete a live update, leaving a tombstone",
+          responses: {
+            "204": { description: "Deleted" },
+            "404": problemResponse("Unknown article or update"),
+            "401": errors["401"],
+          },
+        },
+      },
       "/admin/feeds": {
         post: {
           summary: "Create a feed",
@@ -172,6 +230,9 @@ export function openApiDocument(publicUrl: string) {
         ArticleInput: jsonSchema(articleInput),
         ArticlePatch: jsonSchema(articlePatch),
         Article: jsonSchema(articleOutput, "output"),
+        LiveUpdateInput: jsonSchema(liveUpdateInput),
+        LiveUpdatePatch: jsonSchema(liveUpdatePatch),
+        LiveUpdate: jsonSchema(liveUpdateOutput, "output"),
         ArticlePage: {
           type: "object",
           properties: {

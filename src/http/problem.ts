@@ -1,5 +1,6 @@
 import type { ArticleError } from "../domain/article-service.ts";
 import type { FeedError } from "../domain/feed-service.ts";
+import type { LiveUpdateError } from "../domain/live-update-service.ts";
 import { assertNever } from "../domain/result.ts";
 
 /** One field at fault: a JSON Pointer into the request (RFC 6901) and what is wrong with it. */
@@ -109,6 +110,18 @@ export function articleErrorProblem(error: ArticleError): Problem {
       });
     default:
       return assertNever(error);
+  }
+}
+
+/** Live update failures: an article's own failures, or the update's. */
+export function liveUpdateErrorProblem(error: LiveUpdateError): Problem {
+  switch (error.type) {
+    case "update-not-found":
+      return problem("notFound", `Article ${error.articleId} has no update with id ${error.id}`);
+    case "update-deleted":
+      return problem("gone", `Update ${error.id} was deleted`);
+    default:
+      return articleErrorProblem(error);
   }
 }
 

@@ -1,7 +1,7 @@
-import type { Article } from "../domain/article.ts";
+import type { Article, LiveUpdate } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import { articleUrl, fediverseHandle, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
-import type { ArticleOutput } from "../schemas/article.schema.ts";
+import type { ArticleOutput, LiveUpdateOutput } from "../schemas/article.schema.ts";
 
 /** database -> admin API JSON */
 export function serializeArticle(article: Article, publicUrl: string, now: Date): ArticleOutput {
@@ -25,11 +25,40 @@ export function serializeArticle(article: Article, publicUrl: string, now: Date)
     language: article.language,
     canonicalUrl: article.canonicalUrl,
     pinned: article.pinned,
+    live: article.live,
     publishedAt: article.publishedAt.toISOString(),
     updatedAt: article.updatedAt.toISOString(),
     createdAt: article.createdAt.toISOString(),
     revision: article.revision,
     deletedAt: article.deletedAt?.toISOString() ?? null,
+  };
+}
+
+/** A live update as the admin API answers it. */
+export function serializeLiveUpdate(
+  update: LiveUpdate,
+  publicUrl: string,
+  now: Date,
+): LiveUpdateOutput {
+  return {
+    id: update.id,
+    articleId: update.articleId,
+    url: `${articleUrl(publicUrl, update.articleId)}#update-${update.id}`,
+    status: update.deletedAt
+      ? "deleted"
+      : update.publishedAt.getTime() > now.getTime()
+        ? "scheduled"
+        : "published",
+    externalId: update.externalId,
+    headline: update.headline,
+    bodyHtml: update.bodyHtml,
+    authors: update.authors.map((a) => ({ ...a })),
+    image: update.image ? { ...update.image } : null,
+    publishedAt: update.publishedAt.toISOString(),
+    updatedAt: update.updatedAt.toISOString(),
+    createdAt: update.createdAt.toISOString(),
+    revision: update.revision,
+    deletedAt: update.deletedAt?.toISOString() ?? null,
   };
 }
 

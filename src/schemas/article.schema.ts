@@ -105,11 +105,97 @@ export const articlePatch = z
     publishedAt: articleFields.publishedAt.optional(),
     canonicalUrl: articleFields.canonicalUrl.optional(),
     pinned: articleFields.pinned.optional(),
+    live: z.boolean().optional().describe("a developing story: updates are coming"),
   })
   .strict()
   .refine((patch) => Object.values(patch).some((v) => v !== undefined), {
     message: "name at least one field to change",
   });
+
+const externalId = z
+  .string()
+  .min(1)
+  .max(200)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+  .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
+
+/** `POST /admin/articles/{id}/updates`: one live update on a developing story. */
+export const liveUpdateInput = z
+  .object({
+    headline: plainText(300).nullable().optional().default(null),
+    bodyHtml: articleFields.bodyHtml.refine((html) => html.trim().length > 0, "must not be empty"),
+    authors: articleFields.authors.default([]),
+    image: articleFields.image.optional().default(null),
+    publishedAt: articleFields.publishedAt.optional(),
+    externalId: externalId
+      .nullable()
+      .optional()
+      .default(null)
+      .describe("the CMS's id: pushing the same externalId again returns the stored update"),
+    live: z
+      .boolean()
+      .optional()
+      .describe("the article's live flag after this push; defaults to true"),
+  })
+  .strict();
+
+/** `PATCH /admin/articles/{id}/updates/{updateId}` */
+export const liveUpdatePatch = z
+  .object({
+    headline: plainText(300).nullable().optional(),
+    bodyHtml: articleFields.bodyHtml
+      .refine((html) => html.trim().length > 0, "must not be empty")
+      .optional(),
+    authors: articleFields.authors.optional(),
+    image: articleFields.image.optional(),
+    publishedAt: articleFields.publishedAt.optional(),
+  })
+  .strict()
+  .refine((patch) => Object.values(patch).some((v) => v !== undefined), {
+    message: "name at least one field to change",
+  });
+
+export const liveUpdateListQuery = z
+  .object({
+    includeDeleted: z
+      .enum(["true", "false"])
+      .transform((v) => v === "true")
+      .optional(),
+  })
+  .strict();
+
+/** What the admin API answers for a live update. */
+export const liveUpdateOutput = z.object({
+  id: z.uuid(),
+  articleId: z.uuid(),
+  url: z.url().describe("the update's anchor on the article's page"),
+  status: z.enum(["scheduled", "published", "deleted"]),
+  externalId: z.string().nullable(),
+  headline: z.string().nullable(),
+  bodyHtml: z.string().describe("sanitised HTML"),
+  authors: articleOutputAuthors(),
+  image: z
+    .object({
+      url: z.url(),
+      alt: z.string(),
+      caption: z.string().optional(),
+      credit: z.string().optional(),
+    })
+    .nullable(),
+  publishedAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  createdAt: z.iso.datetime(),
+  revision: z.number().int(),
+  deletedAt: z.iso.datetime().nullable(),
+});
+
+export type LiveUpdateOutput = z.input<typeof liveUpdateOutput>;
+
+function articleOutputAuthors() {
+  return z.array(
+    z.object({ name: z.string(), url: z.url().optional(), fediverseHandle: z.string().optional() }),
+  );
+}
 
 export const articleListQuery = z
   .object({
@@ -152,6 +238,7 @@ export const articleOutput = z.object({
   language: z.string(),
   canonicalUrl: z.url().nullable(),
   pinned: z.boolean(),
+  live: z.boolean(),
   publishedAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   createdAt: z.iso.datetime(),

@@ -215,6 +215,7 @@ function fromSnapshot(snapshot: unknown): Article {
   return {
     ...stored,
     pinned: stored.pinned ?? false,
+    live: stored.live ?? false,
     publishedAt: date(stored.publishedAt),
     updatedAt: date(stored.updatedAt),
     createdAt: date(stored.createdAt),
@@ -235,6 +236,7 @@ function toRow(article: Article) {
     language: article.language,
     canonicalUrl: article.canonicalUrl,
     pinned: article.pinned,
+    live: article.live,
     publishedAt: article.publishedAt,
     updatedAt: article.updatedAt,
     revision: article.revision,
@@ -257,6 +259,7 @@ function toArticle(row: ArticleRowWithFeeds): Article {
     language: row.language,
     canonicalUrl: row.canonicalUrl,
     pinned: row.pinned,
+    live: row.live,
     publishedAt: new Date(row.publishedAt),
     updatedAt: new Date(row.updatedAt),
     createdAt: new Date(row.createdAt),

@@ -40,6 +40,22 @@ export interface ArticlesTable {
   language: string;
   canonicalUrl: string | null;
   pinned: Generated<boolean>;
+  live: Generated<boolean>;
+  publishedAt: Timestamp;
+  updatedAt: Timestamp;
+  createdAt: CreatedAt;
+  revision: number;
+  deletedAt: Timestamp | null;
+}
+
+export interface LiveUpdatesTable {
+  id: string;
+  articleId: string;
+  externalId: string | null;
+  headline: string | null;
+  bodyHtml: string;
+  authors: Json<Author[]>;
+  image: Json<LeadImage | null> | null;
   publishedAt: Timestamp;
   updatedAt: Timestamp;
   createdAt: CreatedAt;
@@ -183,6 +199,7 @@ export interface Database extends FedifyDatabase {
   articles: ArticlesTable;
   articleFeeds: ArticleFeedsTable;
   articleRevisions: ArticleRevisionsTable;
+  liveUpdates: LiveUpdatesTable;
   feedKeys: FeedKeysTable;
   followers: FollowersTable;
   articleInteractions: ArticleInteractionsTable;
@@ -201,3 +218,4 @@ export type NewFeedRow = Insertable<FeedsTable>;
 export type FeedUpdate = Updateable<FeedsTable>;
 export type ArticleRow = Selectable<ArticlesTable>;
 export type NewArticleRow = Insertable<ArticlesTable>;
+export type LiveUpdateRow = Selectable<LiveUpdatesTable>;

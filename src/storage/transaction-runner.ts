@@ -4,6 +4,7 @@ import { createArticleRepository } from "./article-repository.ts";
 import { createFederationOutbox } from "./federation-outbox.ts";
 import { createFeedChangeAnnouncer } from "./feed-change-notifications.ts";
 import { createFeedRepository } from "./feed-repository.ts";
+import { createLiveUpdateRepository } from "./live-update-repository.ts";
 import type { Database } from "./schema.ts";
 
 /**
@@ -13,6 +14,7 @@ import type { Database } from "./schema.ts";
 export function createTransactionRunner(db: Kysely<Database>, origin: string): TransactionRunner {
   const repositoriesFor = (executor: Kysely<Database>): Repositories => ({
     articles: createArticleRepository(executor),
+    liveUpdates: createLiveUpdateRepository(executor),
     feeds: createFeedRepository(executor),
     feedChanges: createFeedChangeAnnouncer(executor, origin),
     outbox: createFederationOutbox(executor),

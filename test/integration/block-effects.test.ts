@@ -45,6 +45,7 @@ describe.each(DATABASE_KINDS)("a domain suspension's effects (%s)", (kind) => {
         createdAt: at,
         revision: 1,
         deletedAt: null,
+        live: false,
       })
       .execute();
     const actors = [

@@ -9,14 +9,23 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `tidings` for real (`node --import tsx src/cli/main.ts …`) with only `env` (plus PATH). */
-export function runCli(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+/**
+ * Runs `tidings` for real (`node --import tsx src/cli/main.ts …`) with only `env` (plus PATH);
+ * `input`, when given, is its standard input.
+ */
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    // No input: an empty standard input, as `ignore` gave.
+    child.stdin.end(input ?? "");
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {

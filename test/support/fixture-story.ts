@@ -69,6 +69,7 @@ export function fixtureStory(): Article {
     createdAt: publishedAt,
     revision: 1,
     deletedAt: null,
+    live: false,
     pinned: false,
   };
 }

@@ -104,6 +104,7 @@ export function articleFromPush(push: ArticlePush, publicUrl: string, publishedA
     createdAt: publishedAt,
     revision: 1,
     deletedAt: null,
+    live: false,
   };
 }
 
