@@ -206,6 +206,8 @@ describe.each(DATABASE_KINDS)("admin articles API on %s", (kind) => {
     expect(Object.keys(doc.paths)).toEqual([
       "/admin/articles",
       "/admin/articles/{id}",
+      "/admin/articles/{id}/updates",
+      "/admin/articles/{id}/updates/{updateId}",
       "/admin/feeds",
       "/admin/feeds/{slug}/followers",
       "/admin/feeds/{slug}",
