@@ -198,13 +198,14 @@ function outboxEntries(
   }));
 }
 
-function definedOnly<T extends object>(changes: T): Partial<T> {
+/** The fields a PATCH names; absent (undefined) ones stay as stored. */
+export function definedOnly<T extends object>(changes: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(changes).filter(([, value]) => value !== undefined),
   ) as Partial<T>;
 }
 
-function laterOf(a: Date, b: Date): Date {
+export function laterOf(a: Date, b: Date): Date {
   return a.getTime() >= b.getTime() ? a : b;
 }
 

@@ -1,5 +1,5 @@
 import type { Article, LiveUpdate, LiveUpdateChanges, LiveUpdateDraft } from "./article.ts";
-import type { ArticleError } from "./article-service.ts";
+import { type ArticleError, definedOnly, laterOf } from "./article-service.ts";
 import type { Clock, FeedsChangedListener, TransactionRunner } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
 
@@ -148,14 +148,4 @@ async function touchArticle(
     updatedAt: laterOf(now, article.updatedAt),
   });
   await repos.feedChanges.announce(article.feeds);
-}
-
-function definedOnly<T extends object>(changes: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(changes).filter(([, value]) => value !== undefined),
-  ) as Partial<T>;
-}
-
-function laterOf(a: Date, b: Date): Date {
-  return a.getTime() >= b.getTime() ? a : b;
 }

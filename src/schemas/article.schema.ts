@@ -39,6 +39,26 @@ const isoDateTime = z.iso
   .transform((value) => new Date(value))
   .refine(isStorableInstant, { message: "must lie between the years 0001 and 9999" });
 
+const externalId = z
+  .string()
+  .min(1)
+  .max(200)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+  .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
+
+const authorsOutput = z.array(
+  z.object({ name: z.string(), url: z.url().optional(), fediverseHandle: z.string().optional() }),
+);
+
+const imageOutput = z
+  .object({
+    url: z.url(),
+    alt: z.string(),
+    caption: z.string().optional(),
+    credit: z.string().optional(),
+  })
+  .nullable();
+
 const articleFields = {
   headline: plainText(300),
   standfirst: optionalPlainText(2000)
@@ -77,12 +97,7 @@ export const articleInput = z
     publishedAt: articleFields.publishedAt.optional(),
     canonicalUrl: articleFields.canonicalUrl.optional().default(null),
     pinned: articleFields.pinned.default(false),
-    externalId: z
-      .string()
-      .min(1)
-      .max(200)
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-      .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
+    externalId: externalId
       .nullable()
       .optional()
       .default(null)
@@ -111,13 +126,6 @@ export const articlePatch = z
   .refine((patch) => Object.values(patch).some((v) => v !== undefined), {
     message: "name at least one field to change",
   });
-
-const externalId = z
-  .string()
-  .min(1)
-  .max(200)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-  .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
 
 /** `POST /admin/articles/{id}/updates`: one live update on a developing story. */
 export const liveUpdateInput = z
@@ -173,15 +181,8 @@ export const liveUpdateOutput = z.object({
   externalId: z.string().nullable(),
   headline: z.string().nullable(),
   bodyHtml: z.string().describe("sanitised HTML"),
-  authors: articleOutputAuthors(),
-  image: z
-    .object({
-      url: z.url(),
-      alt: z.string(),
-      caption: z.string().optional(),
-      credit: z.string().optional(),
-    })
-    .nullable(),
+  authors: authorsOutput,
+  image: imageOutput,
   publishedAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   createdAt: z.iso.datetime(),
@@ -190,12 +191,6 @@ export const liveUpdateOutput = z.object({
 });
 
 export type LiveUpdateOutput = z.input<typeof liveUpdateOutput>;
-
-function articleOutputAuthors() {
-  return z.array(
-    z.object({ name: z.string(), url: z.url().optional(), fediverseHandle: z.string().optional() }),
-  );
-}
 
 export const articleListQuery = z
   .object({
@@ -222,17 +217,8 @@ export const articleOutput = z.object({
   standfirst: z.string().nullable(),
   contentWarning: z.string().nullable(),
   bodyHtml: z.string().describe("sanitised HTML"),
-  authors: z.array(
-    z.object({ name: z.string(), url: z.url().optional(), fediverseHandle: z.string().optional() }),
-  ),
-  image: z
-    .object({
-      url: z.url(),
-      alt: z.string(),
-      caption: z.string().optional(),
-      credit: z.string().optional(),
-    })
-    .nullable(),
+  authors: authorsOutput,
+  image: imageOutput,
   tags: z.array(z.string()),
   feeds: z.array(z.string()),
   language: z.string(),
