@@ -22,6 +22,7 @@ import { RequestAbortedError } from "./http/bounded-body.ts";
 import { clientAddressOf } from "./http/client-address.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
+import { httpMetrics, metricsRoutes } from "./http/metrics.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
 import { notFound, pageRoutes } from "./http/pages.routes.ts";
 import {
@@ -34,6 +35,7 @@ import {
 import { createRateLimit } from "./http/rate-limit.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
+import type { Metrics, MetricsExposition } from "./observability/metrics.ts";
 import type { AdminTokenRepository } from "./storage/admin-token-repository.ts";
 import type { AuditLog } from "./storage/audit-log.ts";
 import { unavailableReason } from "./storage/database-unavailable.ts";
@@ -78,6 +80,15 @@ export interface AppDeps {
   readonly moderation?: ModerationStore | undefined;
   /** The process's in-memory blocks (inbox gate, deliveries); reloaded after every change. */
   readonly blockList?: BlockList | undefined;
+  /** Counts and times requests (src/observability/); unset: metrics are off, nothing is counted. */
+  readonly metrics?: Metrics | undefined;
+  /**
+   * `GET /metrics` on this app, for METRICS_TOKEN as a bearer token. Unset: no such route (404);
+   * Node's METRICS_PORT listener serves its own (src/entries/node/metrics-listener.ts).
+   */
+  readonly metricsEndpoint?:
+    | { readonly exposition: MetricsExposition; readonly token: string }
+    | undefined;
 }
 
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
@@ -85,6 +96,7 @@ export function createApp(deps: AppDeps): Hono {
   const { publicUrl, maxBodyBytes, clock, logger } = deps;
   const { siteName } = deps;
   const app = new Hono();
+  if (deps.metrics) app.use("*", httpMetrics(deps.metrics));
 
   if (deps.federation) {
     // Only Fedify's own paths pass through it; feed documents never pay for the routing.
@@ -111,6 +123,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
   app.route("/", healthRoutes(deps.checkDatabase));
+  if (deps.metricsEndpoint) app.route("/", metricsRoutes(deps.metricsEndpoint));
 
   const admin = new Hono<AdminEnv>();
   admin.get("/openapi.json", (c) => c.json(openApiDocument(publicUrl)));

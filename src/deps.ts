@@ -6,6 +6,7 @@ import type { Clock, FeedsChangedListener } from "./domain/ports.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
+import { type Metrics, type MetricsExposition, secondsSince } from "./observability/metrics.ts";
 import type { Stores } from "./storage/stores.ts";
 import { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
 import { loadFeedSnapshot } from "./syndication/feed-snapshot.ts";
@@ -44,19 +45,30 @@ export function createDeps(options: {
   feedDocumentMaxAgeMs?: number;
   /** Keep gzip/brotli copies of feed documents (default true; the Worker's edge compresses). */
   precompressFeedDocuments?: boolean;
+  /** Where requests and feed renders are counted (src/observability/); unset: metrics off. */
+  metrics?: Metrics;
+  /** `GET /metrics` on the app's port for this bearer token (METRICS_TOKEN). */
+  metricsEndpoint?: { readonly exposition: MetricsExposition; readonly token: string };
 }) {
   const { config, stores, logger } = options;
   const clock = options.clock ?? systemClock;
   const runner = stores.transactions;
+  const { metrics } = options;
+  const renderOptions = {
+    publicUrl: config.publicUrl,
+    maxBytes: config.feedMaxBytes ?? DEFAULT_LIMITS.feedMaxBytes,
+  };
 
   const feedDocuments = new FeedDocumentCache({
     load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
-    render: (snapshot) =>
-      renderFeedDocuments({
-        ...snapshot,
-        publicUrl: config.publicUrl,
-        maxBytes: config.feedMaxBytes ?? DEFAULT_LIMITS.feedMaxBytes,
-      }),
+    render: metrics
+      ? (snapshot) => {
+          const start = performance.now();
+          const rendered = renderFeedDocuments({ ...snapshot, ...renderOptions });
+          metrics.feedRender(secondsSince(start));
+          return rendered;
+        }
+      : (snapshot) => renderFeedDocuments({ ...snapshot, ...renderOptions }),
     clock,
     onError: (error, slug) => logger.error("feed render failed", { slug, error }),
     maxAgeMs: options.feedDocumentMaxAgeMs,
@@ -103,6 +115,8 @@ export function createDeps(options: {
     blockList: stores.blockList,
     renderedPages,
     checkDatabase: stores.checkDatabase,
+    metrics,
+    metricsEndpoint: options.metricsEndpoint,
   };
 }
 

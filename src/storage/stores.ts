@@ -23,6 +23,7 @@ import { createAuditLogView } from "./views/audit-log.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
+import { createMetricsView } from "./views/metrics.view.ts";
 
 /** The read models, one per screen or listing, each owning its result types. */
 export function createViews(db: Db) {
@@ -32,6 +33,7 @@ export function createViews(db: Db) {
     articlePage: createArticlePageView(db),
     followerList: createFollowerListView(db),
     auditLog: createAuditLogView(db),
+    metrics: createMetricsView(db),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Hono } from "hono";
 import { createApp } from "../../src/app.ts";
 import { createDeps, type DepsConfig } from "../../src/deps.ts";
 import type { Clock } from "../../src/domain/ports.ts";
+import { nodeMetricsFor } from "../../src/entries/node/metrics.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
@@ -42,7 +43,12 @@ export function fixedClock(
 /** The whole app on a fresh database of the given kind, with the shipped `feeds/` synced. */
 export async function createTestApp(
   kind: DatabaseKind,
-  options: { config?: Partial<DepsConfig>; clock?: Clock } = {},
+  options: {
+    config?: Partial<DepsConfig>;
+    clock?: Clock;
+    /** METRICS_TOKEN: metrics on, `GET /metrics` for this bearer token. */
+    metricsToken?: string;
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(kind);
   await syncFeedDefinitions(
@@ -57,11 +63,19 @@ export async function createTestApp(
     feedItemLimit: 50,
     ...options.config,
   };
+  const stores = createStores(database.db);
+  const metrics = nodeMetricsFor(
+    { metricsToken: options.metricsToken, metricsPort: undefined },
+    stores,
+    silentLogger,
+  );
   const deps = createDeps({
     config,
-    stores: createStores(database.db),
+    stores,
     logger: silentLogger,
     clock: options.clock,
+    ...(metrics ? { metrics: metrics.metrics } : {}),
+    ...(metrics?.endpoint ? { metricsEndpoint: metrics.endpoint } : {}),
   });
   const app = createApp(deps);
   return {
