@@ -46,11 +46,12 @@ describe.each(DATABASE_KINDS)("GET /metrics on %s", (kind) => {
   });
 
   it("refuses a request without the token, or with a wrong one, as problem+json", async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: "Bearer wrong-token-0123456789abcdef" },
       { authorization: METRICS_TOKEN },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const response = await on.get("/metrics", headers);
       expect(response.status).toBe(401);
       expect(response.headers.get("content-type")).toBe("application/problem+json");
