@@ -3,14 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metricsListener } from "../../src/entries/node/metrics.ts";
 import { createPrometheusMetrics } from "../../src/observability/prometheus.ts";
 import { DATABASE_KINDS } from "../support/databases.ts";
-import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
-import {
-  activity,
-  follow,
-  type PeerServer,
-  postSigned,
-  startPeerServer,
-} from "../support/fediverse-peer.ts";
 import { parseScrape } from "../support/metrics-text.ts";
 import { createTestApp, type TestApp } from "../support/test-app.ts";
 
