@@ -94,6 +94,40 @@ describe.each(CASES)("metrics of federation ($kind, $sender sender)", ({ kind, s
     if (sender === "direct") expect(moved("refused_4xx", "direct")).toBe(1);
   });
 
+  it("counts a server error as refused (5xx) and retried, then sent", async () => {
+    const flaky = await startPeerServer({ host: "127.0.0.6", actors: ["otto"] });
+    try {
+      const otto = flaky.actor("otto");
+      const followed = await postSigned(`${actorId()}/inbox`, follow(otto, actorId()), {
+        actor: otto,
+      });
+      expect(followed.status).toBe(202);
+      await flaky.waitFor((r) => r.type === "Accept", 15_000);
+      await server.settle();
+      const before = await scrape();
+      // Every POST of the first round is answered 503 (the direct one, Fedify's and its knock
+      // with the other signature spec); the retry a second or two later gets through.
+      flaky.configure({ intercept: ({ attempt }) => (attempt <= 3 ? 503 : undefined) });
+      const push = await server.admin("POST", "/admin/articles", {
+        headline: "Talks resume",
+        bodyHtml: "<p>Text</p>",
+        feeds: ["world"],
+      });
+      expect(push.status).toBe(201);
+      await flaky.waitFor((r) => r.type === "Create", 15_000);
+      await server.settle();
+      const after = await scrape();
+      const moved = (outcome: string, by?: DeliverySender) =>
+        deliveries(after, outcome, by) - deliveries(before, outcome, by);
+      expect(moved("refused_5xx", "fedify")).toBeGreaterThanOrEqual(1);
+      expect(moved("retried", "fedify")).toBe(1);
+      expect(moved("given_up")).toBe(0);
+      expect(moved("sent")).toBe(2); // alice at once, otto on the retry
+    } finally {
+      await flaky.close();
+    }
+  });
+
   it("counts a report received and other activity types", async () => {
     const alice = peer.actor("alice");
     const flag = activity(alice, "Flag", [actorId()], { content: "spam" });
