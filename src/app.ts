@@ -84,7 +84,7 @@ export interface AppDeps {
   readonly metrics?: Metrics | undefined;
   /**
    * `GET /metrics` on this app, for METRICS_TOKEN as a bearer token. Unset: no such route (404);
-   * Node's METRICS_PORT listener serves its own (src/entries/node/metrics-listener.ts).
+   * Node's METRICS_PORT listener serves its own (src/entries/node/metrics.ts).
    */
   readonly metricsEndpoint?:
     | { readonly exposition: MetricsExposition; readonly token: string }
