@@ -25,6 +25,7 @@ import { clientAddressOf } from "./http/client-address.ts";
 import { feedArtworkRoutes } from "./http/feed-artwork.routes.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
+import { httpMetrics, metricsRoutes } from "./http/metrics.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
 import { notFound, pageRoutes } from "./http/pages.routes.ts";
 import {
@@ -39,6 +40,7 @@ import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import { tagRoutes } from "./http/tags.routes.ts";
 import { websubRoutes } from "./http/websub.routes.ts";
 import type { Logger } from "./logger.ts";
+import type { Metrics, MetricsExposition } from "./observability/metrics.ts";
 import type { AdminTokenRepository } from "./storage/admin-token-repository.ts";
 import type { AuditLog } from "./storage/audit-log.ts";
 import { unavailableReason } from "./storage/database-unavailable.ts";
@@ -90,6 +92,15 @@ export interface AppDeps {
   readonly blockList?: BlockList | undefined;
   /** The WebSub hub (`POST /websub`); without it feeds name no hub and nothing is pushed. */
   readonly websub?: WebSubHub | undefined;
+  /** Counts and times requests (src/observability/); unset: metrics are off, nothing is counted. */
+  readonly metrics?: Metrics | undefined;
+  /**
+   * `GET /metrics` on this app, for METRICS_TOKEN as a bearer token. Unset: no such route (404);
+   * Node's METRICS_PORT listener serves its own (src/entries/node/metrics.ts).
+   */
+  readonly metricsEndpoint?:
+    | { readonly exposition: MetricsExposition; readonly token: string }
+    | undefined;
 }
 
 /** Builds the HTTP application from its dependencies. No I/O, no environment reads. */
@@ -97,6 +108,7 @@ export function createApp(deps: AppDeps): Hono {
   const { publicUrl, maxBodyBytes, clock, logger } = deps;
   const { siteName } = deps;
   const app = new Hono();
+  if (deps.metrics) app.use("*", httpMetrics(deps.metrics));
 
   if (deps.federation) {
     // Only Fedify's own paths pass through it; feed documents never pay for the routing.
@@ -136,6 +148,7 @@ export function createApp(deps: AppDeps): Hono {
   }
   if (deps.websub) app.route("/", websubRoutes(deps.websub, Math.min(maxBodyBytes, 16 * 1024)));
   app.route("/", healthRoutes(deps.checkDatabase));
+  if (deps.metricsEndpoint) app.route("/", metricsRoutes(deps.metricsEndpoint));
 
   const admin = new Hono<AdminEnv>();
   admin.get("/openapi.json", (c) => c.json(openApiDocument(publicUrl)));

@@ -53,6 +53,10 @@ export interface Config {
    * are not blocked; unsigned GETs of an actor get its public key and inboxes only.
    */
   readonly authorizedFetch: boolean;
+  /** Bearer token that opens `GET /metrics` on the app's port (unset: no /metrics there). */
+  readonly metricsToken: string | undefined;
+  /** Node: a separate listener serving `GET /metrics` only, without a token (unset: none). */
+  readonly metricsPort: number | undefined;
 }
 
 /**
@@ -142,6 +146,14 @@ const schema = z.object({
       .default("false")
       .transform((value) => value === "true"),
   ),
+  METRICS_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, "must be at least 16 characters (try: openssl rand -hex 32)").optional(),
+  ),
+  METRICS_PORT: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
 });
 
 /** SITE_NAME when unset: the public host, e.g. `news.example`. */
@@ -164,6 +176,9 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     );
   }
   const env = parsed.data;
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT) {
+    throw new ConfigError(["METRICS_PORT: must differ from PORT"]);
+  }
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   return Object.freeze({
     port: env.PORT,
@@ -189,5 +204,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     deliverySender: env.DELIVERY_SENDER,
     inboxRateLimit: env.INBOX_RATE_LIMIT,
     authorizedFetch: env.AUTHORIZED_FETCH,
+    metricsToken: env.METRICS_TOKEN,
+    metricsPort: env.METRICS_PORT,
   });
 }

@@ -8,6 +8,7 @@ import { createAddressGuard } from "./federation/address-guard.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
 import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
+import { type Metrics, type MetricsExposition, secondsSince } from "./observability/metrics.ts";
 import type { Stores } from "./storage/stores.ts";
 import { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
 import { loadFeedSnapshot, loadTagSnapshot } from "./syndication/feed-snapshot.ts";
@@ -53,19 +54,30 @@ export function createDeps(options: {
     readonly limits?: Partial<WebSubHubLimits>;
     readonly sleep?: (ms: number) => Promise<void>;
   };
+  /** Where requests and feed renders are counted (src/observability/); unset: metrics off. */
+  metrics?: Metrics;
+  /** `GET /metrics` on the app's port for this bearer token (METRICS_TOKEN). */
+  metricsEndpoint?: { readonly exposition: MetricsExposition; readonly token: string };
 }) {
   const { config, stores, logger } = options;
   const clock = options.clock ?? systemClock;
   const runner = stores.transactions;
+  const { metrics } = options;
+  const renderOptions = {
+    publicUrl: config.publicUrl,
+    maxBytes: config.feedMaxBytes ?? DEFAULT_LIMITS.feedMaxBytes,
+  };
 
   const feedDocuments = new FeedDocumentCache({
     load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
-    render: (snapshot) =>
-      renderFeedDocuments({
-        ...snapshot,
-        publicUrl: config.publicUrl,
-        maxBytes: config.feedMaxBytes ?? DEFAULT_LIMITS.feedMaxBytes,
-      }),
+    render: metrics
+      ? (snapshot) => {
+          const start = performance.now();
+          const rendered = renderFeedDocuments({ ...snapshot, ...renderOptions });
+          metrics.feedRender(secondsSince(start));
+          return rendered;
+        }
+      : (snapshot) => renderFeedDocuments({ ...snapshot, ...renderOptions }),
     clock,
     onError: (error, slug) => logger.error("feed render failed", { slug, error }),
     maxAgeMs: options.feedDocumentMaxAgeMs,
@@ -150,6 +162,8 @@ export function createDeps(options: {
     renderedPages,
     websub,
     checkDatabase: stores.checkDatabase,
+    metrics,
+    metricsEndpoint: options.metricsEndpoint,
   };
 }
 

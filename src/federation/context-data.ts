@@ -2,6 +2,7 @@ import type { KvStore } from "@fedify/fedify";
 import type { BlockList } from "../domain/block-list.ts";
 import type { ArticleRepository, Clock, FeedRepository } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { OutboxRelayStore } from "../storage/federation-outbox.ts";
 import type { FeedKeyRepository } from "../storage/feed-key-repository.ts";
 import type { FollowerRepository } from "../storage/follower-repository.ts";
@@ -42,4 +43,6 @@ export interface FederationData {
   readonly blocks: BlockList;
   /** Called after an inbox activity changed what readers see (counts, replies). */
   readonly onInteraction?: (articleId: string) => void;
+  /** Counts inbox activities by type; unset when metrics are off. */
+  readonly metrics?: Metrics;
 }

@@ -3,6 +3,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { KvStore } from "@fedify/fedify";
 import type { Logger } from "../logger.ts";
+import { type Metrics, outcomeOfStatus, secondsSince } from "../observability/metrics.ts";
 import { type AddressGuard, NonPublicAddressError } from "./address-guard.ts";
 import { userAgentFor } from "./federation.ts";
 import {
@@ -24,12 +25,17 @@ export interface DirectDeliveryOptions {
   /** A POST that has not been answered after this long is abandoned to Fedify (default 30 s). */
   readonly timeoutMs?: number;
   readonly now?: () => Date;
+  /** Counts each POST's outcome and time (sender `direct`); unset: nothing is counted. */
+  readonly metrics?: Metrics | undefined;
 }
 
 /** The runtime's `outboxSender` option under Node: a direct sender for this instance. */
 export function directOutboxSender(publicUrl: string, logger: Logger) {
-  return (tools: { kv: KvStore; addressGuard: AddressGuard }): OutboxSender =>
-    new DirectDelivery({ ...tools, userAgent: userAgentFor(publicUrl), logger });
+  return (tools: {
+    kv: KvStore;
+    addressGuard: AddressGuard;
+    metrics?: Metrics | undefined;
+  }): OutboxSender => new DirectDelivery({ ...tools, userAgent: userAgentFor(publicUrl), logger });
 }
 
 const CONTENT_TYPE = "application/activity+json";
@@ -68,6 +74,7 @@ export class DirectDelivery implements OutboxSender {
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #now: () => Date;
+  readonly #metrics: Metrics | undefined;
   readonly #keys = new Map<string, { readonly modulus: string; readonly key: KeyObject }>();
   /** Serialised activities by id, newest last: a fan-out sends one activity to every inbox. */
   readonly #bodies = new Map<string, Buffer>();
@@ -88,6 +95,7 @@ export class DirectDelivery implements OutboxSender {
     this.#logger = options.logger;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#now = options.now ?? (() => new Date());
+    this.#metrics = options.metrics;
   }
 
   readonly send: OutboxShortcut = async (queued) => {
@@ -115,14 +123,18 @@ export class DirectDelivery implements OutboxSender {
       "content-length": String(body.length),
       ...signedPostHeaders(spec, { url, body, ...signer, now: this.#now() }, CONTENT_TYPE),
     };
+    const start = this.#metrics ? performance.now() : 0;
     const status = await this.#post(url, headers, body).catch((error: unknown) => {
       if (error instanceof NonPublicAddressError) throw error;
       this.#logger.debug("direct delivery failed; Fedify sends it again", {
         inbox: url.href,
         error,
       });
+      this.#metrics?.delivery("direct", timedOut(error) ? "timeout" : "error", secondsSince(start));
       return 0;
     });
+    if (status !== 0)
+      this.#metrics?.delivery("direct", outcomeOfStatus(status), secondsSince(start));
     if (status >= 200 && status < 300) return true;
     if (status !== 0) {
       this.#logger.debug("direct delivery refused; Fedify sends it again", {
@@ -203,7 +215,7 @@ export class DirectDelivery implements OutboxSender {
         },
       );
       const deadline = setTimeout(
-        () => request.destroy(new Error(`no answer after ${this.#timeoutMs} ms`)),
+        () => request.destroy(new DeliveryTimeoutError(this.#timeoutMs)),
         this.#timeoutMs,
       );
       function fail(error: Error) {
@@ -214,6 +226,18 @@ export class DirectDelivery implements OutboxSender {
       request.end(body);
     });
   }
+}
+
+/** The POST was abandoned: no full answer within the timeout. */
+class DeliveryTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`no answer after ${timeoutMs} ms`);
+    this.name = "TimeoutError";
+  }
+}
+
+function timedOut(error: unknown): boolean {
+  return error instanceof DeliveryTimeoutError;
 }
 
 /** A first attempt, not held by the circuit breaker: the only messages sent here. */

@@ -7,17 +7,21 @@ import {
   type MessageQueue,
 } from "@fedify/fedify";
 import type { FederationData } from "./context-data.ts";
+import type { FedifyDeliveryMetrics } from "./delivery-metrics.ts";
 import { registerDispatchers } from "./dispatchers.ts";
 import { registerInboxListeners } from "./inbox.ts";
 
 /** Registers every dispatcher and listener once; each runtime builds it with its own storage. */
-export function tidingsFederationBuilder(): FederationBuilder<FederationData> {
+export function tidingsFederationBuilder(
+  deliveryMetrics?: FedifyDeliveryMetrics,
+): FederationBuilder<FederationData> {
   const builder = createFederationBuilder<FederationData>();
   registerDispatchers(builder);
   registerInboxListeners(builder);
   // An inbox that answers 404/410 is gone for good: stop delivering to the followers behind it.
   // By inbox, not by the message's actor ids: the relay names one actor per inbox.
   builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, statusCode }) => {
+    deliveryMetrics?.givenUp();
     const removed = await ctx.data.repos.followers.removeByInbox(inbox.href);
     ctx.data.logger.info("removed followers whose inbox is gone", {
       inbox: inbox.href,
@@ -44,13 +48,22 @@ export interface BuildFederationOptions {
   readonly allowPrivateAddress: boolean;
   /** Tests only: see FederationRuntimeOptions.documentLoaderForTests. */
   readonly documentLoaderForTests?: DocumentLoader;
+  /** Counts what Fedify's sender does (retries, failures, given up); unset: Fedify's defaults. */
+  readonly deliveryMetrics?: FedifyDeliveryMetrics | undefined;
 }
 
 export function buildFederation(
   options: BuildFederationOptions,
 ): Promise<Federation<FederationData>> {
-  return tidingsFederationBuilder().build({
+  const { deliveryMetrics } = options;
+  return tidingsFederationBuilder(deliveryMetrics).build({
     kv: options.kv,
+    ...(deliveryMetrics
+      ? {
+          onOutboxError: deliveryMetrics.onOutboxError,
+          outboxRetryPolicy: deliveryMetrics.retryPolicy,
+        }
+      : {}),
     queue: options.queue,
     origin: options.publicUrl,
     allowPrivateAddress: options.allowPrivateAddress,

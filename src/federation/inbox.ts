@@ -28,14 +28,21 @@ export function registerInboxListeners(builder: FederationBuilder<FederationData
     // Fetches made while handling the shared inbox (actors, objects) are signed as the
     // instance actor; a feed's own inbox signs as the feed.
     .setSharedKeyDispatcher(() => ({ identifier: INSTANCE_ACTOR }))
-    .on(Follow, onFollow)
-    .on(Undo, onUndo)
-    .on(Delete, onDelete)
-    .on(Like, (ctx, like) => onInteraction(ctx, like, "like"))
-    .on(Announce, (ctx, announce) => onInteraction(ctx, announce, "announce"))
-    .on(Create, onCreate)
-    .on(Flag, onFlag)
+    .on(Follow, counted("Follow", onFollow))
+    .on(Undo, counted("Undo", onUndo))
+    .on(Delete, counted("Delete", onDelete))
+    .on(
+      Like,
+      counted("Like", (ctx, like) => onInteraction(ctx, like, "like")),
+    )
+    .on(
+      Announce,
+      counted("Announce", (ctx, announce) => onInteraction(ctx, announce, "announce")),
+    )
+    .on(Create, counted("Create", onCreate))
+    .on(Flag, counted("Flag", onFlag))
     .on(Activity, (ctx, activity) => {
+      ctx.data.metrics?.inboxActivity("other");
       ctx.data.logger.debug("ignored an activity", {
         type: activity.constructor.name,
         id: activity.id?.href,
@@ -44,6 +51,17 @@ export function registerInboxListeners(builder: FederationBuilder<FederationData
     .onError((ctx, error) => {
       ctx.data.logger.error("inbox listener failed", { error });
     });
+}
+
+/** A listener that first counts its activity (a fixed label per type: bounded cardinality). */
+function counted<A>(
+  type: string,
+  listener: (ctx: Ctx, activity: A) => Promise<void> | void,
+): (ctx: Ctx, activity: A) => Promise<void> | void {
+  return (ctx, activity) => {
+    ctx.data.metrics?.inboxActivity(type);
+    return listener(ctx, activity);
+  };
 }
 
 /**

@@ -10,6 +10,11 @@ import type {
  * message is done (an inbox accepted it, or it was dropped on purpose). `false`: Fedify's own
  * handler must take the message.
  */
+/** Wraps Fedify's handling of one message (delivery-metrics.ts times and counts it). */
+export interface HandlerObserver {
+  observe(message: unknown, handle: () => Promise<void>): Promise<void>;
+}
+
 export type OutboxShortcut = (message: unknown) => Promise<boolean>;
 
 /** Shortcuts tried in order: the first that takes a message ends it. */
@@ -36,6 +41,7 @@ export interface OutboxSender {
 export class OutboxShortcutQueue implements MessageQueue {
   readonly #inner: MessageQueue;
   readonly #shortcut: OutboxShortcut;
+  readonly #observer: HandlerObserver | undefined;
   readonly nativeRetrial: boolean;
   readonly enqueueMany?: (
     messages: readonly unknown[],
@@ -43,9 +49,10 @@ export class OutboxShortcutQueue implements MessageQueue {
   ) => Promise<void>;
   readonly getDepth?: () => Promise<MessageQueueDepth>;
 
-  constructor(inner: MessageQueue, shortcut: OutboxShortcut) {
+  constructor(inner: MessageQueue, shortcut: OutboxShortcut, observer?: HandlerObserver) {
     this.#inner = inner;
     this.#shortcut = shortcut;
+    this.#observer = observer;
     this.nativeRetrial = inner.nativeRetrial ?? false;
     // Offered only where the inner queue has them: Fedify looks for them before using them.
     const { enqueueMany, getDepth } = inner;
@@ -62,9 +69,11 @@ export class OutboxShortcutQueue implements MessageQueue {
     handler: (message: unknown) => Promise<void> | void,
     options?: MessageQueueListenOptions,
   ): Promise<void> {
+    const observer = this.#observer;
     return this.#inner.listen(async (message) => {
       if (await this.#shortcut(message)) return;
-      await handler(message);
+      if (observer) await observer.observe(message, async () => handler(message));
+      else await handler(message);
     }, options);
   }
 }

@@ -3,9 +3,11 @@ import type { Config } from "../config.ts";
 import type { Clock } from "../domain/ports.ts";
 import { type CachedKeyFamily, CachedKvStore } from "../fedify-kysely/index.ts";
 import type { Logger } from "../logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { FederationStorage } from "../storage/stores.ts";
 import { type AddressGuard, createAddressGuard } from "./address-guard.ts";
 import type { FederationData } from "./context-data.ts";
+import { FedifyDeliveryMetrics } from "./delivery-metrics.ts";
 import { buildFederation } from "./federation.ts";
 import { FEDIFY_KV_PREFIXES } from "./fedify-internals.ts";
 import { FeedKeyStore } from "./keys.ts";
@@ -39,7 +41,10 @@ export interface FederationRuntimeOptions {
   readonly outboxSender?: (tools: {
     readonly kv: KvStore;
     readonly addressGuard: AddressGuard;
+    readonly metrics?: Metrics | undefined;
   }) => OutboxSender;
+  /** Counts deliveries and inbox activities (src/observability/); unset: nothing is counted. */
+  readonly metrics?: Metrics | undefined;
   /**
    * Tests only: fetches every remote document (actors, keys, JSON-LD contexts) in place of
    * Fedify's loader, so that a test can serve a made-up public origin from a loopback peer while
@@ -124,6 +129,7 @@ export async function createFederationRuntime(
     authorizedFetch: options.authorizedFetch ?? false,
     addressGuard,
     blocks: storage.blockList,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   };
   const queue =
     options.queue ??
@@ -133,7 +139,8 @@ export async function createFederationRuntime(
       leaseMs: options.queueLeaseMs,
       logger,
     });
-  const sender = options.outboxSender?.({ kv, addressGuard });
+  const sender = options.outboxSender?.({ kv, addressGuard, metrics: options.metrics });
+  const deliveryMetrics = options.metrics && new FedifyDeliveryMetrics(options.metrics);
   // Every message Fedify would handle passes here first, whoever sends it: the address check,
   // then the direct sender if there is one.
   const beforeFedify = firstTaker(
@@ -144,7 +151,8 @@ export async function createFederationRuntime(
   const federation = await buildFederation({
     publicUrl,
     kv,
-    queue: new OutboxShortcutQueue(queue, beforeFedify),
+    queue: new OutboxShortcutQueue(queue, beforeFedify, deliveryMetrics),
+    deliveryMetrics,
     allowPrivateAddress: options.allowPrivateAddress,
     ...(options.documentLoaderForTests
       ? { documentLoaderForTests: options.documentLoaderForTests }
@@ -169,7 +177,8 @@ export async function createFederationRuntime(
     },
     async processQueuedTask(message) {
       if (await beforeFedify(message)) return;
-      await federation.processQueuedTask(data, message as Message);
+      const handle = () => federation.processQueuedTask(data, message as Message);
+      await (deliveryMetrics ? deliveryMetrics.observe(message, handle) : handle());
     },
   };
 }

@@ -23,6 +23,7 @@ import { createAuditLogView } from "./views/audit-log.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
+import { createMetricsView } from "./views/metrics.view.ts";
 import { createWebSubSubscriptionListView } from "./views/websub-subscription-list.view.ts";
 import { createWebSubRepository } from "./websub-repository.ts";
 
@@ -35,6 +36,7 @@ export function createViews(db: Db) {
     followerList: createFollowerListView(db),
     auditLog: createAuditLogView(db),
     websubSubscriptions: createWebSubSubscriptionListView(db),
+    metrics: createMetricsView(db),
   };
 }
 

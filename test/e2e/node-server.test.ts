@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
 import { freePort } from "../support/free-port.ts";
+import { parseScrape } from "../support/metrics-text.ts";
 import { startProcess as start, startOnFreePort } from "../support/node-process.ts";
 
 const TOKEN = "node-server-test-token-0123456789";
@@ -60,6 +61,35 @@ describe("the Node server on the embedded database", () => {
       second.child.kill("SIGTERM");
       await second.exited;
     }
+  });
+
+  it("serves metrics on METRICS_PORT only, counting the fast path's answers too", async () => {
+    const metricsPort = await freePort();
+    const { server, url } = await startOnFreePort(
+      { ...env, METRICS_PORT: String(metricsPort) },
+      freePort,
+    );
+    try {
+      for (let i = 0; i < 3; i++) expect((await fetch(`${url}/feeds/world.rss`)).status).toBe(200);
+      // Not on the app's port without METRICS_TOKEN.
+      expect(
+        (await fetch(`${url}/metrics`, { headers: { accept: "application/json" } })).status,
+      ).toBe(404);
+      const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(response.status).toBe(200);
+      const metrics = parseScrape(await response.text());
+      const route = { method: "GET", route: "/feeds/:file", status: "200" };
+      expect(metrics.value("tidings_http_requests_total", route)).toBe(3);
+      // Warm answers came from the fast path: counted, not timed.
+      expect(
+        metrics.value("tidings_http_request_duration_seconds_count", { route: "/feeds/:file" }),
+      ).toBeLessThan(3);
+      expect(metrics.value("tidings_followers", { feed: "world" })).toBe(0);
+      expect(metrics.value("tidings_metrics_database_up")).toBe(1);
+    } finally {
+      server.child.kill("SIGTERM");
+    }
+    expect(await server.exited).toBe(0);
   });
 
   it("starts without ADMIN_TOKEN, refuses the admin API and says how to set one", async () => {

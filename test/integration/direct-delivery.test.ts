@@ -10,12 +10,14 @@ import {
 import { DirectDelivery } from "../../src/federation/direct-delivery.ts";
 import { FEDIFY_KV_PREFIXES } from "../../src/federation/fedify-internals.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { createPrometheusMetrics } from "../../src/observability/prometheus.ts";
 import {
   generatePeerKeyPair,
   type PeerServer,
   startPeerServer,
 } from "../support/fediverse-peer.ts";
 import { freePort } from "../support/free-port.ts";
+import { parseScrape } from "../support/metrics-text.ts";
 
 const USER_AGENT = "Tidings/0.1.0 (+http://127.0.0.1)";
 const SPEC = FEDIFY_KV_PREFIXES.signatureSpec;
@@ -138,6 +140,40 @@ describe("DirectDelivery", () => {
     expect(oldMastodon.rejected.slice(refusedBefore)).toMatchObject([
       { status: 401, scheme: "rfc9421" },
     ]);
+  });
+
+  it("counts what it sent, what was refused, timed out or not connected (metrics on)", async () => {
+    const prometheus = createPrometheusMetrics({});
+    const counted = new DirectDelivery({
+      kv,
+      addressGuard,
+      userAgent: USER_AGENT,
+      logger: silentLogger,
+      timeoutMs: 100,
+      metrics: prometheus.metrics,
+    });
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    for (const origin of [peer.origin, oldMastodon.origin, closed]) {
+      await kv.set([...SPEC, origin], "rfc9421");
+    }
+    try {
+      expect(await counted.send(outboxMessage(`${peer.origin}/inbox`))).toBe(true);
+      expect(await counted.send(outboxMessage(`${oldMastodon.origin}/inbox`))).toBe(false);
+      expect(await counted.send(outboxMessage(`${closed}/inbox`))).toBe(false);
+      peer.configure({ inboxDelayMs: 2_000 });
+      expect(await counted.send(outboxMessage(`${peer.origin}/inbox`))).toBe(false);
+      // Declined before sending (a retry): not a delivery, not counted.
+      expect(await counted.send(outboxMessage(`${peer.origin}/inbox`, { attempt: 1 }))).toBe(false);
+    } finally {
+      peer.configure({ inboxDelayMs: 0 });
+      counted.close();
+    }
+    const metrics = parseScrape(await prometheus.exposition.render());
+    const outcome = (name: string) =>
+      metrics.value("tidings_deliveries_total", { sender: "direct", outcome: name });
+    expect(["sent", "refused_4xx", "error", "timeout"].map(outcome)).toEqual([1, 1, 1, 1]);
+    expect(metrics.value("tidings_deliveries_total")).toBe(4);
+    expect(metrics.value("tidings_delivery_duration_seconds_count", { sender: "direct" })).toBe(4);
   });
 
   it("hands Fedify a POST nobody answered: a closed port, or no answer in time", async () => {

@@ -3,6 +3,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "../../src/app.ts";
 import type { DeliverySender } from "../../src/config.ts";
 import { createDeps, type DepsConfig, systemClock } from "../../src/deps.ts";
+import { nodeMetricsFor } from "../../src/entries/node/metrics.ts";
 import { directOutboxSender } from "../../src/federation/direct-delivery.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
@@ -24,6 +25,8 @@ export interface FederatedServerOptions {
   readonly authorizedFetch?: boolean;
   /** Settings on top of the test defaults (e.g. `inboxRateLimit`). */
   readonly config?: Partial<DepsConfig>;
+  /** METRICS_TOKEN: metrics on, `GET /metrics` for this bearer token. */
+  readonly metricsToken?: string;
 }
 
 export interface FederatedServer {
@@ -57,7 +60,13 @@ export async function startFederatedServer(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const stores = createStores(database.db);
+  const metrics = nodeMetricsFor(
+    { metricsToken: options.metricsToken, metricsPort: undefined },
+    stores,
+    logger,
+  );
   const runtime = await createFederationRuntime({
+    ...(metrics ? { metrics: metrics.metrics } : {}),
     storage: stores.federation,
     publicUrl: url,
     logger,
@@ -80,6 +89,8 @@ export async function startFederatedServer(
     stores,
     logger,
     federation: runtime,
+    ...(metrics ? { metrics: metrics.metrics } : {}),
+    ...(metrics?.endpoint ? { metricsEndpoint: metrics.endpoint } : {}),
   });
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });

@@ -4,6 +4,7 @@ import type { Hono } from "hono";
 import { createApp } from "../../src/app.ts";
 import { createDeps, type DepsConfig } from "../../src/deps.ts";
 import type { Clock } from "../../src/domain/ports.ts";
+import { nodeMetricsFor } from "../../src/entries/node/metrics.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
@@ -46,6 +47,8 @@ export async function createTestApp(
     config?: Partial<DepsConfig>;
     clock?: Clock;
     websub?: Parameters<typeof createDeps>[0]["websub"];
+    /** METRICS_TOKEN: metrics on, `GET /metrics` for this bearer token. */
+    metricsToken?: string;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(kind);
@@ -61,12 +64,20 @@ export async function createTestApp(
     feedItemLimit: 50,
     ...options.config,
   };
+  const stores = createStores(database.db);
+  const metrics = nodeMetricsFor(
+    { metricsToken: options.metricsToken, metricsPort: undefined },
+    stores,
+    silentLogger,
+  );
   const deps = createDeps({
     config,
-    stores: createStores(database.db),
+    stores,
     logger: silentLogger,
     clock: options.clock,
     ...(options.websub ? { websub: options.websub } : {}),
+    ...(metrics ? { metrics: metrics.metrics } : {}),
+    ...(metrics?.endpoint ? { metricsEndpoint: metrics.endpoint } : {}),
   });
   const app = createApp(deps);
   return {

@@ -27,7 +27,21 @@ describe("parseConfig", () => {
       deliverySender: "direct",
       inboxRateLimit: 1200,
       authorizedFetch: false,
+      metricsToken: undefined,
+      metricsPort: undefined,
     });
+  });
+
+  it("reads the metrics settings, and refuses a short token or the app's own port", () => {
+    expect(
+      parseConfig({ METRICS_TOKEN: "metrics-token-0123456789", METRICS_PORT: "9464" }),
+    ).toMatchObject({ metricsToken: "metrics-token-0123456789", metricsPort: 9464 });
+    expect(() => parseConfig({ METRICS_TOKEN: "short", METRICS_PORT: "0" })).toThrow(
+      /METRICS_TOKEN: must be at least 16 characters[^\n]*\n {2}- METRICS_PORT: /,
+    );
+    expect(() => parseConfig({ PORT: "9464", METRICS_PORT: "9464" })).toThrow(
+      /METRICS_PORT: must differ from PORT/,
+    );
   });
 
   it("reads the inbox rate limit and authorized fetch, and refuses bad values", () => {

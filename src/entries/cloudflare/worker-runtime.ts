@@ -39,6 +39,9 @@ export interface WorkerRuntime {
 export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime> {
   const config = configFromEnv(env);
   const logger = createWorkerLogger(config.logLevel);
+  if (config.metricsToken !== undefined || config.metricsPort !== undefined) {
+    logger.warn("METRICS_TOKEN and METRICS_PORT are for Node: the Worker serves no /metrics");
+  }
   const db = createDatabase({ pool: invocationPool });
   const stores = createStores(db);
   const federation = await createFederationRuntime({

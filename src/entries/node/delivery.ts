@@ -1,5 +1,6 @@
 import { createLogger } from "../../logger.ts";
 import { createStores } from "../../storage/stores.ts";
+import { nodeMetricsFor, serveMetricsPort } from "./metrics.ts";
 import { federationRuntimeFor, openDatabase, readConfigOrExit } from "./setup.ts";
 
 /**
@@ -30,9 +31,15 @@ async function main(): Promise<void> {
     logger.info("delivery process stopped before the database was reached");
     return;
   }
-  const runtime = await federationRuntimeFor(config, createStores(db), logger);
+  const stores = createStores(db);
+  // Only METRICS_PORT serves here (this process has no app port); METRICS_TOKEN guards it if set.
+  const metrics =
+    config.metricsPort === undefined ? undefined : nodeMetricsFor(config, stores, logger);
+  const runtime = await federationRuntimeFor(config, stores, logger, metrics?.metrics);
+  const metricsServer = await serveMetricsPort(config, metrics, logger);
   logger.info(`delivery process started (concurrency ${config.deliveryConcurrency})`);
   await runtime.runDelivery(stop.signal);
+  metricsServer?.close();
   await db.destroy();
   logger.info("delivery process stopped");
 }

@@ -8,7 +8,12 @@ import type { FeedDocumentCache } from "../../syndication/feed-document-cache.ts
  * measured by `npm run bench`). Anything else — a cold feed, an unknown one, other paths — goes
  * to the app, which gives the same answer through its own route.
  */
-export function withFeedFastPath(cache: FeedDocumentCache, app: RequestListener): RequestListener {
+export function withFeedFastPath(
+  cache: FeedDocumentCache,
+  app: RequestListener,
+  /** Counts each answer by status (metrics on); unset: nothing is counted. */
+  onAnswered?: (status: number) => void,
+): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "";
     if ((req.method === "GET" || req.method === "HEAD") && url.startsWith("/feeds/")) {
@@ -19,6 +24,7 @@ export function withFeedFastPath(cache: FeedDocumentCache, app: RequestListener)
         const answer = answerDocument(req.method, (name) => headerValue(req, name), document);
         res.writeHead(answer.status, answer.headers);
         res.end(answer.body ?? undefined);
+        onAnswered?.(answer.status);
         return;
       }
     }

@@ -6,6 +6,7 @@ import { createLogger } from "../../logger.ts";
 import { listenForFeedChanges } from "../../storage/feed-change-notifications.ts";
 import { createStores } from "../../storage/stores.ts";
 import { withFeedFastPath } from "./feed-fast-path.ts";
+import { nodeMetricsFor, serveMetricsPort } from "./metrics.ts";
 import { federationRuntimeFor, loadFeeds, openDatabase, readConfigOrExit } from "./setup.ts";
 
 /** Node entry: read config once, prepare the database, serve, and shut down cleanly. */
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   await loadFeeds(config, db, logger);
 
   const stores = createStores(db);
-  const federation = await federationRuntimeFor(config, stores, logger);
+  const metrics = nodeMetricsFor(config, stores, logger);
+  const federation = await federationRuntimeFor(config, stores, logger, metrics?.metrics);
   const deps = createDeps({
     config,
     stores,
@@ -38,6 +40,8 @@ async function main(): Promise<void> {
         concurrency: config.websubConcurrency,
       },
     },
+    ...(metrics ? { metrics: metrics.metrics } : {}),
+    ...(metrics?.endpoint ? { metricsEndpoint: metrics.endpoint } : {}),
   });
   // Deliveries run in this process by default; `npm run delivery` adds more consumers.
   const delivery = new AbortController();
@@ -52,7 +56,10 @@ async function main(): Promise<void> {
       })
     : undefined;
   const app = createApp(deps);
-  const server = createServer(withFeedFastPath(deps.feedDocuments, getRequestListener(app.fetch)));
+  const server = createServer(
+    withFeedFastPath(deps.feedDocuments, getRequestListener(app.fetch), metrics?.fastPath),
+  );
+  const metricsServer = await serveMetricsPort(config, metrics, logger);
   server.listen(config.port, () => {
     logger.info(`Tidings is serving ${config.publicUrl} (listening on port ${config.port})`);
   });
@@ -68,6 +75,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info(`${signal}: finishing requests in flight, then stopping`);
     delivery.abort();
+    metricsServer?.close();
     server.close(async () => {
       await working;
       await listener?.close();

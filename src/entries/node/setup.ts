@@ -13,6 +13,7 @@ import {
   federationOptionsFromConfig,
 } from "../../federation/runtime.ts";
 import type { Logger } from "../../logger.ts";
+import type { Metrics } from "../../observability/metrics.ts";
 import { FeedDefinitionError, parseFeedDefinitions } from "../../schemas/feed-definitions.ts";
 import { createDatabase, type Db } from "../../storage/database.ts";
 import { syncFeedDefinitions } from "../../storage/feed-sync.ts";
@@ -126,9 +127,11 @@ export async function federationRuntimeFor(
   config: Config,
   stores: Stores,
   logger: Logger,
+  metrics?: Metrics,
 ): Promise<FederationRuntime> {
   const runtime = await createFederationRuntime({
     ...federationOptionsFromConfig(config),
+    metrics,
     storage: stores.federation,
     logger,
     clock: systemClock,
