@@ -19,14 +19,9 @@ export interface BenchPostgres {
   readonly version: string;
   /** The postmaster: its process tree is all of PostgreSQL's CPU. */
   readonly pid: number;
-  /** Statements role `tidings` has run so far, in all and by kind; undefined without the module. */
-  statements(): Promise<StatementCounts | undefined>;
+  /** Statements role `tidings` has run so far; undefined without the module. */
+  statements(): Promise<number | undefined>;
   stop(): Promise<void>;
-}
-
-export interface StatementCounts {
-  readonly total: number;
-  readonly byKind: Readonly<Record<string, number>>;
 }
 
 /** Runs the statements one by one on a connection of its own; the rows of the last. */
@@ -73,15 +68,12 @@ export async function startPostgres(database: string): Promise<BenchPostgres> {
       stop: cluster.stop,
       statements: async () => {
         if (!counting) return undefined;
-        const rows = await query(
+        const [row] = await query(
           adminUrl,
-          `select query, calls::int from pg_stat_statements
+          `select coalesce(sum(calls), 0)::int as calls from pg_stat_statements
            where userid = 'tidings'::regrole and dbid = (select oid from pg_database where datname = current_database())`,
         );
-        const byKind: Record<string, number> = {};
-        for (const row of rows)
-          byKind[kindOf(row.query)] = (byKind[kindOf(row.query)] ?? 0) + row.calls;
-        return { total: rows.reduce((sum, row) => sum + row.calls, 0), byKind };
+        return Number(row?.calls ?? 0);
       },
     };
   } catch (error) {
@@ -90,31 +82,11 @@ export async function startPostgres(database: string): Promise<BenchPostgres> {
   }
 }
 
-/** A short, stable name for a statement: the queue step, or the verb and the table. */
-function kindOf(text: string): string {
-  const sql = text.replace(/\s+/g, " ").trim().toLowerCase().replaceAll('"', "");
-  const verb = sql.split(" ", 1)[0] ?? "?";
-  // One call acknowledges the messages handled and claims the next ones.
-  if (sql.includes("fedify_claim_messages")) return "queue: ack + claim";
-  if (sql.includes("insert into fedify_messages")) return "queue: enqueue";
-  if (sql.startsWith("delete from fedify_messages")) return "queue: ack";
-  if (sql.startsWith("update fedify_messages")) return "queue: lease/release";
-  if (sql.includes("fedify_kv")) return `kv: ${verb}`;
-  const table = /(?:from|into|update) ([a-z_]+)/.exec(sql)?.[1];
-  return table ? `${verb} ${table}` : verb;
-}
-
-/** The statements between two counts, per delivery (kinds under 0.01 per delivery left out). */
+/** The statements between two counts, per delivery (NaN without pg_stat_statements). */
 export function statementsPer(
-  before: StatementCounts | undefined,
-  after: StatementCounts | undefined,
+  before: number | undefined,
+  after: number | undefined,
   deliveries: number,
-): { readonly total: number; readonly byKind: Record<string, number> } {
-  if (!before || !after) return { total: Number.NaN, byKind: {} };
-  const byKind: Record<string, number> = {};
-  for (const [kind, count] of Object.entries(after.byKind)) {
-    const per = (count - (before.byKind[kind] ?? 0)) / deliveries;
-    if (per >= 0.01) byKind[kind] = per;
-  }
-  return { total: (after.total - before.total) / deliveries, byKind };
+): number {
+  return before === undefined || after === undefined ? Number.NaN : (after - before) / deliveries;
 }

@@ -5,8 +5,6 @@
  * machine can be told from a clean one.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { runCommand } from "./children.ts";
 
 /** USER_HZ: the unit of the times in /proc/PID/stat (100 on every mainstream Linux build). */
 const TICK_MS = 10;
@@ -62,28 +60,15 @@ function treeMs(pids: Iterable<number>, all: Map<number, ProcessTimes>): number 
   return total;
 }
 
-/** Busy time of the whole machine, ms (summed over CPUs), from the first line of /proc/stat. */
+/** Busy time of the whole machine, ms summed over CPUs: processes, and interrupt/softirq time. */
 function machineMs() {
   const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = line
     .trim()
     .split(/\s+/)
-    .slice(1, 9)
+    .slice(1, 8)
     .map((ticks) => Number(ticks) * TICK_MS);
-  return { busy: user + nice + system, irq: irq + softirq, steal };
-}
-
-function describe(pid: number): string {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-    const program = path.basename(argv[0] ?? "?");
-    const script = argv.slice(1).find((arg) => !arg.startsWith("-") && arg !== "tsx");
-    return script && /node|python|sh$/.test(program)
-      ? `${program} ${script.split("/").slice(-2).join("/")}`
-      : program;
-  } catch {
-    return `pid ${pid}`;
-  }
+  return { busy: user + nice + system, irq: irq + softirq };
 }
 
 /** CPU used over a measured interval; `cores` are averages over it (1 = one CPU busy). */
@@ -92,18 +77,13 @@ export interface CpuUsage {
   /** CPU ms of each measured process tree, by the name it was given. */
   readonly ms: Readonly<Record<string, number>>;
   readonly cores: Readonly<Record<string, number>>;
-  /** The machine: processes (user + system) plus interrupt and softirq time. */
+  /** The machine: processes plus interrupt time (much of it the loopback network stack). */
   readonly machine: number;
-  /** Interrupt and softirq time: much of it the loopback network stack, charged to no process. */
-  readonly irq: number;
-  /** CPU time the hypervisor withheld. */
-  readonly steal: number;
-  /** Kernel threads (children of kthreadd, e.g. ksoftirqd taking over loopback networking). */
-  readonly kernelThreads: number;
-  /** Processes that are not the benchmark's own (this process, its children, `measured`). */
+  /**
+   * Processes that are neither the benchmark's own (this process, its children, `measured`) nor
+   * kernel threads (ksoftirqd does loopback networking for us): someone else's load.
+   */
   readonly other: number;
-  /** The busiest other processes, e.g. "node .bin/tsc 0.61, biome 0.05". */
-  readonly topOther: string;
 }
 
 /**
@@ -118,8 +98,6 @@ export function startCpuMeter(measured: Readonly<Record<string, number>> = {}) {
     const kthreads = [...all].filter(([pid, t]) => pid === 2 || t.ppid === 2).map(([pid]) => pid);
     return {
       at: performance.now(),
-      all,
-      ours,
       machine: machineMs(),
       oursMs: treeMs(ours, all),
       kernelMs: treeMs(kthreads, all),
@@ -140,24 +118,12 @@ export function startCpuMeter(measured: Readonly<Record<string, number>> = {}) {
       );
       const kernelMs = last.kernelMs - first.kernelMs;
       const busy = last.machine.busy - first.machine.busy;
-      const others = [...last.all]
-        .filter(([pid]) => !last.ours.has(pid) && !first.ours.has(pid))
-        .map(([pid, t]) => [pid, cores(t.ownMs - (first.all.get(pid)?.ownMs ?? 0))] as const)
-        .filter(([, used]) => used >= 0.02)
-        .sort((a, b) => b[1] - a[1]);
       return {
         elapsedMs,
         ms,
         cores: Object.fromEntries(Object.entries(ms).map(([name, used]) => [name, cores(used)])),
         machine: cores(busy + last.machine.irq - first.machine.irq),
-        irq: cores(last.machine.irq - first.machine.irq),
-        steal: cores(last.machine.steal - first.machine.steal),
-        kernelThreads: cores(kernelMs),
         other: Math.max(0, cores(busy - (last.oursMs - first.oursMs) - kernelMs)),
-        topOther: others
-          .slice(0, 3)
-          .map(([pid, used]) => `${describe(pid)} ${used.toFixed(2)}`)
-          .join(", "),
       };
     },
   };

@@ -20,17 +20,11 @@ export interface TidingsOptions {
   readonly port?: number;
   /** Settings of the scenario (Tidings' own environment variables). */
   readonly env?: Readonly<Record<string, string>>;
-  /** More node flags, e.g. `--cpu-prof`. */
-  readonly nodeFlags?: readonly string[];
-  /** Opens V8's inspector on loopback, so that `memoryUsage()` can ask V8 from outside. */
-  readonly inspect?: boolean;
 }
 
 export interface TidingsServer {
   readonly origin: string;
   readonly child: Child;
-  /** `process.memoryUsage()` of the server, after a full GC when `gc` (needs `inspect`). */
-  memoryUsage(gc?: boolean): Promise<NodeJS.MemoryUsage>;
   stop(): Promise<void>;
 }
 
@@ -73,66 +67,24 @@ export async function startTidings(options: TidingsOptions): Promise<TidingsServ
     ...options.env,
     ...EXTRA_ENV,
   };
-  const inspectPort = options.inspect ? await freePort() : undefined;
-  const nodeFlags = [
-    ...start.flags,
-    ...(options.nodeFlags ?? []),
-    ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
-  ];
   const child = startNodeChild(options.name, "src/entries/node/server.ts", {
     env,
-    flags: nodeFlags,
+    flags: start.flags,
   });
   await waitUntilServing(child, `${origin}/healthz`, 60_000);
   return {
     origin,
     child,
-    memoryUsage: (gc = false) => {
-      if (!inspectPort) throw new Error(`${options.name} was started without inspect`);
-      return memoryUsage(inspectPort, gc);
-    },
     stop: () => child.stop(15_000),
   };
 }
 
-/** Asks V8 over the inspector protocol (Chrome DevTools Protocol over a WebSocket). */
-async function memoryUsage(port: number, gc: boolean): Promise<NodeJS.MemoryUsage> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
-    webSocketDebuggerUrl: string;
-  }[];
-  const socket = new WebSocket(targets[0]?.webSocketDebuggerUrl ?? "ws://missing");
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve;
-    socket.onerror = () => reject(new Error(`no inspector on port ${port}`));
-  });
-  const replies = new Map<number, (result: { result?: { value?: string } }) => void>();
-  socket.onmessage = (event) => {
-    const reply = JSON.parse(String(event.data));
-    replies.get(reply.id)?.(reply.result);
-  };
-  const call = (id: number, method: string, params = {}) =>
-    new Promise<{ result?: { value?: string } }>((resolve) => {
-      replies.set(id, resolve);
-      socket.send(JSON.stringify({ id, method, params }));
-    });
-  try {
-    if (gc) await call(1, "HeapProfiler.collectGarbage");
-    const expression = "JSON.stringify(process.memoryUsage())";
-    const evaluated = await call(2, "Runtime.evaluate", { expression, returnByValue: true });
-    return JSON.parse(evaluated.result?.value ?? "{}");
-  } finally {
-    socket.close();
-  }
-}
-
-/** What Tidings printed at LOG_LEVEL=warn, without the inspector's own notices. */
+/** What Tidings printed (at LOG_LEVEL=warn, anything is worth a look). */
 export function printedLines(server: TidingsServer): string[] {
   return server.child
     .output()
     .split("\n")
-    .filter(
-      (line) => line.trim() && !/^(Debugger (listening|attached|ending)|For help, see)/.test(line),
-    );
+    .filter((line) => line.trim());
 }
 
 /** POST /admin/articles with `body` as JSON; returns the new article's id. */

@@ -76,7 +76,6 @@ async function pushOnce(
   const cpu = cpuMeter.stop();
   const { deliveries, duplicates, rejected, firstDeliveryAt, lastDeliveryAt } = done.stats;
   const sql = statementsPer(statements, await rig.postgres.statements(), deliveries);
-  const memory = memoryOf(server.child.pid);
   const allHostsMs = (lastDeliveryAt ?? done.at) - startedAt;
   return {
     temperature: step.temperature,
@@ -92,17 +91,12 @@ async function pushOnce(
     deliveriesPerSec: deliveries / (allHostsMs / 1000),
     serverCpuMsPerDelivery: (cpu.ms.process ?? 0) / deliveries,
     postgresCpuMsPerDelivery: (cpu.ms.postgres ?? 0) / deliveries,
-    farmCpuMsPerDelivery: (cpu.ms.farm ?? 0) / deliveries,
     serverCores: cpu.cores.process ?? 0,
     machineBusyCores: cpu.machine,
     otherCores: cpu.other,
-    kernelCores: cpu.kernelThreads,
-    sqlPerDelivery: sql.total,
-    sqlByKind: sql.byKind,
+    sqlPerDelivery: sql,
     keyFetches: done.keyFetches,
-    rssMiB: memory.rssMiB,
-    peakRssMiB: memory.peakMiB,
-    heapTotalMiB: (await server.memoryUsage()).heapTotal / 2 ** 20,
+    peakRssMiB: memoryOf(server.child.pid).peakMiB,
   };
 }
 
@@ -132,11 +126,7 @@ async function rawOnce(rig: Rig, concurrency: number, step: Step, body: string) 
     accepted: done.stats.deliveries,
     deliveriesPerSec: result.ok / (result.elapsedMs / 1000),
     senderCpuMsPerDelivery: (cpu.ms.process ?? 0) / result.sent,
-    farmCpuMsPerDelivery: (cpu.ms.farm ?? 0) / result.sent,
-    machineBusyCores: cpu.machine,
     otherCores: cpu.other,
-    kernelCores: cpu.kernelThreads,
-    keyFetches: done.keyFetches,
   };
 }
 
@@ -178,11 +168,10 @@ async function measure(context: BenchContext) {
 
   const tidings: TidingsRun[] = [];
   const rawRuns: RawRun[] = [];
-  const serverMemory: ReturnType<typeof memoryRow>[] = [];
   let sampleBody: string | null = null;
   let story = 0;
 
-  /** One Tidings process: `steps` pushes in a row, then its memory after a full GC. */
+  /** One Tidings process: `steps` pushes in a row. */
   const tidingsSession = async (concurrency: number, steps: Step[]) => {
     const name = `tidings-c${concurrency}`;
     const server = await startTidings({
@@ -190,13 +179,11 @@ async function measure(context: BenchContext) {
       adminToken: ADMIN_TOKEN,
       databaseUrl: postgres.url,
       port,
-      inspect: true,
       env: {
         DELIVERY_CONCURRENCY: String(concurrency),
         FEDERATION_ALLOW_PRIVATE_ADDRESS: "true",
       },
     });
-    const idle = memoryOf(server.child.pid);
     const client = new HttpClient(server.origin);
     try {
       if (story === 0) await insertFollowers(db, ready);
@@ -214,12 +201,9 @@ async function measure(context: BenchContext) {
         );
         sampleBody ??= (await farm.request<{ body: string | null }>({ type: "sample" })).body;
       }
-      const heap = await server.memoryUsage(true);
-      serverMemory.push(memoryRow(concurrency, idle.rssMiB, memoryOf(server.child.pid), heap));
     } finally {
       await client.close();
       await server.stop();
-      // LOG_LEVEL=warn: anything it printed is worth a look (failed deliveries, retries).
       const printed = printedLines(server);
       if (printed.length > 0)
         log(`${name} printed ${printed.length} lines, the last: ${printed.slice(-3).join(" | ")}`);
@@ -262,25 +246,6 @@ async function measure(context: BenchContext) {
     rawBodyBytes: rawRuns[0]?.bodyBytes ?? 0,
     tidings,
     raw: rawRuns,
-    serverMemory,
-  };
-}
-
-/** A server's RSS when idle after start and at the end, its peak, and V8's heap after a full GC. */
-function memoryRow(
-  concurrency: number,
-  idleRssMiB: number,
-  end: ReturnType<typeof memoryOf>,
-  heap: NodeJS.MemoryUsage,
-) {
-  const mib = (bytes: number) => bytes / 2 ** 20;
-  return {
-    ...{ concurrency, idleRssMiB, rssMiB: end.rssMiB, peakRssMiB: end.peakMiB },
-    ...{
-      heapUsedMiB: mib(heap.heapUsed),
-      heapTotalMiB: mib(heap.heapTotal),
-      externalMiB: mib(heap.external),
-    },
   };
 }
 

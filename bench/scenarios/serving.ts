@@ -1,7 +1,7 @@
 /**
- * Serving: feed serving under wrk, Tidings next to nginx serving the very same bytes and next to
- * the bench's bare node:http / minimal Hono / createApp-without-a-database servers (where the
- * serving time goes); push latency, push-to-visible and memory; the in-process re-render.
+ * Serving: feed serving under wrk, Tidings next to nginx serving the very same bytes (the outside
+ * anchor) and next to a bare node:http server of the same bytes (Node's own limit); push latency,
+ * push-to-visible and peak memory.
  * bench/README.md says what is measured and lists the settings (BENCH_*).
  */
 import { randomBytes } from "node:crypto";
@@ -22,7 +22,6 @@ import {
 } from "./serving/measure.ts";
 import { NGINX_SETTINGS, startNginx } from "./serving/nginx.ts";
 import { measurePushLatency, measurePushToVisible, seedArticles } from "./serving/push.ts";
-import { measureRender } from "./serving/render.ts";
 import { formatServingReport, servingGoals } from "./serving/report.ts";
 import { ensureTools } from "./serving/tools.ts";
 import { writeWrkScript, wrkArgs } from "./serving/wrk.ts";
@@ -31,12 +30,6 @@ import { writeWrkScript, wrkArgs } from "./serving/wrk.ts";
 const OTHER_LOAD_LIMIT = 0.2;
 const SEED_ARTICLES = 50;
 const PUSH_WARMUP = 10;
-/** The bench's own servers of the same bytes: label in the serving table, in the memory table. */
-const BASELINES = {
-  node: ["bare node:http, same bytes", "bare node:http (tsx)"],
-  hono: ["minimal Hono + serveDocument", "minimal Hono (tsx)"],
-  app: ["Tidings createApp, no DB", "createApp, no database (tsx)"],
-} as const;
 
 export type ServingResults = Awaited<ReturnType<typeof measure>>;
 
@@ -60,7 +53,6 @@ async function measure(context: BenchContext) {
     seedArticles: SEED_ARTICLES,
     pushes: quick ? 50 : 300,
     visibilityPushes: quick ? 10 : 50,
-    renderIterations: quick ? 15 : 50,
     otherLoadLimit: OTHER_LOAD_LIMIT,
     tidingsEnv: Object.entries(EXTRA_ENV)
       .map((pair) => pair.join("="))
@@ -81,11 +73,12 @@ async function measure(context: BenchContext) {
   const adminToken = randomBytes(24).toString("hex");
   const runId = randomBytes(3).toString("hex");
 
-  const settling: Record<string, Awaited<ReturnType<typeof waitForProcessIdle>>> = {};
   /** Lets a server finish background work (e.g. after the seeding pushes) before loading it. */
-  const settle = async (label: string, server: TidingsServer) => {
+  const settle = async (server: TidingsServer) => {
     const maxWaitMs = envNumber("BENCH_SETTLE_SECONDS", quick ? 15 : 60) * 1000;
-    settling[label] = await waitForProcessIdle(server.child.pid, { maxWaitMs, threshold: 0.05 });
+    const idle = await waitForProcessIdle(server.child.pid, { maxWaitMs, threshold: 0.05 });
+    if (!idle.settled)
+      log(`${server.child.name} still busy after ${maxWaitMs / 1000} s; loading it anyway`);
   };
   const start = async (name: string, databaseUrl: string | undefined) => {
     const dataDir = path.join(workDir, `data-${name}`);
@@ -103,7 +96,6 @@ async function measure(context: BenchContext) {
       `tidings-${database}`,
       database === "postgres" ? postgres.url : undefined,
     );
-    const afterStart = memoryOf(server.child.pid);
     log(`Tidings (${database}) on ${server.origin}; seeding ${SEED_ARTICLES} articles`);
     await seedArticles(
       { origin: server.origin, adminToken },
@@ -111,32 +103,22 @@ async function measure(context: BenchContext) {
       `${runId} ${database}`,
     );
     const feed = await captureServedFeed(server.origin);
-    await settle(`Tidings (${database}) after seeding`, server);
-    tidings.push({
-      database,
-      server,
-      feed,
-      memory: { afterStart, afterSeed: memoryOf(server.child.pid) },
-    });
+    await settle(server);
+    tidings.push({ database, server, feed });
   }
   const [main] = tidings;
   if (!main) throw new Error("no Tidings started");
 
-  // 2. The same bytes from nginx and the baseline servers, all under the same wrk load.
+  // 2. The same bytes from nginx and from a bare node:http server, under the same wrk load.
   const feedDir = await writeServedFeed(workDir, main.feed);
   const nginx = await startNginx(tools.nginx, workDir);
-  const baselines = [];
-  for (const kind of ["node", "hono", "app"] as const) {
-    const port = await freePort();
-    const args = [kind, feedDir, String(port)];
-    const env = { ...process.env, NODE_ENV: "production" };
-    const child = startNodeChild(`baseline-${kind}`, "bench/scenarios/serving/baseline-server.ts", {
-      env,
-      args,
-    });
-    await waitUntilServing(child, `http://127.0.0.1:${port}/feeds/world.rss`, 30_000);
-    baselines.push({ kind, child, origin: `http://127.0.0.1:${port}` });
-  }
+  const port = await freePort();
+  const bare = startNodeChild("bare-node", "bench/scenarios/serving/baseline-server.ts", {
+    env: { ...process.env, NODE_ENV: "production" },
+    args: [feedDir, String(port)],
+  });
+  const bareOrigin = `http://127.0.0.1:${port}`;
+  await waitUntilServing(bare, `${bareOrigin}/feeds/world.rss`, 30_000);
   const targets: ServingTarget[] = [];
   for (const coding of ["identity", "gzip"] as const) {
     const { server, feed } = main;
@@ -151,14 +133,14 @@ async function measure(context: BenchContext) {
         feed,
       },
       { label: "nginx", server: "nginx", origin: nginx.origin, pid: nginx.child.pid, coding, feed },
-      ...baselines.map((b) => ({
-        label: BASELINES[b.kind][0],
-        server: b.kind,
-        origin: b.origin,
-        pid: b.child.pid,
+      {
+        label: "bare node:http, same bytes",
+        server: "node",
+        origin: bareOrigin,
+        pid: bare.pid,
         coding,
         feed,
-      })),
+      },
     );
   }
   for (const { database, server, feed } of tidings.slice(1)) {
@@ -175,15 +157,11 @@ async function measure(context: BenchContext) {
     }
   }
   const serving = await measureTargets(load, targets, log);
-  const afterServing = tidings.map((t) => memoryOf(t.server.child.pid));
-  const baselineMemory = Object.fromEntries(
-    baselines.map((b) => [BASELINES[b.kind][1], memoryOf(b.child.pid)]),
-  );
-  for (const child of [nginx.child, ...baselines.map((b) => b.child)]) await child.stop(5_000);
+  for (const child of [nginx.child, bare]) await child.stop(5_000);
 
-  // 3-5. Pushes, one server at a time, and its memory after them.
+  // 3-4. Pushes, one server at a time, and its peak memory after them.
   const runs = [];
-  for (const [i, { database, server, memory }] of tidings.entries()) {
+  for (const { database, server } of tidings) {
     const target = { origin: server.origin, adminToken };
     const otherLoadBefore = (await quiet()).other;
     const pushes = database === "postgres" ? settings.pushes : Math.min(settings.pushes, 100);
@@ -194,21 +172,9 @@ async function measure(context: BenchContext) {
     );
     const push = await measurePushLatency(target, PUSH_WARMUP, pushes, `${runId} ${database}`);
     const visibility = await measurePushToVisible(target, visible, `${runId} ${database}`, 5_000);
-    const final = memoryOf(server.child.pid);
-    runs.push({
-      database,
-      otherLoadBefore,
-      push,
-      visibility,
-      memory: { ...memory, afterServing: afterServing[i], final },
-    });
+    runs.push({ database, otherLoadBefore, push, visibility, memory: memoryOf(server.child.pid) });
     await server.stop();
   }
-
-  // 2 (printed). The renderer in this process, with no server under load.
-  await quiet();
-  log(`re-render: ${settings.renderIterations} iterations in-process`);
-  const render = await measureRender(SEED_ARTICLES, settings.renderIterations, main.server.origin);
 
   const overNginx = (coding: "identity" | "gzip") => {
     const find = (server: string) =>
@@ -230,18 +196,13 @@ async function measure(context: BenchContext) {
     serving,
     /** Tidings (PostgreSQL) over nginx, paired by round. */
     ratios: { plain: overNginx("identity"), gzip: overNginx("gzip") },
-    render,
     runs,
-    baselineMemory,
-    /** Background work each Tidings finished before it was loaded (bounded wait). */
-    settling,
   };
 }
 
 export default {
   name: "serving",
-  summary:
-    "feed serving vs nginx and bare baselines, push latency, push-to-visible, memory, re-render",
+  summary: "feed serving vs nginx and bare node:http, push latency, push-to-visible, memory",
   flags: { "--no-pglite": "skip the PGlite server" },
   timeoutMinutes: 15,
   async run(context) {

@@ -50,7 +50,6 @@ function aggregatesFor(results: Pick<FanoutResults, "tidings" | "raw">, delayMs:
 }
 
 const f0 = (n: number) => fixed(n, 0);
-const f1 = (n: number) => fixed(n, 1);
 const f2 = (n: number) => fixed(n, 2);
 const inboxes = (ms: number) => (ms === 0 ? "instant" : `${ms} ms`);
 
@@ -86,16 +85,6 @@ export function fanoutGoals(results: FanoutResults): Goal[] {
       info("SQL statements per delivery", f2(a.sqlPerDelivery)),
       info("peak RSS", `${f0(a.peakRssMiB)} MiB`),
     );
-    const fastest = [...candidates].sort((x, y) => y.deliveriesPerSec - x.deliveriesPerSec)[0];
-    if (fastest && fastest.concurrency !== a.concurrency) {
-      goals.push(
-        info(
-          "fastest concurrency instead",
-          `c=${fastest.concurrency}: ${f0(fastest.deliveriesPerSec)}/s, ${f0(fastest.allHostsMs)} ms, ` +
-            `${f2(fastest.ratio)}x raw ${f0(fastest.rawPerSec)}/s`,
-        ),
-      );
-    }
   }
   const baseline = results.tidings;
   const publish = (temperature: string) =>
@@ -135,8 +124,7 @@ export function formatFanoutReport(results: FanoutResults, goals: readonly Goal[
     `  Raw limit: node:crypto draft-cavage RSA-2048 + SHA-256 digest, keep-alive node:http, a ${results.rawBodyBytes}-byte ` +
       "body (a Create Tidings sent), same concurrency as the server.",
     `  Warm figures are medians of ${s.warmRepeats} pushes and of as many raw runs. ` +
-      '"others": cores busy with processes outside this benchmark during the runs (the machine is shared); ' +
-      '"kthreads": kernel threads (ksoftirqd: loopback networking).',
+      '"others": cores busy with processes outside this benchmark during the runs (the machine is shared).',
     "  SQL/d: statements Tidings' database role ran per delivery, counted by PostgreSQL (pg_stat_statements: every " +
       "statement a session sends, BEGIN and COMMIT included; n/a where the module is missing).",
     "",
@@ -156,73 +144,13 @@ export function formatFanoutReport(results: FanoutResults, goals: readonly Goal[
       ["ratio", (a) => f2(a.ratio)],
       ["CPU ms/d", (a) => f2(a.serverCpuMsPerDelivery)],
       ["pg ms/d", (a) => f2(a.postgresCpuMsPerDelivery)],
+      ["raw CPU ms/d", (a) => f2(a.rawCpuMsPerDelivery)],
       ["SQL/d", (a) => f2(a.sqlPerDelivery)],
       ["srv cores", (a) => f2(a.serverCores)],
       ["machine", (a) => f2(a.machineBusyCores)],
       ["others", (a) => f2(a.otherCores)],
       ["peak RSS", (a) => f0(a.peakRssMiB)],
     ]),
-    "",
-    "Every push:",
-    tableOf(results.tidings, [
-      ["c", (r) => String(r.concurrency)],
-      ["inboxes", (r) => inboxes(r.delayMs)],
-      ["run", (r) => r.temperature],
-      ["publish ms", (r) => f1(r.publishMs)],
-      ["first ms", (r) => f0(r.firstDeliveryMs)],
-      ["all hosts ms", (r) => f0(r.allHostsMs)],
-      ["deliv/s", (r) => f0(r.deliveriesPerSec)],
-      ["CPU ms/d", (r) => f2(r.serverCpuMsPerDelivery)],
-      ["pg ms/d", (r) => f2(r.postgresCpuMsPerDelivery)],
-      ["farm ms/d", (r) => f2(r.farmCpuMsPerDelivery)],
-      ["SQL/d", (r) => f2(r.sqlPerDelivery)],
-      ["key fetches", (r) => String(r.keyFetches)],
-      ["others", (r) => f2(r.otherCores)],
-      ["kthreads", (r) => f2(r.kernelCores)],
-      ["heap", (r) => f0(r.heapTotalMiB)],
-      ["RSS", (r) => f0(r.rssMiB)],
-      ["peak RSS", (r) => f0(r.peakRssMiB)],
-    ]),
-    "",
-    "Raw loop:",
-    tableOf(results.raw, [
-      ["c", (r) => String(r.concurrency)],
-      ["inboxes", (r) => inboxes(r.delayMs)],
-      ["run", (r) => r.temperature],
-      ["ok", (r) => `${r.ok}/${r.sent}`],
-      ["elapsed ms", (r) => f0(r.elapsedMs)],
-      ["deliv/s", (r) => f0(r.deliveriesPerSec)],
-      ["CPU ms/d", (r) => f2(r.senderCpuMsPerDelivery)],
-      ["farm ms/d", (r) => f2(r.farmCpuMsPerDelivery)],
-      ["machine", (r) => f2(r.machineBusyCores)],
-      ["others", (r) => f2(r.otherCores)],
-      ["kthreads", (r) => f2(r.kernelCores)],
-    ]),
-    "",
-    "Server memory (MiB; heap figures after a forced full GC at the end, the queue empty, read over V8's inspector):",
-    tableOf(results.serverMemory, [
-      ["c", (m) => String(m.concurrency)],
-      ["idle RSS", (m) => f0(m.idleRssMiB)],
-      ["end RSS", (m) => f0(m.rssMiB)],
-      ["peak RSS", (m) => f0(m.peakRssMiB)],
-      ["heap live", (m) => f0(m.heapUsedMiB)],
-      ["heap total", (m) => f0(m.heapTotalMiB)],
-      ["external", (m) => f0(m.externalMiB)],
-    ]),
   ];
-  const sqlRun = results.tidings.find((r) => r.temperature === "warm");
-  if (sqlRun) {
-    out.push(
-      "",
-      `SQL statements per delivery (c=${sqlRun.concurrency}, ${inboxes(sqlRun.delayMs)}, warm):`,
-      tableOf(
-        Object.entries(sqlRun.sqlByKind).sort((a, b) => b[1] - a[1]),
-        [
-          ["statement", ([kind]) => kind],
-          ["per delivery", ([, n]) => f2(n)],
-        ],
-      ),
-    );
-  }
   return out.join("\n");
 }

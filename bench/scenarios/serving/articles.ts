@@ -3,19 +3,12 @@
  * lead image with caption and credit), with a unique marker in each headline.
  */
 import { readFileSync } from "node:fs";
-import path from "node:path";
-import { sanitizeArticleHtml } from "../../../src/content/sanitize-html.ts";
 import {
   parseWireStory,
   type WireStory,
   wireStoryToArticleJson,
 } from "../../../src/content/wire-story.ts";
-import type { Article } from "../../../src/domain/article.ts";
-import type { Feed } from "../../../src/domain/feed.ts";
-import { uuidv7 } from "../../../src/domain/ids.ts";
 import { FIXTURE_STORY_PATH } from "../../../test/support/fixture-push.ts";
-import { sampleFeed } from "../../../test/support/sample-feed.ts";
-import { REPO_ROOT } from "../../harness/children.ts";
 
 const story = parseWireStory(readFileSync(FIXTURE_STORY_PATH, "utf8"));
 if (story.paragraphs.length !== 17) {
@@ -77,39 +70,4 @@ export function articlePush(marker: string, publishedAt?: Date) {
     tags: ["Syria", "Russia", "United States", "John Kerry", "Sergei Lavrov"],
     ...(publishedAt ? { publishedAt: publishedAt.toISOString() } : {}),
   };
-}
-
-export type ArticlePush = ReturnType<typeof articlePush>;
-
-/**
- * The same stories as stored Articles, for rendering in-process (what the server would load:
- * sanitised body, the feed's language, revision 1).
- */
-export function articleFromPush(push: ArticlePush, publicUrl: string, publishedAt: Date): Article {
-  return {
-    id: uuidv7(publishedAt),
-    externalId: null,
-    headline: push.headline,
-    standfirst: push.standfirst,
-    bodyHtml: sanitizeArticleHtml(push.bodyHtml, `${publicUrl}/`),
-    authors: push.authors,
-    image: push.image ?? null,
-    tags: push.tags,
-    feeds: push.feeds,
-    language: "en",
-    canonicalUrl: null,
-    pinned: false,
-    publishedAt,
-    updatedAt: publishedAt,
-    createdAt: publishedAt,
-    revision: 1,
-    deletedAt: null,
-    live: false,
-  };
-}
-
-/** `world` as feeds/world.json defines it (fediverse fields it leaves out get defaults). */
-export function worldFeed(now: Date): Feed {
-  const definition = JSON.parse(readFileSync(path.join(REPO_ROOT, "feeds/world.json"), "utf8"));
-  return { ...sampleFeed, ...(definition as Partial<Feed>), createdAt: now, updatedAt: now };
 }

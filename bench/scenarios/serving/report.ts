@@ -15,32 +15,14 @@ import {
 import type { ServingResults } from "../serving.ts";
 import { type PairedRatio, pairedRatio, type ServingResult } from "./measure.ts";
 
-/** The busiest other processes over all rounds (the most each used in one round). */
-function otherProcesses(serving: readonly ServingResult[]): string {
-  const most = new Map<string, number>();
-  for (const entry of serving.flatMap((s) => s.rounds.flatMap((r) => r.cpu.topOther.split(", ")))) {
-    const [name, cores] = [
-      entry.slice(0, entry.lastIndexOf(" ")),
-      Number(entry.slice(entry.lastIndexOf(" ") + 1)),
-    ];
-    if (entry) most.set(name, Math.max(most.get(name) ?? 0, cores));
-  }
-  const top = [...most].sort((a, b) => b[1] - a[1]).slice(0, 5);
-  return (
-    top.map(([name, cores]) => `${name} (up to ${cores.toFixed(2)} cores)`).join(", ") ||
-    "none above 0.02 cores"
-  );
-}
-
 export function formatServingReport(results: ServingResults, goals: readonly Goal[]): string {
-  const { environment: env, settings, serving, render } = results;
-  const maxOf = (pick: (round: ServingResult["rounds"][number]) => number) =>
-    Math.max(0, ...serving.flatMap((result) => result.rounds.map(pick))).toFixed(2);
-  const vsNginx = (r: ServingResult) => {
-    const nginx = serving.find(
-      (other) => other.target.server === "nginx" && other.target.coding === r.target.coding,
+  const { environment: env, settings, serving } = results;
+  /** This target's req/s over `server`'s (same coding), paired by round. */
+  const versus = (server: string) => (r: ServingResult) => {
+    const base = serving.find(
+      (other) => other.target.server === server && other.target.coding === r.target.coding,
     );
-    return nginx ? ratio(pairedRatio(r, nginx, settings.otherLoadLimit).ratio) : "";
+    return base ? ratio(pairedRatio(r, base, settings.otherLoadLimit).ratio) : "";
   };
   const failures = (r: ServingResult) =>
     r.rounds
@@ -58,21 +40,6 @@ export function formatServingReport(results: ServingResults, goals: readonly Goa
       ms(s.p99),
       ms(s.max),
     ]);
-  const memoryRows = results.runs.flatMap((run) =>
-    (
-      [
-        ["Tidings after start-up (healthz 200)", run.memory.afterStart],
-        [`Tidings after seeding ${settings.seedArticles} + first GETs`, run.memory.afterSeed],
-        ["Tidings after wrk load", run.memory.afterServing],
-        ["Tidings after all pushes (final)", run.memory.final],
-      ] as const
-    ).map(([name, m]) => [
-      name,
-      run.database,
-      mib(m?.rssMiB ?? Number.NaN),
-      mib(m?.peakMiB ?? Number.NaN),
-    ]),
-  );
   const out = [
     `Serving (${results.durationSeconds.toFixed(0)} s): PostgreSQL ${env.postgres}; nginx ${env.nginx}; wrk ${env.wrk}`,
     `  feed: ${settings.seedArticles} full-content articles (17 paragraphs each) in "world"; /feeds/world.rss is ` +
@@ -81,18 +48,14 @@ export function formatServingReport(results: ServingResults, goals: readonly Goa
     "1. Warm feed serving: GET /feeds/world.rss",
     `  load: ${settings.wrkCommand} (after a ${settings.wrk.warmupSeconds}s warm-up run per target)`,
     `  nginx: ${settings.nginx} (one worker, as Node serves from one event loop)`,
-    ...Object.entries(results.settling).map(
-      ([name, r]) =>
-        `  settle: ${name}, busy for ${(r.waitedMs / 1000).toFixed(0)} s (${r.cpuSeconds.toFixed(1)} CPU-s of background ` +
-        `work) ${r.settled ? "before going idle" : "and loaded still busy"}; last 1 s: ${r.idleCores.toFixed(2)} cores`,
-    ),
     "",
     tableOf(serving, [
       ["target", (r) => r.target.label],
       ["coding", (r) => r.target.coding],
       ["req/s", (r) => int(r.requestsPerSecond)],
       ["min-max req/s", (r) => `${int(r.minRequestsPerSecond)}-${int(r.maxRequestsPerSecond)}`],
-      ["vs nginx", vsNginx],
+      ["vs nginx", versus("nginx")],
+      ["vs bare node", versus("node")],
       ["p50", (r) => ms(r.latencyMs.p50)],
       ["p99", (r) => ms(r.latencyMs.p99)],
       ["CPU/req", (r) => `${fixed(r.cpuUsPerRequest)} us`],
@@ -109,34 +72,8 @@ export function formatServingReport(results: ServingResults, goals: readonly Goa
     `  medians over ${settings.wrk.rounds} interleaved round(s) of ${settings.wrk.durationSeconds}s per target, of the ` +
       `clean rounds (other load <= ${settings.otherLoadLimit} cores) when there are any; CPU/req from /proc.`,
     `  extra environment for Tidings: ${settings.tidingsEnv || "none (BENCH_TIDINGS_ENV='K=V ...' adds some)"}`,
-    `  other processes seen during the rounds: ${otherProcesses(serving)}`,
-    `  across all rounds: steal (CPU withheld by the hypervisor) at most ${maxOf((r) => r.cpu.steal)} cores; ` +
-      `interrupt/softirq time (the loopback network stack) up to ${maxOf((r) => r.cpu.irq)} cores.`,
     "",
-    `2. Re-render, in-process, ${render.items}-item feed (${render.render.n} iterations after warm-up; ` +
-      `p99 is nearest-rank, so over ${render.render.n} samples it is the max)`,
-    tableOf(
-      [
-        ["renderFeedDocuments (RSS + Atom + JSON)", render.render],
-        ["encodeDocument, RSS only (+ gzip, brotli, sha256)", render.encodeRss],
-        ["full rebuild (render + 3 encodes concurrently)", render.rebuild],
-      ] as const,
-      [
-        ["step", ([name]) => name],
-        ["median", ([, s]) => ms(s.p50)],
-        ["p99", ([, s]) => ms(s.p99)],
-        ["min", ([, s]) => ms(s.min)],
-        ["max", ([, s]) => ms(s.max)],
-      ],
-    ),
-    "",
-    `  document sizes: ${Object.entries(render.sizes)
-      .map(
-        ([format, s]) => `${format} ${kib(s.identity)} / ${kib(s.gzip)} gz / ${kib(s.brotli)} br`,
-      )
-      .join("; ")}`,
-    "",
-    "3-5. Push, push-to-visible and memory",
+    "2-3. Push, push-to-visible and peak memory",
     table([
       ["measure", "database", "n", "median", "p99", "max"],
       ...results.runs.flatMap((run) =>
@@ -153,16 +90,10 @@ export function formatServingReport(results: ServingResults, goals: readonly Goa
         `  ${run.database}: other load before the pushes ${run.otherLoadBefore.toFixed(2)} cores; median ` +
         `${run.visibility.pollsMedian} GETs per push until visible (both formats); ${run.visibility.timedOut} polls timed out`,
     ),
-    table([
-      ["process", "database", "VmRSS", "VmHWM (peak)"],
-      ...memoryRows,
-      ...Object.entries(results.baselineMemory).map(([name, m]) => [
-        `baseline ${name}, after wrk load`,
-        "-",
-        mib(m.rssMiB),
-        mib(m.peakMiB),
-      ]),
-    ]),
+    ...results.runs.map(
+      (run) =>
+        `  ${run.database}: after all pushes VmRSS ${mib(run.memory.rssMiB)}, peak (VmHWM) ${mib(run.memory.peakMiB)}`,
+    ),
     "",
   ];
   out.push("Goals", formatGoals(goals));
@@ -199,7 +130,7 @@ export function servingGoals(results: ServingResults): Goal[] {
       });
     }
   }
-  const final = results.runs.find((run) => run.database === "postgres")?.memory.final;
+  const final = results.runs.find((run) => run.database === "postgres")?.memory;
   if (final) {
     const measured = `${mib(final.peakMiB)} (VmRSS ${mib(final.rssMiB)})`;
     goals.push({
