@@ -21,7 +21,14 @@ export async function readBoundedBytes(request: Request, maxBytes: number): Prom
       throw new RequestAbortedError(error);
     }
     const { done, value } = chunk;
-    if (done) break;
+    if (done) {
+      // A stream that ends short of its Content-Length was cut off (the client left before
+      // the route began reading): never parse what would be a truncated body.
+      if (total < declared || request.signal.aborted) {
+        throw new RequestAbortedError(new Error(`body ended after ${total} of ${declared} bytes`));
+      }
+      break;
+    }
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});

@@ -127,15 +127,29 @@ describe("the Node server on the embedded database", () => {
   });
 });
 
-/** Starts a POST that promises 100 kB, sends a few bytes, then closes the connection. */
+/**
+ * Starts a POST that promises 100 kB, sends a few bytes, then closes the connection. It asks for
+ * `100 Continue`: Node sends that as it hands the request to the app, so once it arrives the
+ * route is running and will be reading a body that never comes (no timer to guess when).
+ */
 async function abortUpload(url: string, path: string): Promise<void> {
   const { port, hostname } = new URL(url);
   const socket = connect(Number(port), hostname);
   await new Promise<void>((resolve) => socket.once("connect", resolve));
+  const continued = new Promise<void>((resolve, reject) => {
+    let received = "";
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.toString("latin1");
+      if (received.startsWith("HTTP/1.1 100 ")) resolve();
+      else if (/^HTTP\/1\.1 [^1]/.test(received)) reject(new Error(`answered: ${received}`));
+    });
+    socket.once("error", reject);
+  });
   socket.write(
     `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${TOKEN}\r\n` +
-      'Signature: keyId="x"\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"a":',
+      'Signature: keyId="x"\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n' +
+      'Expect: 100-continue\r\n\r\n{"a":',
   );
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await continued;
   socket.destroy();
 }
