@@ -10,7 +10,7 @@ import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import { type Metrics, type MetricsExposition, secondsSince } from "./observability/metrics.ts";
 import type { Stores } from "./storage/stores.ts";
-import { FeedDocumentCache } from "./syndication/feed-document-cache.ts";
+import { FeedDocumentCache, type FeedSnapshot } from "./syndication/feed-document-cache.ts";
 import { loadFeedSnapshot, loadTagSnapshot } from "./syndication/feed-snapshot.ts";
 import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
 import { WebSubHub, type WebSubHubLimits } from "./syndication/websub-hub.ts";
@@ -68,39 +68,30 @@ export function createDeps(options: {
     maxBytes: config.feedMaxBytes ?? DEFAULT_LIMITS.feedMaxBytes,
   };
 
-  const feedDocuments = new FeedDocumentCache({
-    load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
-    render: metrics
-      ? (snapshot) => {
-          const start = performance.now();
-          const rendered = renderFeedDocuments({ ...snapshot, ...renderOptions });
-          metrics.feedRender(secondsSince(start));
-          return rendered;
-        }
-      : (snapshot) => renderFeedDocuments({ ...snapshot, ...renderOptions }),
-    clock,
-    onError: (error, slug) => logger.error("feed render failed", { slug, error }),
-    maxAgeMs: options.feedDocumentMaxAgeMs,
-    maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
-    precompress: options.precompressFeedDocuments,
-  });
-  // Tags as feeds: the same cache, keyed by tag; any change may touch any tag, so all go.
+  const render = (snapshot: FeedSnapshot) => {
+    const start = performance.now();
+    const rendered = renderFeedDocuments({ ...snapshot, ...renderOptions });
+    metrics?.feedRender(secondsSince(start));
+    return rendered;
+  };
+  /** A cache of rendered feed documents, for section and story feeds or for tags. */
+  const documentCache = (what: string, load: (key: string) => Promise<FeedSnapshot | undefined>) =>
+    new FeedDocumentCache({
+      load,
+      render,
+      clock,
+      onError: (error, key) => logger.error(`${what} render failed`, { [what]: key, error }),
+      maxAgeMs: options.feedDocumentMaxAgeMs,
+      maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
+      precompress: options.precompressFeedDocuments,
+    });
+  const feedDocuments = documentCache("feed", (slug) =>
+    loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
+  );
+  // Tags as feeds: the same kind of cache, keyed by tag; any change may touch any tag, so all go.
   const tagStories = (tag: string) =>
     loadTagSnapshot(runner.repos, tag, config.feedItemLimit, clock, config.publicUrl);
-  const tagDocuments = new FeedDocumentCache({
-    load: tagStories,
-    render: (snapshot) =>
-      renderFeedDocuments({
-        ...snapshot,
-        publicUrl: config.publicUrl,
-        maxBytes: config.feedMaxBytes ?? DEFAULT_LIMITS.feedMaxBytes,
-      }),
-    clock,
-    onError: (error, tag) => logger.error("tag feed render failed", { tag, error }),
-    maxAgeMs: options.feedDocumentMaxAgeMs,
-    maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
-    precompress: options.precompressFeedDocuments,
-  });
+  const tagDocuments = documentCache("tag", tagStories);
   // The Worker's isolates hear nothing of each other's changes: there, nothing is reused.
   const renderedPages = new RenderedPageCache(
     options.feedDocumentMaxAgeMs === 0 ? { ttlMs: 0 } : {},

@@ -107,28 +107,10 @@ export function ArticlePage(props: ArticlePageProps) {
           // Behind a click: <details> needs no script.
           <details class="sensitive-image">
             <summary>Show the image ({article.contentWarning})</summary>
-            <figure>
-              <img src={image.url} alt={image.alt} loading="lazy" />
-              {image.caption || image.credit ? (
-                <figcaption>
-                  {image.caption}
-                  {image.caption && image.credit ? " " : ""}
-                  {image.credit ? <span class="credit">Photo: {image.credit}</span> : null}
-                </figcaption>
-              ) : null}
-            </figure>
+            <LeadImage image={image} lazy />
           </details>
         ) : image ? (
-          <figure>
-            <img src={image.url} alt={image.alt} />
-            {image.caption || image.credit ? (
-              <figcaption>
-                {image.caption}
-                {image.caption && image.credit ? " " : ""}
-                {image.credit ? <span class="credit">Photo: {image.credit}</span> : null}
-              </figcaption>
-            ) : null}
-          </figure>
+          <LeadImage image={image} />
         ) : null}
         <div class="body" dangerouslySetInnerHTML={{ __html: article.bodyHtml }} />
         {article.tags.length === 0 ? null : (
@@ -181,4 +163,21 @@ function displayActor(actorId: string): string {
   if (!url) return actorId;
   const name = url.pathname.split("/").filter(Boolean).at(-1)?.replace(/^@/, "");
   return name ? `${name}@${url.host}` : url.host;
+}
+
+/** The lead image with its caption and credit; `lazy` when it is behind a content warning. */
+function LeadImage(props: { image: NonNullable<Article["image"]>; lazy?: boolean }) {
+  const { image } = props;
+  return (
+    <figure>
+      <img src={image.url} alt={image.alt} {...(props.lazy ? { loading: "lazy" } : {})} />
+      {image.caption || image.credit ? (
+        <figcaption>
+          {image.caption}
+          {image.caption && image.credit ? " " : ""}
+          {image.credit ? <span class="credit">Photo: {image.credit}</span> : null}
+        </figcaption>
+      ) : null}
+    </figure>
+  );
 }
