@@ -15,9 +15,16 @@ export interface ListenOptions {
    * meanwhile were missed, so the caller catches up by other means.
    */
   readonly onReconnect: () => void;
+  /**
+   * Runs on the connection after each LISTEN, before it counts as connected (e.g. to take a
+   * session advisory lock that lives exactly as long as the connection does).
+   */
+  readonly onConnected?: (client: pg.Client) => Promise<void>;
 }
 
 export interface ListenConnection {
+  /** Settles after the first attempt: true if it is listening (and `onConnected` ran). */
+  readonly firstAttempt: Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -27,7 +34,7 @@ export interface ListenConnection {
  * restart, a failover, a terminated backend): 0.5 s after the loss, then backing off to every 5 s.
  */
 export function listenOnChannel(options: ListenOptions): ListenConnection {
-  const { connection, channel, name, logger, onNotification, onReconnect } = options;
+  const { connection, channel, name, logger, onNotification, onReconnect, onConnected } = options;
   let client: pg.Client | undefined;
   let closed = false;
   let failures = 0;
@@ -66,6 +73,7 @@ export function listenOnChannel(options: ListenOptions): ListenConnection {
     try {
       await next.connect();
       await next.query(`LISTEN ${channel}`);
+      await onConnected?.(next);
     } catch (error) {
       await next.end().catch(() => {});
       if (closed) return;
@@ -86,7 +94,9 @@ export function listenOnChannel(options: ListenOptions): ListenConnection {
   };
 
   connecting = connect();
+  const firstAttempt = connecting.then(() => client !== undefined);
   return {
+    firstAttempt,
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);

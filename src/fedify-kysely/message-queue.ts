@@ -7,6 +7,7 @@ import type {
 import type { Temporal } from "@js-temporal/polyfill";
 import { type Kysely, sql } from "kysely";
 import type pg from "pg";
+import { warnDatabaseError } from "./database-unavailable.ts";
 import { listenOnChannel } from "./listen-connection.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { every, QueueConsumer } from "./queue-consumer.ts";
@@ -38,8 +39,28 @@ export interface KyselyMessageQueueOptions {
    * rely on polling and in-process wake-ups.
    */
   readonly listen?: pg.ClientConfig;
+  /**
+   * How the work of a consumer that died (kill -9, a crash) is taken over before its lease runs
+   * out (see `takeOverDeadLeases`):
+   * - `"lock"` (the default with `listen`): each consumer holds a session advisory lock on its
+   *   LISTEN connection, which PostgreSQL drops with the connection when the process dies; any
+   *   live consumer releases the leases of owners whose lock is gone, at start and every 2 s.
+   *   Should the lock connection drop while its process lives, that process's messages may be
+   *   handed out again before it reconnects: at least once, as ever (the same activity id).
+   * - `"single-process"`: the database has one process (PGlite): at start, every lease not held
+   *   by a live consumer of this process is released.
+   * - `"lease"` (the default without `listen`): leases simply run out.
+   */
+  readonly takeover?: "lock" | "single-process" | "lease";
   readonly logger?: Logger;
 }
+
+/** The first key of the two-key advisory locks that mark live consumers ("ti"). */
+const CONSUMER_LOCK_CLASS = 0x7469;
+/** Marks a consumer id whose owner holds its advisory lock (only those are taken over). */
+const LOCKED_OWNER_PREFIX = "l.";
+/** How often consumers look for leases of owners that are gone (lock mode). */
+const TAKEOVER_INTERVAL_MS = 2_000;
 
 /** What an enqueue announces (to this process's listeners directly, to others by NOTIFY). */
 interface Announcement {
@@ -89,6 +110,7 @@ export class KyselyMessageQueue implements MessageQueue {
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
   readonly #listen: pg.ClientConfig | undefined;
+  readonly #takeover: "lock" | "single-process" | "lease";
   readonly #logger: Logger;
   readonly #origin = crypto.randomUUID();
   /** Pending single enqueues of the current tick, by delay in ms. */
@@ -103,6 +125,7 @@ export class KyselyMessageQueue implements MessageQueue {
     this.#retryDelayMs = options.retryDelayMs ?? 1_000;
     this.#maxRetryDelayMs = options.maxRetryDelayMs ?? 300_000;
     this.#listen = options.listen;
+    this.#takeover = options.takeover ?? (options.listen ? "lock" : "lease");
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -205,21 +228,9 @@ export class KyselyMessageQueue implements MessageQueue {
   ): Promise<void> {
     const { signal } = options;
     if (signal?.aborted) return;
-    const consumer = new QueueConsumer(this.#db, handler, {
-      queue: this.#queue,
-      consumer: `${this.#origin.slice(0, 8)}:${crypto.randomUUID().slice(0, 8)}`,
-      concurrency: this.#concurrency,
-      leaseMs: this.#leaseMs,
-      retryDelayMs: this.#retryDelayMs,
-      maxRetryDelayMs: this.#maxRetryDelayMs,
-      errorDelayMs: this.#pollIntervalMs,
-      logger: this.#logger,
-      onReleased: (delayMs) =>
-        wakeLocal(this.#db, { q: this.#queue, n: 1, d: delayMs, o: this.#origin }),
-    });
-    const unregister = registerConsumer(this.#db, this.#queue, consumer);
-    // Delayed messages and expired leases announce themselves to nobody: look now and then.
-    const stopPolling = every(this.#pollIntervalMs, () => consumer.wake());
+    const id = `${this.#origin.slice(0, 8)}:${crypto.randomUUID().slice(0, 8)}`;
+    const lockKey = LOCKED_OWNER_PREFIX + id;
+    let consumer: QueueConsumer | undefined;
     // Announcements missed while the connection was down: the consumer looks for itself.
     const notifications = this.#listen
       ? listenOnChannel({
@@ -236,21 +247,90 @@ export class KyselyMessageQueue implements MessageQueue {
               return;
             }
             if (announcement.q !== this.#queue || announcement.o === this.#origin) return;
-            after(announcement.d, () => consumer.wake());
+            after(announcement.d, () => consumer?.wake());
           },
-          onReconnect: () => consumer.wake(),
+          onReconnect: () => consumer?.wake(),
+          ...(this.#takeover === "lock"
+            ? { onConnected: (client: pg.Client) => takeConsumerLock(client, lockKey) }
+            : {}),
         })
       : undefined;
-    const stop = () => consumer.close();
+    // Only a consumer that holds its lock says so in its leases; the others' leases run out.
+    const locked = this.#takeover === "lock" && (await notifications?.firstAttempt) === true;
+    if (this.#takeover === "lock" && !locked) {
+      this.#logger.warn(
+        "fedify queue: no lock connection yet; this consumer's work is taken over only after its lease",
+      );
+    }
+    const started = new QueueConsumer(this.#db, handler, {
+      queue: this.#queue,
+      consumer: locked ? lockKey : id,
+      concurrency: this.#concurrency,
+      leaseMs: this.#leaseMs,
+      retryDelayMs: this.#retryDelayMs,
+      maxRetryDelayMs: this.#maxRetryDelayMs,
+      errorDelayMs: this.#pollIntervalMs,
+      logger: this.#logger,
+      onReleased: (delayMs) =>
+        wakeLocal(this.#db, { q: this.#queue, n: 1, d: delayMs, o: this.#origin }),
+    });
+    consumer = started;
+    const unregister = registerConsumer(this.#db, this.#queue, started);
+    const takeOver = () =>
+      this.#takeOver().then(
+        (n) => n > 0 && started.wake(),
+        (error: unknown) => warnDatabaseError(this.#logger, "fedify queue: takeover failed", error),
+      );
+    if (this.#takeover !== "lease") await takeOver();
+    const stopTakingOver =
+      this.#takeover === "lock" ? every(TAKEOVER_INTERVAL_MS, () => void takeOver()) : () => {};
+    // Delayed messages and expired leases announce themselves to nobody: look now and then.
+    const stopPolling = every(this.#pollIntervalMs, () => started.wake());
+    const stop = () => started.close();
     signal?.addEventListener("abort", stop, { once: true });
+    if (signal?.aborted) stop();
     try {
-      await consumer.run();
+      await started.run();
     } finally {
       signal?.removeEventListener("abort", stop);
+      stopTakingOver();
       stopPolling();
       unregister();
       await notifications?.close();
     }
+  }
+
+  /**
+   * Releases the leases of consumers that are gone, so their messages are handled again now
+   * rather than when the lease runs out; returns how many. Never a live consumer's: in lock
+   * mode an owner is gone when its advisory lock is (PostgreSQL drops it with the dead
+   * process's connection); in single-process mode every owner but this process's live
+   * consumers is gone. An owner that held no lock is left to its lease.
+   */
+  async #takeOver(): Promise<number> {
+    const live = [...(localConsumers.get(this.#db)?.values() ?? [])].flatMap((consumers) =>
+      [...consumers].map((consumer) => consumer.id),
+    );
+    const gone =
+      this.#takeover === "lock"
+        ? sql`m.locked_by like ${`${LOCKED_OWNER_PREFIX}%`} and not exists (
+            select 1 from pg_locks l
+            where l.locktype = 'advisory' and l.classid = ${CONSUMER_LOCK_CLASS}::int::oid
+              and l.objid = hashtext(m.locked_by)::oid and l.objsubid = 2)`
+        : sql`true`;
+    const { rows } = await sql<{ id: string }>`
+      update fedify_messages m
+      set locked_by = null, locked_until = null, available_at = now()
+      where m.queue = ${this.#queue} and m.locked_until > now()
+        and not (m.locked_by = any (${live}::text[])) and ${gone}
+      returning m.id
+    `.execute(this.#db);
+    if (rows.length > 0) {
+      this.#logger.info("fedify queue: took over the work of a consumer that is gone", {
+        messages: rows.length,
+      });
+    }
+    return rows.length;
   }
 }
 
@@ -288,6 +368,15 @@ export function splitShared(payloads: readonly unknown[]): {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The session lock that says `key`'s consumer is alive; it ends with the connection. */
+async function takeConsumerLock(client: pg.Client, key: string): Promise<void> {
+  const { rows } = await client.query<{ locked: boolean }>(
+    "select pg_try_advisory_lock($1, hashtext($2)) as locked",
+    [CONSUMER_LOCK_CLASS, key],
+  );
+  if (!rows[0]?.locked) throw new Error(`the consumer lock for ${key} is held by another session`);
 }
 
 function delayOf(options: MessageQueueEnqueueOptions | undefined): number {

@@ -69,6 +69,11 @@ export class QueueConsumer {
   #wakeLoop: (() => void) | undefined;
   #lastShare: { readonly text: string; readonly value: Record<string, unknown> } | undefined;
 
+  /** The name its leases carry (`locked_by`). */
+  get id(): string {
+    return this.#options.consumer;
+  }
+
   constructor(
     db: Kysely<FedifyDatabase>,
     handler: (message: unknown) => Promise<void> | void,

@@ -30,6 +30,14 @@ export interface DatabaseOptions {
 
 export type Db = Kysely<Database>;
 
+/** Databases that are embedded PGlite: one process owns the data directory. */
+const embedded = new WeakSet<Db>();
+
+/** True for an embedded PGlite database (no other process can be using it). */
+export function isEmbeddedDatabase(db: Db): boolean {
+  return embedded.has(db);
+}
+
 export function createDatabase(options: DatabaseOptions): Db {
   const dialect = options.pool
     ? new PostgresDialect({ pool: options.pool })
@@ -38,10 +46,12 @@ export function createDatabase(options: DatabaseOptions): Db {
       : pgliteDialect(options.dataDir ?? "./data");
   // Column names are converted, but never the keys inside JSON values (a JWK's `key_ops`, an
   // ActivityStreams document's properties): those are data, not schema.
-  return new Kysely<Database>({
+  const db = new Kysely<Database>({
     dialect,
     plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
   });
+  if (!options.pool && !options.databaseUrl) embedded.add(db);
+  return db;
 }
 
 /**

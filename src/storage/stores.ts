@@ -8,7 +8,7 @@ import type { Logger } from "../logger.ts";
 import { createAdminTokenRepository } from "./admin-token-repository.ts";
 import { createArticleRepository } from "./article-repository.ts";
 import { createAuditLog } from "./audit-log.ts";
-import { connectionOptions, type Db } from "./database.ts";
+import { connectionOptions, type Db, isEmbeddedDatabase } from "./database.ts";
 import { createOutboxRelayStore } from "./federation-outbox.ts";
 import { createFeedKeyRepository } from "./feed-key-repository.ts";
 import { createFeedRepository } from "./feed-repository.ts";
@@ -95,6 +95,13 @@ export function createStores(db: Db) {
           logger: settings.logger,
           ...(settings.databaseUrl ? { listen: connectionOptions(settings.databaseUrl) } : {}),
           ...(settings.leaseMs ? { leaseMs: settings.leaseMs } : {}),
+          // A dead consumer's work is taken over in seconds: by lock on PostgreSQL, at start
+          // on PGlite (one process); otherwise when its lease runs out.
+          takeover: settings.databaseUrl
+            ? "lock"
+            : isEmbeddedDatabase(db)
+              ? "single-process"
+              : "lease",
         }),
     },
     /** Resolves when the database answers; rejects otherwise (for /healthz). */

@@ -1,12 +1,16 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { type PeerFarm, startPeerFarm } from "../support/fediverse-peer.ts";
 import { freePort } from "../support/free-port.ts";
-import { type ServerProcess, startProcess, waitForHealth } from "../support/node-process.ts";
+import {
+  type ServerProcess,
+  startProcess as startChild,
+  waitForHealth,
+} from "../support/node-process.ts";
 import { ADMIN_TOKEN, shippedFeedFiles } from "../support/test-app.ts";
 
 const FOLLOWERS = 200;
@@ -57,8 +61,23 @@ describe("a crash in the middle of a fan-out", () => {
       LOG_LEVEL: "warn",
     };
   });
+  /** Every process a test starts; all are gone before the next test (one holds the port). */
+  const processes: ServerProcess[] = [];
+  const startProcess = (...args: Parameters<typeof startChild>) => {
+    const started = startChild(...args);
+    processes.push(started);
+    return started;
+  };
+  afterEach(async () => {
+    for (const started of processes.splice(0)) {
+      if (started.child.exitCode === null && started.child.signalCode === null) {
+        started.child.kill("SIGKILL");
+        await started.exited;
+      }
+    }
+    server = undefined;
+  });
   afterAll(async () => {
-    server?.child.kill("SIGKILL");
     await farm?.close();
     await database?.destroy();
   });
@@ -131,5 +150,35 @@ describe("a crash in the middle of a fan-out", () => {
     expect(await worker.exited).toBe(0);
     expect(worker.output()).toMatch(/delivery process stopped/);
     expect(farm.hostsThatReceived(activityId)).toBe(FOLLOWERS);
+  });
+
+  it("takes over a killed process's leased deliveries within seconds of a restart, not after the lease", async () => {
+    // The default lease (60 s): a takeover by lease would miss the bound below by far.
+    const { DELIVERY_LEASE_MS: _short, ...defaults } = env;
+    const activitiesBefore = farm.stats().activityIds;
+    server = startProcess(defaults);
+    await waitForHealth(url, server);
+    const push = await fetch(`${url}/admin/articles`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ headline: "Third story", bodyHtml: "<p>Text</p>", feeds: ["world"] }),
+    });
+    expect(push.status).toBe(201);
+    const { id } = (await push.json()) as ArticleOutput;
+    const activityId = `${url}/ap/feeds/world/articles/${id}/revisions/1/create`;
+    await farm.waitUntil(() => farm.hostsThatReceived(activityId) >= 5, 60_000);
+    server.child.kill("SIGKILL");
+    await server.exited;
+    expect(farm.hostsThatReceived(activityId)).toBeLessThan(FOLLOWERS);
+
+    server = startProcess({ ...defaults, LOG_LEVEL: "info" });
+    await waitForHealth(url, server);
+    const restartedAt = Date.now();
+    await farm.waitForAllHosts(activityId, 50_000);
+    expect(Date.now() - restartedAt).toBeLessThan(30_000);
+    expect(server.output()).toMatch(/took over the work of a consumer that is gone/);
+    expect(farm.hostsThatReceived(activityId)).toBe(FOLLOWERS);
+    // One activity however often its deliveries were attempted.
+    expect(farm.stats().activityIds).toBe(activitiesBefore + 1);
   });
 });

@@ -1,5 +1,6 @@
 import { Temporal } from "@js-temporal/polyfill";
 import { type KyselyPlugin, sql } from "kysely";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   KyselyMessageQueue,
@@ -477,11 +478,11 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
     listen(consumer, (message) => {
       received.push({ at: Date.now(), message });
     });
-    // The LISTEN connection comes up in the background.
+    // The LISTEN connection comes up in the background; it ends by taking the consumer lock.
     await vi.waitFor(async () => {
       const { rows } = await sql<{ count: number }>`
-          select count(*)::int as count from pg_stat_activity
-          where datname = current_database() and query = 'LISTEN fedify_messages'`.execute(
+          select count(*)::int as count from pg_locks
+          where locktype = 'advisory' and classid = ${0x7469}::int::oid and granted`.execute(
         database.db,
       );
       expect(rows[0]?.count).toBe(1);
@@ -544,4 +545,103 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
     );
     expect(perConsumer.every((count) => count > 0)).toBe(true);
   });
+
+  /** A message leased to `owner` for an hour, as a consumer that was then killed leaves it. */
+  async function leasedMessage(queue: string, job: string, owner: string) {
+    const { rows } = await sql<{ id: string }>`
+      insert into fedify_messages (queue, payload, locked_by, attempts, locked_until, available_at)
+      values (${queue}, ${JSON.stringify({ job })}::jsonb, ${owner}, 1,
+              now() + interval '1 hour', now() + interval '1 hour')
+      returning id::text as id`.execute(database.db);
+    return rows[0]?.id ?? "";
+  }
+
+  const lockedBy = async (id: string) => {
+    const { rows } = await sql<{ owner: string | null }>`
+      select locked_by as owner from fedify_messages where id = ${id}::bigint`.execute(database.db);
+    return rows[0]?.owner;
+  };
+
+  it("single process (PGlite): at start, takes over leases no live consumer of this process holds", async () => {
+    const name = `test-${++queueCount}`;
+    const producer = new KyselyMessageQueue(database.db, { queue: name });
+    // A live consumer of this process holds one message (its handler waits).
+    const release = deferred<void>();
+    const holding = deferred<void>();
+    const live = new KyselyMessageQueue(database.db, { queue: name, pollIntervalMs: 50 });
+    listen(live, async () => {
+      holding.resolve();
+      await release.promise;
+    });
+    await producer.enqueue({ job: "held by a live consumer" });
+    await holding.promise;
+    // What a process killed before this start left behind: a lease good for an hour.
+    const orphan = await leasedMessage(name, "left by a dead process", "deadbeef:00000000");
+    const { rows } = await sql<{ id: string; owner: string }>`
+      select id::text as id, locked_by as owner from fedify_messages
+      where queue = ${name} and id <> ${orphan}::bigint`.execute(database.db);
+    const held = rows[0];
+
+    const startedAt = Date.now();
+    const received: unknown[] = [];
+    const restarted = new KyselyMessageQueue(database.db, {
+      queue: name,
+      takeover: "single-process",
+      pollIntervalMs: 50,
+    });
+    listen(restarted, (message) => {
+      received.push(message);
+    });
+    await vi.waitFor(() => expect(received).toHaveLength(1), WAIT);
+    expect(received[0]).toStrictEqual({ job: "left by a dead process" });
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    // The live consumer's message is still its own.
+    expect(await lockedBy(held?.id ?? "")).toBe(held?.owner);
+    release.resolve();
+    await vi.waitFor(async () => expect(await remaining(name)).toBe(0), WAIT);
+  });
+
+  postgresOnly(
+    "takes over within seconds the work of a consumer whose lock is gone, never a live one's",
+    async () => {
+      const url = database.url ?? "";
+      const name = `test-${++queueCount}`;
+      // Another process, alive: it holds its consumer lock on a connection of its own.
+      const alive = "l.a11ce000:00000000";
+      const aliveProcess = new pg.Client({ connectionString: url });
+      aliveProcess.on("error", () => {});
+      await aliveProcess.connect();
+      await aliveProcess.query("select pg_try_advisory_lock($1, hashtext($2))", [0x7469, alive]);
+      const aliveMessage = await leasedMessage(name, "alive", alive);
+      // A process that was killed: its lock went with its connection, its lease has an hour left.
+      await leasedMessage(name, "dead 1", "l.deadbeef:00000000");
+
+      const received: { at: number; job: string }[] = [];
+      const consumer = new KyselyMessageQueue(database.db, {
+        queue: name,
+        listen: { connectionString: url },
+        pollIntervalMs: 50,
+      });
+      const startedAt = Date.now();
+      listen(consumer, (message) => {
+        received.push({ at: Date.now(), job: (message as { job: string }).job });
+      });
+      await vi.waitFor(() => expect(received.map((r) => r.job)).toEqual(["dead 1"]), WAIT);
+      expect((received[0]?.at ?? 0) - startedAt).toBeLessThan(5_000);
+      // A consumer killed while this one runs: taken over by the periodic look (every 2 s).
+      await leasedMessage(name, "dead 2", "l.deadbeef:00000001");
+      const killedAt = Date.now();
+      await vi.waitFor(() => expect(received.map((r) => r.job)).toContain("dead 2"), WAIT);
+      expect((received[1]?.at ?? 0) - killedAt).toBeLessThan(5_000);
+      // That look ran after the live process's lease was there, and left it alone.
+      expect(await lockedBy(aliveMessage)).toBe(alive);
+      expect(received.map((r) => r.job)).not.toContain("alive");
+      // The live process dies (its connection, and with it the lock, goes): now it is taken over.
+      await aliveProcess.end();
+      const diedAt = Date.now();
+      await vi.waitFor(() => expect(received.map((r) => r.job)).toContain("alive"), WAIT);
+      expect((received[2]?.at ?? 0) - diedAt).toBeLessThan(5_000);
+      await vi.waitFor(async () => expect(await remaining(name)).toBe(0), WAIT);
+    },
+  );
 });
