@@ -61,6 +61,16 @@ export interface LiveUpdateRepository {
     articleId: string,
     options: { limit: number; includeDeleted?: boolean; publicAt?: Date },
   ): Promise<LiveUpdate[]>;
+  /** The newest public updates (of public articles) in a feed, newest first. */
+  listPublicInFeed(slug: string, limit: number, now: Date): Promise<LiveUpdate[]>;
+  /** The newest public updates of these articles, newest first. */
+  listPublicForArticles(
+    articleIds: readonly string[],
+    limit: number,
+    now: Date,
+  ): Promise<LiveUpdate[]>;
+  /** The earliest scheduled (future) update of a public article in a feed. */
+  nextScheduledInFeed(slug: string, now: Date): Promise<Date | null>;
 }
 
 export interface FeedRepository {

@@ -7,6 +7,11 @@ export function articleUrl(publicUrl: string, articleId: string): string {
   return `${publicUrl}/articles/${encodeURIComponent(articleId)}`;
 }
 
+/** A live update's anchor on its article's page: its link and feed guid. */
+export function liveUpdateUrl(publicUrl: string, articleId: string, updateId: string): string {
+  return `${articleUrl(publicUrl, articleId)}#update-${updateId}`;
+}
+
 export function feedPageUrl(publicUrl: string, slug: string): string {
   return `${publicUrl}/${encodeURIComponent(slug)}`;
 }

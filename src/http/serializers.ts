@@ -1,6 +1,12 @@
 import type { Article, LiveUpdate } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { articleUrl, fediverseHandle, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
+import {
+  articleUrl,
+  fediverseHandle,
+  feedDocumentUrl,
+  feedPageUrl,
+  liveUpdateUrl,
+} from "../domain/urls.ts";
 import type { ArticleOutput, LiveUpdateOutput } from "../schemas/article.schema.ts";
 
 /** database -> admin API JSON */
@@ -43,7 +49,7 @@ export function serializeLiveUpdate(
   return {
     id: update.id,
     articleId: update.articleId,
-    url: `${articleUrl(publicUrl, update.articleId)}#update-${update.id}`,
+    url: liveUpdateUrl(publicUrl, update.articleId, update.id),
     status: update.deletedAt
       ? "deleted"
       : update.publishedAt.getTime() > now.getTime()

@@ -58,7 +58,57 @@ export function createLiveUpdateRepository(db: Kysely<Database>): LiveUpdateRepo
         .execute();
       return rows.map(toLiveUpdate);
     },
+
+    async listPublicInFeed(slug, limit, now) {
+      const rows = await publicUpdates(now)
+        .innerJoin("articleFeeds", "articleFeeds.articleId", "liveUpdates.articleId")
+        .where("articleFeeds.feedSlug", "=", slug)
+        .where("articleFeeds.publishedAt", "<=", now)
+        .orderBy("liveUpdates.publishedAt", "desc")
+        .orderBy("liveUpdates.id", "desc")
+        .limit(limit)
+        .execute();
+      return rows.map(toLiveUpdate);
+    },
+
+    async listPublicForArticles(articleIds, limit, now) {
+      const ids = articleIds.filter(isUuid);
+      if (ids.length === 0) return [];
+      const rows = await publicUpdates(now)
+        .where("articles.publishedAt", "<=", now)
+        .where("liveUpdates.articleId", "in", ids)
+        .orderBy("liveUpdates.publishedAt", "desc")
+        .orderBy("liveUpdates.id", "desc")
+        .limit(limit)
+        .execute();
+      return rows.map(toLiveUpdate);
+    },
+
+    async nextScheduledInFeed(slug, now) {
+      const row = await db
+        .selectFrom("liveUpdates")
+        .innerJoin("articles", "articles.id", "liveUpdates.articleId")
+        .innerJoin("articleFeeds", "articleFeeds.articleId", "liveUpdates.articleId")
+        .select((eb) => eb.fn.min("liveUpdates.publishedAt").as("next"))
+        .where("articleFeeds.feedSlug", "=", slug)
+        .where("liveUpdates.publishedAt", ">", now)
+        .where("liveUpdates.deletedAt", "is", null)
+        .where("articles.deletedAt", "is", null)
+        .executeTakeFirst();
+      return row?.next ? new Date(row.next) : null;
+    },
   };
+
+  /** Updates readers may see: published, not deleted, on an undeleted article. */
+  function publicUpdates(now: Date) {
+    return db
+      .selectFrom("liveUpdates")
+      .innerJoin("articles", "articles.id", "liveUpdates.articleId")
+      .selectAll("liveUpdates")
+      .where("liveUpdates.deletedAt", "is", null)
+      .where("liveUpdates.publishedAt", "<=", now)
+      .where("articles.deletedAt", "is", null);
+  }
 }
 
 function toRow(update: LiveUpdate) {

@@ -3,12 +3,15 @@ import type { Feed } from "../domain/feed.ts";
 import type { Clock } from "../domain/ports.ts";
 import type { FeedFormat } from "../domain/urls.ts";
 import { type EncodedDocument, encodeDocument } from "./encoded-document.ts";
+import type { FeedUpdate } from "./model.ts";
 
 /** What a feed's documents are rendered from. */
 export interface FeedSnapshot {
   readonly feed: Feed;
   readonly articles: readonly Article[];
-  /** When the snapshot goes stale by itself: the next scheduled article's publication time. */
+  /** Public live updates shown as items of their own, newest first. */
+  readonly updates?: readonly FeedUpdate[] | undefined;
+  /** When the snapshot goes stale by itself: the next scheduled article's or update's time. */
   readonly validUntil: Date | null;
   /** Where the documents live when they are not a feed's (a tag's). */
   readonly links?: { page: string; rss: string; atom: string; json: string } | undefined;

@@ -1,8 +1,13 @@
+import { type Article, isPublic, type LiveUpdate } from "../domain/article.ts";
 import type { Clock, Repositories } from "../domain/ports.ts";
 import { tagDocumentUrl, tagPageUrl, tagSlug } from "../domain/urls.ts";
 import type { FeedSnapshot } from "./feed-document-cache.ts";
+import { type FeedUpdate, newestItems } from "./model.ts";
 
-/** Reads what a feed's documents are rendered from: the feed and its newest public articles. */
+/**
+ * Reads what a feed's documents are rendered from: the feed and its newest public articles and
+ * live updates, `itemLimit` of them together.
+ */
 export async function loadFeedSnapshot(
   repos: Repositories,
   slug: string,
@@ -12,9 +17,47 @@ export async function loadFeedSnapshot(
   const feed = await repos.feeds.find(slug);
   if (!feed) return undefined;
   const now = clock.now();
-  const articles = await repos.articles.listPublicInFeed(slug, itemLimit, now);
-  const validUntil = await repos.articles.nextScheduledInFeed(slug, now);
-  return { feed, articles, validUntil };
+  const listed = await repos.articles.listPublicInFeed(slug, itemLimit, now);
+  const updates = await withArticles(
+    repos,
+    await repos.liveUpdates.listPublicInFeed(slug, itemLimit, now),
+    listed,
+    now,
+  );
+  const { articles, updates: kept } = newestItems(listed, updates, itemLimit);
+  const validUntil = earliest(
+    await repos.articles.nextScheduledInFeed(slug, now),
+    await repos.liveUpdates.nextScheduledInFeed(slug, now),
+  );
+  return { feed, articles, updates: kept, validUntil };
+}
+
+/**
+ * Pairs updates with their articles: those listed, else read (an update of an older story
+ * than the listed ones). Updates of articles not public by `now` are left out.
+ */
+async function withArticles(
+  repos: Repositories,
+  updates: readonly LiveUpdate[],
+  listed: readonly Article[],
+  now: Date,
+): Promise<FeedUpdate[]> {
+  const articles = new Map(listed.map((article) => [article.id, article]));
+  for (const { articleId } of updates) {
+    if (articles.has(articleId)) continue;
+    const article = await repos.articles.findById(articleId);
+    if (article && isPublic(article, now)) articles.set(articleId, article);
+  }
+  return updates.flatMap((update) => {
+    const article = articles.get(update.articleId);
+    return article ? [{ update, article }] : [];
+  });
+}
+
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a.getTime() <= b.getTime() ? a : b;
 }
 
 /**
@@ -30,9 +73,21 @@ export async function loadTagSnapshot(
 ): Promise<FeedSnapshot | undefined> {
   const slug = tagSlug(tag);
   if (slug === "" || slug !== tag) return undefined;
-  const articles = await repos.articles.listPublicWithTag(slug, itemLimit, clock.now());
-  const newest = articles[0];
+  const now = clock.now();
+  const listed = await repos.articles.listPublicWithTag(slug, itemLimit, now);
+  const newest = listed[0];
   if (!newest) return undefined;
+  const updates = await withArticles(
+    repos,
+    await repos.liveUpdates.listPublicForArticles(
+      listed.map((article) => article.id),
+      itemLimit,
+      now,
+    ),
+    listed,
+    now,
+  );
+  const { articles, updates: kept } = newestItems(listed, updates, itemLimit);
   const label = newest.tags.find((t) => tagSlug(t) === slug) ?? slug;
   const epoch = new Date(0);
   return {
@@ -51,6 +106,7 @@ export async function loadTagSnapshot(
       updatedAt: epoch,
     },
     articles,
+    updates: kept,
     validUntil: null,
     links: {
       page: tagPageUrl(publicUrl, slug),

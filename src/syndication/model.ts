@@ -1,7 +1,13 @@
 import { cleanText, sanitizeArticleHtml } from "../content/sanitize-html.ts";
-import type { Article } from "../domain/article.ts";
+import type { Article, LiveUpdate } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { articleUrl, feedDocumentUrl, feedPageUrl, websubHubUrl } from "../domain/urls.ts";
+import {
+  articleUrl,
+  feedDocumentUrl,
+  feedPageUrl,
+  liveUpdateUrl,
+  websubHubUrl,
+} from "../domain/urls.ts";
 import { escapeHtml, escapeHtmlAttribute, leadImageFigure, summaryText } from "./html.ts";
 import { imageMediaType } from "./media-type.ts";
 
@@ -26,8 +32,13 @@ export interface FeedModel {
 }
 
 export interface EntryModel {
-  /** The article's URL on this site: RSS guid, Atom id, JSON Feed id. Stable across edits. */
+  /**
+   * The article's URL on this site (a live update's: that URL with `#update-ID`): RSS guid, Atom
+   * id, JSON Feed id. Stable across edits.
+   */
   readonly id: string;
+  /** Whether `id` is the item's own page (an article) rather than an anchor in one (an update). */
+  readonly permalink: boolean;
   /** Where readers go: the canonical URL when there is one, else `id`. */
   readonly link: string;
   /** The canonical URL when it is not the article's own URL. */
@@ -97,22 +108,17 @@ function latest(...dates: Date[]): Date {
 /** What an entry says besides its content, before the size limit decides on the content. */
 type EntryFrame = Omit<EntryModel, "contentHtml" | "fullContent">;
 
-function entryFrame(article: Article, publicUrl: string): EntryFrame {
+function articleFrame(
+  article: Article,
+  updates: readonly LiveUpdate[],
+  publicUrl: string,
+): EntryFrame {
   const id = ownUrl(articleUrl(publicUrl, article.id));
   const canonical = webUrl(article.canonicalUrl);
-  const imageUrl = webUrl(article.image?.url);
-  const image =
-    article.image && imageUrl !== null
-      ? {
-          url: imageUrl,
-          type: imageMediaType(imageUrl),
-          alt: cleanText(article.image.alt),
-          caption: optionalText(article.image.caption),
-          credit: optionalText(article.image.credit),
-        }
-      : null;
+  const image = entryImage(article.image);
   return {
     id,
+    permalink: true,
     link: canonical ?? id,
     externalUrl: canonical !== null && canonical !== id ? canonical : null,
     title: cleanText(article.headline),
@@ -126,14 +132,67 @@ function entryFrame(article: Article, publicUrl: string): EntryFrame {
     image,
     language: cleanText(article.language),
     published: article.publishedAt,
-    updated: latest(article.publishedAt, article.updatedAt),
+    // The article's entry moves with its newest update, so readers see the story changed.
+    updated: latest(
+      article.publishedAt,
+      article.updatedAt,
+      ...updates.flatMap((update) => [update.publishedAt, update.updatedAt]),
+    ),
+  };
+}
+
+function entryImage(image: Article["image"]): EntryImage | null {
+  const url = webUrl(image?.url);
+  return image && url !== null
+    ? {
+        url,
+        type: imageMediaType(url),
+        alt: cleanText(image.alt),
+        caption: optionalText(image.caption),
+        credit: optionalText(image.credit),
+      }
+    : null;
+}
+
+/** "2016-07-20 09:01 UTC": names an update that has no headline of its own. */
+function updateTime(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/**
+ * A live update as its own item: an anchor in the article's page (not a permalink), titled
+ * `Update: HEADLINE`, or the article's headline and the time; the article's warning, language
+ * and tags.
+ */
+function updateFrame(update: LiveUpdate, article: Article, publicUrl: string): EntryFrame {
+  const id = ownUrl(liveUpdateUrl(publicUrl, article.id, update.id));
+  const headline = optionalText(update.headline);
+  return {
+    id,
+    permalink: false,
+    link: id,
+    externalUrl: null,
+    title:
+      headline === null
+        ? `${cleanText(article.headline)} (${updateTime(update.publishedAt)})`
+        : `Update: ${headline}`,
+    warning: optionalText(article.contentWarning),
+    summary: summaryText(null, update.bodyHtml),
+    authors: update.authors
+      .map((author) => ({ name: cleanText(author.name), url: webUrl(author.url) }))
+      .filter((author) => author.name.trim() !== ""),
+    tags: article.tags.map(cleanText).filter((tag) => tag.trim() !== ""),
+    image: entryImage(update.image),
+    language: cleanText(article.language),
+    published: update.publishedAt,
+    updated: latest(update.publishedAt, update.updatedAt),
   };
 }
 
 /** The whole story: the lead image as a figure, then the body (sanitised again, as it is shown). */
-function fullContent(frame: EntryFrame, article: Article): string {
+function fullContent(frame: EntryFrame, bodyHtml: string): string {
   const figure = frame.image === null ? "" : leadImageFigure(frame.image);
-  return warningHtml(frame) + figure + sanitizeArticleHtml(article.bodyHtml, frame.id);
+  return warningHtml(frame) + figure + sanitizeArticleHtml(bodyHtml, frame.id);
 }
 
 /** A content warning comes before everything else in an item, image included. */
@@ -187,6 +246,56 @@ function frameWeight(frame: EntryFrame): number {
   return ENTRY_OVERHEAD_BYTES + texts.reduce((sum, text) => sum + encodedWeight(text), 0);
 }
 
+/** A live update with the article it belongs to (its headline, warning, language, tags). */
+export interface FeedUpdate {
+  readonly update: LiveUpdate;
+  readonly article: Article;
+}
+
+/** One item of a feed: an article or one of its live updates. */
+type FeedItem =
+  | { readonly kind: "article"; readonly article: Article }
+  | ({ readonly kind: "update" } & FeedUpdate);
+
+function itemDate(item: FeedItem): Date {
+  return item.kind === "article" ? item.article.publishedAt : item.update.publishedAt;
+}
+
+function itemId(item: FeedItem): string {
+  return item.kind === "article" ? item.article.id : item.update.id;
+}
+
+/** Newest first: by publication time, then id (newer UUIDv7 first), as the feed queries sort. */
+function newerFirst(a: FeedItem, b: FeedItem): number {
+  const byDate = itemDate(b).getTime() - itemDate(a).getTime();
+  if (byDate !== 0) return byDate;
+  const idA = itemId(a);
+  const idB = itemId(b);
+  return idA < idB ? 1 : idA > idB ? -1 : 0;
+}
+
+/**
+ * Articles and live updates together, newest first, at most `limit` of them (FEED_ITEM_LIMIT
+ * counts both). Each list must already be newest first.
+ */
+export function newestItems(
+  articles: readonly Article[],
+  updates: readonly FeedUpdate[],
+  limit: number,
+): { articles: Article[]; updates: FeedUpdate[] } {
+  const items: FeedItem[] = [
+    ...articles.map((article) => ({ kind: "article", article }) as const),
+    ...updates.map((update) => ({ kind: "update", ...update }) as const),
+  ].sort(newerFirst);
+  const kept = items.slice(0, Math.max(0, limit));
+  return {
+    articles: kept.flatMap((item) => (item.kind === "article" ? [item.article] : [])),
+    updates: kept.flatMap((item) =>
+      item.kind === "update" ? [{ update: item.update, article: item.article }] : [],
+    ),
+  };
+}
+
 /**
  * Entries newest first within `maxBytes`: every entry first gets room for its summary and a
  * link (the oldest that do not fit even so are left out; the newest is always kept), then the
@@ -194,24 +303,35 @@ function frameWeight(frame: EntryFrame): number {
  */
 function entriesWithin(
   articles: readonly Article[],
+  updates: readonly FeedUpdate[],
   publicUrl: string,
   maxBytes: number,
 ): EntryModel[] {
+  const items: FeedItem[] = [
+    ...articles.map((article) => ({ kind: "article", article }) as const),
+    ...updates.map((update) => ({ kind: "update", ...update }) as const),
+  ].sort(newerFirst);
+  const updatesOf = (articleId: string) =>
+    updates.filter((u) => u.article.id === articleId).map((u) => u.update);
   let room = maxBytes - DOCUMENT_OVERHEAD_BYTES;
   const entries: EntryModel[] = [];
+  const bodies: string[] = [];
   const shortBytes: number[] = [];
-  for (const article of articles) {
-    const frame = entryFrame(article, publicUrl);
+  for (const item of items) {
+    const frame =
+      item.kind === "article"
+        ? articleFrame(item.article, updatesOf(item.article.id), publicUrl)
+        : updateFrame(item.update, item.article, publicUrl);
     const contentHtml = shortContent(frame);
     const bytes = frameWeight(frame) + encodedWeight(contentHtml);
     if (bytes > room && entries.length > 0) break;
     entries.push({ ...frame, contentHtml, fullContent: false });
+    bodies.push(item.kind === "article" ? item.article.bodyHtml : item.update.bodyHtml);
     shortBytes.push(encodedWeight(contentHtml));
     room -= bytes;
   }
   for (const [index, entry] of entries.entries()) {
-    const article = articles[index] as Article;
-    const contentHtml = fullContent(entry, article);
+    const contentHtml = fullContent(entry, bodies[index] ?? "");
     const extra = encodedWeight(contentHtml) - (shortBytes[index] ?? 0);
     if (extra > room) break;
     entries[index] = { ...entry, contentHtml, fullContent: true };
@@ -223,6 +343,8 @@ function entriesWithin(
 export interface FeedModelInput {
   readonly feed: Feed;
   readonly articles: readonly Article[];
+  /** Public live updates of those articles (or of others in the feed), newest first. */
+  readonly updates?: readonly FeedUpdate[] | undefined;
   readonly publicUrl: string;
   /** Largest document (FEED_MAX_BYTES); unlimited when unset. */
   readonly maxBytes?: number | undefined;
@@ -240,6 +362,7 @@ export interface FeedLinks {
 export function buildFeedModel({
   feed,
   articles,
+  updates = [],
   publicUrl,
   maxBytes = Number.POSITIVE_INFINITY,
   links,
@@ -259,8 +382,9 @@ export function buildFeedModel({
     updated: latest(
       feed.updatedAt,
       ...articles.flatMap((article) => [article.publishedAt, article.updatedAt]),
+      ...updates.flatMap(({ update }) => [update.publishedAt, update.updatedAt]),
     ),
-    entries: entriesWithin(articles, publicUrl, maxBytes),
+    entries: entriesWithin(articles, updates, publicUrl, maxBytes),
   };
 }
 

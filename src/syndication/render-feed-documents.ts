@@ -3,13 +3,15 @@ import type { Feed } from "../domain/feed.ts";
 import { websubLinkHeader } from "../domain/urls.ts";
 import { renderAtom } from "./atom.ts";
 import { renderJsonFeed } from "./json-feed.ts";
-import { buildFeedModel, type FeedLinks } from "./model.ts";
+import { buildFeedModel, type FeedLinks, type FeedUpdate } from "./model.ts";
 import { renderRss } from "./rss.ts";
 
 export interface FeedDocumentInput {
   readonly feed: Feed;
   /** Public articles of the feed, newest first, already limited to FEED_ITEM_LIMIT. */
   readonly articles: readonly Article[];
+  /** Their public live updates, newest first (FEED_ITEM_LIMIT counts articles and updates). */
+  readonly updates?: readonly FeedUpdate[] | undefined;
   /** Origin of every URL, e.g. "https://news.example" (no trailing slash). */
   readonly publicUrl: string;
   /** Largest document in bytes (FEED_MAX_BYTES): older items then carry summary and link. */

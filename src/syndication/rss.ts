@@ -44,10 +44,14 @@ function mediaContent(image: EntryImage, slots: XmlSlots): Record<string, unknow
 function rssItem(entry: EntryModel, slots: XmlSlots): Item {
   const extensions: Extension[] = [
     // feed writes isPermaLink="false" whenever `guid` or `id` is given, and otherwise uses the link,
-    // which may be a canonical URL elsewhere. Ours is the article's own URL: a true permalink.
+    // which may be a canonical URL elsewhere. Ours is the article's own URL: a true permalink (a
+    // live update's is an anchor in the article's page, not a page of its own).
     {
       name: "guid",
-      objects: { _attributes: { isPermaLink: "true" }, _text: slots.text(entry.id) },
+      objects: {
+        _attributes: { isPermaLink: entry.permalink ? "true" : "false" },
+        _text: slots.text(entry.id),
+      },
     },
   ];
   if (entry.authors.length > 0) {
