@@ -27,8 +27,13 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Tests only: lets federation reach loopback and private addresses. */
   readonly federationAllowPrivateAddress: boolean;
-  /** Deliveries one process works on at once. */
+  /**
+   * Deliveries one process has in flight at once: most of a delivery is waiting on the remote
+   * server, so many can be; the event loop bounds the CPU side by itself.
+   */
   readonly deliveryConcurrency: number;
+  /** Of those, at most this many to one remote host. */
+  readonly deliveryPerHost: number;
   /** WebSub hub: live subscriptions per callback host, POST/GET timeout, deliveries at once. */
   readonly websubMaxSubscriptionsPerHost: number;
   readonly websubTimeoutMs: number;
@@ -132,7 +137,8 @@ const schema = z.object({
       .default("false")
       .transform((value) => value === "true"),
   ),
-  DELIVERY_CONCURRENCY: integer(1, 1000, 32),
+  DELIVERY_CONCURRENCY: integer(1, 1000, 256),
+  DELIVERY_PER_HOST: integer(1, 1000, 8),
   WEBSUB_MAX_SUBSCRIPTIONS_PER_HOST: integer(1, 1_000_000, 100),
   WEBSUB_TIMEOUT_MS: integer(100, 600_000, 10_000),
   WEBSUB_CONCURRENCY: integer(1, 1000, 16),
@@ -197,6 +203,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     logLevel: env.LOG_LEVEL,
     federationAllowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,
     deliveryConcurrency: env.DELIVERY_CONCURRENCY,
+    deliveryPerHost: env.DELIVERY_PER_HOST,
     websubMaxSubscriptionsPerHost: env.WEBSUB_MAX_SUBSCRIPTIONS_PER_HOST,
     websubTimeoutMs: env.WEBSUB_TIMEOUT_MS,
     websubConcurrency: env.WEBSUB_CONCURRENCY,
