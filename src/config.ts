@@ -48,6 +48,8 @@ export interface Config {
    * server) itself and leaves the rest to Fedify; `fedify` leaves every POST to Fedify.
    */
   readonly deliverySender: DeliverySender;
+  /** Where the direct sender signs: libuv's thread pool (default) or the event loop. */
+  readonly deliverySigning: DeliverySigning;
   /**
    * Signed inbox POSTs one remote server may make per minute (429 with Retry-After past it),
    * counted per process. 0 turns the limit off.
@@ -86,6 +88,10 @@ export const DEFAULT_INBOX_RATE_LIMIT = 1200;
 
 export const DELIVERY_SENDERS = ["direct", "fedify"] as const;
 export type DeliverySender = (typeof DELIVERY_SENDERS)[number];
+
+/** Where the direct sender computes its RSA signatures (DELIVERY_SIGNING). */
+export const DELIVERY_SIGNINGS = ["thread-pool", "event-loop"] as const;
+export type DeliverySigning = (typeof DELIVERY_SIGNINGS)[number];
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -144,6 +150,10 @@ const schema = z.object({
   WEBSUB_CONCURRENCY: integer(1, 1000, 16),
   DELIVERY_LEASE_MS: integer(1000, 3_600_000, 60_000),
   DELIVERY_SENDER: z.preprocess(emptyAsUndefined, z.enum(DELIVERY_SENDERS).default("direct")),
+  DELIVERY_SIGNING: z.preprocess(
+    emptyAsUndefined,
+    z.enum(DELIVERY_SIGNINGS).default("thread-pool"),
+  ),
   INBOX_RATE_LIMIT: integer(0, 1_000_000, DEFAULT_INBOX_RATE_LIMIT),
   AUTHORIZED_FETCH: z.preprocess(
     emptyAsUndefined,
@@ -209,6 +219,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     websubConcurrency: env.WEBSUB_CONCURRENCY,
     deliveryLeaseMs: env.DELIVERY_LEASE_MS,
     deliverySender: env.DELIVERY_SENDER,
+    deliverySigning: env.DELIVERY_SIGNING,
     inboxRateLimit: env.INBOX_RATE_LIMIT,
     authorizedFetch: env.AUTHORIZED_FETCH,
     metricsToken: env.METRICS_TOKEN,

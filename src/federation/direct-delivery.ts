@@ -16,6 +16,7 @@ import {
   type RsaSigner,
   type SignatureSpec,
   signedPostHeaders,
+  signOnEventLoop,
   signOnThreadPool,
 } from "./outbound-signature.ts";
 import type { OutboxSender, OutboxShortcut } from "./outbox-shortcut-queue.ts";
@@ -37,12 +38,18 @@ export interface DirectDeliveryOptions {
 }
 
 /** The runtime's `outboxSender` option under Node: a direct sender for this instance. */
-export function directOutboxSender(publicUrl: string, logger: Logger) {
+export function directOutboxSender(
+  publicUrl: string,
+  logger: Logger,
+  signing: "thread-pool" | "event-loop" = "thread-pool",
+) {
+  const signer = signing === "event-loop" ? signOnEventLoop : signOnThreadPool;
   return (tools: {
     kv: KvStore;
     addressGuard: AddressGuard;
     metrics?: Metrics | undefined;
-  }): OutboxSender => new DirectDelivery({ ...tools, userAgent: userAgentFor(publicUrl), logger });
+  }): OutboxSender =>
+    new DirectDelivery({ ...tools, userAgent: userAgentFor(publicUrl), logger, signer });
 }
 
 const CONTENT_TYPE = "application/activity+json";

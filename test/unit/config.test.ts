@@ -26,6 +26,7 @@ describe("parseConfig", () => {
       websubConcurrency: 16,
       deliveryLeaseMs: 60_000,
       deliverySender: "direct",
+      deliverySigning: "thread-pool",
       inboxRateLimit: 1200,
       authorizedFetch: false,
       metricsToken: undefined,
