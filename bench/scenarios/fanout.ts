@@ -141,10 +141,9 @@ async function rawOnce(rig: Rig, concurrency: number, step: Step, body: string) 
   };
 }
 
-async function measure(context: BenchContext) {
-  const { log, quick } = context;
-  const startedAt = Date.now();
-  const settings = {
+/** The fan-out's settings from the environment (FANOUT_*), for `npm run bench -- fanout`. */
+function fanoutSettings(quick: boolean) {
+  return {
     hosts: envNumber("FANOUT_HOSTS", 1000),
     actorsPerHost: envNumber("FANOUT_ACTORS_PER_HOST", 10),
     firstAddress: process.env.FANOUT_FIRST_ADDRESS ?? "127.0.64.1",
@@ -158,6 +157,16 @@ async function measure(context: BenchContext) {
     delaysMs: envNumbers("FANOUT_DELAYS", quick ? [0, 500] : [0, 100, 500]),
     warmRepeats: envNumber("FANOUT_REPEATS", quick ? 1 : 3),
   };
+}
+export type FanoutSettings = ReturnType<typeof fanoutSettings>;
+
+/** Measures one fan-out set-up; `settings` other than the fan-out's own for other scenarios. */
+export async function measure(
+  context: BenchContext,
+  settings: FanoutSettings = fanoutSettings(context.quick),
+) {
+  const { log } = context;
+  const startedAt = Date.now();
 
   const postgres = await startPostgres("tidings_fanout");
   context.defer(() => postgres.stop());
