@@ -27,8 +27,13 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Tests only: lets federation reach loopback and private addresses. */
   readonly federationAllowPrivateAddress: boolean;
-  /** Deliveries one process works on at once. */
+  /**
+   * Deliveries one process has in flight at once: most of a delivery is waiting on the remote
+   * server, so many can be; the event loop bounds the CPU side by itself.
+   */
   readonly deliveryConcurrency: number;
+  /** Of those, at most this many to one remote host. */
+  readonly deliveryPerHost: number;
   /** WebSub hub: live subscriptions per callback host, POST/GET timeout, deliveries at once. */
   readonly websubMaxSubscriptionsPerHost: number;
   readonly websubTimeoutMs: number;
@@ -43,6 +48,8 @@ export interface Config {
    * server) itself and leaves the rest to Fedify; `fedify` leaves every POST to Fedify.
    */
   readonly deliverySender: DeliverySender;
+  /** Where the direct sender signs: libuv's thread pool (default) or the event loop. */
+  readonly deliverySigning: DeliverySigning;
   /**
    * Signed inbox POSTs one remote server may make per minute (429 with Retry-After past it),
    * counted per process. 0 turns the limit off.
@@ -81,6 +88,10 @@ export const DEFAULT_INBOX_RATE_LIMIT = 1200;
 
 export const DELIVERY_SENDERS = ["direct", "fedify"] as const;
 export type DeliverySender = (typeof DELIVERY_SENDERS)[number];
+
+/** Where the direct sender computes its RSA signatures (DELIVERY_SIGNING). */
+export const DELIVERY_SIGNINGS = ["thread-pool", "event-loop"] as const;
+export type DeliverySigning = (typeof DELIVERY_SIGNINGS)[number];
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -132,12 +143,17 @@ const schema = z.object({
       .default("false")
       .transform((value) => value === "true"),
   ),
-  DELIVERY_CONCURRENCY: integer(1, 1000, 32),
+  DELIVERY_CONCURRENCY: integer(1, 1000, 256),
+  DELIVERY_PER_HOST: integer(1, 1000, 8),
   WEBSUB_MAX_SUBSCRIPTIONS_PER_HOST: integer(1, 1_000_000, 100),
   WEBSUB_TIMEOUT_MS: integer(100, 600_000, 10_000),
   WEBSUB_CONCURRENCY: integer(1, 1000, 16),
   DELIVERY_LEASE_MS: integer(1000, 3_600_000, 60_000),
   DELIVERY_SENDER: z.preprocess(emptyAsUndefined, z.enum(DELIVERY_SENDERS).default("direct")),
+  DELIVERY_SIGNING: z.preprocess(
+    emptyAsUndefined,
+    z.enum(DELIVERY_SIGNINGS).default("thread-pool"),
+  ),
   INBOX_RATE_LIMIT: integer(0, 1_000_000, DEFAULT_INBOX_RATE_LIMIT),
   AUTHORIZED_FETCH: z.preprocess(
     emptyAsUndefined,
@@ -197,11 +213,13 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     logLevel: env.LOG_LEVEL,
     federationAllowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,
     deliveryConcurrency: env.DELIVERY_CONCURRENCY,
+    deliveryPerHost: env.DELIVERY_PER_HOST,
     websubMaxSubscriptionsPerHost: env.WEBSUB_MAX_SUBSCRIPTIONS_PER_HOST,
     websubTimeoutMs: env.WEBSUB_TIMEOUT_MS,
     websubConcurrency: env.WEBSUB_CONCURRENCY,
     deliveryLeaseMs: env.DELIVERY_LEASE_MS,
     deliverySender: env.DELIVERY_SENDER,
+    deliverySigning: env.DELIVERY_SIGNING,
     inboxRateLimit: env.INBOX_RATE_LIMIT,
     authorizedFetch: env.AUTHORIZED_FETCH,
     metricsToken: env.METRICS_TOKEN,

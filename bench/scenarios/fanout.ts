@@ -17,6 +17,17 @@ import type { FarmReady, FarmSnapshot, RawRunResult } from "./fanout/protocol.ts
 import { fanoutGoals, formatFanoutReport } from "./fanout/report.ts";
 
 const ADMIN_TOKEN = "fanout-bench-admin-token-0123456789";
+
+/**
+ * Tidings' settings per configuration measured (FANOUT_CONFIGS): `default` is what a fresh
+ * install runs (DELIVERY_CONCURRENCY, DELIVERY_PER_HOST and DELIVERY_SIGNING unset); the others
+ * change one thing, so the report shows what it is worth.
+ */
+const CONFIGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  default: {},
+  "event-loop-signing": { DELIVERY_SIGNING: "event-loop" },
+  "concurrency-32": { DELIVERY_CONCURRENCY: "32" },
+};
 /**
  * One push within a server's life. cold: the first push of a fresh server, the hosts' key caches
  * emptied (each host fetches the feed's key), or for the raw loop fresh connections and emptied
@@ -29,7 +40,7 @@ interface Step {
 }
 
 export type FanoutResults = Awaited<ReturnType<typeof measure>>;
-export type TidingsRun = Awaited<ReturnType<typeof pushOnce>> & { concurrency: number };
+export type TidingsRun = Awaited<ReturnType<typeof pushOnce>> & { config: string };
 export type RawRun = Awaited<ReturnType<typeof rawOnce>>;
 
 /** What every measurement needs: the processes and the bench's own database connection. */
@@ -130,17 +141,32 @@ async function rawOnce(rig: Rig, concurrency: number, step: Step, body: string) 
   };
 }
 
-async function measure(context: BenchContext) {
-  const { log, quick } = context;
-  const startedAt = Date.now();
-  const settings = {
+/** The fan-out's settings from the environment (FANOUT_*), for `npm run bench -- fanout`. */
+function fanoutSettings(quick: boolean) {
+  return {
     hosts: envNumber("FANOUT_HOSTS", 1000),
     actorsPerHost: envNumber("FANOUT_ACTORS_PER_HOST", 10),
     firstAddress: process.env.FANOUT_FIRST_ADDRESS ?? "127.0.64.1",
-    concurrencies: envNumbers("FANOUT_CONCURRENCY", quick ? [32] : [32, 64, 128]),
-    delaysMs: envNumbers("FANOUT_DELAYS", [0, 100]),
+    /** Tidings' configurations: its defaults, and each named variation of them. */
+    configs: (process.env.FANOUT_CONFIGS ?? (quick ? "default" : "default,event-loop-signing"))
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name in CONFIGS),
+    /** The raw loop's POSTs in flight. */
+    rawConcurrency: envNumber("FANOUT_RAW_CONCURRENCY", 128),
+    delaysMs: envNumbers("FANOUT_DELAYS", quick ? [0, 500] : [0, 100, 500]),
     warmRepeats: envNumber("FANOUT_REPEATS", quick ? 1 : 3),
   };
+}
+export type FanoutSettings = ReturnType<typeof fanoutSettings>;
+
+/** Measures one fan-out set-up; `settings` other than the fan-out's own for other scenarios. */
+export async function measure(
+  context: BenchContext,
+  settings: FanoutSettings = fanoutSettings(context.quick),
+) {
+  const { log } = context;
+  const startedAt = Date.now();
 
   const postgres = await startPostgres("tidings_fanout");
   context.defer(() => postgres.stop());
@@ -172,17 +198,14 @@ async function measure(context: BenchContext) {
   let story = 0;
 
   /** One Tidings process: `steps` pushes in a row. */
-  const tidingsSession = async (concurrency: number, steps: Step[]) => {
-    const name = `tidings-c${concurrency}`;
+  const tidingsSession = async (config: string, steps: Step[]) => {
+    const name = `tidings-${config}`;
     const server = await startTidings({
       name,
       adminToken: ADMIN_TOKEN,
       databaseUrl: postgres.url,
       port,
-      env: {
-        DELIVERY_CONCURRENCY: String(concurrency),
-        FEDERATION_ALLOW_PRIVATE_ADDRESS: "true",
-      },
+      env: { ...CONFIGS[config], FEDERATION_ALLOW_PRIVATE_ADDRESS: "true" },
     });
     const client = new HttpClient(server.origin);
     try {
@@ -190,10 +213,7 @@ async function measure(context: BenchContext) {
       // A first request, so the publish call does not pay for this client's connection set-up.
       await client.request("/healthz");
       for (const step of steps) {
-        const run = {
-          concurrency,
-          ...(await pushOnce(rig, server, client, step, ++story)),
-        };
+        const run = { config, ...(await pushOnce(rig, server, client, step, ++story)) };
         tidings.push(run);
         log(
           `${name}, ${run.delayMs} ms inboxes, ${run.temperature}: ${run.hosts} hosts in ${run.allHostsMs} ms, ` +
@@ -229,15 +249,14 @@ async function measure(context: BenchContext) {
       ),
     );
   const cold: Step = { temperature: "cold", delayMs: firstDelay, clearKeyCaches: true };
-  // Baseline: per concurrency, the raw loop (cold, then warm), and a fresh server: one cold push
-  // (every host fetches the feed's key), then warm ones. The raw runs need the size of a real
-  // Create, so one server comes first.
-  const [firstConcurrency = 32, ...otherConcurrencies] = settings.concurrencies;
-  await tidingsSession(firstConcurrency, [cold, ...warm(settings.warmRepeats)]);
-  await rawSession(firstConcurrency, [cold, ...warm(settings.warmRepeats)]);
-  for (const concurrency of otherConcurrencies) {
-    await rawSession(concurrency, [cold, ...warm(settings.warmRepeats)]);
-    await tidingsSession(concurrency, [cold, ...warm(settings.warmRepeats)]);
+  // Per configuration a fresh server: one cold push (every host fetches the feed's key), then
+  // warm ones per inbox delay; the raw loop at its concurrency likewise. The raw runs need the
+  // size of a real Create, so one server comes first.
+  const [firstConfig = "default", ...otherConfigs] = settings.configs;
+  await tidingsSession(firstConfig, [cold, ...warm(settings.warmRepeats)]);
+  await rawSession(settings.rawConcurrency, [cold, ...warm(settings.warmRepeats)]);
+  for (const config of otherConfigs) {
+    await tidingsSession(config, [cold, ...warm(settings.warmRepeats)]);
   }
   return {
     durationSeconds: (Date.now() - startedAt) / 1000,
@@ -250,7 +269,7 @@ async function measure(context: BenchContext) {
 }
 
 /** Once Tidings has migrated the database: 10,000 followers of `world`, one per farm actor. */
-async function insertFollowers(db: pg.Pool, { actors }: FarmReady): Promise<void> {
+export async function insertFollowers(db: pg.Pool, { actors }: FarmReady): Promise<void> {
   await db.query(
     `insert into followers (feed_slug, actor_id, inbox_url, shared_inbox_url, follow_id, created_at)
      select 'world', a, i, s, null, now() from unnest($1::text[], $2::text[], $3::text[]) as t (a, i, s)`,
@@ -259,7 +278,7 @@ async function insertFollowers(db: pg.Pool, { actors }: FarmReady): Promise<void
 }
 
 /** Resolves (with the time) once the delivery queue is empty: all work of the push is done. */
-async function waitForEmptyQueue(db: pg.Pool): Promise<number> {
+export async function waitForEmptyQueue(db: pg.Pool): Promise<number> {
   for (const until = Date.now() + 60_000; Date.now() < until; ) {
     const { rows } = await db.query<{ n: number }>(
       "select count(*)::int as n from fedify_messages",
@@ -271,7 +290,7 @@ async function waitForEmptyQueue(db: pg.Pool): Promise<number> {
 }
 
 /** A story of about the size of a real one (≈2.5 KB of HTML). */
-function storyInput(n: number) {
+export function storyInput(n: number) {
   const paragraph =
     "<p>Negotiators meeting in Geneva agreed on Tuesday to a ceasefire that is to take effect " +
     "at midnight, after three days of talks that both delegations described as difficult. The " +

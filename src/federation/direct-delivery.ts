@@ -12,7 +12,13 @@ import {
   type OutboxMessage,
   readOutboxMessage,
 } from "./fedify-internals.ts";
-import { type SignatureSpec, signedPostHeaders } from "./outbound-signature.ts";
+import {
+  type RsaSigner,
+  type SignatureSpec,
+  signedPostHeaders,
+  signOnEventLoop,
+  signOnThreadPool,
+} from "./outbound-signature.ts";
 import type { OutboxSender, OutboxShortcut } from "./outbox-shortcut-queue.ts";
 
 export interface DirectDeliveryOptions {
@@ -27,15 +33,23 @@ export interface DirectDeliveryOptions {
   readonly now?: () => Date;
   /** Counts each POST's outcome and time (sender `direct`); unset: nothing is counted. */
   readonly metrics?: Metrics | undefined;
+  /** Where signatures are computed (default: on the thread pool). */
+  readonly signer?: RsaSigner;
 }
 
 /** The runtime's `outboxSender` option under Node: a direct sender for this instance. */
-export function directOutboxSender(publicUrl: string, logger: Logger) {
+export function directOutboxSender(
+  publicUrl: string,
+  logger: Logger,
+  signing: "thread-pool" | "event-loop" = "thread-pool",
+) {
+  const signer = signing === "event-loop" ? signOnEventLoop : signOnThreadPool;
   return (tools: {
     kv: KvStore;
     addressGuard: AddressGuard;
     metrics?: Metrics | undefined;
-  }): OutboxSender => new DirectDelivery({ ...tools, userAgent: userAgentFor(publicUrl), logger });
+  }): OutboxSender =>
+    new DirectDelivery({ ...tools, userAgent: userAgentFor(publicUrl), logger, signer });
 }
 
 const CONTENT_TYPE = "application/activity+json";
@@ -75,6 +89,7 @@ export class DirectDelivery implements OutboxSender {
   readonly #timeoutMs: number;
   readonly #now: () => Date;
   readonly #metrics: Metrics | undefined;
+  readonly #signer: RsaSigner;
   readonly #keys = new Map<string, { readonly modulus: string; readonly key: KeyObject }>();
   /** Serialised activities by id, newest last: a fan-out sends one activity to every inbox. */
   readonly #bodies = new Map<string, Buffer>();
@@ -96,6 +111,7 @@ export class DirectDelivery implements OutboxSender {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#now = options.now ?? (() => new Date());
     this.#metrics = options.metrics;
+    this.#signer = options.signer ?? signOnThreadPool;
   }
 
   readonly send: OutboxShortcut = async (queued) => {
@@ -121,7 +137,12 @@ export class DirectDelivery implements OutboxSender {
       ...lowerCaseKeys(message.headers),
       "user-agent": this.#userAgent,
       "content-length": String(body.length),
-      ...signedPostHeaders(spec, { url, body, ...signer, now: this.#now() }, CONTENT_TYPE),
+      ...(await signedPostHeaders(
+        spec,
+        { url, body, ...signer, now: this.#now() },
+        CONTENT_TYPE,
+        this.#signer,
+      )),
     };
     const start = this.#metrics ? performance.now() : 0;
     const status = await this.#post(url, headers, body).catch((error: unknown) => {

@@ -13,17 +13,36 @@ export interface OutboundPost {
   readonly now: Date;
 }
 
+/** Signs with RSASSA-PKCS1-v1_5 and SHA-256, answering the signature in base64. */
+export type RsaSigner = (data: Buffer, key: KeyObject) => Promise<string>;
+
+/** Signs right away, on the calling thread (≈0.3 ms of the event loop per 2048-bit signature). */
+export const signOnEventLoop: RsaSigner = async (data, key) =>
+  sign("sha256", data, key).toString("base64");
+
+/**
+ * Signs on libuv's thread pool (node:crypto's callback form): the event loop goes on with other
+ * deliveries meanwhile, so a fan-out can use a second core for its signatures.
+ */
+export const signOnThreadPool: RsaSigner = (data, key) =>
+  new Promise((resolve, reject) =>
+    sign("sha256", data, key, (error, signature) =>
+      error ? reject(error) : resolve(signature.toString("base64")),
+    ),
+  );
+
 /**
  * The headers that sign a POST the way Fedify's `signRequest` does, computed with node:crypto:
  * draft-cavage signs `(request-target) host date digest content-type`; RFC 9421 signs
  * `@method @target-uri @authority host date content-digest` as `sig1` with
  * `alg="rsa-v1_5-sha256"`. Either verifies at Mastodon and at any Fedify server.
  */
-export function signedPostHeaders(
+export async function signedPostHeaders(
   spec: SignatureSpec,
   post: OutboundPost,
   contentType: string,
-): Record<string, string> {
+  signer: RsaSigner = signOnEventLoop,
+): Promise<Record<string, string>> {
   const host = post.url.host;
   const date = post.now.toUTCString();
   const digest = createHash("sha256").update(post.body).digest("base64");
@@ -47,7 +66,7 @@ export function signedPostHeaders(
       "content-type": contentType,
       "content-digest": contentDigest,
       "signature-input": `sig1=${params}`,
-      signature: `sig1=:${rsaSha256(base, post.privateKey)}:`,
+      signature: `sig1=:${await signer(Buffer.from(base, "utf8"), post.privateKey)}:`,
     };
   }
   const digestHeader = `SHA-256=${digest}`;
@@ -58,7 +77,7 @@ export function signedPostHeaders(
     `digest: ${digestHeader}`,
     `content-type: ${contentType}`,
   ].join("\n");
-  const signature = rsaSha256(base, post.privateKey);
+  const signature = await signer(Buffer.from(base, "utf8"), post.privateKey);
   return {
     host,
     date,
@@ -66,10 +85,6 @@ export function signedPostHeaders(
     digest: digestHeader,
     signature: `keyId="${post.keyId}",algorithm="rsa-sha256",headers="(request-target) host date digest content-type",signature="${signature}"`,
   };
-}
-
-function rsaSha256(text: string, key: KeyObject): string {
-  return sign("sha256", Buffer.from(text, "utf8"), key).toString("base64");
 }
 
 /** Escapes a structured-field string (RFC 8941 §3.3.3). */

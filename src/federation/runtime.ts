@@ -9,7 +9,7 @@ import { type AddressGuard, createAddressGuard } from "./address-guard.ts";
 import type { FederationData } from "./context-data.ts";
 import { FedifyDeliveryMetrics } from "./delivery-metrics.ts";
 import { buildFederation } from "./federation.ts";
-import { FEDIFY_KV_PREFIXES } from "./fedify-internals.ts";
+import { FEDIFY_KV_PREFIXES, readOutboxMessage } from "./fedify-internals.ts";
 import { FeedKeyStore } from "./keys.ts";
 import { dropNonPublicDeliveries } from "./outbox-address-guard.ts";
 import { dropBlockedDeliveries } from "./outbox-block-guard.ts";
@@ -27,6 +27,8 @@ export interface FederationRuntimeOptions {
   /** Tests only: lets federation fetch from and post to loopback and private addresses. */
   readonly allowPrivateAddress: boolean;
   readonly deliveryConcurrency: number;
+  /** Deliveries at once to one remote host (DELIVERY_PER_HOST; default: no bound but the total). */
+  readonly deliveryPerHost?: number;
   /** AUTHORIZED_FETCH (default false). */
   readonly authorizedFetch?: boolean;
   readonly queueLeaseMs?: number;
@@ -61,6 +63,7 @@ export function federationOptionsFromConfig(
     | "databaseUrl"
     | "federationAllowPrivateAddress"
     | "deliveryConcurrency"
+    | "deliveryPerHost"
     | "deliveryLeaseMs"
     | "authorizedFetch"
   >,
@@ -70,6 +73,7 @@ export function federationOptionsFromConfig(
   | "databaseUrl"
   | "allowPrivateAddress"
   | "deliveryConcurrency"
+  | "deliveryPerHost"
   | "authorizedFetch"
   | "queueLeaseMs"
   | "relayLeaseMs"
@@ -79,6 +83,7 @@ export function federationOptionsFromConfig(
     databaseUrl: config.databaseUrl,
     allowPrivateAddress: config.federationAllowPrivateAddress,
     deliveryConcurrency: config.deliveryConcurrency,
+    deliveryPerHost: config.deliveryPerHost,
     authorizedFetch: config.authorizedFetch,
     queueLeaseMs: config.deliveryLeaseMs,
     relayLeaseMs: config.deliveryLeaseMs,
@@ -110,6 +115,17 @@ const FEDIFY_HOT_KEYS: readonly CachedKeyFamily[] = [
   { prefix: FEDIFY_KV_PREFIXES.circuit, ttlMs: 1_000, absentTtlMs: 60_000 },
 ];
 
+/** The remote host a queued delivery POSTs to (the per-host bound's key); else undefined. */
+function deliveryHostOf(payload: unknown): string | undefined {
+  const inbox = readOutboxMessage(payload)?.inbox;
+  if (inbox === undefined) return undefined;
+  try {
+    return new URL(inbox).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Fedify on our PostgreSQL (or PGlite): key-value store, durable queue, outbox relay. */
 export async function createFederationRuntime(
   options: FederationRuntimeOptions,
@@ -135,6 +151,9 @@ export async function createFederationRuntime(
     options.queue ??
     storage.queue({
       concurrency: options.deliveryConcurrency,
+      perKey: options.deliveryPerHost
+        ? { limit: options.deliveryPerHost, keyOf: deliveryHostOf }
+        : undefined,
       databaseUrl: options.databaseUrl,
       leaseMs: options.queueLeaseMs,
       logger,

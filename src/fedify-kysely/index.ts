@@ -28,6 +28,7 @@ export {
   KyselyMessageQueue,
   type KyselyMessageQueueOptions,
 } from "./message-queue.ts";
+export type { PerKeyLimitOptions } from "./per-key-limit.ts";
 export type { FedifyDatabase, KyselyWithFedifyTables } from "./schema.ts";
 export {
   type SweepOptions,

@@ -10,6 +10,7 @@ import type pg from "pg";
 import { warnDatabaseError } from "./database-unavailable.ts";
 import { listenOnChannel } from "./listen-connection.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import type { PerKeyLimitOptions } from "./per-key-limit.ts";
 import { every, QueueConsumer } from "./queue-consumer.ts";
 import { type FedifyDatabase, fedifyTables, type KyselyWithFedifyTables } from "./schema.ts";
 
@@ -52,6 +53,11 @@ export interface KyselyMessageQueueOptions {
    * - `"lease"` (the default without `listen`): leases simply run out.
    */
   readonly takeover?: "lock" | "single-process" | "lease";
+  /**
+   * Handlers at once per key, within `concurrency` (deliveries: per remote host, so one server
+   * is never hammered); messages whose key is at its limit wait while others run.
+   */
+  readonly perKey?: PerKeyLimitOptions | undefined;
   readonly logger?: Logger;
 }
 
@@ -105,6 +111,7 @@ export class KyselyMessageQueue implements MessageQueue {
   readonly #db: Kysely<FedifyDatabase>;
   readonly #queue: string;
   readonly #concurrency: number;
+  readonly #perKey: PerKeyLimitOptions | undefined;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
   readonly #retryDelayMs: number;
@@ -120,6 +127,7 @@ export class KyselyMessageQueue implements MessageQueue {
     this.#db = fedifyTables(db);
     this.#queue = options.queue ?? "default";
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
+    this.#perKey = options.perKey;
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.#retryDelayMs = options.retryDelayMs ?? 1_000;
@@ -266,6 +274,7 @@ export class KyselyMessageQueue implements MessageQueue {
       queue: this.#queue,
       consumer: locked ? lockKey : id,
       concurrency: this.#concurrency,
+      perKey: this.#perKey,
       leaseMs: this.#leaseMs,
       retryDelayMs: this.#retryDelayMs,
       maxRetryDelayMs: this.#maxRetryDelayMs,

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { outageRetryDelayMs, warnDatabaseError } from "./database-unavailable.ts";
 import type { Logger } from "./logger.ts";
+import { PerKeyLimit, type PerKeyLimitOptions } from "./per-key-limit.ts";
 import type { FedifyDatabase } from "./schema.ts";
 import { sweepOrphanShares } from "./sweep.ts";
 
@@ -24,6 +25,8 @@ export interface QueueConsumerOptions {
   readonly logger: Logger;
   /** Called after a failed handler's message was put back, to wake listeners when it is due. */
   readonly onReleased: (delayMs: number) => void;
+  /** Handlers at once per key (deliveries: per remote host); unset: no bound but `concurrency`. */
+  readonly perKey?: PerKeyLimitOptions | undefined;
 }
 
 /**
@@ -50,6 +53,14 @@ export class QueueConsumer {
   readonly #batchSlots: number;
   /** Messages held at once: running, plus a batch leased ahead (see `#ready`). */
   readonly #capacity: number;
+  readonly #perKey: PerKeyLimit | undefined;
+  /**
+   * Leased messages that wait because their key is at its limit (as of the last `#fill`). They
+   * do not count against `#capacity`, so one busy host does not stall the others' messages; the
+   * most held at once, waiting or not, is `#maxReady`.
+   */
+  #waitingForKey = 0;
+  readonly #maxReady: number;
   readonly #inFlight = new Map<string, Claim>();
   /**
    * Leased, waiting for a free slot: a finished handler's slot is refilled at once, without
@@ -84,6 +95,8 @@ export class QueueConsumer {
     this.#options = options;
     this.#batchSlots = Math.max(1, Math.floor(options.concurrency / 4));
     this.#capacity = options.concurrency + this.#batchSlots;
+    this.#perKey = options.perKey && new PerKeyLimit(options.perKey);
+    this.#maxReady = this.#perKey ? 4 * this.#capacity : this.#capacity;
   }
 
   /** There may be new work: claim at the next chance. */
@@ -128,16 +141,21 @@ export class QueueConsumer {
   }
 
   #shouldClaim(): boolean {
-    const held = this.#inFlight.size + this.#ready.length;
+    const held = this.#held();
     const free = this.#capacity - held;
-    if (free <= 0) return false;
+    if (free <= 0 || this.#ready.length >= this.#maxReady) return false;
     if (!this.#mayHaveWork && this.#handled.length === 0) return false;
     // Busy: wait for a worthwhile batch of free slots rather than a round trip per message.
     return held === 0 || free >= this.#batchSlots;
   }
 
+  /** Messages counted against `#capacity`: running, and leased ones that could start. */
+  #held(): number {
+    return this.#inFlight.size + this.#ready.length - this.#waitingForKey;
+  }
+
   async #claimAndStart(): Promise<void> {
-    const limit = this.#capacity - this.#inFlight.size - this.#ready.length;
+    const limit = Math.min(this.#capacity - this.#held(), this.#maxReady - this.#ready.length);
     this.#mayHaveWork = false;
     let claims: Claim[];
     try {
@@ -170,13 +188,27 @@ export class QueueConsumer {
     this.#fill();
   }
 
-  /** Starts leased messages while there are free slots (not once closing). */
+  /**
+   * Starts leased messages, oldest first, while there are free slots (not once closing),
+   * passing over those whose key is at its limit.
+   */
   #fill(): void {
-    while (!this.#closed && this.#inFlight.size < this.#options.concurrency) {
-      const claim = this.#ready.shift();
-      if (!claim) return;
-      this.#start(claim);
+    let next = 0;
+    while (
+      !this.#closed &&
+      this.#inFlight.size < this.#options.concurrency &&
+      next < this.#ready.length
+    ) {
+      const claim = this.#ready[next] as Claim;
+      const key = this.#perKey ? this.#perKey.take(claim.payload) : null;
+      if (key === undefined) {
+        next++;
+        continue;
+      }
+      this.#ready.splice(next, 1);
+      this.#start(claim, key);
     }
+    this.#waitingForKey = next;
   }
 
   /** Acknowledges the handled messages and leases up to `limit` new ones, in one statement. */
@@ -223,11 +255,12 @@ export class QueueConsumer {
     return { ...this.#lastShare.value, ...(payload as object) };
   }
 
-  #start(claim: Claim): void {
+  #start(claim: Claim, key: string | null): void {
     this.#inFlight.set(claim.id, claim);
     const running = this.#handle(claim).finally(() => {
       this.#running.delete(running);
       this.#inFlight.delete(claim.id);
+      this.#perKey?.release(key);
       this.#fill();
       this.#nudge();
     });

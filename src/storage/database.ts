@@ -105,12 +105,23 @@ class SerializedPGliteDialect extends PGliteDialect {
   }
 }
 
+/**
+ * PostgreSQL settings for the embedded database, on top of PGlite's own. Its shared buffers
+ * live in the process's WASM memory, which never shrinks: initdb's default of 128 MB for a
+ * server of 100 connections is most of the embedded default's resident memory, and one
+ * process with one connection needs far less (the operating system's page cache still holds
+ * the data files). Measured by `npm run bench -- serving` (bench/README.md).
+ */
+const PGLITE_SETTINGS = ["-c", "shared_buffers=16MB", "-c", "wal_buffers=1MB"];
+
 function pgliteDialect(dataDir: string): Dialect {
   return new SerializedPGliteDialect({
     // Loaded lazily so runtimes that always use PostgreSQL (Workers) never start the WASM build.
     pglite: async () => {
       const { PGlite } = await import("@electric-sql/pglite");
-      return PGlite.create(dataDir);
+      return PGlite.create(dataDir, {
+        startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
+      });
     },
   });
 }

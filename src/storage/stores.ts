@@ -3,7 +3,11 @@ import { sql } from "kysely";
 import { BlockList } from "../domain/block-list.ts";
 import { uuidv7 } from "../domain/ids.ts";
 import type { TransactionRunner } from "../domain/ports.ts";
-import { KyselyKvStore, KyselyMessageQueue } from "../fedify-kysely/index.ts";
+import {
+  KyselyKvStore,
+  KyselyMessageQueue,
+  type PerKeyLimitOptions,
+} from "../fedify-kysely/index.ts";
 import type { Logger } from "../logger.ts";
 import { createAdminTokenRepository } from "./admin-token-repository.ts";
 import { createArticleRepository } from "./article-repository.ts";
@@ -45,6 +49,8 @@ export type Views = ReturnType<typeof createViews>;
 /** How a process's delivery queue runs on the database (see KyselyMessageQueue). */
 export interface DeliveryQueueSettings {
   readonly concurrency: number;
+  /** Deliveries at once per key (the remote host), within `concurrency`. */
+  readonly perKey?: PerKeyLimitOptions | undefined;
   /** PostgreSQL URL for LISTEN wake-ups between processes; unset on PGlite. */
   readonly databaseUrl: string | undefined;
   readonly leaseMs?: number | undefined;
@@ -92,6 +98,7 @@ export function createStores(db: Db) {
       queue: (settings: DeliveryQueueSettings): MessageQueue =>
         new KyselyMessageQueue(db, {
           concurrency: settings.concurrency,
+          perKey: settings.perKey,
           logger: settings.logger,
           ...(settings.databaseUrl ? { listen: connectionOptions(settings.databaseUrl) } : {}),
           ...(settings.leaseMs ? { leaseMs: settings.leaseMs } : {}),

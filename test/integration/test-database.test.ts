@@ -64,3 +64,20 @@ async function tableExists(db: TestDatabase["db"], name: string): Promise<boolea
   `.execute(db);
   return rows[0]?.found === true;
 }
+
+describe("the embedded database (PGlite)", () => {
+  it("runs with small shared buffers, for the one process that owns it", async () => {
+    const database = await createTestDatabase("pglite");
+    try {
+      const { rows } = await sql<{
+        sharedBuffers: string;
+        walBuffers: string;
+      }>`select current_setting('shared_buffers') as shared_buffers, current_setting('wal_buffers') as wal_buffers`.execute(
+        database.db,
+      );
+      expect(rows).toEqual([{ sharedBuffers: "16MB", walBuffers: "1MB" }]);
+    } finally {
+      await database.destroy();
+    }
+  });
+});

@@ -4,7 +4,11 @@ import { FEDIFY_VERSION_WRITTEN_FOR } from "../../src/federation/fedify-internal
 import { createLogger } from "../../src/logger.ts";
 
 describe("choosing the direct sender at start-up", () => {
-  const config = { deliverySender: "direct", publicUrl: "https://news.example" } as const;
+  const config = {
+    deliverySender: "direct",
+    deliverySigning: "thread-pool",
+    publicUrl: "https://news.example",
+  } as const;
   const capture = () => {
     const lines: string[] = [];
     return { lines, logger: createLogger("info", (line) => lines.push(line)) };

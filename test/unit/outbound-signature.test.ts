@@ -1,6 +1,11 @@
 import { verifyRequest as fedifyVerifyRequest } from "@fedify/fedify";
 import { describe, expect, it } from "vitest";
-import { type SignatureSpec, signedPostHeaders } from "../../src/federation/outbound-signature.ts";
+import {
+  type SignatureSpec,
+  signedPostHeaders,
+  signOnEventLoop,
+  signOnThreadPool,
+} from "../../src/federation/outbound-signature.ts";
 import { generatePeerKeyPair, verifyRequest } from "../support/fediverse-peer.ts";
 
 const ACTOR = "https://news.example/ap/feeds/world";
@@ -18,11 +23,15 @@ const actorDocument = {
   publicKey: { id: KEY_ID, owner: ACTOR, publicKeyPem: keys.publicKeyPem },
 };
 
-function sign(spec: SignatureSpec, now = new Date()) {
+const SIGNERS = { "event loop": signOnEventLoop, "thread pool": signOnThreadPool } as const;
+type SignerName = keyof typeof SIGNERS;
+
+function sign(spec: SignatureSpec, signer: SignerName, now = new Date()) {
   return signedPostHeaders(
     spec,
     { url: INBOX, body, keyId: KEY_ID, privateKey: keys.privateKey, now },
     "application/activity+json",
+    SIGNERS[signer],
   );
 }
 
@@ -48,11 +57,15 @@ function verifiedByPeer(headers: Record<string, string>, sentBody: Buffer) {
   );
 }
 
-describe.each(["rfc9421", "draft-cavage-http-signatures-12"] as const)(
-  "a POST signed by the direct sender (%s)",
-  (spec) => {
+const CASES = (["rfc9421", "draft-cavage-http-signatures-12"] as const).flatMap((spec) =>
+  (Object.keys(SIGNERS) as SignerName[]).map((signer) => [spec, signer] as const),
+);
+
+describe.each(CASES)(
+  "a POST signed by the direct sender (%s, signed on the %s)",
+  (spec, signer) => {
     it("verifies at a Fedify server and at a Mastodon-like one", async () => {
-      const headers = sign(spec);
+      const headers = await sign(spec, signer);
       const key = await verifiedByFedify(headers, body);
       expect(key?.id?.href).toBe(KEY_ID);
       const peer = await verifiedByPeer(headers, body);
@@ -64,14 +77,14 @@ describe.each(["rfc9421", "draft-cavage-http-signatures-12"] as const)(
     });
 
     it("covers the body: a changed body fails both verifiers", async () => {
-      const headers = sign(spec);
+      const headers = await sign(spec, signer);
       const forged = Buffer.from(body.toString("utf8").replace("Create", "Delete"));
       expect(await verifiedByFedify(headers, forged)).toBeNull();
       expect((await verifiedByPeer(headers, forged)).ok).toBe(false);
     });
 
     it("is dated: a signature from two hours ago is refused", async () => {
-      const headers = sign(spec, new Date(Date.now() - 2 * 3_600_000));
+      const headers = await sign(spec, signer, new Date(Date.now() - 2 * 3_600_000));
       expect(await verifiedByFedify(headers, body)).toBeNull();
       expect((await verifiedByPeer(headers, body)).ok).toBe(false);
     });

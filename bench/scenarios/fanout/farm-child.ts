@@ -64,7 +64,7 @@ serveParent(async (message) => {
       sample = undefined;
       return {};
     case "snapshot":
-      return snapshot();
+      return snapshot(message.activityId === undefined ? undefined : String(message.activityId));
     case "waitAll":
       await current().waitForAllHosts(String(message.activityId), Number(message.timeoutMs));
       return snapshot(String(message.activityId));

@@ -93,7 +93,7 @@ export function readConfigOrExit(): Config {
  * the queue of; otherwise none (Fedify sends every POST), with one line saying why.
  */
 export function directSenderFor(
-  config: Pick<Config, "deliverySender" | "publicUrl">,
+  config: Pick<Config, "deliverySender" | "deliverySigning" | "publicUrl">,
   logger: Logger,
   fedifyVersion: string | undefined,
 ): { outboxSender?: ReturnType<typeof directOutboxSender> } {
@@ -103,7 +103,9 @@ export function directSenderFor(
     logger.warn(`DELIVERY_SENDER=direct: ${fits.reason}; Fedify's own sender sends every POST`);
     return {};
   }
-  return { outboxSender: directOutboxSender(config.publicUrl, logger) };
+  return {
+    outboxSender: directOutboxSender(config.publicUrl, logger, config.deliverySigning),
+  };
 }
 
 /** The version in the installed @fedify/fedify's package.json (not among its exports). */

@@ -455,6 +455,52 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
     expect(started).toBe(4);
   });
 
+  it("runs at most `perKey.limit` handlers per key, and other keys' messages meanwhile", async () => {
+    const queue = newQueue({
+      concurrency: 8,
+      perKey: { limit: 2, keyOf: (payload) => (payload as { host?: string }).host },
+    });
+    const release = deferred();
+    const running = new Map<string, number>();
+    const mostAtOnce = new Map<string, number>();
+    const started: string[] = [];
+    const finished: string[] = [];
+    listen(queue, async (payload) => {
+      const { host = "(none)", n } = payload as { host?: string; n: number };
+      started.push(`${host}#${n}`);
+      running.set(host, (running.get(host) ?? 0) + 1);
+      mostAtOnce.set(host, Math.max(mostAtOnce.get(host) ?? 0, running.get(host) ?? 0));
+      await release.promise;
+      running.set(host, (running.get(host) ?? 0) - 1);
+      finished.push(`${host}#${n}`);
+    });
+    // Twenty messages for one busy host first, then three for another and three with no key:
+    // the later ones must not wait behind the busy host's queue.
+    await queue.enqueueMany([
+      ...Array.from({ length: 20 }, (_, n) => ({ host: "busy.example", n })),
+      ...Array.from({ length: 3 }, (_, n) => ({ host: "other.example", n })),
+      ...Array.from({ length: 3 }, (_, n) => ({ n })),
+    ]);
+    await vi.waitFor(() => expect(started).toHaveLength(2 + 2 + 3), WAIT);
+    expect(started.filter((s) => s.startsWith("busy.example"))).toEqual([
+      "busy.example#0",
+      "busy.example#1",
+    ]);
+    expect(started.filter((s) => s.startsWith("other.example"))).toEqual([
+      "other.example#0",
+      "other.example#1",
+    ]);
+    expect(started.filter((s) => s.startsWith("(none)"))).toHaveLength(3);
+    release.resolve();
+    await vi.waitFor(() => expect(finished).toHaveLength(26), WAIT);
+    expect(mostAtOnce.get("busy.example")).toBe(2);
+    expect(mostAtOnce.get("other.example")).toBe(2);
+    // Each key's messages still start oldest first.
+    const busyOrder = started.filter((s) => s.startsWith("busy.example"));
+    expect(busyOrder).toEqual(Array.from({ length: 20 }, (_, n) => `busy.example#${n}`));
+    expect(await remaining(`test-${queueCount}`)).toBe(0);
+  });
+
   it("reports its depth", async () => {
     const queue = newQueue();
     await queue.enqueueMany([1, 2]);
