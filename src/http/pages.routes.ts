@@ -162,7 +162,7 @@ export function pageRoutes(deps: PageDeps): Hono {
     );
     const reactions = views ? await views.articlePage.reactions(article.id) : null;
     c.header("cache-control", PAGE_CACHE);
-    return htmlPage(c, ArticlePage({ article, feeds, reactions, ...site }));
+    return htmlPage(c, ArticlePage({ article, feeds, reactions, historyLinked: false, ...site }));
   });
 
   // Registered last by the app: any other first-level path is taken before these.

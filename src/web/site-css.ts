@@ -41,6 +41,9 @@ figure { margin: 1.5rem 0; }
 figcaption, .meta { font-size: 0.9rem; color: var(--muted); font-family: system-ui, sans-serif; }
 .standfirst { font-size: 1.2rem; font-weight: bold; }
 .content-warning { border-left: 4px solid #b45309; padding: 0.5rem 0.75rem; background: #fff7ed; }
+.correction { border-left: 4px solid var(--accent); background: var(--panel); padding: 0.25rem 0.75rem; margin: 1rem 0; font-family: system-ui, sans-serif; }
+.correction h2 { margin: 0.5rem 0 0.25rem; font-size: 1rem; }
+.correction p { margin: 0.25rem 0 0.5rem; }
 .sensitive-image > summary { cursor: pointer; padding: 0.5rem 0; }
 .byline { font-family: system-ui, sans-serif; }
 .tag { display: inline-block; border: 1px solid var(--rule); border-radius: 1rem; padding: 0 0.6rem; margin: 0 0.3rem 0.3rem 0; font-size: 0.85rem; font-family: system-ui, sans-serif; }
