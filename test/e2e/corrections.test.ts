@@ -405,3 +405,122 @@ describe.each(DATABASE_KINDS)("corrections on the fediverse on %s", (kind) => {
     expect(content).toContain("Talks on the war in Syria.");
   });
 });
+
+/** The public history page: every public revision with a readable diff; nothing for others. */
+describe.each(DATABASE_KINDS)("the history page on %s", (kind) => {
+  let t: TestApp;
+  const clock = fixedClock(new Date("2016-07-20T07:00:00Z"));
+  let id: string;
+
+  const patch = async (at: string, body: unknown) => {
+    clock.set(new Date(at));
+    const response = await t.admin("PATCH", `/admin/articles/${id}`, body);
+    expect(response.status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp(kind, { clock });
+    // Scheduled for 08:00, and edited before then: that draft never went public.
+    const pushed = await t.admin("POST", "/admin/articles", {
+      headline: "EMBARGOED DRAFT headline",
+      bodyHtml: "<p>Draft.</p>",
+      feeds: ["us-russia-syria"],
+      publishedAt: "2016-07-20T08:00:00Z",
+    });
+    expect(pushed.status).toBe(201);
+    id = ((await pushed.json()) as ArticleOutput).id;
+    await patch("2016-07-20T07:30:00Z", {
+      headline: "Kerry and Lavrov meet in Geneva",
+      standfirst: "Talks on Syria.",
+      bodyHtml:
+        "<p>The talks took place in Geneva.</p><p>Both sides spoke of progress.</p><p>More talks are planned.</p>",
+    });
+  });
+  afterAll(() => t?.destroy());
+
+  it("has no public history while the story is scheduled", async () => {
+    for (const accept of [BROWSER, "application/json"]) {
+      const response = await t.get(`/articles/${id}/history`, { accept });
+      expect(response.status).toBe(404);
+      expect(await response.text()).not.toContain("EMBARGOED");
+    }
+  });
+
+  it("lists every public revision, newest first, with its note and a readable diff, linked from the page", async () => {
+    await patch("2016-07-20T09:30:00Z", {
+      headline: "Kerry and Lavrov meet in Moscow",
+      bodyHtml:
+        "<p>The talks took place in Moscow.</p><p>Both sides spoke of progress.</p><p>More talks are planned.</p>",
+      correction: NOTE,
+    });
+    await patch("2016-07-20T10:00:00Z", {
+      standfirst: "Talks on the war in Syria.",
+      tags: ["Syria"],
+    });
+    await patch("2016-07-20T10:15:00Z", { tags: ["Syria", "Russia"] });
+
+    const page = await (await t.get(`/articles/${id}`, { accept: BROWSER })).text();
+    expect(page).toContain(
+      `<a href="${PUBLIC_URL}/articles/${id}/history">History of this story</a>`,
+    );
+
+    const response = await t.get(`/articles/${id}/history`, { accept: BROWSER });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/html");
+    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await response.text();
+    expect(html).not.toContain("EMBARGOED");
+    expect(html).toContain(`<a href="${PUBLIC_URL}/articles/${id}">Back to the story</a>`);
+    expect(html).toContain("3 changes since it was published.");
+    const entries = [...html.matchAll(/<li id="revision-(\d+)">([\s\S]*?)<\/li>/g)].map((m) => ({
+      revision: Number(m[1]),
+      html: m[2] ?? "",
+    }));
+    expect(entries.map((e) => e.revision)).toEqual([5, 4, 3, 2]);
+    const heading = (entry: { html: string }) =>
+      entry.html.match(/<h2>([\s\S]*?)<\/h2>/)?.[1]?.replace(/<[^>]+>/g, "");
+    expect(entries.map(heading)).toEqual([
+      "Updated 20 July 2016 at 10:15 UTC",
+      "Updated 20 July 2016 at 10:00 UTC",
+      "Corrected 20 July 2016 at 09:30 UTC",
+      "Published 20 July 2016 at 08:00 UTC",
+    ]);
+    const [tagsOnly, silent, corrected, published] = entries;
+    expect(tagsOnly?.html).toContain("No change to the headline, standfirst or text.");
+    expect(corrected?.html).toContain(
+      `<p class="correction"><strong>Correction:</strong> ${NOTE.replace("'", "&#39;")}</p>`,
+    );
+    // Read as text: removed words struck through, added ones underlined, said for screen readers.
+    const readable = (fragment: string) =>
+      fragment
+        .replace(/<span class="visually-hidden">[^<]*<\/span>/g, "")
+        .replace(/<del>([^<]*)<\/del>/g, "[-$1-]")
+        .replace(/<ins>([^<]*)<\/ins>/g, "{+$1+}")
+        .replace(/<[^>]+>/g, "|")
+        .replace(/\|+/g, "|");
+    expect(readable(corrected?.html ?? "")).toContain(
+      "|Headline|Kerry and Lavrov meet in [-Geneva-]{+Moscow+}|Text|The talks took place in [-Geneva.-]{+Moscow.+}|… 2 unchanged paragraphs …|",
+    );
+    expect(corrected?.html).not.toContain("Standfirst");
+    expect(readable(silent?.html ?? "")).toContain("|Standfirst|Talks on {+the war in +}Syria.|");
+    expect(silent?.html).not.toContain('class="correction"');
+    expect(published?.html).not.toContain("<del>");
+    expect(published?.html).not.toContain("<ins>");
+  });
+
+  it("answers 404 for an unknown article, and 410 with no history once deleted", async () => {
+    expect((await t.get("/articles/00000000-0000-7000-8000-000000000000/history")).status).toBe(
+      404,
+    );
+    expect((await t.get("/articles/not-an-id/history", { accept: BROWSER })).status).toBe(404);
+    expect((await t.admin("DELETE", `/admin/articles/${id}`)).status).toBe(204);
+    const page = await t.get(`/articles/${id}/history`, { accept: BROWSER });
+    expect(page.status).toBe(410);
+    const body = await page.text();
+    expect(body).toContain("This article was removed");
+    expect(body).not.toContain("Kerry");
+    const api = await t.get(`/articles/${id}/history`, { accept: "application/json" });
+    expect(api.status).toBe(410);
+    expect(api.headers.get("content-type")).toContain("application/problem+json");
+  });
+});
