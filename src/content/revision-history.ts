@@ -1,5 +1,19 @@
 import { plainParagraphsFromHtml } from "./sanitize-html.ts";
-import { type DiffPart, diffParagraphs, diffWords, type ParagraphDiff } from "./text-diff.ts";
+import {
+  DiffBudget,
+  type DiffPart,
+  diffParagraphs,
+  diffWords,
+  type ParagraphDiff,
+} from "./text-diff.ts";
+
+/**
+ * What one history page may cost, whatever the editors did: diff tables of at most this many
+ * cells in all (~50 ms), and at most this many changed paragraphs shown per revision (a
+ * rewrite shows its start and says how much more changed; the story itself has the rest).
+ */
+const PAGE_DIFF_CELLS = 5_000_000;
+export const MAX_CHANGED_PARAGRAPHS = 20;
 
 /** What the history compares of one stored revision of an article. */
 export interface RevisionText {
@@ -26,6 +40,8 @@ export interface HistoryEntry {
   readonly headline: readonly DiffPart[] | null;
   readonly standfirst: readonly DiffPart[] | null;
   readonly body: readonly ParagraphDiff[] | null;
+  /** Changed paragraphs left out of `body` past MAX_CHANGED_PARAGRAPHS. */
+  readonly moreChangedParagraphs: number;
 }
 
 /**
@@ -42,6 +58,17 @@ export function publicHistory(
   const base = beforePublication.at(-1) ?? sorted[0];
   if (!base) return [];
   const later = sorted.filter((r) => r.revision > base.revision);
+  const budget = new DiffBudget(PAGE_DIFF_CELLS);
+  // Each revision's text is read out of its HTML once, not once per comparison.
+  const paragraphs = new Map<string, string[]>();
+  const paragraphsOf = (html: string) => {
+    let found = paragraphs.get(html);
+    if (!found) {
+      found = plainParagraphsFromHtml(html);
+      paragraphs.set(html, found);
+    }
+    return found;
+  };
   const entries: HistoryEntry[] = [
     {
       revision: base.revision,
@@ -51,6 +78,7 @@ export function publicHistory(
       headline: null,
       standfirst: null,
       body: null,
+      moreChangedParagraphs: 0,
     },
   ];
   let previous = base;
@@ -60,25 +88,28 @@ export function publicHistory(
       at: revision.recordedAt,
       first: false,
       correction: revision.correction,
-      headline: changedText(previous.headline, revision.headline),
-      standfirst: changedText(previous.standfirst ?? "", revision.standfirst ?? ""),
-      body: changedBody(previous.bodyHtml, revision.bodyHtml),
+      headline: changedText(previous.headline, revision.headline, budget),
+      standfirst: changedText(previous.standfirst ?? "", revision.standfirst ?? "", budget),
+      ...changedBody(paragraphsOf(previous.bodyHtml), paragraphsOf(revision.bodyHtml), budget),
     });
     previous = revision;
   }
   return entries;
 }
 
-function changedText(before: string, after: string): DiffPart[] | null {
-  return before === after ? null : diffWords(before, after);
+function changedText(before: string, after: string, budget: DiffBudget): DiffPart[] | null {
+  return before === after ? null : diffWords(before, after, budget);
 }
 
-function changedBody(beforeHtml: string, afterHtml: string): ParagraphDiff[] | null {
-  if (beforeHtml === afterHtml) return null;
-  const diff = diffParagraphs(
-    plainParagraphsFromHtml(beforeHtml),
-    plainParagraphsFromHtml(afterHtml),
-  );
+function changedBody(
+  before: readonly string[],
+  after: readonly string[],
+  budget: DiffBudget,
+): { body: readonly ParagraphDiff[] | null; moreChangedParagraphs: number } {
+  const diff = diffParagraphs(before, after, { budget, maxChanged: MAX_CHANGED_PARAGRAPHS });
   // Markup alone changed (a link, emphasis): the text reads the same.
-  return diff.every((paragraph) => paragraph.op === "same") ? null : diff;
+  if (diff.paragraphs.every((paragraph) => paragraph.op === "same")) {
+    return { body: null, moreChangedParagraphs: 0 };
+  }
+  return { body: diff.paragraphs, moreChangedParagraphs: diff.moreChanged };
 }

@@ -24,10 +24,28 @@ export type ParagraphDiff =
  */
 const MAX_TABLE_CELLS = 1_000_000;
 
+/**
+ * Table cells a caller lets a series of diffs fill in all (one page's worth of work); once
+ * spent, what is left to compare is shown as removed and added whole. About 10 ns a cell.
+ */
+export class DiffBudget {
+  #cells: number;
+  constructor(cells: number) {
+    this.#cells = cells;
+  }
+  /** Takes `cells` from the budget if it still has them. */
+  spend(cells: number): boolean {
+    if (cells > this.#cells) return false;
+    this.#cells -= cells;
+    return true;
+  }
+}
+
 /** The tokens of `a` and `b` in order, each marked same, removed (only in a) or added (only in b). */
 export function diffSequences<T>(
   a: readonly T[],
   b: readonly T[],
+  budget?: DiffBudget,
 ): { readonly op: DiffOp; readonly item: T }[] {
   let start = 0;
   while (start < a.length && start < b.length && a[start] === b[start]) start++;
@@ -40,15 +58,20 @@ export function diffSequences<T>(
   const same = (items: readonly T[]) => items.map((item) => ({ op: "same" as const, item }));
   return [
     ...same(a.slice(0, start)),
-    ...middle(a.slice(start, endA), b.slice(start, endB)),
+    ...middle(a.slice(start, endA), b.slice(start, endB), budget),
     ...same(a.slice(endA)),
   ];
 }
 
-function middle<T>(a: readonly T[], b: readonly T[]): { op: DiffOp; item: T }[] {
+function middle<T>(
+  a: readonly T[],
+  b: readonly T[],
+  budget: DiffBudget | undefined,
+): { op: DiffOp; item: T }[] {
   const removed = a.map((item) => ({ op: "removed" as const, item }));
   const added = b.map((item) => ({ op: "added" as const, item }));
-  if (a.length === 0 || b.length === 0 || a.length * b.length > MAX_TABLE_CELLS) {
+  const cells = a.length * b.length;
+  if (cells === 0 || cells > MAX_TABLE_CELLS || (budget && !budget.spend(cells))) {
     return [...removed, ...added];
   }
   // lcs[i * width + j]: length of the longest common subsequence of a[i..] and b[j..].
@@ -88,9 +111,9 @@ function words(text: string): string[] {
 }
 
 /** Word by word; neighbouring tokens with the same mark are joined into one part. */
-export function diffWords(before: string, after: string): DiffPart[] {
+export function diffWords(before: string, after: string, budget?: DiffBudget): DiffPart[] {
   const parts: { op: DiffOp; text: string }[] = [];
-  for (const { op, item } of diffSequences(words(before), words(after))) {
+  for (const { op, item } of diffSequences(words(before), words(after), budget)) {
     const last = parts.at(-1);
     if (last?.op === op) last.text += item;
     else parts.push({ op, text: item });
@@ -98,23 +121,41 @@ export function diffWords(before: string, after: string): DiffPart[] {
   return parts;
 }
 
+/** What diffParagraphs shows, and how many changed paragraphs it left out past its limit. */
+export interface ParagraphsDiff {
+  readonly paragraphs: readonly ParagraphDiff[];
+  readonly moreChanged: number;
+}
+
 /**
  * Paragraph by paragraph. A run of removed paragraphs followed by a run of added ones is read
  * as those paragraphs rewritten, pairwise, each with its word diff; what is left over of the
- * longer run stays removed or added.
+ * longer run stays removed or added. Past `maxChanged` changed paragraphs the rest are only
+ * counted (never compared word by word), and unchanged ones after them are dropped.
  */
 export function diffParagraphs(
   before: readonly string[],
   after: readonly string[],
-): ParagraphDiff[] {
-  const steps = diffSequences(before, after);
+  options: { readonly budget?: DiffBudget; readonly maxChanged?: number } = {},
+): ParagraphsDiff {
+  const { budget, maxChanged = Number.POSITIVE_INFINITY } = options;
+  const steps = diffSequences(before, after, budget);
   const out: ParagraphDiff[] = [];
+  let changed = 0;
+  let moreChanged = 0;
+  const push = (paragraph: () => ParagraphDiff) => {
+    if (changed < maxChanged) {
+      changed++;
+      out.push(paragraph());
+    } else moreChanged++;
+  };
   let index = 0;
   while (index < steps.length) {
     const step = steps[index];
     if (!step) break;
     if (step.op !== "removed") {
-      out.push({ op: step.op, text: step.item });
+      if (step.op === "added") push(() => ({ op: "added", text: step.item }));
+      else if (changed < maxChanged) out.push({ op: "same", text: step.item });
       index++;
       continue;
     }
@@ -124,10 +165,13 @@ export function diffParagraphs(
     while (steps[index]?.op === "added") added.push(steps[index++]?.item ?? "");
     const paired = Math.min(removed.length, added.length);
     for (let k = 0; k < paired; k++) {
-      out.push({ op: "changed", parts: diffWords(removed[k] ?? "", added[k] ?? "") });
+      push(() => ({
+        op: "changed",
+        parts: diffWords(removed[k] ?? "", added[k] ?? "", budget),
+      }));
     }
-    for (const text of removed.slice(paired)) out.push({ op: "removed", text });
-    for (const text of added.slice(paired)) out.push({ op: "added", text });
+    for (const text of removed.slice(paired)) push(() => ({ op: "removed", text }));
+    for (const text of added.slice(paired)) push(() => ({ op: "added", text }));
   }
-  return out;
+  return { paragraphs: out, moreChanged };
 }

@@ -72,7 +72,21 @@ function Changes(props: { entry: HistoryEntry }) {
   const changed = [
     { label: "Headline", diff: headline && <Words parts={headline} /> },
     { label: "Standfirst", diff: standfirst && <Words parts={standfirst} /> },
-    { label: "Text", diff: body && <Paragraphs diff={body} /> },
+    {
+      label: "Text",
+      diff: body && (
+        <>
+          <Paragraphs diff={body} />
+          {props.entry.moreChangedParagraphs === 0 ? null : (
+            <p class="meta">
+              … and {props.entry.moreChangedParagraphs} more changed{" "}
+              {props.entry.moreChangedParagraphs === 1 ? "paragraph" : "paragraphs"}, not shown
+              here.
+            </p>
+          )}
+        </>
+      ),
+    },
   ].filter((field) => field.diff !== null);
   if (changed.length === 0) {
     return <p class="meta">No change to the headline, standfirst or text.</p>;

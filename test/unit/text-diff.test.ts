@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { publicHistory, type RevisionText } from "../../src/content/revision-history.ts";
 import {
+  MAX_CHANGED_PARAGRAPHS,
+  publicHistory,
+  type RevisionText,
+} from "../../src/content/revision-history.ts";
+import {
+  DiffBudget,
   type DiffPart,
   diffParagraphs,
   diffSequences,
@@ -111,30 +116,59 @@ describe("diffParagraphs", () => {
         ["Intro.", "The talks took place in Geneva.", "Old ending.", "Gone."],
         ["Intro.", "The talks took place in Moscow.", "New ending.", "Gone.", "Added."],
       ),
-    ).toEqual([
-      { op: "same", text: "Intro." },
-      {
-        op: "changed",
-        parts: [
-          { op: "same", text: "The talks took place in " },
-          { op: "removed", text: "Geneva." },
-          { op: "added", text: "Moscow." },
-        ],
-      },
-      {
-        op: "changed",
-        parts: [
-          { op: "removed", text: "Old " },
-          { op: "added", text: "New " },
-          { op: "same", text: "ending." },
-        ],
-      },
-      { op: "same", text: "Gone." },
-      { op: "added", text: "Added." },
-    ]);
-    expect(diffParagraphs(["a", "b"], ["b"])).toEqual([
+    ).toEqual({
+      moreChanged: 0,
+      paragraphs: [
+        { op: "same", text: "Intro." },
+        {
+          op: "changed",
+          parts: [
+            { op: "same", text: "The talks took place in " },
+            { op: "removed", text: "Geneva." },
+            { op: "added", text: "Moscow." },
+          ],
+        },
+        {
+          op: "changed",
+          parts: [
+            { op: "removed", text: "Old " },
+            { op: "added", text: "New " },
+            { op: "same", text: "ending." },
+          ],
+        },
+        { op: "same", text: "Gone." },
+        { op: "added", text: "Added." },
+      ],
+    });
+    expect(diffParagraphs(["a", "b"], ["b"]).paragraphs).toEqual([
       { op: "removed", text: "a" },
       { op: "same", text: "b" },
+    ]);
+  });
+
+  it("shows at most maxChanged changed paragraphs and counts the rest", () => {
+    const before = Array.from({ length: 30 }, (_, i) => `old ${i}`);
+    const after = Array.from({ length: 30 }, (_, i) => (i % 2 ? `new ${i}` : `old ${i}`));
+    const { paragraphs, moreChanged } = diffParagraphs(before, after, { maxChanged: 5 });
+    expect(paragraphs.filter((p) => p.op !== "same")).toHaveLength(5);
+    expect(moreChanged).toBe(10);
+    expect(paragraphs.at(-1)?.op).toBe("changed");
+  });
+
+  it("compares whole once the budget is spent", () => {
+    const budget = new DiffBudget(4);
+    expect(diffWords("a b c", "a x c", budget)).toEqual([
+      { op: "same", text: "a " },
+      { op: "removed", text: "b " },
+      { op: "added", text: "x " },
+      { op: "same", text: "c" },
+    ]);
+    // 2x2 middle: 4 cells spent above; nothing left for the next.
+    expect(diffWords("a b c d", "a x y d", budget)).toEqual([
+      { op: "same", text: "a " },
+      { op: "removed", text: "b c " },
+      { op: "added", text: "x y " },
+      { op: "same", text: "d" },
     ]);
   });
 });
@@ -196,6 +230,19 @@ describe("publicHistory", () => {
     });
   });
 
+  it("shows at most MAX_CHANGED_PARAGRAPHS of a rewrite per revision and counts the rest", () => {
+    const body = (version: number) =>
+      Array.from({ length: 30 }, (_, i) => `<p>Paragraph ${i}, version ${version}.</p>`).join("");
+    const entries = publicHistory(
+      [0, 1, 2].map((v) => revision(v + 1, `2016-07-20T0${8 + v}:00:00Z`, { bodyHtml: body(v) })),
+      new Date("2016-07-20T08:00:00Z"),
+    );
+    for (const entry of entries.slice(1)) {
+      expect(entry.body?.filter((p) => p.op !== "same")).toHaveLength(MAX_CHANGED_PARAGRAPHS);
+      expect(entry.moreChangedParagraphs).toBe(30 - MAX_CHANGED_PARAGRAPHS);
+    }
+  });
+
   it("begins with the first revision for a story published before it was stored (backdated)", () => {
     const entries = publicHistory(
       [revision(1, "2016-07-20T09:00:00Z")],
@@ -210,6 +257,7 @@ describe("publicHistory", () => {
         headline: null,
         standfirst: null,
         body: null,
+        moreChangedParagraphs: 0,
       },
     ]);
     expect(publicHistory([], new Date())).toEqual([]);
