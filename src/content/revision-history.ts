@@ -9,7 +9,7 @@ import {
 
 /**
  * What one history page may cost, whatever the editors did: diff tables of at most this many
- * cells in all (~50 ms), and at most this many changed paragraphs shown per revision (a
+ * cells in all (under 0.1 s), and at most this many changed paragraphs shown per revision (a
  * rewrite shows its start and says how much more changed; the story itself has the rest).
  */
 const PAGE_DIFF_CELLS = 5_000_000;
