@@ -4,6 +4,7 @@ import { COMMON_OPTIONS } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { articlesCommand, deleteCommand } from "./commands/articles.ts";
 import { blockCommand, blocksCommand, unblockCommand } from "./commands/blocks.ts";
+import { editCommand } from "./commands/edit.ts";
 import {
   feedCloseCommand,
   feedCreateCommand,
@@ -33,6 +34,7 @@ const COMMANDS: readonly Command[] = [
   feedCreateCommand,
   feedCloseCommand,
   articlesCommand,
+  editCommand,
   deleteCommand,
   followersCommand,
   subscribersCommand,

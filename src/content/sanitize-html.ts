@@ -400,6 +400,19 @@ function decodeSanitizerEscapes(text: string): string {
  * separate words; beyond `NESTING_LIMIT` they no longer do (their text is kept).
  */
 export function plainTextFromHtml(html: string): string {
+  return blockTextRuns(html).join(" ");
+}
+
+/**
+ * The text of an HTML fragment one block at a time (paragraphs, headings, list items…), each
+ * as `plainTextFromHtml` cleans it, empty blocks left out: what a readable diff compares.
+ */
+export function plainParagraphsFromHtml(html: string): string[] {
+  return blockTextRuns(html);
+}
+
+/** The text between block boundaries, each run cleaned and collapsed, empty runs dropped. */
+function blockTextRuns(html: string): string[] {
   const blocksOnly = sanitizeHtml(cleanText(html), {
     allowedTags: BLOCK_ELEMENTS,
     allowedAttributes: {},
@@ -411,6 +424,8 @@ export function plainTextFromHtml(html: string): string {
   // Only the block tags kept above remain, without attributes, and text has `<` escaped: each
   // `<…>` is one of them. (Finding them in the input instead, with a pattern such as
   // `<\/?p\b[^>]*>`, rescans the rest of the input at every `<p` lacking a `>`: quadratic.)
-  const spaced = blocksOnly.replace(/<[^>]*>/g, " ");
-  return cleanText(decodeSanitizerEscapes(spaced)).replace(/\s+/g, " ").trim();
+  return blocksOnly
+    .split(/<[^>]*>/g)
+    .map((run) => cleanText(decodeSanitizerEscapes(run)).replace(/\s+/g, " ").trim())
+    .filter((run) => run !== "");
 }

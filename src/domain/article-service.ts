@@ -1,4 +1,4 @@
-import type { Article, ArticleChanges, ArticleDraft } from "./article.ts";
+import type { Article, ArticleChanges, ArticleDraft, Correction } from "./article.ts";
 import type { Feed } from "./feed.ts";
 import type {
   ArticleListQuery,
@@ -84,14 +84,20 @@ export function createArticleService(deps: ArticleServiceDeps) {
         if (!feedCheck.ok) return feedCheck;
       }
       const now = clock.now();
+      const { correction: note, ...fields } = changes;
+      const revision = current.revision + 1;
+      const correction: Correction | undefined =
+        note === undefined ? undefined : { id: newId(now), revision, note, correctedAt: now };
       const revised: Article = {
         ...current,
-        ...definedOnly(changes),
-        updatedAt: laterOf(now, changes.publishedAt ?? current.publishedAt),
-        revision: current.revision + 1,
+        ...definedOnly(fields),
+        updatedAt: laterOf(now, fields.publishedAt ?? current.publishedAt),
+        revision,
+        corrections: [...(current.corrections ?? []), ...(correction ? [correction] : [])],
       };
       await repos.articles.update(revised);
       await repos.articles.recordRevision(revised, now);
+      if (correction) await repos.articles.recordCorrection(revised.id, correction);
       await repos.feedChanges.announce(union(current.feeds, revised.feeds));
       await repos.outbox.enqueue(revisionEntries(current, revised, now));
       return ok({ before: current, after: revised });

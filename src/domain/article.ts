@@ -14,6 +14,20 @@ export interface LeadImage {
   readonly credit?: string | undefined;
 }
 
+/**
+ * A public note on a revision, saying what was wrong and what was put right. A revision without
+ * one is a silent fix. It has its own id and time so that everything that tells readers about it
+ * (the page, the feeds, the federated Update, a reply in the fediverse thread) names the same one.
+ */
+export interface Correction {
+  readonly id: string;
+  /** The article revision that carried the note. */
+  readonly revision: number;
+  /** Plain text. */
+  readonly note: string;
+  readonly correctedAt: Date;
+}
+
 /** One story as stored: sanitised, with its feeds and revision bookkeeping. */
 export interface Article {
   readonly id: string;
@@ -45,6 +59,8 @@ export interface Article {
   readonly revision: number;
   /** Set when the article was deleted: it is then a tombstone (410 Gone). */
   readonly deletedAt: Date | null;
+  /** Public corrections so far, oldest first; absent or empty when there were none. */
+  readonly corrections?: readonly Correction[] | undefined;
 }
 
 /** What an editor supplies to create an article (already validated and sanitised). */
@@ -69,7 +85,14 @@ export interface ArticleDraft {
 export type ArticleChanges = Partial<Omit<ArticleDraft, "externalId" | "language">> & {
   readonly language?: string | undefined;
   readonly live?: boolean | undefined;
+  /** A public note on this revision (plain text); absent: a silent fix. */
+  readonly correction?: string | undefined;
 };
+
+/** An article's corrections, newest first: the most recent is what readers need first. */
+export function newestCorrections(article: Pick<Article, "corrections">): Correction[] {
+  return [...(article.corrections ?? [])].sort((a, b) => b.revision - a.revision);
+}
 
 /** A short timestamped post on a developing story, threaded under its article. */
 export interface LiveUpdate {

@@ -1,4 +1,4 @@
-import type { Article, LiveUpdate } from "./article.ts";
+import type { Article, Correction, LiveUpdate } from "./article.ts";
 import type { ArticleCursor } from "./cursor.ts";
 import type { Feed, FeedChanges, FeedDraft } from "./feed.ts";
 
@@ -25,6 +25,8 @@ export interface ArticleRepository {
   update(article: Article): Promise<void>;
   /** Keeps the article as it stood at its current revision. */
   recordRevision(article: Article, at: Date): Promise<void>;
+  /** Stores the public note of a revision already recorded (`recordRevision` first). */
+  recordCorrection(articleId: string, correction: Correction): Promise<void>;
   list(query: ArticleListQuery): Promise<Page<Article>>;
   /** The newest public articles of a feed, newest first; `after` continues a previous page. */
   listPublicInFeed(

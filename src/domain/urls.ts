@@ -7,6 +7,11 @@ export function articleUrl(publicUrl: string, articleId: string): string {
   return `${publicUrl}/articles/${encodeURIComponent(articleId)}`;
 }
 
+/** `/articles/{id}/history`: every public revision of an article, with what changed. */
+export function articleHistoryUrl(publicUrl: string, articleId: string): string {
+  return `${articleUrl(publicUrl, articleId)}/history`;
+}
+
 /** A live update's anchor on its article's page: its link and feed guid. */
 export function liveUpdateUrl(publicUrl: string, articleId: string, updateId: string): string {
   return `${articleUrl(publicUrl, articleId)}#update-${updateId}`;

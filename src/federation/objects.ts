@@ -16,7 +16,12 @@ import { Temporal } from "@js-temporal/polyfill";
 import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import { articleUrl, tagPageUrl } from "../domain/urls.ts";
-import { escapeHtml, escapeHtmlAttribute, leadImageFigure } from "../syndication/html.ts";
+import {
+  correctionsHtml,
+  escapeHtml,
+  escapeHtmlAttribute,
+  leadImageFigure,
+} from "../syndication/html.ts";
 import { imageMediaType } from "../syndication/media-type.ts";
 import { activityUri, objectUri } from "./paths.ts";
 
@@ -111,7 +116,8 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
           credit: article.image.credit ?? null,
         })
       : "";
-    const content = figure + article.bodyHtml;
+    // Corrections first, as in the feeds: whoever saw the story before sees what changed.
+    const content = correctionsHtml(article.corrections) + figure + article.bodyHtml;
     return new ArticleObject({
       ...common,
       name: article.headline,
@@ -124,7 +130,7 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
       preview: previewNote(article, ctx, tags),
     });
   }
-  const content = noteContent(article, ctx.publicUrl, tags);
+  const content = correctionsHtml(article.corrections) + noteContent(article, ctx.publicUrl, tags);
   const image = leadImage(article);
   return new Note({
     ...common,

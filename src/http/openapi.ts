@@ -88,7 +88,8 @@ export function openApiDocument(publicUrl: string) {
           },
         },
         patch: {
-          summary: "Revise an article: records a revision and sets updatedAt",
+          summary:
+            "Revise an article: records a revision and sets updatedAt; with `correction`, a public correction (page, feeds, followers, history)",
           requestBody: jsonBody("ArticlePatch"),
           responses: {
             "200": jsonResponse("The revised article", "Article"),

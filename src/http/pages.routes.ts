@@ -1,4 +1,6 @@
 import { type Context, Hono } from "hono";
+import { publicHistory } from "../content/revision-history.ts";
+import type { Article } from "../domain/article.ts";
 import { isPublic } from "../domain/article.ts";
 import type { ArticleService } from "../domain/article-service.ts";
 import { FEED_SLUG_PATTERN, type Feed } from "../domain/feed.ts";
@@ -13,6 +15,7 @@ import { actorUrl, objectUrl, parseInstance, remoteFollowUrl } from "../web/fedi
 import { FeedPage } from "../web/feed-page.tsx";
 import { FEED_PREVIEW_JS } from "../web/feed-preview-js.ts";
 import { FEED_STYLESHEET } from "../web/feed-stylesheet.ts";
+import { HistoryPage } from "../web/history-page.tsx";
 import { IndexPage } from "../web/index-page.tsx";
 import { renderPage, SITE_CSS_PATH, SITE_JS_PATH } from "../web/layout.tsx";
 import { SITE_CSS } from "../web/site-css.ts";
@@ -140,30 +143,57 @@ export function pageRoutes(deps: PageDeps): Hono {
     if (deps.federated && home && wantsActivityPub(accept)) {
       return c.redirect(objectUrl(publicUrl, home, id), 303);
     }
-    if (!article || (!article.deletedAt && !isPublic(article, deps.clock.now()))) {
-      return notFound(c, site, "No such article");
-    }
-    if (article.deletedAt) {
-      if (wantsJson(accept))
-        return problemResponse(problem("gone", "This article was deleted"), { vary: "Accept" });
-      return htmlPage(
-        c,
-        ErrorPage({
-          status: 410,
-          title: "This article was removed",
-          message: "It has been deleted and is no longer available.",
-          ...site,
-        }),
-        410,
-      );
+    if (!article || article.deletedAt || !isPublic(article, deps.clock.now())) {
+      return unavailable(c, article);
     }
     const feeds = (await Promise.all(article.feeds.map((slug) => deps.feeds.get(slug)))).flatMap(
       (found) => (found.ok ? [found.value] : []),
     );
     const reactions = views ? await views.articlePage.reactions(article.id) : null;
     c.header("cache-control", PAGE_CACHE);
-    return htmlPage(c, ArticlePage({ article, feeds, reactions, ...site }));
+    return htmlPage(
+      c,
+      ArticlePage({ article, feeds, reactions, historyLinked: views !== undefined, ...site }),
+    );
   });
+
+  /**
+   * Every public revision with what it changed. Nothing of a deleted article (410) or one not
+   * yet published (404, as its page): drafts and embargoed versions stay private.
+   */
+  if (views) {
+    routes.get("/articles/:id/history", async (c) => {
+      c.header("vary", "Accept");
+      const result = await deps.articles.get(c.req.param("id"));
+      const article = result.ok ? result.value : undefined;
+      if (!article || article.deletedAt || !isPublic(article, deps.clock.now())) {
+        return unavailable(c, article);
+      }
+      const entries = publicHistory(
+        await views.articleHistory.revisions(article.id),
+        article.publishedAt,
+      );
+      c.header("cache-control", PAGE_CACHE);
+      return htmlPage(c, HistoryPage({ article, entries, ...site }));
+    });
+  }
+
+  /** An article readers cannot see: unknown or scheduled (404), or deleted (410 Gone). */
+  function unavailable(c: Context, article: Article | undefined) {
+    if (!article?.deletedAt) return notFound(c, site, "No such article");
+    if (wantsJson(c.req.header("accept")))
+      return problemResponse(problem("gone", "This article was deleted"), { vary: "Accept" });
+    return htmlPage(
+      c,
+      ErrorPage({
+        status: 410,
+        title: "This article was removed",
+        message: "It has been deleted and is no longer available.",
+        ...site,
+      }),
+      410,
+    );
+  }
 
   // Registered last by the app: any other first-level path is taken before these.
   routes.get("/:slug/follow", async (c) => {

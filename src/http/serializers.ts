@@ -37,6 +37,12 @@ export function serializeArticle(article: Article, publicUrl: string, now: Date)
     createdAt: article.createdAt.toISOString(),
     revision: article.revision,
     deletedAt: article.deletedAt?.toISOString() ?? null,
+    corrections: (article.corrections ?? []).map((correction) => ({
+      id: correction.id,
+      revision: correction.revision,
+      note: correction.note,
+      correctedAt: correction.correctedAt.toISOString(),
+    })),
   };
 }
 

@@ -59,6 +59,9 @@ const imageOutput = z
   })
   .nullable();
 
+/** A correction says what was wrong in a sentence or two, not a second story. */
+export const CORRECTION_MAX_CHARS = 1000;
+
 const articleFields = {
   headline: plainText(300),
   standfirst: optionalPlainText(2000)
@@ -121,6 +124,11 @@ export const articlePatch = z
     canonicalUrl: articleFields.canonicalUrl.optional(),
     pinned: articleFields.pinned.optional(),
     live: z.boolean().optional().describe("a developing story: updates are coming"),
+    correction: plainText(CORRECTION_MAX_CHARS)
+      .optional()
+      .describe(
+        "a public note on this revision (plain text): shown on the page, in the feeds and to followers, and kept in the history; without it the revision is a silent fix",
+      ),
   })
   .strict()
   .refine((patch) => Object.values(patch).some((v) => v !== undefined), {
@@ -230,6 +238,16 @@ export const articleOutput = z.object({
   createdAt: z.iso.datetime(),
   revision: z.number().int(),
   deletedAt: z.iso.datetime().nullable(),
+  corrections: z
+    .array(
+      z.object({
+        id: z.uuid(),
+        revision: z.number().int().describe("the revision that carried the note"),
+        note: z.string(),
+        correctedAt: z.iso.datetime(),
+      }),
+    )
+    .describe("public corrections, oldest first"),
 });
 
 export type ArticleOutput = z.input<typeof articleOutput>;

@@ -1,10 +1,12 @@
 import { type ExpressionBuilder, type Kysely, sql } from "kysely";
-import type { Article } from "../domain/article.ts";
+import type { Article, Correction } from "../domain/article.ts";
 import { type ArticleCursor, decodeCursor, encodeCursor, isUuid } from "../domain/cursor.ts";
 import type { ArticleListQuery, ArticleRepository, Page } from "../domain/ports.ts";
 import type { ArticleRow, Database } from "./schema.ts";
 
-type ArticleRowWithFeeds = ArticleRow & { feeds: string[] };
+/** Corrections as the query reads them: JSON, so the time is a string. */
+type StoredCorrection = Omit<Correction, "correctedAt"> & { correctedAt: string };
+type ArticleRowWithFeeds = ArticleRow & { feeds: string[]; corrections: StoredCorrection[] };
 
 /** Articles in PostgreSQL (or PGlite): one row per article, its feed links in `article_feeds`. */
 export function createArticleRepository(db: Kysely<Database>): ArticleRepository {
@@ -17,6 +19,13 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
           string[]
         >`coalesce((select jsonb_agg(af.feed_slug order by af.position) from article_feeds af where af.article_id = articles.id), '[]'::jsonb)`.as(
           "feeds",
+        ),
+      )
+      .select(
+        sql<
+          StoredCorrection[]
+        >`coalesce((select jsonb_agg(jsonb_build_object('id', c.id, 'revision', c.revision, 'note', c.note, 'correctedAt', c.corrected_at) order by c.revision) from article_corrections c where c.article_id = articles.id), '[]'::jsonb)`.as(
+          "corrections",
         ),
       );
 
@@ -89,6 +98,19 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
           revision: article.revision,
           snapshot: JSON.stringify(article),
           createdAt: at,
+        })
+        .execute();
+    },
+
+    async recordCorrection(articleId, correction) {
+      await db
+        .insertInto("articleCorrections")
+        .values({
+          id: correction.id,
+          articleId,
+          revision: correction.revision,
+          note: correction.note,
+          correctedAt: correction.correctedAt,
         })
         .execute();
     },
@@ -220,7 +242,14 @@ function fromSnapshot(snapshot: unknown): Article {
     updatedAt: date(stored.updatedAt),
     createdAt: date(stored.createdAt),
     deletedAt: stored.deletedAt ? date(stored.deletedAt) : null,
+    corrections: toCorrections(
+      (stored.corrections ?? []) as unknown as readonly StoredCorrection[],
+    ),
   };
+}
+
+function toCorrections(stored: readonly StoredCorrection[]): Correction[] {
+  return stored.map((c) => ({ ...c, correctedAt: new Date(c.correctedAt) }));
 }
 
 function toRow(article: Article) {
@@ -265,5 +294,6 @@ function toArticle(row: ArticleRowWithFeeds): Article {
     createdAt: new Date(row.createdAt),
     revision: row.revision,
     deletedAt: row.deletedAt ? new Date(row.deletedAt) : null,
+    corrections: toCorrections(row.corrections),
   };
 }

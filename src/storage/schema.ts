@@ -80,6 +80,16 @@ export interface ArticleRevisionsTable {
   createdAt: CreatedAt;
 }
 
+export interface ArticleCorrectionsTable {
+  id: string;
+  articleId: string;
+  /** The revision that carried the note (one correction per revision at most). */
+  revision: number;
+  /** Plain text. */
+  note: string;
+  correctedAt: Timestamp;
+}
+
 export interface FeedKeysTable {
   feedSlug: string;
   algorithm: "rsa" | "ed25519";
@@ -199,6 +209,7 @@ export interface Database extends FedifyDatabase {
   articles: ArticlesTable;
   articleFeeds: ArticleFeedsTable;
   articleRevisions: ArticleRevisionsTable;
+  articleCorrections: ArticleCorrectionsTable;
   liveUpdates: LiveUpdatesTable;
   feedKeys: FeedKeysTable;
   followers: FollowersTable;

@@ -22,6 +22,7 @@ import { createInteractionRepository } from "./interaction-repository.ts";
 import { createModerationStore } from "./moderation-store.ts";
 import { createReportRepository } from "./report-repository.ts";
 import { createTransactionRunner } from "./transaction-runner.ts";
+import { createArticleHistoryView } from "./views/article-history.view.ts";
 import { createArticlePageView } from "./views/article-page.view.ts";
 import { createAuditLogView } from "./views/audit-log.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
@@ -37,6 +38,7 @@ export function createViews(db: Db) {
     frontPage: createFrontPageView(db),
     feedPage: createFeedPageView(db),
     articlePage: createArticlePageView(db),
+    articleHistory: createArticleHistoryView(db),
     followerList: createFollowerListView(db),
     auditLog: createAuditLogView(db),
     websubSubscriptions: createWebSubSubscriptionListView(db),

@@ -1,4 +1,5 @@
 import { cleanText, plainTextFromHtml } from "../content/sanitize-html.ts";
+import { type Correction, newestCorrections } from "../domain/article.ts";
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
   "&": "&amp;",
@@ -15,6 +16,24 @@ export function escapeHtml(text: string): string {
 /** Plain text as a double-quoted HTML attribute value. */
 export function escapeHtmlAttribute(text: string): string {
   return cleanText(text).replace(/[&<>"]/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** "2016-07-20 09:01 UTC": a time in feeds and posts, the same for every reader. */
+export function utcMinute(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/**
+ * An article's corrections as they open its content in feeds and on the fediverse, newest
+ * first: "Correction (2016-07-20 09:30 UTC): …". Empty without corrections.
+ */
+export function correctionsHtml(corrections: readonly Correction[] | undefined): string {
+  return newestCorrections({ corrections })
+    .map(
+      (correction) =>
+        `<p><strong>Correction (${utcMinute(correction.correctedAt)}):</strong> ${escapeHtml(correction.note)}</p>`,
+    )
+    .join("");
 }
 
 /**

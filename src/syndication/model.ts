@@ -1,5 +1,5 @@
 import { cleanText, sanitizeArticleHtml } from "../content/sanitize-html.ts";
-import type { Article, LiveUpdate } from "../domain/article.ts";
+import type { Article, Correction, LiveUpdate } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import {
   articleUrl,
@@ -8,7 +8,14 @@ import {
   liveUpdateUrl,
   websubHubUrl,
 } from "../domain/urls.ts";
-import { escapeHtml, escapeHtmlAttribute, leadImageFigure, summaryText } from "./html.ts";
+import {
+  correctionsHtml,
+  escapeHtml,
+  escapeHtmlAttribute,
+  leadImageFigure,
+  summaryText,
+  utcMinute,
+} from "./html.ts";
 import { imageMediaType } from "./media-type.ts";
 
 /** What every feed format says about one feed, with text cleaned and URLs checked. */
@@ -44,6 +51,8 @@ export interface EntryModel {
   /** The canonical URL when it is not the article's own URL. */
   readonly externalUrl: string | null;
   readonly title: string;
+  /** Public corrections, said first in the content (updates have none of their own). */
+  readonly corrections: readonly Correction[];
   /** Plain text shown before the content (and its image); null for none. */
   readonly warning: string | null;
   /** Plain text; empty when the article has neither standfirst nor body text. */
@@ -122,6 +131,7 @@ function articleFrame(
     link: canonical ?? id,
     externalUrl: canonical !== null && canonical !== id ? canonical : null,
     title: cleanText(article.headline),
+    corrections: article.corrections ?? [],
     warning: optionalText(article.contentWarning),
     summary: summaryText(article.standfirst, article.bodyHtml),
     // Blank names and tags would give empty `dc:creator`, Atom `name` and `category term`.
@@ -154,11 +164,6 @@ function entryImage(image: Article["image"]): EntryImage | null {
     : null;
 }
 
-/** "2016-07-20 09:01 UTC": names an update that has no headline of its own. */
-function updateTime(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
-
 /**
  * A live update as its own item: an anchor in the article's page (not a permalink), titled
  * `Update: HEADLINE`, or the article's headline and the time; the article's warning, language
@@ -174,8 +179,9 @@ function updateFrame(update: LiveUpdate, article: Article, publicUrl: string): E
     externalUrl: null,
     title:
       headline === null
-        ? `${cleanText(article.headline)} (${updateTime(update.publishedAt)})`
+        ? `${cleanText(article.headline)} (${utcMinute(update.publishedAt)})`
         : `Update: ${headline}`,
+    corrections: [],
     warning: optionalText(article.contentWarning),
     summary: summaryText(null, update.bodyHtml),
     authors: update.authors
@@ -192,20 +198,25 @@ function updateFrame(update: LiveUpdate, article: Article, publicUrl: string): E
 /** The whole story: the lead image as a figure, then the body (sanitised again, as it is shown). */
 function fullContent(frame: EntryFrame, bodyHtml: string): string {
   const figure = frame.image === null ? "" : leadImageFigure(frame.image);
-  return warningHtml(frame) + figure + sanitizeArticleHtml(bodyHtml, frame.id);
+  return preamble(frame) + figure + sanitizeArticleHtml(bodyHtml, frame.id);
 }
 
-/** A content warning comes before everything else in an item, image included. */
-function warningHtml(frame: EntryFrame): string {
-  return frame.warning === null
-    ? ""
-    : `<p><strong>Content warning:</strong> ${escapeHtml(frame.warning)}</p>`;
+/**
+ * What comes before everything else in an item, image included: its corrections (readers who
+ * saw the story before must see what changed first), then the content warning.
+ */
+function preamble(frame: EntryFrame): string {
+  const warning =
+    frame.warning === null
+      ? ""
+      : `<p><strong>Content warning:</strong> ${escapeHtml(frame.warning)}</p>`;
+  return correctionsHtml(frame.corrections) + warning;
 }
 
 /** What an item past the size limit carries instead of the story. */
 function shortContent(frame: EntryFrame): string {
   const summary = frame.summary === "" ? "" : `<p>${escapeHtml(frame.summary)}</p>`;
-  return `${warningHtml(frame)}${summary}<p><a href="${escapeHtmlAttribute(frame.link)}">Read the whole story</a></p>`;
+  return `${preamble(frame)}${summary}<p><a href="${escapeHtmlAttribute(frame.link)}">Read the whole story</a></p>`;
 }
 
 /** Room for a document's own header (title, links, description, image) and closing tags. */

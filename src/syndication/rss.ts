@@ -67,6 +67,11 @@ function rssItem(entry: EntryModel, slots: XmlSlots): Item {
   if (entry.image !== null) {
     extensions.push({ name: "media:content", objects: mediaContent(entry.image, slots) });
   }
+  if (entry.updated.getTime() > entry.published.getTime()) {
+    // RSS items have only `pubDate` (the first publication, which feed writes from `published`);
+    // a revised or corrected item says when it changed as Atom does, in the Atom namespace.
+    extensions.push({ name: "atom:updated", objects: { _text: entry.updated.toISOString() } });
+  }
   return {
     // Plain text, like `category` and `dc:creator`; feed would wrap it in CDATA.
     title: slots.cdata(entry.title),

@@ -1,7 +1,8 @@
-import type { Article } from "../domain/article.ts";
+import { type Article, newestCorrections } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { articleUrl, feedPageUrl } from "../domain/urls.ts";
+import { articleHistoryUrl, articleUrl, feedPageUrl } from "../domain/urls.ts";
 import type { ArticleReactions } from "../storage/views/article-page.view.ts";
+import { articleJsonLd, correctionAnchor } from "./article-json-ld.ts";
 import { objectUrl } from "./fediverse-links.ts";
 import { creatorHandle, feedAlternates, readableDate, webHref } from "./format.ts";
 import { Layout } from "./layout.tsx";
@@ -14,6 +15,8 @@ export interface ArticlePageProps {
   readonly reactions: ArticleReactions | null;
   readonly publicUrl: string;
   readonly siteName: string;
+  /** Whether `/articles/ID/history` is served (it needs the read models): then it is linked. */
+  readonly historyLinked: boolean;
 }
 
 function plural(count: number, one: string, many: string): string {
@@ -29,6 +32,7 @@ export function ArticlePage(props: ArticlePageProps) {
   const ownUrl = articleUrl(publicUrl, article.id);
   const home = article.feeds[0];
   const revised = article.revision > 1 && article.updatedAt > article.publishedAt;
+  const corrections = newestCorrections(article);
   const creators = article.authors.flatMap((author) => {
     const handle = creatorHandle(author.fediverseHandle);
     return handle ? [handle] : [];
@@ -49,6 +53,7 @@ export function ArticlePage(props: ArticlePageProps) {
     fediverseCreators: creators,
     siteName: props.siteName,
     publicUrl,
+    jsonLd: articleJsonLd(article, publicUrl, props.siteName),
   };
   const image = article.image;
   return (
@@ -90,14 +95,41 @@ export function ArticlePage(props: ArticlePageProps) {
             {revised ? (
               <>
                 {" · "}
-                <span class="badge">Corrected</span> updated{" "}
+                {corrections.length > 0 ? (
+                  <>
+                    <span class="badge">Corrected</span> updated{" "}
+                  </>
+                ) : (
+                  "Updated "
+                )}
                 <time datetime={article.updatedAt.toISOString()}>
                   {readableDate(article.updatedAt)}
                 </time>
+                {props.historyLinked ? (
+                  <>
+                    {" · "}
+                    <a href={articleHistoryUrl(publicUrl, article.id)}>History of this story</a>
+                  </>
+                ) : null}
               </>
             ) : null}
           </p>
         </header>
+        {corrections.length === 0 ? null : (
+          <aside class="correction" aria-labelledby="correction-heading">
+            <h2 id="correction-heading">
+              {corrections.length === 1 ? "Correction" : "Corrections"}
+            </h2>
+            {corrections.map((correction) => (
+              <p id={correctionAnchor(correction.id)}>
+                <time datetime={correction.correctedAt.toISOString()}>
+                  {readableDate(correction.correctedAt)}
+                </time>
+                : {correction.note}
+              </p>
+            ))}
+          </aside>
+        )}
         {article.contentWarning ? (
           <p class="content-warning" role="note">
             <strong>Content warning:</strong> {article.contentWarning}

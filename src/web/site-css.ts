@@ -11,6 +11,8 @@ export const SITE_CSS = `:root {
   --rule: #d6d6d6;
   --accent: #0b57a4;
   --panel: #f3f5f8;
+  --del: #fde2e1;
+  --ins: #dcf5e3;
   font-family: Georgia, "Times New Roman", serif;
   line-height: 1.6;
 }
@@ -22,6 +24,8 @@ export const SITE_CSS = `:root {
     --rule: #3a3f45;
     --accent: #8cc4ff;
     --panel: #1d2126;
+    --del: #4a1d1f;
+    --ins: #173a24;
   }
 }
 * { box-sizing: border-box; }
@@ -41,6 +45,16 @@ figure { margin: 1.5rem 0; }
 figcaption, .meta { font-size: 0.9rem; color: var(--muted); font-family: system-ui, sans-serif; }
 .standfirst { font-size: 1.2rem; font-weight: bold; }
 .content-warning { border-left: 4px solid #b45309; padding: 0.5rem 0.75rem; background: #fff7ed; }
+.correction { border-left: 4px solid var(--accent); background: var(--panel); padding: 0.25rem 0.75rem; margin: 1rem 0; font-family: system-ui, sans-serif; }
+.correction h2 { margin: 0.5rem 0 0.25rem; font-size: 1rem; }
+.correction p { margin: 0.25rem 0 0.5rem; }
+.revisions { padding-left: 1.5rem; }
+.revisions > li { margin-bottom: 2rem; }
+.revisions h2 { font-size: 1.1rem; font-family: system-ui, sans-serif; }
+.changes dt { font-family: system-ui, sans-serif; font-weight: bold; font-size: 0.9rem; margin-top: 0.75rem; }
+.changes dd { margin: 0.25rem 0 0 0; }
+del { background: var(--del); text-decoration: line-through; }
+ins { background: var(--ins); text-decoration: underline; }
 .sensitive-image > summary { cursor: pointer; padding: 0.5rem 0; }
 .byline { font-family: system-ui, sans-serif; }
 .tag { display: inline-block; border: 1px solid var(--rule); border-radius: 1rem; padding: 0 0.6rem; margin: 0 0.3rem 0.3rem 0; font-size: 0.85rem; font-family: system-ui, sans-serif; }

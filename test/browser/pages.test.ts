@@ -168,6 +168,28 @@ describe("reader pages in Chromium", () => {
     await screenshot(page, "article-page-dark", true);
   });
 
+  it("shows a correction's box and the story's history, readable in both colour schemes", async () => {
+    const { page, status } = await open(`/articles/${server.corrected.id}`);
+    expect(status).toBe(200);
+    const box = page.getByRole("complementary", { name: "Correction" });
+    expect(await box.textContent()).toContain("said the talks were in Geneva.");
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole("link", { name: "History of this story" }).click();
+    await page.waitForURL(/\/history$/);
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(
+      "History of this story",
+    );
+    expect(await page.locator("li[id^=revision-]").count()).toBe(3);
+    const correction = page.locator("#revision-2");
+    expect(await correction.locator("del").first().textContent()).toBe("[removed: Geneva]");
+    expect(await correction.locator("ins").first().textContent()).toBe("[added: Moscow]");
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect(await seriousViolations(page)).toEqual([]);
+      await screenshot(page, `history-page-${scheme}`);
+    }
+  });
+
   it("renders a 404 page for unknown addresses", async () => {
     const { page, status } = await open("/no-such-feed");
     expect(status).toBe(404);

@@ -2,59 +2,23 @@
  * `tidings update` and `tidings live`, run for real against the real server on a free port with
  * its own embedded database.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArticleOutput, LiveUpdateOutput } from "../../src/schemas/article.schema.ts";
-import { type CliRun, runCli } from "../support/cli-process.ts";
-import { freePort } from "../support/free-port.ts";
-import { type ServerProcess, startProcess, waitForHealth } from "../support/node-process.ts";
+import { type CliServer, startCliServer } from "../support/cli-server.ts";
 
 const TOKEN = "cli-live-admin-token-0123456789";
 
 describe("tidings update and tidings live against a running server", () => {
-  let server: ServerProcess;
-  let dataDir: string;
-  let work: string;
-  let url: string;
-
+  let cli: CliServer;
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "tidings-cli-live-data-"));
-    work = await mkdtemp(join(tmpdir(), "tidings-cli-live-files-"));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    server = startProcess({
-      PORT: String(port),
-      PUBLIC_URL: url,
-      DATA_DIR: dataDir,
-      ADMIN_TOKEN: TOKEN,
-      LOG_LEVEL: "warn",
-    });
-    await waitForHealth(url, server);
+    cli = await startCliServer("cli-live", TOKEN);
   });
+  afterAll(() => cli?.close());
 
-  afterAll(async () => {
-    if (server && server.child.exitCode === null) {
-      server.child.kill("SIGTERM");
-      await server.exited;
-    }
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(work, { recursive: true, force: true });
-  });
-
-  const tidings = (args: readonly string[], input?: string): Promise<CliRun> =>
-    runCli(args, { TIDINGS_URL: url, ADMIN_TOKEN: TOKEN }, input);
-
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    expect(response.status, `${method} ${path}`).toBeLessThan(300);
-    return (await response.json()) as T;
-  }
+  const tidings = (args: readonly string[], input?: string) => cli.tidings(args, input);
+  const api = <T>(method: string, path: string, body?: unknown) => cli.api<T>(method, path, body);
 
   it("pushes updates from Markdown, JSON and standard input, once per externalId, and sets live", async () => {
     const article = await api<ArticleOutput>("POST", "/admin/articles", {
@@ -62,18 +26,18 @@ describe("tidings update and tidings live against a running server", () => {
       bodyHtml: "<p>Talks.</p>",
       feeds: ["us-russia-syria"],
     });
-    const md = join(work, "kerry.md");
+    const md = join(cli.work, "kerry.md");
     await writeFile(md, "# Kerry lands in Moscow\n\nThe **talks** begin tomorrow.\n");
     const first = await tidings(["update", article.id, md, "--external-id", "u-1"]);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("update pushed: Kerry lands in Moscow");
-    expect(first.stdout).toContain(`${url}/articles/${article.id}#update-`);
+    expect(first.stdout).toContain(`${cli.url}/articles/${article.id}#update-`);
     const again = await tidings(["update", article.id, md, "--external-id", "u-1"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("already there (externalId u-1)");
 
-    const json = join(work, "u2.json");
+    const json = join(cli.work, "u2.json");
     await writeFile(json, JSON.stringify({ bodyHtml: "<p>Second update</p>" }));
     expect((await tidings(["update", article.id, json])).code).toBe(0);
     const piped = await tidings(["update", article.id, "-", "--json"], "Piped *update*\n");

@@ -241,17 +241,25 @@ describe("reader pages", () => {
     );
     expect(page).not.toMatch(/<script>alert/);
     expect(page).not.toContain("alert(1)");
-    // The only scripts are our own file.
+    // The only scripts are our own file, and the JSON-LD data block (never run).
     expect([...page.matchAll(/<script\b[^>]*>/g)].map((m) => m[0])).toEqual([
       '<script src="/assets/site.js" defer=""></script>'.replace("</script>", ""),
+      '<script type="application/ld+json">',
     ]);
   });
 
-  it("marks a revised article as corrected", async () => {
+  it("marks a silently revised article as updated, and a corrected one as corrected", async () => {
     const patched = await t.admin("PATCH", `/admin/articles/${tricky.id}`, {
       standfirst: "Fixed.",
     });
     expect(patched.status).toBe(200);
+    const fixed = await (await t.get(`/articles/${tricky.id}`)).text();
+    expect(fixed).toContain("Updated <time");
+    expect(fixed).not.toContain("Corrected");
+    const corrected = await t.admin("PATCH", `/admin/articles/${tricky.id}`, {
+      correction: "The standfirst was wrong.",
+    });
+    expect(corrected.status).toBe(200);
     const page = await (await t.get(`/articles/${tricky.id}`)).text();
     expect(page).toContain('<span class="badge">Corrected</span> updated');
   });

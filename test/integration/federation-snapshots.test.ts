@@ -113,6 +113,35 @@ describe("ActivityPub documents", () => {
       "./__snapshots__/delete.json",
     );
   });
+
+  it("pins the Update of a correction: the note opens the content, updated at the correction", async () => {
+    const { objects } = context();
+    const correctedAt = new Date("2016-07-20T12:30:00Z");
+    const corrected: Article = {
+      ...story,
+      revision: 2,
+      updatedAt: correctedAt,
+      corrections: [
+        {
+          id: "0196f1a2-0000-7000-8000-000000000001",
+          revision: 2,
+          note: "An earlier version said the talks were in Geneva & <Vienna>.",
+          correctedAt,
+        },
+      ],
+    };
+    const update = JSON.parse(await json(toUpdate(corrected, feed, objects))) as {
+      updated: string;
+      object: { content: string; updated: string };
+    };
+    expect(update.object.content).toMatch(
+      /^<p><strong>Correction \(2016-07-20 12:30 UTC\):<\/strong> An earlier version said the talks were in Geneva &amp; &lt;Vienna&gt;\.<\/p><p><strong>/,
+    );
+    expect(update.object.updated).toBe("2016-07-20T12:30:00Z");
+    await expect(await json(toUpdate(corrected, feed, objects))).toMatchFileSnapshot(
+      "./__snapshots__/update-correction.json",
+    );
+  });
 });
 
 /** Replaces per-run values (keys, creation time) with stable placeholders. */

@@ -55,6 +55,34 @@ describe("the feed document size limit (FEED_MAX_BYTES)", () => {
     }
   });
 
+  it("keeps an item's corrections at the top even when it carries only its summary", () => {
+    const correctedAt = new Date("2026-01-01T12:00:00Z");
+    const articles = Array.from({ length: 6 }, (_, i) => ({
+      ...storyOfSize(DEFAULT_LIMITS.articleMaxBytes - 1024, i),
+      revision: 2,
+      updatedAt: correctedAt,
+      corrections: [
+        {
+          id: `0191c8a2-7a3e-7cc1-9d3e-1${String(i).padStart(11, "0")}`,
+          revision: 2,
+          note: `Correction number ${i} & more.`,
+          correctedAt,
+        },
+      ],
+    }));
+    const documents = renderWithin(articles, DEFAULT_LIMITS.feedMaxBytes);
+    const items = (JSON.parse(documents.json) as { items: { content_html: string }[] }).items;
+    expect(items).toHaveLength(6);
+    expect(items.some((item) => item.content_html.includes("Read the whole story"))).toBe(true);
+    for (const [i, item] of items.entries()) {
+      expect(item.content_html).toMatch(
+        new RegExp(
+          `^<p><strong>Correction \\(2026-01-01 12:00 UTC\\):</strong> Correction number ${i} &amp; more\\.</p>`,
+        ),
+      );
+    }
+  });
+
   it("never lets any of the three documents grow past the limit (property)", () => {
     fc.assert(
       fc.property(

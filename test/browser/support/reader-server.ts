@@ -18,6 +18,8 @@ export interface ReaderServer {
   readonly story: ArticleOutput;
   /** A deleted article: its page answers 410. */
   readonly removed: ArticleOutput;
+  /** Revised with a public correction, and revised again silently: a history to show. */
+  readonly corrected: ArticleOutput;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,29 @@ export async function startReaderServer(): Promise<ReaderServer> {
     headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
   });
 
+  const corrected = await push({
+    headline: "Kerry and Lavrov meet in Geneva",
+    standfirst: "Talks on Syria.",
+    bodyHtml: "<p>The talks took place in Geneva.</p><p>Both sides spoke of progress.</p>",
+    feeds: ["world"],
+    publishedAt: "2016-07-20T06:00:00Z",
+  });
+  for (const change of [
+    {
+      headline: "Kerry and Lavrov meet in Moscow",
+      bodyHtml: "<p>The talks took place in Moscow.</p><p>Both sides spoke of progress.</p>",
+      correction: "An earlier version of this story said the talks were in Geneva.",
+    },
+    { standfirst: "Talks on the war in Syria." },
+  ]) {
+    const response = await app.request(`/admin/articles/${corrected.id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(change),
+    });
+    if (response.status !== 200) throw new Error(`seeding failed: ${await response.text()}`);
+  }
+
   const interactions = createInteractionRepository(database.db);
   const at = new Date("2016-07-20T12:00:00Z");
   for (const [kind, actor] of [
@@ -122,6 +147,7 @@ export async function startReaderServer(): Promise<ReaderServer> {
     url,
     story,
     removed,
+    corrected,
     async close() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await database.destroy();
