@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { DEFAULT_LIVE_POLL_SECONDS } from "../config.ts";
 import { isPublic } from "../domain/article.ts";
 import type { ArticleService } from "../domain/article-service.ts";
 import { FEED_SLUG_PATTERN, type Feed } from "../domain/feed.ts";
@@ -17,6 +18,7 @@ import { IndexPage } from "../web/index-page.tsx";
 import { renderPage, SITE_CSS_PATH, SITE_JS_PATH } from "../web/layout.tsx";
 import { SITE_CSS } from "../web/site-css.ts";
 import { SITE_JS } from "../web/site-js.ts";
+import { liveStreamEtag } from "./live-stream.routes.ts";
 import { PAGE_SECURITY_HEADERS, wantsActivityPub, wantsHtml, wantsJson } from "./negotiation.ts";
 import { problem, problemResponse } from "./problem.ts";
 import type { RenderedPageCache } from "./rendered-page-cache.ts";
@@ -41,6 +43,8 @@ export interface PageDeps {
   readonly federated: boolean;
   /** Rendered front pages, cleared on every feed change. */
   readonly renderedPages?: RenderedPageCache | undefined;
+  /** How often an open live article page polls its updates (LIVE_POLL_SECONDS). */
+  readonly livePollSeconds?: number | undefined;
 }
 
 /** An HTML page with the pages' security headers. */
@@ -161,8 +165,15 @@ export function pageRoutes(deps: PageDeps): Hono {
       (found) => (found.ok ? [found.value] : []),
     );
     const reactions = views ? await views.articlePage.reactions(article.id) : null;
+    const now = deps.clock.now();
+    const updates = views ? await views.liveStream.published(article.id, now) : undefined;
+    const stream = updates && {
+      updates,
+      etag: await liveStreamEtag(article, updates),
+      pollSeconds: deps.livePollSeconds ?? DEFAULT_LIVE_POLL_SECONDS,
+    };
     c.header("cache-control", PAGE_CACHE);
-    return htmlPage(c, ArticlePage({ article, feeds, reactions, ...site }));
+    return htmlPage(c, ArticlePage({ article, feeds, reactions, stream, now, ...site }));
   });
 
   // Registered last by the app: any other first-level path is taken before these.

@@ -241,10 +241,17 @@ describe("reader pages", () => {
     );
     expect(page).not.toMatch(/<script>alert/);
     expect(page).not.toContain("alert(1)");
-    // The only scripts are our own file.
+    // The only scripts are our own file, and the JSON-LD data block (never executed).
     expect([...page.matchAll(/<script\b[^>]*>/g)].map((m) => m[0])).toEqual([
       '<script src="/assets/site.js" defer=""></script>'.replace("</script>", ""),
+      '<script type="application/ld+json">',
     ]);
+    // The headline cannot end the data block: its `<` is escaped there.
+    const data = /<script type="application\/ld\+json">(.*?)<\/script>/s.exec(page)?.[1] ?? "";
+    expect(data).not.toContain("<");
+    expect((JSON.parse(data) as { headline: string }).headline).toBe(
+      'Talks <script>alert("x")</script> resume',
+    );
   });
 
   it("marks a revised article as corrected", async () => {
