@@ -4,15 +4,15 @@ import { articleUrl, liveUpdateUrl } from "../domain/urls.ts";
 import { webHref } from "./format.ts";
 
 /**
- * How far ahead a live story's `coverageEndTime` is projected while it has no end: schema.org
- * and Google expect one on a `LiveBlogPosting`, and a story quiet for a day is over in practice.
- * Closing the story (`live: false`) turns the page into a plain `NewsArticle`.
+ * How far past the request a live story's `coverageEndTime` is projected while it has no end:
+ * schema.org and Google expect one on a `LiveBlogPosting`, and each render moves it on. Closing
+ * the story (`live: false`) turns the page into a plain `NewsArticle`.
  */
 const LIVE_COVERAGE_HORIZON_MS = 24 * 60 * 60 * 1000;
 
 export interface ArticleJsonLdInput {
   readonly article: Article;
-  /** The updates readers see (published, not deleted), newest first. */
+  /** The updates readers see (published by `now`, not deleted), newest first. */
   readonly updates: readonly LiveUpdate[];
   readonly publicUrl: string;
   readonly siteName: string;
@@ -26,7 +26,6 @@ export interface ArticleJsonLdInput {
 export function articleJsonLd(input: ArticleJsonLdInput): Record<string, unknown> {
   const { article, updates, publicUrl } = input;
   const url = articleUrl(publicUrl, article.id);
-  const newest = updates[0];
   const modified = Math.max(
     article.updatedAt.getTime(),
     ...updates.map((update) => update.updatedAt.getTime()),
@@ -48,12 +47,11 @@ export function articleJsonLd(input: ArticleJsonLdInput): Record<string, unknown
     isAccessibleForFree: true,
   };
   if (!article.live) return { "@type": "NewsArticle", ...common };
-  const lastActivity = Math.max(input.now.getTime(), newest?.publishedAt.getTime() ?? 0);
   return {
     "@type": "LiveBlogPosting",
     ...common,
     coverageStartTime: article.publishedAt.toISOString(),
-    coverageEndTime: new Date(lastActivity + LIVE_COVERAGE_HORIZON_MS).toISOString(),
+    coverageEndTime: new Date(input.now.getTime() + LIVE_COVERAGE_HORIZON_MS).toISOString(),
     liveBlogUpdate: updates.map((update) => ({
       "@type": "BlogPosting",
       "@id": liveUpdateUrl(publicUrl, article.id, update.id),

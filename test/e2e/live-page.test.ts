@@ -280,7 +280,7 @@ describe.each(DATABASE_KINDS)("the live article page on %s", (kind) => {
       // Escaped inside the script, the same text once parsed.
       headline: "Talks </script><!-- & more",
       coverageStartTime: "2016-07-20T08:00:00.000Z",
-      // Projected a day past the last activity while the story has no end.
+      // Projected a day past the request while the story has no end.
       coverageEndTime: "2016-07-21T13:10:00.000Z",
       dateModified: "2016-07-20T13:10:00.000Z",
       liveBlogUpdate: [
