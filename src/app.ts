@@ -25,6 +25,7 @@ import { clientAddressOf } from "./http/client-address.ts";
 import { feedArtworkRoutes } from "./http/feed-artwork.routes.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { healthRoutes } from "./http/health.routes.ts";
+import { liveStreamRoutes } from "./http/live-stream.routes.ts";
 import { httpMetrics, metricsRoutes } from "./http/metrics.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
 import { notFound, pageRoutes } from "./http/pages.routes.ts";
@@ -82,6 +83,8 @@ export interface AppDeps {
   readonly views?: Views | undefined;
   /** Rendered front pages, cleared on every feed change (see pages.routes.ts). */
   readonly renderedPages?: RenderedPageCache | undefined;
+  /** How often an open live article page polls `updates.json` (default 15 s). */
+  readonly livePollSeconds?: number | undefined;
   /** Stored admin tokens (`/admin/tokens`); without them only ADMIN_TOKEN opens the admin API. */
   readonly adminTokens?: AdminTokenRepository | undefined;
   /** Where every admin write is recorded (read at `GET /admin/audit` through the views). */
@@ -219,6 +222,18 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
 
+  if (deps.views) {
+    app.route(
+      "/",
+      liveStreamRoutes({
+        articles: deps.articles,
+        stream: deps.views.liveStream,
+        clock,
+        publicUrl,
+      }),
+    );
+  }
+
   // Last: its `/{slug}` feed pages must not shadow any other first-level path.
   app.route(
     "/",
@@ -231,6 +246,7 @@ export function createApp(deps: AppDeps): Hono {
       views: deps.views,
       federated: deps.federation !== undefined,
       renderedPages: deps.renderedPages,
+      livePollSeconds: deps.livePollSeconds,
     }),
   );
 

@@ -64,6 +64,8 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Node: a separate listener serving `GET /metrics` only, without a token (unset: none). */
   readonly metricsPort: number | undefined;
+  /** How often an open live article page asks for new updates, in seconds. */
+  readonly livePollSeconds: number;
 }
 
 /**
@@ -82,6 +84,12 @@ export const DEFAULT_LIMITS = {
   /** FEED_CACHE_MAX_BYTES: every rendered feed document held in memory, all codings. */
   feedCacheMaxBytes: 64 * 1024 * 1024,
 } as const;
+
+/**
+ * LIVE_POLL_SECONDS: each open live page makes one conditional GET this often (mostly a bodyless
+ * 304), so a thousand readers cost about 70 requests a second at 15 s.
+ */
+export const DEFAULT_LIVE_POLL_SECONDS = 15;
 
 /** INBOX_RATE_LIMIT: a busy server's shared inbox sends a few a second; a flood, hundreds. */
 export const DEFAULT_INBOX_RATE_LIMIT = 1200;
@@ -170,6 +178,7 @@ const schema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(65535).optional(),
   ),
+  LIVE_POLL_SECONDS: integer(1, 600, DEFAULT_LIVE_POLL_SECONDS),
 });
 
 /** SITE_NAME when unset: the public host, e.g. `news.example`. */
@@ -224,5 +233,6 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     authorizedFetch: env.AUTHORIZED_FETCH,
     metricsToken: env.METRICS_TOKEN,
     metricsPort: env.METRICS_PORT,
+    livePollSeconds: env.LIVE_POLL_SECONDS,
   });
 }

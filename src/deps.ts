@@ -30,6 +30,7 @@ export type DepsConfig = Pick<
       | "inboxRateLimit"
       | "authorizedFetch"
       | "federationAllowPrivateAddress"
+      | "livePollSeconds"
     >
   >;
 
@@ -136,6 +137,7 @@ export function createDeps(options: {
     inboxMaxBodyBytes: config.inboxMaxBodyBytes,
     inboxRateLimit: config.inboxRateLimit,
     articleMaxBytes: config.articleMaxBytes,
+    livePollSeconds: config.livePollSeconds,
     clock,
     logger,
     feedDocuments,

@@ -12,9 +12,19 @@ export function articleHistoryUrl(publicUrl: string, articleId: string): string 
   return `${articleUrl(publicUrl, articleId)}/history`;
 }
 
+/** The `id` of a live update's element on its article's page (the fragment of its URL). */
+export function liveUpdateAnchor(updateId: string): string {
+  return `update-${updateId}`;
+}
+
 /** A live update's anchor on its article's page: its link and feed guid. */
 export function liveUpdateUrl(publicUrl: string, articleId: string, updateId: string): string {
-  return `${articleUrl(publicUrl, articleId)}#update-${updateId}`;
+  return `${articleUrl(publicUrl, articleId)}#${liveUpdateAnchor(updateId)}`;
+}
+
+/** The JSON an open live article page polls for its updates. */
+export function liveStreamUrl(publicUrl: string, articleId: string): string {
+  return `${articleUrl(publicUrl, articleId)}/updates.json`;
 }
 
 export function feedPageUrl(publicUrl: string, slug: string): string {

@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { DEFAULT_LIVE_POLL_SECONDS } from "../config.ts";
 import { publicHistory } from "../content/revision-history.ts";
 import type { Article } from "../domain/article.ts";
 import { isPublic } from "../domain/article.ts";
@@ -20,6 +21,7 @@ import { IndexPage } from "../web/index-page.tsx";
 import { renderPage, SITE_CSS_PATH, SITE_JS_PATH } from "../web/layout.tsx";
 import { SITE_CSS } from "../web/site-css.ts";
 import { SITE_JS } from "../web/site-js.ts";
+import { liveStreamEtag } from "./live-stream.routes.ts";
 import { PAGE_SECURITY_HEADERS, wantsActivityPub, wantsHtml, wantsJson } from "./negotiation.ts";
 import { problem, problemResponse } from "./problem.ts";
 import type { RenderedPageCache } from "./rendered-page-cache.ts";
@@ -44,6 +46,8 @@ export interface PageDeps {
   readonly federated: boolean;
   /** Rendered front pages, cleared on every feed change. */
   readonly renderedPages?: RenderedPageCache | undefined;
+  /** How often an open live article page polls its updates (LIVE_POLL_SECONDS). */
+  readonly livePollSeconds?: number | undefined;
 }
 
 /** An HTML page with the pages' security headers. */
@@ -150,10 +154,18 @@ export function pageRoutes(deps: PageDeps): Hono {
       (found) => (found.ok ? [found.value] : []),
     );
     const reactions = views ? await views.articlePage.reactions(article.id) : null;
+    const now = deps.clock.now();
+    const updates = views ? await views.liveStream.published(article.id, now) : undefined;
+    const stream = updates && {
+      updates,
+      etag: await liveStreamEtag(article, updates),
+      pollSeconds: deps.livePollSeconds ?? DEFAULT_LIVE_POLL_SECONDS,
+    };
     c.header("cache-control", PAGE_CACHE);
+    const historyLinked = views !== undefined;
     return htmlPage(
       c,
-      ArticlePage({ article, feeds, reactions, historyLinked: views !== undefined, ...site }),
+      ArticlePage({ article, feeds, reactions, stream, now, historyLinked, ...site }),
     );
   });
 

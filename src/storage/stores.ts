@@ -28,6 +28,7 @@ import { createAuditLogView } from "./views/audit-log.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
+import { createLiveStreamView } from "./views/live-stream.view.ts";
 import { createMetricsView } from "./views/metrics.view.ts";
 import { createWebSubSubscriptionListView } from "./views/websub-subscription-list.view.ts";
 import { createWebSubRepository } from "./websub-repository.ts";
@@ -39,6 +40,7 @@ export function createViews(db: Db) {
     feedPage: createFeedPageView(db),
     articlePage: createArticlePageView(db),
     articleHistory: createArticleHistoryView(db),
+    liveStream: createLiveStreamView(db),
     followerList: createFollowerListView(db),
     auditLog: createAuditLogView(db),
     websubSubscriptions: createWebSubSubscriptionListView(db),

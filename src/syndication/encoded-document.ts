@@ -65,7 +65,8 @@ function compressBrotli(identity: Uint8Array<ArrayBuffer>): Promise<Buffer> {
   });
 }
 
-function base64Url(bytes: Uint8Array): string {
+/** Base64url without padding (RFC 4648 §5): safe in ETags and URLs. */
+export function base64Url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes))
     .replaceAll("+", "-")
     .replaceAll("/", "_")

@@ -2,10 +2,12 @@ import { type Article, newestCorrections } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import { articleHistoryUrl, articleUrl, feedPageUrl } from "../domain/urls.ts";
 import type { ArticleReactions } from "../storage/views/article-page.view.ts";
-import { articleJsonLd, correctionAnchor } from "./article-json-ld.ts";
+import { ArticleJsonLd, correctionAnchor } from "./article-json-ld.tsx";
 import { objectUrl } from "./fediverse-links.ts";
 import { creatorHandle, feedAlternates, readableDate, webHref } from "./format.ts";
 import { Layout } from "./layout.tsx";
+import { LeadImage } from "./lead-image.tsx";
+import { LiveLabel, LiveUpdates, type LiveUpdatesProps } from "./live-updates.tsx";
 
 export interface ArticlePageProps {
   readonly article: Article;
@@ -17,6 +19,13 @@ export interface ArticlePageProps {
   readonly siteName: string;
   /** Whether `/articles/ID/history` is served (it needs the read models): then it is linked. */
   readonly historyLinked: boolean;
+  /**
+   * The live updates readers see, the stream's ETag and poll interval (live-updates.tsx);
+   * undefined without the read models (no stream is shown).
+   */
+  readonly stream: Pick<LiveUpdatesProps, "updates" | "etag" | "pollSeconds"> | undefined;
+  /** The request's time (a live story's projected coverage end in its JSON-LD). */
+  readonly now: Date;
 }
 
 function plural(count: number, one: string, many: string): string {
@@ -53,7 +62,6 @@ export function ArticlePage(props: ArticlePageProps) {
     fediverseCreators: creators,
     siteName: props.siteName,
     publicUrl,
-    jsonLd: articleJsonLd(article, publicUrl, props.siteName),
   };
   const image = article.image;
   return (
@@ -70,6 +78,7 @@ export function ArticlePage(props: ArticlePageProps) {
               ))}
             </p>
           )}
+          {article.live ? <LiveLabel /> : null}
           <h1>{article.headline}</h1>
           {article.standfirst ? <p class="standfirst">{article.standfirst}</p> : null}
           {article.authors.length === 0 ? null : (
@@ -153,6 +162,16 @@ export function ArticlePage(props: ArticlePageProps) {
           </p>
         )}
       </article>
+      {props.stream ? (
+        <LiveUpdates article={article} publicUrl={publicUrl} {...props.stream} />
+      ) : null}
+      <ArticleJsonLd
+        article={article}
+        updates={props.stream?.updates ?? []}
+        publicUrl={publicUrl}
+        siteName={props.siteName}
+        now={props.now}
+      />
       {reactions === null ? null : (
         <section aria-labelledby="fediverse">
           <h2 id="fediverse">On the fediverse</h2>
@@ -195,21 +214,4 @@ function displayActor(actorId: string): string {
   if (!url) return actorId;
   const name = url.pathname.split("/").filter(Boolean).at(-1)?.replace(/^@/, "");
   return name ? `${name}@${url.host}` : url.host;
-}
-
-/** The lead image with its caption and credit; `lazy` when it is behind a content warning. */
-function LeadImage(props: { image: NonNullable<Article["image"]>; lazy?: boolean }) {
-  const { image } = props;
-  return (
-    <figure>
-      <img src={image.url} alt={image.alt} {...(props.lazy ? { loading: "lazy" } : {})} />
-      {image.caption || image.credit ? (
-        <figcaption>
-          {image.caption}
-          {image.caption && image.credit ? " " : ""}
-          {image.credit ? <span class="credit">Photo: {image.credit}</span> : null}
-        </figcaption>
-      ) : null}
-    </figure>
-  );
 }

@@ -24,8 +24,6 @@ export interface PageHead {
   readonly fediverseCreators?: readonly string[] | undefined;
   readonly siteName: string;
   readonly publicUrl: string;
-  /** schema.org JSON-LD, already escaped for a `<script>` data block (see article-json-ld.ts). */
-  readonly jsonLd?: string | undefined;
 }
 
 /**
@@ -66,9 +64,6 @@ export function Layout(props: { head: PageHead; children: Child }) {
         ))}
         <link rel="stylesheet" href={SITE_CSS_PATH} />
         <script src={SITE_JS_PATH} defer />
-        {head.jsonLd ? (
-          <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: head.jsonLd }} />
-        ) : null}
       </head>
       <body>
         <a class="skip" href="#content">

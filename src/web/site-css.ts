@@ -1,3 +1,5 @@
+import { LIVE_UPDATES_CSS } from "./live-updates-css.ts";
+
 /**
  * The one stylesheet of the reader pages (and of the styled feeds). Served from
  * `/assets/site.css` so the pages' Content-Security-Policy can forbid inline styles.
@@ -81,4 +83,4 @@ ins { background: var(--ins); text-decoration: underline; }
 .pager { display: flex; justify-content: space-between; margin: 1.5rem 0; font-family: system-ui, sans-serif; }
 .notice { border-left: 4px solid var(--accent); padding-left: 0.75rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-`;
+${LIVE_UPDATES_CSS}`;

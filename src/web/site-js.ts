@@ -1,6 +1,9 @@
+import { LIVE_UPDATES_JS } from "./live-updates-js.ts";
+
 /**
  * The reader pages' only script, served from `/assets/site.js` (the CSP allows no inline code).
- * Pages work without it; it only adds the "Copy" buttons, which stay hidden until it runs.
+ * Pages work without it; it only adds the "Copy" buttons, which stay hidden until it runs, and
+ * keeps an open live story's updates current (live-updates-js.ts).
  */
 export const SITE_JS = `"use strict";
 for (const button of document.querySelectorAll("button[data-copy]")) {
@@ -15,4 +18,4 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
     }
   });
 }
-`;
+${LIVE_UPDATES_JS}`;

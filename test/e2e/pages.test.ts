@@ -246,6 +246,12 @@ describe("reader pages", () => {
       '<script src="/assets/site.js" defer=""></script>'.replace("</script>", ""),
       '<script type="application/ld+json">',
     ]);
+    // The headline cannot end the data block: its `<` is escaped there.
+    const data = /<script type="application\/ld\+json">(.*?)<\/script>/s.exec(page)?.[1] ?? "";
+    expect(data).not.toContain("<");
+    expect((JSON.parse(data) as { headline: string }).headline).toBe(
+      'Talks <script>alert("x")</script> resume',
+    );
   });
 
   it("marks a silently revised article as updated, and a corrected one as corrected", async () => {

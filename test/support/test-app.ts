@@ -84,18 +84,27 @@ export async function createTestApp(
     app,
     database,
     deps,
-    admin: async (method, path, body) =>
-      app.request(path, {
-        method,
-        headers: {
-          authorization: `Bearer ${ADMIN_TOKEN}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
+    admin: (method, path, body) => adminRequest(app, method, path, body),
     get: async (path, headers) => app.request(path, { headers }),
     destroy: () => database.destroy(),
   };
+}
+
+/** An admin API request through the app, with ADMIN_TOKEN and a JSON body. */
+export async function adminRequest(
+  app: Hono,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Response> {
+  return app.request(path, {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 export async function shippedFeedFiles() {

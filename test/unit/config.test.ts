@@ -31,7 +31,14 @@ describe("parseConfig", () => {
       authorizedFetch: false,
       metricsToken: undefined,
       metricsPort: undefined,
+      livePollSeconds: 15,
     });
+  });
+
+  it("reads the live pages' poll interval, and refuses one out of range", () => {
+    expect(parseConfig({ LIVE_POLL_SECONDS: "1" })).toMatchObject({ livePollSeconds: 1 });
+    expect(() => parseConfig({ LIVE_POLL_SECONDS: "0" })).toThrow(/LIVE_POLL_SECONDS: /);
+    expect(() => parseConfig({ LIVE_POLL_SECONDS: "601" })).toThrow(/LIVE_POLL_SECONDS: /);
   });
 
   it("reads the metrics settings, and refuses a short token or the app's own port", () => {

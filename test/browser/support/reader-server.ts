@@ -10,7 +10,7 @@ import { createInteractionRepository } from "../../../src/storage/interaction-re
 import { createStores } from "../../../src/storage/stores.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/databases.ts";
 import { fixtureStoryPush } from "../../support/fixture-push.ts";
-import { ADMIN_TOKEN, shippedFeedFiles } from "../../support/test-app.ts";
+import { ADMIN_TOKEN, adminRequest, shippedFeedFiles } from "../../support/test-app.ts";
 
 export interface ReaderServer {
   readonly url: string;
@@ -20,6 +20,8 @@ export interface ReaderServer {
   readonly removed: ArticleOutput;
   /** Revised with a public correction, and revised again silently: a history to show. */
   readonly corrected: ArticleOutput;
+  /** An authenticated admin API request through the app (pushes while a page is open). */
+  admin(method: string, path: string, body?: unknown): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -27,7 +29,9 @@ export interface ReaderServer {
  * The real app on a loopback port over PGlite, seeded through the admin API with the shared
  * fixture story. `PUBLIC_URL` is the loopback URL itself, so every link on the pages works.
  */
-export async function startReaderServer(): Promise<ReaderServer> {
+export async function startReaderServer(
+  options: { livePollSeconds?: number } = {},
+): Promise<ReaderServer> {
   const database: TestDatabase = await createTestDatabase("pglite");
   await syncFeedDefinitions(
     database.db,
@@ -44,18 +48,22 @@ export async function startReaderServer(): Promise<ReaderServer> {
   });
   const url = `http://127.0.0.1:${port}`;
   const deps = createDeps({
-    config: { publicUrl: url, adminToken: ADMIN_TOKEN, maxBodyBytes: 1 << 20, feedItemLimit: 50 },
+    config: {
+      publicUrl: url,
+      adminToken: ADMIN_TOKEN,
+      maxBodyBytes: 1 << 20,
+      feedItemLimit: 50,
+      ...(options.livePollSeconds ? { livePollSeconds: options.livePollSeconds } : {}),
+    },
     stores: createStores(database.db),
     logger: silentLogger,
   });
   const app = createApp(deps);
 
+  const admin = (method: string, path: string, body?: unknown) =>
+    adminRequest(app, method, path, body);
   const push = async (body: unknown): Promise<ArticleOutput> => {
-    const response = await app.request("/admin/articles", {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    const response = await admin("POST", "/admin/articles", body);
     if (response.status !== 201) throw new Error(`seeding failed: ${await response.text()}`);
     return (await response.json()) as ArticleOutput;
   };
@@ -81,10 +89,7 @@ export async function startReaderServer(): Promise<ReaderServer> {
     bodyHtml: "<p>x</p>",
     feeds: ["world"],
   });
-  await app.request(`/admin/articles/${removed.id}`, {
-    method: "DELETE",
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
+  await admin("DELETE", `/admin/articles/${removed.id}`);
 
   const corrected = await push({
     headline: "Kerry and Lavrov meet in Geneva",
@@ -148,6 +153,7 @@ export async function startReaderServer(): Promise<ReaderServer> {
     story,
     removed,
     corrected,
+    admin,
     async close() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await database.destroy();

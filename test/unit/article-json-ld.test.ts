@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import type { Article, LiveUpdate } from "../../src/domain/article.ts";
+import { articleJsonLd, scriptSafeJson } from "../../src/web/article-json-ld.tsx";
+
+const article: Article = {
+  id: "0190b6a4-0000-7000-8000-000000000001",
+  externalId: null,
+  headline: "Talks",
+  standfirst: null,
+  bodyHtml: "<p>Body</p>",
+  authors: [{ name: "Jo", url: "javascript:alert(1)" }],
+  image: null,
+  tags: [],
+  feeds: ["world"],
+  language: "en",
+  canonicalUrl: null,
+  pinned: false,
+  live: true,
+  publishedAt: new Date("2016-07-20T08:00:00Z"),
+  updatedAt: new Date("2016-07-20T08:00:00Z"),
+  createdAt: new Date("2016-07-20T08:00:00Z"),
+  revision: 1,
+  deletedAt: null,
+};
+
+const update = (publishedAt: string): LiveUpdate => ({
+  id: "0190b6a4-0000-7000-8000-000000000002",
+  articleId: article.id,
+  externalId: null,
+  headline: null,
+  bodyHtml: "<p>One &amp; two</p>",
+  authors: [],
+  image: null,
+  publishedAt: new Date(publishedAt),
+  updatedAt: new Date(publishedAt),
+  createdAt: new Date(publishedAt),
+  revision: 1,
+  deletedAt: null,
+});
+
+describe("articleJsonLd", () => {
+  const input = { publicUrl: "https://news.example", siteName: "News", article };
+
+  it("projects a live story's coverage end a day past the request, and lists its updates", () => {
+    const now = new Date("2016-07-20T09:00:00Z");
+    const ld = articleJsonLd({ ...input, updates: [update("2016-07-20T08:30:00Z")], now });
+    expect(ld.coverageEndTime).toBe("2016-07-21T09:00:00.000Z");
+    expect(ld.dateModified).toBe("2016-07-20T08:30:00.000Z");
+    expect(ld.liveBlogUpdate).toEqual([
+      expect.objectContaining({ headline: "Talks", articleBody: "One & two" }),
+    ]);
+  });
+
+  it("links authors only through http(s) URLs", () => {
+    const ld = articleJsonLd({ ...input, updates: [], now: article.publishedAt });
+    expect(ld.author).toEqual([{ "@type": "Person", name: "Jo" }]);
+  });
+});
+
+describe("scriptSafeJson", () => {
+  it("leaves nothing that could end a script element, and parses back to the same value", () => {
+    const value = { text: "</script><!-- & \u2028\u2029 <b>" };
+    const json = scriptSafeJson(value);
+    expect(json).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(json)).toEqual(value);
+  });
+});
