@@ -7,6 +7,7 @@ import { blockCommand, blocksCommand, unblockCommand } from "./commands/blocks.t
 import {
   feedCloseCommand,
   feedCreateCommand,
+  feedReopenCommand,
   feedShowCommand,
   feedsCommand,
 } from "./commands/feeds.ts";
@@ -32,6 +33,7 @@ const COMMANDS: readonly Command[] = [
   feedShowCommand,
   feedCreateCommand,
   feedCloseCommand,
+  feedReopenCommand,
   articlesCommand,
   deleteCommand,
   followersCommand,

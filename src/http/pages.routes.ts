@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { isPublic } from "../domain/article.ts";
+import { type Article, deletedBeforeRelease, isPublic } from "../domain/article.ts";
 import type { ArticleService } from "../domain/article-service.ts";
 import { FEED_SLUG_PATTERN, type Feed } from "../domain/feed.ts";
 import type { FeedService } from "../domain/feed-service.ts";
@@ -134,15 +134,13 @@ export function pageRoutes(deps: PageDeps): Hono {
     c.header("vary", "Accept");
     const accept = c.req.header("accept");
     const result = await deps.articles.get(id);
-    const article = result.ok ? result.value : undefined;
+    const article = result.ok && seenByReaders(result.value) ? result.value : undefined;
     const home = article?.feeds[0];
     // The same article as its home feed's ActivityPub object (410 Tombstone there once deleted).
     if (deps.federated && home && wantsActivityPub(accept)) {
       return c.redirect(objectUrl(publicUrl, home, id), 303);
     }
-    if (!article || (!article.deletedAt && !isPublic(article, deps.clock.now()))) {
-      return notFound(c, site, "No such article");
-    }
+    if (!article) return notFound(c, site, "No such article");
     if (article.deletedAt) {
       if (wantsJson(accept))
         return problemResponse(problem("gone", "This article was deleted"), { vary: "Accept" });
@@ -210,6 +208,15 @@ export function pageRoutes(deps: PageDeps): Hono {
       }),
     );
   });
+
+  /**
+   * Published, or deleted after it was: an embargoed story (or one deleted before its time)
+   * is unknown here, 404 like a mistyped id, never 410.
+   */
+  function seenByReaders(article: Article): boolean {
+    if (article.deletedAt) return !deletedBeforeRelease(article);
+    return isPublic(article, deps.clock.now());
+  }
 
   async function findFeed(slug: string): Promise<Feed | undefined> {
     if (!FEED_SLUG_PATTERN.test(slug)) return undefined;

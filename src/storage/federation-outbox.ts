@@ -22,6 +22,15 @@ export function createFederationOutbox(db: Kysely<Database>): FederationOutbox {
         )
         .execute();
     },
+
+    async withdrawPending(articleId, now) {
+      await db
+        .deleteFrom("federationOutbox")
+        .where("articleId", "=", articleId)
+        .where("processedAt", "is", null)
+        .where("availableAt", ">", now)
+        .execute();
+    },
   };
 }
 
