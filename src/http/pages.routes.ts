@@ -108,7 +108,7 @@ export function pageRoutes(deps: PageDeps): Hono {
         : await firstFeeds();
       if (page > front.pageCount) return notFound(c, site, "No such page of feeds");
       html = await renderPage(IndexPage({ ...front, ...site }));
-      deps.renderedPages?.set(key, html);
+      deps.renderedPages?.set(key, html, front.validUntil);
     }
     c.header("cache-control", PAGE_CACHE);
     return c.html(html, 200, PAGE_SECURITY_HEADERS);
