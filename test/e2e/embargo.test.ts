@@ -4,6 +4,8 @@ import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
 import { DATABASE_KINDS } from "../support/databases.ts";
 import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
 import {
+  activity,
+  createNote,
   follow,
   type PeerServer,
   postSigned,
@@ -132,6 +134,27 @@ describe.each(DATABASE_KINDS)("embargoes on %s", (kind) => {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   };
+  /** A like and a reply from the follower to the embargoed article's id, both accepted (202). */
+  const reactToEmbargoed = async () => {
+    const reader = peer.actor("reader");
+    const objectId = `${server.url}/ap/feeds/${STORY}/articles/${embargoed.id}`;
+    const reply = createNote(reader, "<p>First!</p>");
+    (reply.object as Json).inReplyTo = objectId;
+    for (const sent of [activity(reader, "Like", objectId), reply]) {
+      const response = await postSigned(`${server.url}/ap/inbox`, sent, { actor: reader });
+      expect(response.status).toBe(202);
+    }
+    await quiet();
+  };
+  /** Likes and replies stored for the embargoed article. */
+  const reactionsStored = async () => {
+    const { rows } = await sql<{ likes: number; replies: number }>`
+      select (select count(*)::int from article_interactions where article_id = ${embargoed.id}) as likes,
+             (select count(*)::int from article_replies where article_id = ${embargoed.id}) as replies`.execute(
+      server.database.db,
+    );
+    return rows[0];
+  };
   /** Moves the app's clock and lets the relay look at once. */
   const moveClockTo = (at: Date) => {
     clock.set(at);
@@ -210,6 +233,11 @@ describe.each(DATABASE_KINDS)("embargoes on %s", (kind) => {
     expect(finger.text).not.toContain(embargoed.id);
   });
 
+  it("before release, a like or a reply to its id is dropped, not kept for later", async () => {
+    await reactToEmbargoed();
+    expect(await reactionsStored()).toEqual({ likes: 0, replies: 0 });
+  });
+
   it("a second before release, nothing has changed and nothing was sent", async () => {
     moveClockTo(new Date(release.getTime() - 1_000));
     await quiet();
@@ -252,6 +280,10 @@ describe.each(DATABASE_KINDS)("embargoes on %s", (kind) => {
     const object = await read(`/ap/feeds/${STORY}/articles/${embargoed.id}`, AS_ACCEPT);
     expect(object.status).toBe(200);
     expect(object.text).toContain(EMBARGOED_HEADLINE);
+    // Nothing from before release surfaced; the same reactions now are kept.
+    expect(await reactionsStored()).toEqual({ likes: 0, replies: 0 });
+    await reactToEmbargoed();
+    expect(await reactionsStored()).toEqual({ likes: 1, replies: 1 });
   });
 
   it.each([
