@@ -122,6 +122,9 @@ export function createDeps(options: {
     options.onFeedsChanged?.(slugs);
   };
 
+  // An embargo lifting is a change nobody commits: the relay says when (it sends the Create).
+  if (options.federation) options.federation.relay.onRelease = onFeedsChanged;
+
   return {
     instanceId: stores.instanceId,
     /** For the change listener: another process changed these feeds ("all": may have missed some). */

@@ -13,6 +13,11 @@ import {
   startPeerServer,
 } from "../support/fediverse-peer.ts";
 import { fixedClock } from "../support/test-app.ts";
+import {
+  type ReceivedDelivery,
+  type Subscriber,
+  startSubscriber,
+} from "../support/websub-subscriber.ts";
 
 type Json = Record<string, unknown>;
 
@@ -87,6 +92,7 @@ describe.each(DATABASE_KINDS)("embargoes on %s", (kind) => {
   const clock = fixedClock(new Date());
   let server: FederatedServer;
   let peer: PeerServer;
+  let websub: Subscriber;
   let baseline: Map<string, Seen>;
   let release: Date;
   let embargoed: ArticleOutput;
@@ -168,6 +174,18 @@ describe.each(DATABASE_KINDS)("embargoes on %s", (kind) => {
       actors: ["reader"],
     });
     await followStory(server, peer);
+    websub = await startSubscriber();
+    const hub = await fetch(new URL("/websub", server.url), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        "hub.mode": "subscribe",
+        "hub.topic": `${server.url}/feeds/${STORY}.rss`,
+        "hub.callback": `${websub.url}/cb`,
+      }).toString(),
+    });
+    expect(hub.status).toBe(202);
+    await websub.verification(1);
     // A public, pinned, tagged live story: the surfaces have something to show already.
     const story = await push({
       headline: "Envoys gather in Geneva",
@@ -206,9 +224,23 @@ describe.each(DATABASE_KINDS)("embargoes on %s", (kind) => {
     await quiet();
   });
   afterAll(async () => {
+    await websub?.close();
     await peer?.close();
     await server?.close();
   });
+
+  /** The first WebSub content POST from the `from`-th on (1-based) that says `text`. */
+  const pushedWith = async (text: string, from: number): Promise<ReceivedDelivery> => {
+    const deadline = AbortSignal.timeout(15_000);
+    const timedOut = new Promise<never>((_, reject) =>
+      deadline.addEventListener("abort", () => reject(new Error(`no WebSub push with "${text}"`))),
+    );
+    timedOut.catch(() => undefined); // raced below; no complaint once the push has come
+    for (let n = from; ; n++) {
+      const delivery = await Promise.race([websub.delivery(n), timedOut]);
+      if (delivery.body.toString("utf8").includes(text)) return delivery;
+    }
+  };
 
   it.each(SURFACES.map((surface) => surface.name))(
     "before release, %s is byte for byte (and ETag) what it was before the push",
@@ -254,11 +286,18 @@ describe.each(DATABASE_KINDS)("embargoes on %s", (kind) => {
     expect(peer.received.some((r) => JSON.stringify(r.activity).includes(EMBARGOED_UPDATE))).toBe(
       false,
     );
+    const pushed = websub.deliveries.map((delivery) => delivery.body.toString("utf8"));
+    expect(pushed.length).toBeGreaterThan(0);
+    for (const body of pushed) expect(body).not.toContain(EMBARGOED_HEADLINE);
   });
 
   it("at release, every surface shows the article and its update, and one Create goes out", async () => {
+    const pushedBefore = websub.deliveries.length;
     moveClockTo(new Date(release.getTime() + 1_000));
     await peer.waitFor((r) => r.type === "Create" && about(embargoed.id)(r), 15_000);
+    // Nobody committed anything at release: the relay's Create is what pings the WebSub hub.
+    const pushed = await pushedWith(EMBARGOED_HEADLINE, pushedBefore + 1);
+    expect(pushed.body.toString("utf8")).toContain(EMBARGOED_UPDATE);
     await quiet();
     expect(createsOf(embargoed.id)).toHaveLength(1);
     const now = await readAll();
