@@ -94,9 +94,11 @@ export function createDeps(options: {
     loadTagSnapshot(runner.repos, tag, config.feedItemLimit, clock, config.publicUrl);
   const tagDocuments = documentCache("tag", tagStories);
   // The Worker's isolates hear nothing of each other's changes: there, nothing is reused.
-  const renderedPages = new RenderedPageCache(
-    options.feedDocumentMaxAgeMs === 0 ? { ttlMs: 0 } : {},
-  );
+  // On the app's clock, so an embargo lifting (which nobody announces) ends a cached page too.
+  const renderedPages = new RenderedPageCache({
+    now: () => clock.now().getTime(),
+    ...(options.feedDocumentMaxAgeMs === 0 ? { ttlMs: 0 } : {}),
+  });
   // Callbacks are held to the same address policy as followers' inboxes.
   const addressGuard =
     options.federation?.data.addressGuard ??
@@ -120,6 +122,9 @@ export function createDeps(options: {
     options.federation?.relay.wake();
     options.onFeedsChanged?.(slugs);
   };
+
+  // An embargo lifting is a change nobody commits: the relay says when (it sends the Create).
+  if (options.federation) options.federation.relay.onRelease = onFeedsChanged;
 
   return {
     instanceId: stores.instanceId,

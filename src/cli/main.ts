@@ -8,6 +8,7 @@ import { editCommand } from "./commands/edit.ts";
 import {
   feedCloseCommand,
   feedCreateCommand,
+  feedReopenCommand,
   feedShowCommand,
   feedsCommand,
 } from "./commands/feeds.ts";
@@ -33,6 +34,7 @@ const COMMANDS: readonly Command[] = [
   feedShowCommand,
   feedCreateCommand,
   feedCloseCommand,
+  feedReopenCommand,
   articlesCommand,
   editCommand,
   deleteCommand,

@@ -1,4 +1,10 @@
-import type { Article, ArticleChanges, ArticleDraft, Correction } from "./article.ts";
+import {
+  type Article,
+  type ArticleChanges,
+  type ArticleDraft,
+  type Correction,
+  withLive,
+} from "./article.ts";
 import type { Feed } from "./feed.ts";
 import type {
   ArticleListQuery,
@@ -14,8 +20,7 @@ import { err, ok, type Result } from "./result.ts";
 export type ArticleError =
   | { readonly type: "article-not-found"; readonly id: string }
   | { readonly type: "article-deleted"; readonly id: string }
-  | { readonly type: "feeds-not-found"; readonly slugs: readonly string[] }
-  | { readonly type: "feeds-closed"; readonly slugs: readonly string[] };
+  | { readonly type: "feeds-not-found"; readonly slugs: readonly string[] };
 
 export interface PublishOutcome {
   readonly article: Article;
@@ -40,7 +45,7 @@ export function createArticleService(deps: ArticleServiceDeps) {
       if (existing) return ok({ article: existing, created: false });
     }
     const outcome = await db.transaction(async (repos) => {
-      const feedCheck = await checkFeeds(repos, draft.feeds, []);
+      const feedCheck = await checkFeeds(repos, draft.feeds);
       if (!feedCheck.ok) return feedCheck;
       const now = clock.now();
       const homeFeed = feedCheck.value.find((feed) => feed.slug === draft.feeds[0]);
@@ -80,26 +85,38 @@ export function createArticleService(deps: ArticleServiceDeps) {
       if (!current) return err({ type: "article-not-found", id } as const);
       if (current.deletedAt) return err({ type: "article-deleted", id } as const);
       if (changes.feeds) {
-        const feedCheck = await checkFeeds(repos, changes.feeds, current.feeds);
+        const feedCheck = await checkFeeds(repos, changes.feeds);
         if (!feedCheck.ok) return feedCheck;
       }
       const now = clock.now();
-      const { correction: note, ...fields } = changes;
+      const { correction: note, live, ...fields } = definedOnly(changes);
       const revision = current.revision + 1;
       const correction: Correction | undefined =
         note === undefined ? undefined : { id: newId(now), revision, note, correctedAt: now };
-      const revised: Article = {
-        ...current,
-        ...definedOnly(fields),
-        updatedAt: laterOf(now, fields.publishedAt ?? current.publishedAt),
-        revision,
-        corrections: [...(current.corrections ?? []), ...(correction ? [correction] : [])],
-      };
+      const revised: Article = withLive(
+        {
+          ...current,
+          ...fields,
+          updatedAt: laterOf(now, changes.publishedAt ?? current.publishedAt),
+          revision,
+          corrections: [...(current.corrections ?? []), ...(correction ? [correction] : [])],
+        },
+        live ?? current.live,
+        now,
+      );
       await repos.articles.update(revised);
       await repos.articles.recordRevision(revised, now);
       if (correction) await repos.articles.recordCorrection(revised.id, correction);
       await repos.feedChanges.announce(union(current.feeds, revised.feeds));
-      await repos.outbox.enqueue(revisionEntries(current, revised, now));
+      if (isEmbargoed(current, now)) {
+        // Followers were never told of it: its one Create moves to the (new) time, as revised.
+        await repos.outbox.withdrawPending(current.id, now);
+        await repos.outbox.enqueue(
+          outboxEntries(revised, revised.feeds, "create", laterOf(now, revised.publishedAt)),
+        );
+      } else {
+        await repos.outbox.enqueue(revisionEntries(current, revised, now));
+      }
       return ok({ before: current, after: revised });
     });
     if (!outcome.ok) return outcome;
@@ -123,7 +140,12 @@ export function createArticleService(deps: ArticleServiceDeps) {
       await repos.articles.update(tombstone);
       await repos.articles.recordRevision(tombstone, now);
       await repos.feedChanges.announce(tombstone.feeds);
-      await repos.outbox.enqueue(outboxEntries(tombstone, tombstone.feeds, "delete", now));
+      if (isEmbargoed(current, now)) {
+        // Never announced: withdraw its Create, and send no Delete of what nobody saw.
+        await repos.outbox.withdrawPending(current.id, now);
+      } else {
+        await repos.outbox.enqueue(outboxEntries(tombstone, tombstone.feeds, "delete", now));
+      }
       return ok({ article: tombstone, changed: true });
     });
     if (!outcome.ok) return outcome;
@@ -154,22 +176,22 @@ export function createArticleService(deps: ArticleServiceDeps) {
 export type ArticleService = ReturnType<typeof createArticleService>;
 
 /**
- * Every named feed must exist, and new links may only go to open feeds: a closed story is
- * finished. Feeds the article was already in stay allowed, so old stories can still be corrected.
+ * Every named feed must exist. A closed story still takes articles (a late correction, a
+ * follow-up): they are published as usual and the feed stays closed; see the README.
  */
 async function checkFeeds(
   repos: Repositories,
   wanted: readonly string[],
-  alreadyIn: readonly string[],
 ): Promise<Result<Feed[], ArticleError>> {
   const found = await repos.feeds.findMany(wanted);
   const missing = wanted.filter((slug) => !found.some((feed) => feed.slug === slug));
   if (missing.length > 0) return err({ type: "feeds-not-found", slugs: missing });
-  const closed = found
-    .filter((feed) => feed.status === "closed" && !alreadyIn.includes(feed.slug))
-    .map((feed) => feed.slug);
-  if (closed.length > 0) return err({ type: "feeds-closed", slugs: closed });
   return ok(found);
+}
+
+/** Still before its time: nothing of it has been shown or sent. */
+function isEmbargoed(article: Article, now: Date): boolean {
+  return article.publishedAt.getTime() > now.getTime();
 }
 
 /**

@@ -50,6 +50,8 @@ export interface Article {
   readonly pinned: boolean;
   /** A developing story: live updates are coming (shown with a LIVE label). */
   readonly live: boolean;
+  /** When live coverage ended (LiveBlogPosting `coverageEndTime`); null while live or never live. */
+  readonly liveEndedAt?: Date | null | undefined;
   /** When the story goes (or went) public; a future time schedules it. */
   readonly publishedAt: Date;
   /** Last editorial change; equals `publishedAt` until the first revision. */
@@ -126,4 +128,22 @@ export type LiveUpdateChanges = Partial<Omit<LiveUpdateDraft, "externalId">>;
 /** An article is visible to readers once published and not deleted. */
 export function isPublic(article: Pick<Article, "publishedAt" | "deletedAt">, now: Date): boolean {
   return article.deletedAt === null && article.publishedAt.getTime() <= now.getTime();
+}
+
+/**
+ * The article with `live` as asked: ending coverage records when (kept if it had already
+ * ended), going live again clears it.
+ */
+export function withLive(article: Article, live: boolean, now: Date): Article {
+  if (live) return { ...article, live, liveEndedAt: null };
+  const liveEndedAt = article.live ? now : (article.liveEndedAt ?? null);
+  return { ...article, live, liveEndedAt };
+}
+
+/**
+ * Deleted while still embargoed: readers never saw it, so its URL answers 404 (no tombstone)
+ * and followers are told nothing.
+ */
+export function deletedBeforeRelease(article: Pick<Article, "publishedAt" | "deletedAt">): boolean {
+  return article.deletedAt !== null && article.publishedAt.getTime() > article.deletedAt.getTime();
 }

@@ -1,4 +1,4 @@
-import type { Feed, FeedChanges, FeedDraft } from "./feed.ts";
+import { changesFeed, type Feed, type FeedChanges, type FeedDraft } from "./feed.ts";
 import type { Clock, FeedsChangedListener, TransactionRunner } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
 
@@ -26,19 +26,32 @@ export function createFeedService({ db, clock, onFeedsChanged }: FeedServiceDeps
     return ok(created);
   }
 
+  /**
+   * Edits a feed. Closing a story (status `closed`) dates its end and ends its articles' live
+   * coverage; reopening clears the date (coverage resumes with the next live update). A PATCH
+   * that changes nothing (closing a closed feed) writes and sends nothing.
+   */
   async function update(slug: string, changes: FeedChanges): Promise<Result<Feed, FeedError>> {
-    const updated = await db.transaction(async (repos) => {
+    const outcome = await db.transaction(async (repos) => {
+      const current = await repos.feeds.find(slug, { forUpdate: true });
+      if (!current) return undefined;
+      if (!changesFeed(current, changes)) return { feed: current, changed: [] };
       const now = clock.now();
-      const feed = await repos.feeds.update(slug, changes, now);
-      if (!feed) return undefined;
-      await repos.feedChanges.announce([slug]);
-      // Followers' servers cache the profile: tell them it changed.
+      const closing = changes.status === "closed" && current.status !== "closed";
+      const reopening = changes.status === "open" && current.status === "closed";
+      const closedAt = closing ? now : reopening ? null : current.closedAt;
+      const feed = await repos.feeds.update(slug, { ...changes, closedAt }, now);
+      if (!feed) throw new Error(`feed ${slug} vanished under its row lock`);
+      const ended = closing ? await repos.articles.endLiveCoverage(slug, now) : [];
+      const changed = [...new Set([slug, ...ended])];
+      await repos.feedChanges.announce(changed);
+      // Followers' servers cache the profile (its summary says when a story ended): tell them.
       await repos.outbox.enqueue([{ kind: "update-actor", feedSlug: slug, availableAt: now }]);
-      return feed;
+      return { feed, changed };
     });
-    if (!updated) return err({ type: "feed-not-found", slug });
-    onFeedsChanged([slug]);
-    return ok(updated);
+    if (!outcome) return err({ type: "feed-not-found", slug });
+    if (outcome.changed.length > 0) onFeedsChanged(outcome.changed);
+    return ok(outcome.feed);
   }
 
   async function get(slug: string): Promise<Result<Feed, FeedError>> {

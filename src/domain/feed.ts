@@ -30,6 +30,8 @@ export interface Feed {
   readonly imageUrl: string | null;
   readonly actorType: ActorType;
   readonly objectType: ObjectType;
+  /** When the story ended (status `closed`); null while open. */
+  readonly closedAt: Date | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -66,3 +68,23 @@ export const RESERVED_SLUGS: readonly string[] = [
   "tags",
   "users",
 ];
+
+const ENDED_DATE = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeZone: "UTC" });
+
+/**
+ * What the feed's page and fediverse profile say once a story is closed: "This story ended on
+ * 7 December 2026." (UTC, so every server says the same); null while it runs.
+ */
+export function storyEndedNote(feed: Pick<Feed, "status" | "closedAt">): string | null {
+  if (feed.status !== "closed") return null;
+  return feed.closedAt
+    ? `This story ended on ${ENDED_DATE.format(feed.closedAt)}.`
+    : "This story has ended.";
+}
+
+/** Whether a PATCH would change anything: closing a closed feed again writes nothing. */
+export function changesFeed(feed: Feed, changes: FeedChanges): boolean {
+  return (Object.keys(changes) as (keyof FeedChanges)[]).some(
+    (key) => changes[key] !== undefined && changes[key] !== feed[key],
+  );
+}

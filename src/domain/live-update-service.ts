@@ -1,4 +1,10 @@
-import type { Article, LiveUpdate, LiveUpdateChanges, LiveUpdateDraft } from "./article.ts";
+import {
+  type Article,
+  type LiveUpdate,
+  type LiveUpdateChanges,
+  type LiveUpdateDraft,
+  withLive,
+} from "./article.ts";
 import { type ArticleError, definedOnly, laterOf } from "./article-service.ts";
 import type { Clock, FeedsChangedListener, TransactionRunner } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
@@ -29,8 +35,9 @@ export function createLiveUpdateService(deps: LiveUpdateServiceDeps) {
   const { db, clock, newId, onFeedsChanged } = deps;
 
   /**
-   * Pushes an update. The article becomes live unless `live` is false; its `updatedAt` moves so
-   * feeds and caches see the change. Same `externalId` again: the stored update, nothing written.
+   * Pushes an update. The article becomes live unless `live` is false or it is in a closed story
+   * (a late update does not reopen it); its `updatedAt` moves so feeds and caches see the change,
+   * unless the update is scheduled. Same `externalId` again: the stored update, nothing written.
    */
   async function push(
     articleId: string,
@@ -58,7 +65,8 @@ export function createLiveUpdateService(deps: LiveUpdateServiceDeps) {
       if (!(await repos.liveUpdates.insert(update))) {
         throw new Error("live update externalId conflict under the article's row lock");
       }
-      await touchArticle(repos, article, options.live ?? true, now);
+      const live = options.live ?? !(await inClosedStory(repos, article));
+      await touchArticle(repos, article, live, now, isPublicAt(update, now));
       return ok({ update, created: true, article });
     });
     if (!outcome.ok) return outcome;
@@ -108,7 +116,8 @@ export function createLiveUpdateService(deps: LiveUpdateServiceDeps) {
       if (next === current) return ok({ update: current, article, changed: false });
       if (wasDeleted) return err({ type: "update-deleted", articleId, id } as const);
       await repos.liveUpdates.update(next);
-      await touchArticle(repos, article, article.live, now);
+      const seen = isPublicAt(current, now) || isPublicAt(next, now);
+      await touchArticle(repos, article, article.live, now, seen);
       return ok({ update: next, article, changed: true });
     });
     if (!outcome.ok) return outcome;
@@ -135,17 +144,31 @@ export function createLiveUpdateService(deps: LiveUpdateServiceDeps) {
 
 export type LiveUpdateService = ReturnType<typeof createLiveUpdateService>;
 
-/** The article's entry in feeds carries the time of its latest update; `live` as asked. */
+type Repos = Parameters<Parameters<TransactionRunner["transaction"]>[0]>[0];
+
+/**
+ * The article's entry in feeds carries the time of its latest visible change; `live` as asked.
+ * A change readers cannot see yet (a scheduled update) leaves `updatedAt` alone: moving it
+ * would change the feeds' `updated` and ETags before the embargo lifts. The update's own time
+ * dates the entry once it is public (syndication/model.ts).
+ */
 async function touchArticle(
-  repos: Parameters<Parameters<TransactionRunner["transaction"]>[0]>[0],
+  repos: Repos,
   article: Article,
   live: boolean,
   now: Date,
+  visible: boolean,
 ): Promise<void> {
-  await repos.articles.update({
-    ...article,
-    live,
-    updatedAt: laterOf(now, article.updatedAt),
-  });
+  const updatedAt = visible ? laterOf(now, article.updatedAt) : article.updatedAt;
+  await repos.articles.update({ ...withLive(article, live, now), updatedAt });
   await repos.feedChanges.announce(article.feeds);
+}
+
+function isPublicAt(update: LiveUpdate, now: Date): boolean {
+  return update.deletedAt === null && update.publishedAt.getTime() <= now.getTime();
+}
+
+async function inClosedStory(repos: Repos, article: Article): Promise<boolean> {
+  const feeds = await repos.feeds.findMany(article.feeds);
+  return feeds.some((feed) => feed.status === "closed");
 }

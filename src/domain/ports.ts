@@ -45,6 +45,13 @@ export interface ArticleRepository {
   findRevision(id: string, revision: number): Promise<Article | undefined>;
   /** The earliest scheduled (future) publication time in a feed, to know when it next changes. */
   nextScheduledInFeed(slug: string, now: Date): Promise<Date | null>;
+  /** The earliest scheduled publication time of an article with this tag (as `tagSlug` spells it). */
+  nextScheduledWithTag(tagSlug: string, now: Date): Promise<Date | null>;
+  /**
+   * Ends the live coverage of a feed's live articles (`live` false, `liveEndedAt` = `at`);
+   * returns every feed those articles are in, whose documents and pages change.
+   */
+  endLiveCoverage(slug: string, at: Date): Promise<string[]>;
 }
 
 /** Storage of live updates, always scoped to their article. */
@@ -73,15 +80,21 @@ export interface LiveUpdateRepository {
   ): Promise<LiveUpdate[]>;
   /** The earliest scheduled (future) update of a public article in a feed. */
   nextScheduledInFeed(slug: string, now: Date): Promise<Date | null>;
+  /** The earliest scheduled (future) update of any of these articles. */
+  nextScheduledForArticles(articleIds: readonly string[], now: Date): Promise<Date | null>;
 }
 
 export interface FeedRepository {
-  find(slug: string): Promise<Feed | undefined>;
+  find(slug: string, options?: { forUpdate?: boolean }): Promise<Feed | undefined>;
   findMany(slugs: readonly string[]): Promise<Feed[]>;
   list(): Promise<Feed[]>;
   /** Inserts unless the slug is taken; returns false when it was. */
   insert(feed: FeedDraft, at: Date): Promise<boolean>;
-  update(slug: string, changes: FeedChanges, at: Date): Promise<Feed | undefined>;
+  update(
+    slug: string,
+    changes: FeedChanges & { readonly closedAt?: Date | null },
+    at: Date,
+  ): Promise<Feed | undefined>;
 }
 
 /**
@@ -107,6 +120,11 @@ export interface OutboxEntry {
 /** The transactional outbox: entries commit together with the change they announce. */
 export interface FederationOutbox {
   enqueue(entries: readonly OutboxEntry[]): Promise<void>;
+  /**
+   * Withdraws an article's entries that are not yet due (an embargoed story moved or deleted):
+   * what replaces them is enqueued in the same transaction, so nothing goes early or twice.
+   */
+  withdrawPending(articleId: string, now: Date): Promise<void>;
 }
 
 export interface Repositories {

@@ -9,7 +9,7 @@ import {
   PropertyValue,
   Service,
 } from "@fedify/vocab";
-import type { ActorType, Feed } from "../domain/feed.ts";
+import { type ActorType, type Feed, storyEndedNote } from "../domain/feed.ts";
 import { feedArtworkUrl, feedPageUrl } from "../domain/urls.ts";
 import { escapeHtml, escapeHtmlAttribute } from "../syndication/html.ts";
 import { imageMediaType } from "../syndication/media-type.ts";
@@ -40,7 +40,7 @@ export async function toActor(ctx: Context<FederationData>, feed: Feed) {
     id: ctx.getActorUri(feed.slug),
     preferredUsername: feed.slug,
     name: feed.title,
-    summary: feed.description ? `<p>${escapeHtml(feed.description)}</p>` : null,
+    summary: actorSummary(feed),
     url: new URL(page),
     icon: image(feed.iconUrl, feedArtworkUrl(ctx.data.publicUrl, feed.slug, "icon")),
     image: image(feed.imageUrl, feedArtworkUrl(ctx.data.publicUrl, feed.slug, "header")),
@@ -63,4 +63,11 @@ export async function toActor(ctx: Context<FederationData>, feed: Feed) {
     publicKey: keys[0]?.cryptographicKey ?? null,
     assertionMethods: keys.map((pair) => pair.multikey),
   });
+}
+
+/** The feed's description, then (once a story is closed) when it ended. */
+function actorSummary(feed: Feed): string | null {
+  const paragraphs = [feed.description, storyEndedNote(feed)].filter((text) => text);
+  if (paragraphs.length === 0) return null;
+  return paragraphs.map((text) => `<p>${escapeHtml(text ?? "")}</p>`).join("");
 }

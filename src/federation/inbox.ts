@@ -11,6 +11,7 @@ import {
   Note,
   Undo,
 } from "@fedify/vocab";
+import { isPublic } from "../domain/article.ts";
 import type { InteractionKind } from "../storage/interaction-repository.ts";
 import type { FederationData } from "./context-data.ts";
 import { INSTANCE_ACTOR } from "./instance-actor.ts";
@@ -159,7 +160,8 @@ async function onInteraction(ctx: Ctx, activity: Like | Announce, kind: Interact
   const target = parseObjectUri(ctx.data.publicUrl, activity.objectId);
   if (!target) return;
   const article = await ctx.data.repos.articles.findById(target.articleId);
-  if (!article || article.deletedAt) return;
+  // Only what readers can see takes likes and replies: an embargoed story is unknown here.
+  if (!article || !isPublic(article, ctx.data.clock.now())) return;
   await ctx.data.repos.interactions.add(
     article.id,
     kind,
@@ -179,7 +181,8 @@ async function onCreate(ctx: Ctx, create: Create): Promise<void> {
   const target = parseObjectUri(ctx.data.publicUrl, object.replyTargetId);
   if (!target) return;
   const article = await ctx.data.repos.articles.findById(target.articleId);
-  if (!article || article.deletedAt) return;
+  // Only what readers can see takes likes and replies: an embargoed story is unknown here.
+  if (!article || !isPublic(article, ctx.data.clock.now())) return;
   const content = object.content?.toString() ?? "";
   await ctx.data.repos.interactions.addReply(
     {

@@ -42,6 +42,11 @@ export class OutboxRelay {
   #wake: (() => void) | undefined;
   /** A wake-up that came while the relay was busy: the next sleep returns at once. */
   #woken = false;
+  /**
+   * Told which feeds changed by themselves when a scheduled article's entry is relayed: its
+   * embargo just lifted, and nobody committed anything (WebSub pings, edge purges, pages).
+   */
+  onRelease: ((slugs: readonly string[]) => void) | undefined;
 
   constructor(
     federation: Federation<FederationData>,
@@ -94,6 +99,7 @@ export class OutboxRelay {
       try {
         await this.#relay(entry);
         await this.#data.repos.outbox.complete(entry.id, this.#data.clock.now());
+        if (entry.scheduled && entry.kind !== "update-actor") this.onRelease?.([entry.feedSlug]);
       } catch (error) {
         if (isDatabaseUnavailable(error)) {
           // Not the entry's fault: due again at once. Should the database still be away, this

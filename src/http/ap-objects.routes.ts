@@ -1,6 +1,6 @@
 import type { Federation } from "@fedify/fedify";
 import { Hono } from "hono";
-import { isPublic } from "../domain/article.ts";
+import { deletedBeforeRelease, isPublic } from "../domain/article.ts";
 import { articleUrl } from "../domain/urls.ts";
 import type { FederationData } from "../federation/context-data.ts";
 import { fetchAuthorized } from "../federation/fetch-authorization.ts";
@@ -26,7 +26,10 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
       data.repos.feeds.find(slug),
       data.repos.articles.findById(id),
     ]);
-    if (!feed || !article?.feeds.includes(slug)) return c.notFound();
+    // Deleted before its embargo lifted: nobody saw it, so there is no tombstone to show.
+    if (!feed || !article?.feeds.includes(slug) || deletedBeforeRelease(article)) {
+      return c.notFound();
+    }
     const ctx = federation.createContext(c.req.raw, data);
     if (!(await fetchAuthorized(ctx))) {
       return problemResponse(

@@ -67,7 +67,6 @@ export function openApiDocument(publicUrl: string) {
           responses: {
             "201": jsonResponse("Created", "Article"),
             "200": jsonResponse("An article with this externalId already existed", "Article"),
-            "409": problemResponse("A named feed is closed"),
             ...errors,
           },
         },
@@ -208,7 +207,9 @@ export function openApiDocument(publicUrl: string) {
           },
         },
         patch: {
-          summary: "Edit or close a feed",
+          summary: "Edit, close or reopen a feed",
+          description:
+            'Closing a story (`{"status":"closed"}`) sets `closedAt`, ends its live articles (`live` false, `liveEndedAt` set), says so on its page and fediverse profile and sends Update(actor) to its followers; its page and documents stay up and it still takes articles. `{"status":"open"}` reopens it. Closing a closed feed changes nothing. A bad value answers 400 problem+json naming the field; nothing is written.',
           requestBody: jsonBody("FeedPatch"),
           responses: {
             "200": jsonResponse("The feed", "Feed"),
@@ -246,7 +247,8 @@ export function openApiDocument(publicUrl: string) {
         FeedPatch: jsonSchema(feedPatch),
         Feed: {
           type: "object",
-          description: "A feed with its page, document URLs and fediverse handle",
+          description:
+            "A feed with its page, document URLs and fediverse handle; `closedAt` is when a closed story ended (null while open)",
         },
         Problem: {
           type: "object",

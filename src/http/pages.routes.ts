@@ -1,8 +1,7 @@
 import { type Context, Hono } from "hono";
 import { DEFAULT_LIVE_POLL_SECONDS } from "../config.ts";
 import { publicHistory } from "../content/revision-history.ts";
-import type { Article } from "../domain/article.ts";
-import { isPublic } from "../domain/article.ts";
+import { type Article, deletedBeforeRelease, isPublic } from "../domain/article.ts";
 import type { ArticleService } from "../domain/article-service.ts";
 import { FEED_SLUG_PATTERN, type Feed } from "../domain/feed.ts";
 import type { FeedService } from "../domain/feed-service.ts";
@@ -115,7 +114,7 @@ export function pageRoutes(deps: PageDeps): Hono {
         : await firstFeeds();
       if (page > front.pageCount) return notFound(c, site, "No such page of feeds");
       html = await renderPage(IndexPage({ ...front, ...site }));
-      deps.renderedPages?.set(key, html);
+      deps.renderedPages?.set(key, html, front.validUntil);
     }
     c.header("cache-control", PAGE_CACHE);
     return c.html(html, 200, PAGE_SECURITY_HEADERS);
@@ -141,13 +140,13 @@ export function pageRoutes(deps: PageDeps): Hono {
     c.header("vary", "Accept");
     const accept = c.req.header("accept");
     const result = await deps.articles.get(id);
-    const article = result.ok ? result.value : undefined;
+    const article = result.ok && seenByReaders(result.value) ? result.value : undefined;
     const home = article?.feeds[0];
     // The same article as its home feed's ActivityPub object (410 Tombstone there once deleted).
     if (deps.federated && home && wantsActivityPub(accept)) {
       return c.redirect(objectUrl(publicUrl, home, id), 303);
     }
-    if (!article || article.deletedAt || !isPublic(article, deps.clock.now())) {
+    if (!article || article.deletedAt) {
       return unavailable(c, article);
     }
     const feeds = (await Promise.all(article.feeds.map((slug) => deps.feeds.get(slug)))).flatMap(
@@ -177,8 +176,8 @@ export function pageRoutes(deps: PageDeps): Hono {
     routes.get("/articles/:id/history", async (c) => {
       c.header("vary", "Accept");
       const result = await deps.articles.get(c.req.param("id"));
-      const article = result.ok ? result.value : undefined;
-      if (!article || article.deletedAt || !isPublic(article, deps.clock.now())) {
+      const article = result.ok && seenByReaders(result.value) ? result.value : undefined;
+      if (!article || article.deletedAt) {
         return unavailable(c, article);
       }
       const entries = publicHistory(
@@ -252,6 +251,15 @@ export function pageRoutes(deps: PageDeps): Hono {
       }),
     );
   });
+
+  /**
+   * Published, or deleted after it was: an embargoed story (or one deleted before its time)
+   * is unknown here, 404 like a mistyped id, never 410.
+   */
+  function seenByReaders(article: Article): boolean {
+    if (article.deletedAt) return !deletedBeforeRelease(article);
+    return isPublic(article, deps.clock.now());
+  }
 
   async function findFeed(slug: string): Promise<Feed | undefined> {
     if (!FEED_SLUG_PATTERN.test(slug)) return undefined;

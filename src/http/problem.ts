@@ -101,13 +101,6 @@ export function articleErrorProblem(error: ArticleError): Problem {
       return validationProblem(
         error.slugs.map((slug) => ({ pointer: "/feeds", detail: `no feed named "${slug}"` })),
       );
-    case "feeds-closed":
-      return problem("conflict", `Feed ${error.slugs.join(", ")} is closed to new articles`, {
-        errors: error.slugs.map((slug) => ({
-          pointer: "/feeds",
-          detail: `feed "${slug}" is closed`,
-        })),
-      });
     default:
       return assertNever(error);
   }

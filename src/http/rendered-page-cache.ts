@@ -1,8 +1,8 @@
 /**
  * Rendered HTML of pages that many anonymous readers ask for and few writes change (the front
  * page), kept briefly in memory. Every change to a feed in this process clears it, and so does
- * one announced by another process; the time limit covers what nobody announces (a scheduled
- * article whose time has come).
+ * one announced by another process; a page also ends when its next embargoed story goes
+ * public (`validUntil`), and the time limit covers the rest.
  */
 export class RenderedPageCache {
   readonly #entries = new Map<string, { readonly html: string; readonly expiresAt: number }>();
@@ -24,13 +24,17 @@ export class RenderedPageCache {
     return undefined;
   }
 
-  set(key: string, html: string): void {
+  set(key: string, html: string, validUntil?: Date | null): void {
     // Oldest first out: a Map iterates in insertion order.
     if (!this.#entries.has(key) && this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#entries.set(key, { html, expiresAt: this.#now() + this.#ttlMs });
+    const expiresAt = Math.min(
+      this.#now() + this.#ttlMs,
+      validUntil?.getTime() ?? Number.POSITIVE_INFINITY,
+    );
+    this.#entries.set(key, { html, expiresAt });
   }
 
   clear(): void {

@@ -233,6 +233,10 @@ export const articleOutput = z.object({
   canonicalUrl: z.url().nullable(),
   pinned: z.boolean(),
   live: z.boolean(),
+  liveEndedAt: z.iso
+    .datetime()
+    .nullable()
+    .describe("when live coverage ended (its feed closed, or live set false); coverageEndTime"),
   publishedAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   createdAt: z.iso.datetime(),

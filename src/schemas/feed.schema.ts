@@ -17,7 +17,9 @@ const feedFields = {
   title: plainText(200),
   description: plainText(2000),
   language: languageTag,
-  status: z.enum(["open", "closed"]).describe("a closed feed takes no new articles"),
+  status: z
+    .enum(["open", "closed"])
+    .describe("`closed`: the story has ended (its profile and page say when)"),
   iconUrl: absoluteHttpUrl.nullable().describe("square image: feed logo and fediverse avatar"),
   imageUrl: absoluteHttpUrl.nullable().describe("wide header image"),
   actorType: z

@@ -149,13 +149,10 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
     },
 
     async listPublicWithTag(tagSlug, limit, now) {
-      // Spelt as `tagSlug` (domain/urls.ts) does: letters, digits and `_` only, lower case.
       const rows = await selectArticles()
         .where("articles.deletedAt", "is", null)
         .where("articles.publishedAt", "<=", now)
-        .where(
-          sql<boolean>`exists (select 1 from jsonb_array_elements_text(articles.tags) as t(tag) where lower(regexp_replace(t.tag, '[^[:alnum:]_]+', '', 'g')) = ${tagSlug})`,
-        )
+        .where(hasTag(tagSlug))
         .orderBy("articles.publishedAt", "desc")
         .orderBy("articles.id", "desc")
         .limit(limit)
@@ -196,6 +193,40 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
       return row ? fromSnapshot(row.snapshot) : undefined;
     },
 
+    async nextScheduledWithTag(tagSlug, now) {
+      const row = await db
+        .selectFrom("articles")
+        .select((eb) => eb.fn.min("articles.publishedAt").as("next"))
+        .where("articles.deletedAt", "is", null)
+        .where("articles.publishedAt", ">", now)
+        .where(hasTag(tagSlug))
+        .executeTakeFirst();
+      return row?.next ? new Date(row.next) : null;
+    },
+
+    async endLiveCoverage(slug, at) {
+      const ended = await db
+        .updateTable("articles")
+        .set({ live: false, liveEndedAt: at })
+        .where("live", "=", true)
+        .where("deletedAt", "is", null)
+        .where(inFeed(slug))
+        .returning("id")
+        .execute();
+      if (ended.length === 0) return [];
+      const links = await db
+        .selectFrom("articleFeeds")
+        .select("feedSlug")
+        .distinct()
+        .where(
+          "articleId",
+          "in",
+          ended.map((row) => row.id),
+        )
+        .execute();
+      return links.map((link) => link.feedSlug);
+    },
+
     async nextScheduledInFeed(slug, now) {
       const row = await db
         .selectFrom("articleFeeds")
@@ -223,6 +254,14 @@ function inFeed(slug: string) {
 }
 
 /**
+ * Articles with a tag, compared as `tagSlug` (domain/urls.ts) spells it: letters, digits and
+ * `_` only, lower case.
+ */
+function hasTag(tagSlug: string) {
+  return sql<boolean>`exists (select 1 from jsonb_array_elements_text(articles.tags) as t(tag) where lower(regexp_replace(t.tag, '[^[:alnum:]_]+', '', 'g')) = ${tagSlug})`;
+}
+
+/**
  * Keyset pagination: rows that sort after the cursor in (publishedAt desc, id desc) order.
  * A row comparison, so PostgreSQL walks the (published_at, id) index from the cursor on.
  */
@@ -238,6 +277,7 @@ function fromSnapshot(snapshot: unknown): Article {
     ...stored,
     pinned: stored.pinned ?? false,
     live: stored.live ?? false,
+    liveEndedAt: stored.liveEndedAt ? date(stored.liveEndedAt) : null,
     publishedAt: date(stored.publishedAt),
     updatedAt: date(stored.updatedAt),
     createdAt: date(stored.createdAt),
@@ -266,6 +306,7 @@ function toRow(article: Article) {
     canonicalUrl: article.canonicalUrl,
     pinned: article.pinned,
     live: article.live,
+    liveEndedAt: article.liveEndedAt ?? null,
     publishedAt: article.publishedAt,
     updatedAt: article.updatedAt,
     revision: article.revision,
@@ -289,6 +330,7 @@ function toArticle(row: ArticleRowWithFeeds): Article {
     canonicalUrl: row.canonicalUrl,
     pinned: row.pinned,
     live: row.live,
+    liveEndedAt: row.liveEndedAt ? new Date(row.liveEndedAt) : null,
     publishedAt: new Date(row.publishedAt),
     updatedAt: new Date(row.updatedAt),
     createdAt: new Date(row.createdAt),

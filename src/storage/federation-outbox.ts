@@ -22,6 +22,15 @@ export function createFederationOutbox(db: Kysely<Database>): FederationOutbox {
         )
         .execute();
     },
+
+    async withdrawPending(articleId, now) {
+      await db
+        .deleteFrom("federationOutbox")
+        .where("articleId", "=", articleId)
+        .where("processedAt", "is", null)
+        .where("availableAt", ">", now)
+        .execute();
+    },
   };
 }
 
@@ -49,9 +58,8 @@ export function createOutboxRelayStore(db: Kysely<Database>) {
           for update skip locked
           limit 1
         )
-        returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId", revision, attempts`.execute(
-        db,
-      );
+        returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId", revision, attempts,
+          available_at > created_at as scheduled`.execute(db);
       return result.rows[0];
     },
 
@@ -93,4 +101,9 @@ export interface ClaimedOutboxEntry {
   readonly articleId: string | null;
   readonly revision: number | null;
   readonly attempts: number;
+  /**
+   * Due later than it was written: a scheduled article's Create (or a retry), so its relaying
+   * is the moment the story goes public.
+   */
+  readonly scheduled: boolean;
 }

@@ -5,12 +5,10 @@ import type { Database, FeedRow } from "./schema.ts";
 
 export function createFeedRepository(db: Kysely<Database>): FeedRepository {
   return {
-    async find(slug) {
-      const row = await db
-        .selectFrom("feeds")
-        .selectAll()
-        .where("slug", "=", slug)
-        .executeTakeFirst();
+    async find(slug, options) {
+      let query = db.selectFrom("feeds").selectAll().where("slug", "=", slug);
+      if (options?.forUpdate) query = query.forUpdate();
+      const row = await query.executeTakeFirst();
       return row ? toFeed(row) : undefined;
     },
 
@@ -32,7 +30,13 @@ export function createFeedRepository(db: Kysely<Database>): FeedRepository {
     async insert(feed, at) {
       const inserted = await db
         .insertInto("feeds")
-        .values({ ...feed, definitionHash: null, createdAt: at, updatedAt: at })
+        .values({
+          ...feed,
+          definitionHash: null,
+          closedAt: feed.status === "closed" ? at : null,
+          createdAt: at,
+          updatedAt: at,
+        })
         .onConflict((oc) => oc.column("slug").doNothing())
         .returning("slug")
         .executeTakeFirst();
@@ -63,6 +67,7 @@ export function toFeed(row: FeedRow): Feed {
     imageUrl: row.imageUrl,
     actorType: row.actorType,
     objectType: row.objectType,
+    closedAt: row.closedAt ? new Date(row.closedAt) : null,
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),
   };

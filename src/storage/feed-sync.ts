@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { FeedDefinition } from "../schemas/feed-definitions.ts";
 import type { Database } from "./schema.ts";
 
@@ -18,7 +18,13 @@ export async function syncFeedDefinitions(
       const definitionHash = await hashDefinition(feed);
       const row = await trx
         .insertInto("feeds")
-        .values({ ...feed, definitionHash, createdAt: now, updatedAt: now })
+        .values({
+          ...feed,
+          definitionHash,
+          closedAt: feed.status === "closed" ? now : null,
+          createdAt: now,
+          updatedAt: now,
+        })
         .onConflict((oc) =>
           oc
             .column("slug")
@@ -33,6 +39,8 @@ export async function syncFeedDefinitions(
               actorType: eb.ref("excluded.actorType"),
               objectType: eb.ref("excluded.objectType"),
               definitionHash: eb.ref("excluded.definitionHash"),
+              // A file that closes the story dates it now; one already closed keeps its date.
+              closedAt: sql<Date | null>`case when excluded.status = 'closed' then coalesce(feeds.closed_at, excluded.closed_at) end`,
               updatedAt: eb.ref("excluded.updatedAt"),
             }))
             .where("feeds.definitionHash", "is distinct from", definitionHash),

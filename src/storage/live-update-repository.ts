@@ -84,6 +84,19 @@ export function createLiveUpdateRepository(db: Kysely<Database>): LiveUpdateRepo
       return rows.map(toLiveUpdate);
     },
 
+    async nextScheduledForArticles(articleIds, now) {
+      const ids = articleIds.filter(isUuid);
+      if (ids.length === 0) return null;
+      const row = await db
+        .selectFrom("liveUpdates")
+        .select((eb) => eb.fn.min("publishedAt").as("next"))
+        .where("articleId", "in", ids)
+        .where("publishedAt", ">", now)
+        .where("deletedAt", "is", null)
+        .executeTakeFirst();
+      return row?.next ? new Date(row.next) : null;
+    },
+
     async nextScheduledInFeed(slug, now) {
       const row = await db
         .selectFrom("liveUpdates")

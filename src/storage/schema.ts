@@ -23,6 +23,8 @@ export interface FeedsTable {
   objectType: Generated<"Note" | "Article">;
   /** Hash of the `feeds/*.json` definition last applied; null for feeds created through the API. */
   definitionHash: string | null;
+  /** When the story was closed (status `closed`); null while open. */
+  closedAt: Generated<Date | null>;
   createdAt: CreatedAt;
   updatedAt: Timestamp;
 }
@@ -41,6 +43,8 @@ export interface ArticlesTable {
   canonicalUrl: string | null;
   pinned: Generated<boolean>;
   live: Generated<boolean>;
+  /** When live coverage ended (the feed closed, or `live` set false); null while live or never. */
+  liveEndedAt: Generated<Date | null>;
   publishedAt: Timestamp;
   updatedAt: Timestamp;
   createdAt: CreatedAt;

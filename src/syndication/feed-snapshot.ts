@@ -102,12 +102,20 @@ export async function loadTagSnapshot(
       imageUrl: null,
       actorType: "Organization",
       objectType: "Note",
+      closedAt: null,
       createdAt: epoch,
       updatedAt: epoch,
     },
     articles,
     updates: kept,
-    validUntil: null,
+    // A tagged story or update still under embargo changes the documents at its time.
+    validUntil: earliest(
+      await repos.articles.nextScheduledWithTag(slug, now),
+      await repos.liveUpdates.nextScheduledForArticles(
+        listed.map((article) => article.id),
+        now,
+      ),
+    ),
     links: {
       page: tagPageUrl(publicUrl, slug),
       rss: tagDocumentUrl(publicUrl, slug, "rss"),

@@ -1,4 +1,4 @@
-import type { Feed } from "../domain/feed.ts";
+import { type Feed, storyEndedNote } from "../domain/feed.ts";
 import { FEED_FORMATS, fediverseHandle, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
 import type { StoryPage } from "../storage/views/feed-page.view.ts";
 import { actorUrl, followUrl } from "./fediverse-links.ts";
@@ -42,7 +42,7 @@ export function FeedPage(props: FeedPageProps) {
         {feed.description ? <p>{feed.description}</p> : null}
         {feed.status === "closed" ? (
           <p class="notice">
-            <strong>This story is closed: no new articles will be added.</strong>
+            <strong>{storyEndedNote(feed)}</strong>
           </p>
         ) : null}
       </header>

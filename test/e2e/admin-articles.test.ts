@@ -124,7 +124,7 @@ describe.each(DATABASE_KINDS)("admin articles API on %s", (kind) => {
     expect((await t.admin("DELETE", `/admin/articles/${created.id}`)).status).toBe(204);
   });
 
-  it("refuses new articles in a closed feed but still lets old ones be corrected", async () => {
+  it("takes a follow-up in a closed feed without reopening it, and lets old ones be corrected", async () => {
     const created = await t.admin("POST", "/admin/feeds", {
       slug: "geneva-talks",
       kind: "story",
@@ -134,8 +134,10 @@ describe.each(DATABASE_KINDS)("admin articles API on %s", (kind) => {
     const { json: inStory } = await push(article({ feeds: ["geneva-talks"] }));
     const closed = await t.admin("PATCH", "/admin/feeds/geneva-talks", { status: "closed" });
     expect(((await closed.json()) as { status: string }).status).toBe("closed");
-    const refused = await t.admin("POST", "/admin/articles", article({ feeds: ["geneva-talks"] }));
-    expect(refused.status).toBe(409);
+    const followUp = await t.admin("POST", "/admin/articles", article({ feeds: ["geneva-talks"] }));
+    expect(followUp.status).toBe(201);
+    const feed = await t.admin("GET", "/admin/feeds/geneva-talks");
+    expect(((await feed.json()) as { status: string }).status).toBe("closed");
     const correction = await t.admin("PATCH", `/admin/articles/${inStory.id}`, {
       headline: "Fixed",
     });

@@ -3,6 +3,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "../../src/app.ts";
 import type { DeliverySender } from "../../src/config.ts";
 import { createDeps, type DepsConfig, systemClock } from "../../src/deps.ts";
+import type { Clock } from "../../src/domain/ports.ts";
 import { nodeMetricsFor } from "../../src/entries/node/metrics.ts";
 import { directOutboxSender } from "../../src/federation/direct-delivery.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
@@ -27,6 +28,8 @@ export interface FederatedServerOptions {
   readonly config?: Partial<DepsConfig>;
   /** METRICS_TOKEN: metrics on, `GET /metrics` for this bearer token. */
   readonly metricsToken?: string;
+  /** The app's and relay's clock (default: the system's), so a test can move time past embargoes. */
+  readonly clock?: Clock;
 }
 
 export interface FederatedServer {
@@ -70,7 +73,7 @@ export async function startFederatedServer(
     storage: stores.federation,
     publicUrl: url,
     logger,
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     databaseUrl: database.url,
     allowPrivateAddress: options.allowPrivateAddress ?? true,
     deliveryConcurrency: 8,
@@ -89,6 +92,7 @@ export async function startFederatedServer(
     stores,
     logger,
     federation: runtime,
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(metrics ? { metrics: metrics.metrics } : {}),
     ...(metrics?.endpoint ? { metricsEndpoint: metrics.endpoint } : {}),
   });

@@ -126,27 +126,60 @@ export const feedCreateCommand: Command = {
 
 const CLOSE_USAGE = `Usage: tidings feed close SLUG [--json]
 
-Closes a feed to new articles (a story that has ended). Its articles stay published.
+Ends a story: its live articles stop being live, its page and fediverse profile say when it
+ended, and its followers are sent the new profile. Its articles, page and feeds stay up, and
+it still takes articles (a late correction or a follow-up) without reopening.
 
 ${COMMON_USAGE}`;
 
-export const feedCloseCommand: Command = {
-  name: "feed close",
-  synopsis: "feed close SLUG",
-  summary: "close a feed to new articles",
-  usage: CLOSE_USAGE,
-  async run(args, { out, env }) {
-    const { values, positionals } = parseCommandArgs(args, {}, CLOSE_USAGE);
-    if (values.help) {
-      out.line(CLOSE_USAGE);
+const REOPEN_USAGE = `Usage: tidings feed reopen SLUG [--json]
+
+Reopens a closed story: the "ended" notice goes from its page and profile (followers are sent
+the new profile). Its articles go live again with their next live update.
+
+${COMMON_USAGE}`;
+
+/** `feed close` and `feed reopen`: one PATCH of the feed's status. */
+function statusCommand(
+  verb: "close" | "reopen",
+  status: "closed" | "open",
+  usage: string,
+  summary: string,
+): Command {
+  return {
+    name: `feed ${verb}`,
+    synopsis: `feed ${verb} SLUG`,
+    summary,
+    usage,
+    async run(args, { out, env }) {
+      const { values, positionals } = parseCommandArgs(args, {}, usage);
+      if (values.help) {
+        out.line(usage);
+        return 0;
+      }
+      const [slug = ""] = expectPositionals(positionals, ["SLUG"], usage);
+      const { body } = await clientFromOptions(values, env).patch<FeedJson>(path(slug), {
+        status,
+      });
+      if (values.json) out.json(body);
+      else if (status === "closed") {
+        const ended = typeof body.closedAt === "string" ? ` on ${body.closedAt}` : "";
+        out.line(`closed feed ${body.slug}: the story ended${ended}`);
+      } else out.line(`reopened feed ${body.slug}`);
       return 0;
-    }
-    const [slug = ""] = expectPositionals(positionals, ["SLUG"], CLOSE_USAGE);
-    const { body } = await clientFromOptions(values, env).patch<FeedJson>(path(slug), {
-      status: "closed",
-    });
-    if (values.json) out.json(body);
-    else out.line(`closed feed ${body.slug}: it takes no new articles`);
-    return 0;
-  },
-};
+    },
+  };
+}
+
+export const feedCloseCommand = statusCommand(
+  "close",
+  "closed",
+  CLOSE_USAGE,
+  "end a story feed (its live articles end)",
+);
+export const feedReopenCommand = statusCommand(
+  "reopen",
+  "open",
+  REOPEN_USAGE,
+  "reopen a closed story feed",
+);

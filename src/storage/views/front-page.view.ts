@@ -22,6 +22,8 @@ export interface FrontPage {
   /** 1-based. */
   readonly page: number;
   readonly pageCount: number;
+  /** When the page changes by itself: the next embargoed headline of its feeds goes public. */
+  readonly validUntil?: Date | null | undefined;
 }
 
 /**
@@ -73,10 +75,19 @@ export function createFrontPageView(db: Db) {
         list.push({ id: row.id, headline: row.headline, publishedAt: new Date(row.publishedAt) });
         bySlug.set(row.feedSlug, list);
       }
+      const { rows: scheduled } = await sql<{ next: Date | string | null }>`
+        select min(af.published_at) as next
+        from article_feeds af
+        join articles a on a.id = af.article_id
+        where af.feed_slug = any(${slugs}::text[])
+          and af.published_at > ${now}
+          and a.deleted_at is null`.execute(db);
+      const next = scheduled[0]?.next;
       return {
         feeds: feedRows.map((row) => ({ feed: toFeed(row), latest: bySlug.get(row.slug) ?? [] })),
         page,
         pageCount,
+        validUntil: next ? new Date(next) : null,
       };
     },
   };
