@@ -1,5 +1,5 @@
-import type { Federation } from "@fedify/fedify";
-import { PUBLIC_COLLECTION, Update } from "@fedify/vocab";
+import type { Context, Federation, SendActivityOptions } from "@fedify/fedify";
+import { type Activity, PUBLIC_COLLECTION, type Recipient, Update } from "@fedify/vocab";
 import {
   isDatabaseUnavailable,
   outageRetryDelayMs,
@@ -17,7 +17,17 @@ export interface OutboxRelayOptions {
   readonly leaseMs?: number;
   /** Longest sleep between looks at the outbox (other processes' commits, scheduled articles). */
   readonly pollIntervalMs?: number;
+  /** Inboxes per `sendActivity` call (default `RELAY_CHUNK_INBOXES`). */
+  readonly chunkInboxes?: number;
 }
+
+/**
+ * Inboxes handed to one `sendActivity` call. Fedify builds every message of a call before the
+ * first is queued (the activity, its headers, one per inbox) and the queue serialises them in one
+ * go; at 10,000 servers that is tens of MB at once in a 192 MB heap. In chunks, a fan-out holds
+ * one chunk's messages at a time, and costs one more signed activity per chunk.
+ */
+export const RELAY_CHUNK_INBOXES = 1_000;
 
 /**
  * One queued delivery per inbox, shared inboxes preferred. `fanout: "skip"`: this relay already
@@ -28,8 +38,8 @@ export interface OutboxRelayOptions {
 const SEND_OPTIONS = { preferSharedInbox: true, fanout: "skip" } as const;
 
 /**
- * Turns committed outbox entries into Fedify deliveries: one `sendActivity` per entry, to the
- * feed's followers through their shared inboxes. Fedify's queue (PostgreSQL) then fans out,
+ * Turns committed outbox entries into Fedify deliveries: per entry, one `sendActivity` per chunk
+ * of `chunkInboxes` inboxes, to the feed's followers through their shared inboxes. Fedify's queue (PostgreSQL) then fans out,
  * signs, retries with backoff. An entry is marked done only after Fedify accepted the work, so
  * a crash re-sends it; the activity id is derived from article id + revision, so receivers see
  * the repeat as a duplicate, never as a second post.
@@ -39,6 +49,7 @@ export class OutboxRelay {
   readonly #data: FederationData;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
+  readonly #chunkInboxes: number;
   #wake: (() => void) | undefined;
   /** A wake-up that came while the relay was busy: the next sleep returns at once. */
   #woken = false;
@@ -57,6 +68,7 @@ export class OutboxRelay {
     this.#data = data;
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.#chunkInboxes = Math.max(1, Math.floor(options.chunkInboxes ?? RELAY_CHUNK_INBOXES));
   }
 
   /** Something was just committed: look now instead of at the next poll. */
@@ -140,7 +152,7 @@ export class OutboxRelay {
         cc: objectContext.followersUri,
         object: await toActor(ctx, feed),
       });
-      await ctx.sendActivity(sender, await followers(), update, SEND_OPTIONS);
+      await this.#send(ctx, sender, await followers(), update, SEND_OPTIONS);
       return;
     }
     if (!entry.articleId || entry.revision === null) return;
@@ -158,12 +170,32 @@ export class OutboxRelay {
         : entry.kind === "update"
           ? toUpdate(article, feed, objectContext)
           : toDelete(article, feed, objectContext);
-    await ctx.sendActivity(sender, await followers(), activity, {
+    await this.#send(ctx, sender, await followers(), activity, {
       ...SEND_OPTIONS,
       // Per object and inbox server, Create, Update and Delete arrive in the order they were
       // made: an Update never overtakes a Create still being retried for that server.
       orderingKey: objectUri(publicUrl, feed.slug, article.id).href,
     });
+  }
+
+  /**
+   * One `sendActivity` per chunk of `recipients` (one follower per inbox, so the chunks' inboxes
+   * are disjoint and every inbox gets one message), one after another, the same activity (and
+   * id) in each. It resolves once the queue has accepted every chunk; should one fail, or the
+   * process die in between, the entry is relayed again from the first chunk, and the inboxes
+   * that already have it see the same id twice, as when a single call was interrupted.
+   */
+  async #send(
+    ctx: Context<FederationData>,
+    sender: { identifier: string },
+    recipients: readonly Recipient[],
+    activity: Activity,
+    options: SendActivityOptions,
+  ): Promise<void> {
+    for (let start = 0; start < recipients.length; start += this.#chunkInboxes) {
+      const chunk = recipients.slice(start, start + this.#chunkInboxes);
+      await ctx.sendActivity(sender, chunk, activity, options);
+    }
   }
 
   /** Until the next entry is due (at most a poll interval), or `backoffMs`; a wake-up ends it. */

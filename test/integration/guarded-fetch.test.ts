@@ -19,7 +19,9 @@ describe("the guarded fetch dispatcher", () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       hits++;
-      if (req.url === "/redirect") {
+      if (req.url === "/close") {
+        res.writeHead(202, { connection: "close" }).end("ok");
+      } else if (req.url === "/redirect") {
         res.writeHead(307, { location: `http://127.0.0.1:${port}/inbox` }).end();
       } else res.writeHead(202).end("ok");
     });
@@ -30,7 +32,7 @@ describe("the guarded fetch dispatcher", () => {
 
   /** Names resolve as the test says. */
   const resolve: Resolver = async (hostname) => {
-    if (hostname === "localhost" || hostname === "inbox.test") {
+    if (hostname === "localhost" || hostname === "inbox.test" || /^h\d+\.test$/.test(hostname)) {
       return [{ address: "127.0.0.1", family: 4 }];
     }
     throw Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
@@ -69,5 +71,35 @@ describe("the guarded fetch dispatcher", () => {
     } as RequestInit);
     expect(response.status).toBe(202);
     expect(await response.text()).toBe("ok");
+  });
+
+  it("forgets origins: at most maxIdleOrigins idle pools, none once their connections closed", async () => {
+    const dispatcher = guardedDispatcher(
+      createAddressGuard({ allowPrivateAddress: true, resolve, cacheTtlMs: 0 }),
+      { maxIdleOrigins: 4 },
+    );
+    // Kept alive: at each request, only the 4 most recently used idle origins keep a pool.
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`http://h${i}.test:${port}/inbox`, {
+        dispatcher,
+      } as RequestInit);
+      expect(await response.text()).toBe("ok");
+      expect(dispatcher.origins).toBeLessThanOrEqual(5);
+    }
+    expect(dispatcher.origins).toBe(5); // the 4 idle ones left at the last request, and its own
+    await dispatcher.close();
+    // Connections the server closes: their pools go at once, however few origins there are.
+    const closing = guardedDispatcher(
+      createAddressGuard({ allowPrivateAddress: true, resolve, cacheTtlMs: 0 }),
+      { maxIdleOrigins: 100 },
+    );
+    for (let i = 0; i < 10; i++) {
+      const response = await fetch(`http://h${i}.test:${port}/close`, {
+        dispatcher: closing,
+      } as RequestInit);
+      expect(await response.text()).toBe("ok");
+    }
+    await expect.poll(() => closing.origins, { timeout: 2_000 }).toBe(0);
+    await closing.close();
   });
 });
