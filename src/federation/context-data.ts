@@ -1,6 +1,11 @@
 import type { KvStore } from "@fedify/fedify";
 import type { BlockList } from "../domain/block-list.ts";
-import type { ArticleRepository, Clock, FeedRepository } from "../domain/ports.ts";
+import type {
+  ArticleRepository,
+  Clock,
+  FeedRepository,
+  LiveUpdateRepository,
+} from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { OutboxRelayStore } from "../storage/federation-outbox.ts";
@@ -14,6 +19,7 @@ import type { FeedKeyStore } from "./keys.ts";
 /** The stores federation reads and writes, built once by the runtime (src/storage/stores.ts). */
 export interface FederationRepositories {
   readonly articles: ArticleRepository;
+  readonly liveUpdates: LiveUpdateRepository;
   readonly feeds: FeedRepository;
   readonly followers: FollowerRepository;
   readonly interactions: InteractionRepository;

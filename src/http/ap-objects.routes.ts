@@ -1,27 +1,48 @@
-import type { Federation } from "@fedify/fedify";
-import { Hono } from "hono";
-import { isPublic } from "../domain/article.ts";
-import { articleUrl } from "../domain/urls.ts";
+import type { Federation, RequestContext } from "@fedify/fedify";
+import { type Context, Hono } from "hono";
+import { type Article, isPublic } from "../domain/article.ts";
+import type { Feed } from "../domain/feed.ts";
+import { visibleAt } from "../domain/live-update-service.ts";
+import { articleUrl, liveUpdateUrl } from "../domain/urls.ts";
 import type { FederationData } from "../federation/context-data.ts";
 import { fetchAuthorized } from "../federation/fetch-authorization.ts";
-import { toObject, toTombstone } from "../federation/objects.ts";
+import {
+  type ObjectContext,
+  toLiveUpdateNote,
+  toLiveUpdateTombstone,
+  toObject,
+  toTombstone,
+} from "../federation/objects.ts";
 import { respondWithActivityJson } from "../federation/public-audience.ts";
 import { problem, problemResponse } from "./problem.ts";
 
 const ACTIVITY_JSON = /application\/(activity\+json|ld\+json|json)/;
 
+/** The feed and article a request names, its Fedify context, and the mappers' context. */
+interface ArticleInFeed {
+  readonly feed: Feed;
+  readonly article: Article;
+  readonly ctx: RequestContext<FederationData>;
+  readonly objectContext: ObjectContext;
+}
+
 /**
  * `GET /ap/feeds/{slug}/articles/{id}`: an article as one feed's Note or Article, for servers
- * that dereference ids. Deleted -> 410 with a Tombstone; browsers go to the article's page.
+ * that dereference ids, and `…/updates/{updateId}`: one of its live updates as that feed's
+ * reply in the thread. Deleted -> 410 with a Tombstone; not yet public -> 404; browsers go to
+ * the page.
  */
 export function objectRoutes(federation: Federation<FederationData>, data: FederationData): Hono {
   const routes = new Hono();
-  routes.get("/ap/feeds/:slug/articles/:id", async (c) => {
-    const { slug, id } = c.req.param();
+
+  /**
+   * What every object route does first: browsers to `pageUrl`, unknown feed or article 404,
+   * authorized fetch; then the article in its feed, or the response to give instead.
+   */
+  async function articleInFeed(c: Context, pageUrl: string): Promise<ArticleInFeed | Response> {
+    const { slug, id } = c.req.param() as { slug: string; id: string };
     c.header("vary", "Accept");
-    if (!ACTIVITY_JSON.test(c.req.header("accept") ?? "")) {
-      return c.redirect(articleUrl(data.publicUrl, id), 303);
-    }
+    if (!ACTIVITY_JSON.test(c.req.header("accept") ?? "")) return c.redirect(pageUrl, 303);
     const [feed, article] = await Promise.all([
       data.repos.feeds.find(slug),
       data.repos.articles.findById(id),
@@ -42,11 +63,48 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
       actorUri: ctx.getActorUri(slug),
       followersUri: ctx.getFollowersUri(slug),
     };
+    return { feed, article, ctx, objectContext };
+  }
+
+  routes.get("/ap/feeds/:slug/articles/:id", async (c) => {
+    const found = await articleInFeed(c, articleUrl(data.publicUrl, c.req.param("id")));
+    if (found instanceof Response) return found;
+    const { feed, article, objectContext } = found;
     if (article.deletedAt) {
       return respondWithActivityJson(toTombstone(article, feed, objectContext), 410);
     }
     if (!isPublic(article, data.clock.now())) return c.notFound();
     return respondWithActivityJson(toObject(article, feed, objectContext));
   });
+
+  routes.get("/ap/feeds/:slug/articles/:id/updates/:updateId", async (c) => {
+    const { id, updateId } = c.req.param();
+    const found = await articleInFeed(c, liveUpdateUrl(data.publicUrl, id, updateId));
+    if (found instanceof Response) return found;
+    const { feed, article, objectContext } = found;
+    const update = await data.repos.liveUpdates.findById(article.id, updateId);
+    if (!update) return c.notFound();
+    const deletedAt = update.deletedAt ?? article.deletedAt;
+    // Deleted while still embargoed: it never existed for the fediverse.
+    if (
+      deletedAt &&
+      !visibleAt({ ...article, deletedAt: null }, { ...update, deletedAt: null }, deletedAt)
+    ) {
+      return c.notFound();
+    }
+    if (deletedAt) {
+      const tombstone = toLiveUpdateTombstone(
+        { ...update, deletedAt },
+        article,
+        feed,
+        objectContext,
+      );
+      return respondWithActivityJson(tombstone, 410);
+    }
+    // Embargoed (the update or its article): as if it did not exist.
+    if (!visibleAt(article, update, data.clock.now())) return c.notFound();
+    return respondWithActivityJson(toLiveUpdateNote(update, article, feed, objectContext));
+  });
+
   return routes;
 }

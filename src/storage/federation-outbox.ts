@@ -15,6 +15,7 @@ export function createFederationOutbox(db: Kysely<Database>): FederationOutbox {
             kind: entry.kind,
             feedSlug: entry.feedSlug,
             articleId: entry.articleId ?? null,
+            liveUpdateId: entry.liveUpdateId ?? null,
             revision: entry.revision ?? null,
             availableAt: entry.availableAt,
             createdAt,
@@ -49,9 +50,8 @@ export function createOutboxRelayStore(db: Kysely<Database>) {
           for update skip locked
           limit 1
         )
-        returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId", revision, attempts`.execute(
-        db,
-      );
+        returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId",
+          live_update_id as "liveUpdateId", revision, attempts`.execute(db);
       return result.rows[0];
     },
 
@@ -91,6 +91,7 @@ export interface ClaimedOutboxEntry {
   readonly kind: OutboxKind;
   readonly feedSlug: string;
   readonly articleId: string | null;
+  readonly liveUpdateId: string | null;
   readonly revision: number | null;
   readonly attempts: number;
 }

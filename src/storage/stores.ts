@@ -15,6 +15,7 @@ import { createFeedRepository } from "./feed-repository.ts";
 import { createFollowerRepository } from "./follower-repository.ts";
 import { createInstanceKeyRepository } from "./instance-key-repository.ts";
 import { createInteractionRepository } from "./interaction-repository.ts";
+import { createLiveUpdateRepository } from "./live-update-repository.ts";
 import { createModerationStore } from "./moderation-store.ts";
 import { createReportRepository } from "./report-repository.ts";
 import { createTransactionRunner } from "./transaction-runner.ts";
@@ -79,6 +80,7 @@ export function createStores(db: Db) {
     federation: {
       repos: {
         articles: createArticleRepository(db),
+        liveUpdates: createLiveUpdateRepository(db),
         feeds: createFeedRepository(db),
         followers: createFollowerRepository(db),
         interactions: createInteractionRepository(db),

@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
+import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
+import {
+  ACTIVITY_JSON_ACCEPT,
+  fetchActor,
+  follow,
+  type PeerServer,
+  PUBLIC_COLLECTION,
+  postSigned,
+  type ReceivedActivity,
+  startPeerServer,
+} from "../support/fediverse-peer.ts";
+
+type Json = Record<string, unknown>;
+
+/**
+ * A developing story as one fediverse thread, seen by an independent peer (node:crypto, no
+ * Fedify) that follows a feed over signed HTTP on loopback: the article's Create, each live
+ * update as a Create of a Note replying to it from the same actor, the shared `context`, an
+ * update's Update and Delete, and an embargoed update that nobody sees before its time.
+ */
+describe("live updates as one fediverse thread", () => {
+  let server: FederatedServer;
+  let peer: PeerServer;
+  let articleId: string;
+  const updateIds: string[] = [];
+  const actorId = () => `${server.url}/ap/feeds/world`;
+  const articleObjectId = () => `${actorId()}/articles/${articleId}`;
+  const updateObjectId = (id: string) => `${articleObjectId()}/updates/${id}`;
+  const contextId = () => `${articleObjectId()}/context`;
+  const objectOf = (record: ReceivedActivity) => record.activity.object as Json;
+
+  const pushUpdate = async (body: Json) => {
+    const response = await server.admin("POST", `/admin/articles/${articleId}/updates`, body);
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { id: string }).id;
+  };
+  const createOf = (objectId: string) =>
+    peer.waitFor((r) => r.type === "Create" && objectOf(r).id === objectId, 15_000);
+  /** GETs an object as a server would; the status, and the document when there is one. */
+  const dereference = async (url: string) => {
+    const response = await fetch(url, { headers: { accept: ACTIVITY_JSON_ACCEPT } });
+    const type = response.headers.get("content-type") ?? "";
+    const body = type.includes("json") ? ((await response.json()) as Json) : undefined;
+    return { status: response.status, body };
+  };
+
+  /** Resolves once every outbox entry about this update has been handled by the relay. */
+  const relayed = async (updateId: string) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const pending = await server.database.db
+        .selectFrom("federationOutbox")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("liveUpdateId", "=", updateId)
+        .where("processedAt", "is", null)
+        .executeTakeFirstOrThrow();
+      if (Number(pending.n) === 0) return;
+      if (Date.now() > deadline) throw new Error(`outbox entries of ${updateId} still pending`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    server = await startFederatedServer("postgres");
+    peer = await startPeerServer({ host: "127.0.0.1", actors: ["alice"] });
+    const alice = peer.actor("alice");
+    const response = await postSigned(`${actorId()}/inbox`, follow(alice, actorId()), {
+      actor: alice,
+    });
+    expect(response.status).toBe(202);
+    await peer.waitFor((r) => r.type === "Accept", 15_000);
+  });
+  afterAll(async () => {
+    await peer?.close();
+    await server?.close();
+  });
+
+  it("sends the article, then each update as a reply to it from the same actor", async () => {
+    const push = await server.admin("POST", "/admin/articles", {
+      headline: "Kerry lands in Moscow",
+      standfirst: "Talks with Lavrov on Syria.",
+      bodyHtml: "<p>The secretary of state arrived on Thursday.</p>",
+      feeds: ["world"],
+    });
+    expect(push.status).toBe(201);
+    articleId = ((await push.json()) as ArticleOutput).id;
+    const article = await createOf(articleObjectId());
+    expect(objectOf(article).context).toBe(contextId());
+    expect(article.activity.context).toBe(contextId());
+
+    for (const [n, text] of ["Talks begin.", "Lavrov: 'concrete'.", "Talks end."].entries()) {
+      updateIds.push(await pushUpdate({ headline: `Update ${n + 1}`, bodyHtml: `<p>${text}</p>` }));
+    }
+    const creates = await Promise.all(updateIds.map((id) => createOf(updateObjectId(id))));
+    for (const [n, create] of creates.entries()) {
+      const note = objectOf(create);
+      const id = updateIds[n] ?? "";
+      expect(create.activity.id).toBe(`${updateObjectId(id)}/revisions/1/create`);
+      expect(create.actor).toBe(actorId());
+      expect(note).toMatchObject({
+        type: "Note",
+        inReplyTo: articleObjectId(),
+        attributedTo: actorId(),
+        context: contextId(),
+        url: `${server.url}/articles/${articleId}#update-${id}`,
+        cc: `${actorId()}/followers`,
+      });
+      expect([note.to].flat()).toContain(PUBLIC_COLLECTION);
+      expect(String(note.content)).toContain(`<strong>Update ${n + 1}</strong>`);
+    }
+    // In the order they were pushed: followers see the thread grow as it did.
+    const order = peer.received.filter((r) => r.type === "Create").map((r) => objectOf(r).id);
+    expect(order).toEqual([articleObjectId(), ...updateIds.map(updateObjectId)]);
+  });
+
+  it("serves each update Note by GET, with the public audience written out", async () => {
+    for (const id of updateIds) {
+      const note = await fetchActor(updateObjectId(id));
+      expect(note).toMatchObject({ id: updateObjectId(id), inReplyTo: articleObjectId() });
+      expect(note.to).toBe(PUBLIC_COLLECTION);
+    }
+    const browser = await fetch(updateObjectId(updateIds[0] ?? ""), { redirect: "manual" });
+    expect(browser.status).toBe(303);
+    expect(browser.headers.get("location")).toBe(
+      `${server.url}/articles/${articleId}#update-${updateIds[0]}`,
+    );
+  });
+
+  it("sends an Update when an update is edited, and a Delete when it is removed", async () => {
+    const [, second, third] = updateIds as [string, string, string];
+    const patch = await server.admin("PATCH", `/admin/articles/${articleId}/updates/${second}`, {
+      bodyHtml: "<p>Lavrov: the proposals are 'concrete'.</p>",
+    });
+    expect(patch.status).toBe(200);
+    const update = await peer.waitFor(
+      (r) => r.type === "Update" && objectOf(r).id === updateObjectId(second),
+      15_000,
+    );
+    expect(update.activity.id).toBe(`${updateObjectId(second)}/revisions/2/update`);
+    expect(String(objectOf(update).content)).toContain("the proposals are");
+    expect(objectOf(update).inReplyTo).toBe(articleObjectId());
+
+    const removed = await server.admin("DELETE", `/admin/articles/${articleId}/updates/${third}`);
+    expect(removed.status).toBe(204);
+    const deletion = await peer.waitFor(
+      (r) => r.type === "Delete" && objectOf(r).id === updateObjectId(third),
+      15_000,
+    );
+    expect(deletion.activity.id).toBe(`${updateObjectId(third)}/revisions/2/delete`);
+    expect(objectOf(deletion).type).toBe("Tombstone");
+    const gone = await dereference(updateObjectId(third));
+    expect(gone.status).toBe(410);
+    expect(gone.body?.type).toBe("Tombstone");
+  });
+
+  it("shows an embargoed update nowhere, and sends it when its time comes", async () => {
+    const publishedAt = new Date(Date.now() + 3_000);
+    const embargoed = await pushUpdate({
+      bodyHtml: "<p>Joint statement at noon.</p>",
+      publishedAt: publishedAt.toISOString(),
+    });
+    expect((await dereference(updateObjectId(embargoed))).status).toBe(404);
+    await server.settle(); // everything due now has gone out
+    expect(peer.received.some((r) => objectOf(r).id === updateObjectId(embargoed))).toBe(false);
+
+    const create = await createOf(updateObjectId(embargoed));
+    expect(create.receivedAt).toBeGreaterThanOrEqual(publishedAt.getTime());
+    expect(objectOf(create).inReplyTo).toBe(articleObjectId());
+    expect((await dereference(updateObjectId(embargoed))).status).toBe(200);
+  });
+
+  it("sends nothing about an update deleted before its embargo lifted", async () => {
+    const publishedAt = new Date(Date.now() + 1_500);
+    const withdrawn = await pushUpdate({
+      bodyHtml: "<p>Not to be published.</p>",
+      publishedAt: publishedAt.toISOString(),
+    });
+    const removed = await server.admin(
+      "DELETE",
+      `/admin/articles/${articleId}/updates/${withdrawn}`,
+    );
+    expect(removed.status).toBe(204);
+    // Its Create came due at its time and the relay took it (and dropped it).
+    await relayed(withdrawn);
+    expect(Date.now()).toBeGreaterThanOrEqual(publishedAt.getTime());
+    await server.settle();
+    expect(peer.received.some((r) => objectOf(r).id === updateObjectId(withdrawn))).toBe(false);
+    expect((await dereference(updateObjectId(withdrawn))).status).toBe(404);
+  });
+});
