@@ -13,6 +13,7 @@ import type { FeedKeyRepository } from "../storage/feed-key-repository.ts";
 import type { FollowerRepository } from "../storage/follower-repository.ts";
 import type { InteractionRepository } from "../storage/interaction-repository.ts";
 import type { ReportRepository } from "../storage/report-repository.ts";
+import type { ThreadView } from "../storage/views/thread.view.ts";
 import type { AddressGuard } from "./address-guard.ts";
 import type { FeedKeyStore } from "./keys.ts";
 
@@ -23,6 +24,8 @@ export interface FederationRepositories {
   readonly feeds: FeedRepository;
   readonly followers: FollowerRepository;
   readonly interactions: InteractionRepository;
+  /** An article's thread: the `context` and `replies` collections (thread-collections.ts). */
+  readonly thread: ThreadView;
   readonly feedKeys: FeedKeyRepository;
   readonly outbox: OutboxRelayStore;
   readonly reports: ReportRepository;

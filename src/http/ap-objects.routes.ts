@@ -1,5 +1,6 @@
 import type { Federation, RequestContext } from "@fedify/fedify";
 import { type Context, Hono } from "hono";
+import { z } from "zod";
 import { type Article, isPublic } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import { visibleAt } from "../domain/live-update-service.ts";
@@ -14,9 +15,14 @@ import {
   toTombstone,
 } from "../federation/objects.ts";
 import { respondWithActivityJson } from "../federation/public-audience.ts";
+import { toContextCollection, toRepliesCollection } from "../federation/thread-collections.ts";
 import { problem, problemResponse } from "./problem.ts";
+import { parseWith } from "./request.ts";
 
 const ACTIVITY_JSON = /application\/(activity\+json|ld\+json|json)/;
+
+/** `…/page/N` of a thread collection (1-based). */
+const pageParameter = z.object({ page: z.coerce.number().int().min(1).max(1_000_000) });
 
 /** The feed and article a request names, its Fedify context, and the mappers' context. */
 interface ArticleInFeed {
@@ -105,6 +111,33 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
     if (!visibleAt(article, update, data.clock.now())) return c.notFound();
     return respondWithActivityJson(toLiveUpdateNote(update, article, feed, objectContext));
   });
+
+  /**
+   * The thread's collections, `context` (FEP-7888) and `replies`, and their pages
+   * (`…/page/N`): only for a public article, and listing only public updates, so an embargo
+   * shows nowhere.
+   */
+  for (const [name, build] of [
+    ["context", toContextCollection],
+    ["replies", toRepliesCollection],
+  ] as const) {
+    const serve = async (c: Context, page: number | null) => {
+      const found = await articleInFeed(c, articleUrl(data.publicUrl, c.req.param("id") ?? ""));
+      if (found instanceof Response) return found;
+      const { feed, article, objectContext } = found;
+      const now = data.clock.now();
+      if (!isPublic(article, now)) return c.notFound();
+      const thread = data.repos.thread;
+      const ctx = objectContext;
+      return respondWithActivityJson(await build({ thread, article, feed, ctx, now, page }));
+    };
+    const path = `/ap/feeds/:slug/articles/:id/${name}`;
+    routes.get(path, (c) => serve(c, null));
+    routes.get(`${path}/page/:page`, (c) => {
+      const { page } = parseWith(pageParameter, { page: c.req.param("page") }, "path");
+      return serve(c, page);
+    });
+  }
 
   return routes;
 }

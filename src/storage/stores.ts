@@ -25,6 +25,7 @@ import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
 import { createMetricsView } from "./views/metrics.view.ts";
+import { createThreadView } from "./views/thread.view.ts";
 import { createWebSubSubscriptionListView } from "./views/websub-subscription-list.view.ts";
 import { createWebSubRepository } from "./websub-repository.ts";
 
@@ -84,6 +85,7 @@ export function createStores(db: Db) {
         feeds: createFeedRepository(db),
         followers: createFollowerRepository(db),
         interactions: createInteractionRepository(db),
+        thread: createThreadView(db),
         feedKeys: createFeedKeyRepository(db),
         outbox: createOutboxRelayStore(db),
         reports: createReportRepository(db),

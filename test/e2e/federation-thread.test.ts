@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { THREAD_PAGE_SIZE } from "../../src/federation/thread-collections.ts";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
 import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
 import {
   ACTIVITY_JSON_ACCEPT,
+  createNote,
   fetchActor,
   follow,
   type PeerServer,
@@ -46,6 +48,18 @@ describe("live updates as one fediverse thread", () => {
     return { status: response.status, body };
   };
 
+  /** The context collection's items, page by page, as a server backfilling the thread reads them. */
+  const contextItems = async () => {
+    const items: unknown[] = [];
+    let next: unknown = (await fetchActor(contextId())).first;
+    while (typeof next === "string") {
+      const page = await fetchActor(next);
+      expect(page.partOf).toBe(contextId());
+      items.push(...[page.orderedItems ?? []].flat());
+      next = page.next;
+    }
+    return items;
+  };
   /** Resolves once every outbox entry about this update has been handled by the relay. */
   const relayed = async (updateId: string) => {
     const deadline = Date.now() + 15_000;
@@ -128,6 +142,40 @@ describe("live updates as one fediverse thread", () => {
     );
   });
 
+  it("lists the thread in its context collection: the article first, then the updates", async () => {
+    const context = await fetchActor(contextId());
+    expect(context).toMatchObject({
+      id: contextId(),
+      type: "OrderedCollection",
+      attributedTo: actorId(),
+      totalItems: 4,
+      first: `${contextId()}/page/1`,
+    });
+    expect(await contextItems()).toEqual([articleObjectId(), ...updateIds.map(updateObjectId)]);
+    // Every object of the thread names it, as served by GET too.
+    for (const id of [articleObjectId(), ...updateIds.map(updateObjectId)]) {
+      expect((await fetchActor(id)).context).toBe(contextId());
+    }
+  });
+
+  it("lists the updates and readers' replies in the article's replies collection", async () => {
+    const alice = peer.actor("alice");
+    const reply = createNote(alice, "<p>Thanks for the updates</p>");
+    (reply.object as Json).inReplyTo = articleObjectId();
+    expect((await postSigned(`${server.url}/ap/inbox`, reply, { actor: alice })).status).toBe(202);
+    await server.settle();
+    const article = await fetchActor(articleObjectId());
+    expect(article.replies).toBe(`${articleObjectId()}/replies`);
+    const replies = await fetchActor(String(article.replies));
+    expect(replies).toMatchObject({ type: "OrderedCollection", totalItems: 4 });
+    const page = await fetchActor(String(replies.first));
+    expect(page).toMatchObject({ type: "OrderedCollectionPage", partOf: article.replies });
+    expect(page.orderedItems).toEqual([
+      ...updateIds.map(updateObjectId),
+      (reply.object as Json).id,
+    ]);
+  });
+
   it("sends an Update when an update is edited, and a Delete when it is removed", async () => {
     const [, second, third] = updateIds as [string, string, string];
     const patch = await server.admin("PATCH", `/admin/articles/${articleId}/updates/${second}`, {
@@ -153,6 +201,10 @@ describe("live updates as one fediverse thread", () => {
     const gone = await dereference(updateObjectId(third));
     expect(gone.status).toBe(410);
     expect(gone.body?.type).toBe("Tombstone");
+    expect(await contextItems()).toEqual([
+      articleObjectId(),
+      ...[updateIds[0], second].map((id) => updateObjectId(id ?? "")),
+    ]);
   });
 
   it("shows an embargoed update nowhere, and sends it when its time comes", async () => {
@@ -162,6 +214,9 @@ describe("live updates as one fediverse thread", () => {
       publishedAt: publishedAt.toISOString(),
     });
     expect((await dereference(updateObjectId(embargoed))).status).toBe(404);
+    expect(await contextItems()).not.toContain(updateObjectId(embargoed));
+    const replies = await fetchActor(`${articleObjectId()}/replies/page/1`);
+    expect(replies.orderedItems).not.toContain(updateObjectId(embargoed));
     await server.settle(); // everything due now has gone out
     expect(peer.received.some((r) => objectOf(r).id === updateObjectId(embargoed))).toBe(false);
 
@@ -169,6 +224,7 @@ describe("live updates as one fediverse thread", () => {
     expect(create.receivedAt).toBeGreaterThanOrEqual(publishedAt.getTime());
     expect(objectOf(create).inReplyTo).toBe(articleObjectId());
     expect((await dereference(updateObjectId(embargoed))).status).toBe(200);
+    expect((await contextItems()).at(-1)).toBe(updateObjectId(embargoed));
   });
 
   it("sends nothing about an update deleted before its embargo lifted", async () => {
@@ -188,5 +244,98 @@ describe("live updates as one fediverse thread", () => {
     await server.settle();
     expect(peer.received.some((r) => objectOf(r).id === updateObjectId(withdrawn))).toBe(false);
     expect((await dereference(updateObjectId(withdrawn))).status).toBe(404);
+  });
+});
+
+/** The thread's collections when a story runs long, on PGlite: pages, and what a bad page gets. */
+describe("thread collections, paged", () => {
+  let server: FederatedServer;
+  let articleObject: string;
+  const UPDATES = THREAD_PAGE_SIZE + 5;
+  const get = async (url: string) => {
+    const response = await fetch(url, { headers: { accept: ACTIVITY_JSON_ACCEPT } });
+    return {
+      status: response.status,
+      type: response.headers.get("content-type"),
+      body: (await response.json()) as Json,
+    };
+  };
+
+  beforeAll(async () => {
+    server = await startFederatedServer("pglite");
+    const push = await server.admin("POST", "/admin/articles", {
+      headline: "A long day of talks",
+      bodyHtml: "<p>Text</p>",
+      feeds: ["world"],
+    });
+    const articleId = ((await push.json()) as ArticleOutput).id;
+    articleObject = `${server.url}/ap/feeds/world/articles/${articleId}`;
+    const start = Date.now() - UPDATES * 1_000;
+    for (let n = 0; n < UPDATES; n++) {
+      const response = await server.admin("POST", `/admin/articles/${articleId}/updates`, {
+        bodyHtml: `<p>Update ${n}</p>`,
+        publishedAt: new Date(start + n * 1_000).toISOString(),
+      });
+      expect(response.status).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("pages the context: the article and 49 updates first, the rest next, in order", async () => {
+    const context = (await get(`${articleObject}/context`)).body;
+    expect(context).toMatchObject({
+      totalItems: UPDATES + 1,
+      last: `${articleObject}/context/page/2`,
+    });
+    const first = (await get(String(context.first))).body;
+    const second = (await get(String(first.next))).body;
+    expect(first.prev).toBeUndefined();
+    expect(second).toMatchObject({ id: `${articleObject}/context/page/2`, prev: context.first });
+    expect(second.next).toBeUndefined();
+    const items = [...(first.orderedItems as string[]), ...(second.orderedItems as string[])];
+    expect(items).toHaveLength(UPDATES + 1);
+    expect(items[0]).toBe(articleObject);
+    const updates = await server.admin(
+      "GET",
+      `/admin/articles/${articleObject.split("/").at(-1)}/updates`,
+    );
+    const newestFirst = ((await updates.json()) as { items: Array<{ id: string }> }).items;
+    expect(items.slice(1)).toEqual(
+      newestFirst.reverse().map((u) => `${articleObject}/updates/${u.id}`),
+    );
+  });
+
+  it("pages the replies collection the same way", async () => {
+    const replies = (await get(`${articleObject}/replies`)).body;
+    expect(replies.totalItems).toBe(UPDATES);
+    const second = (await get(`${articleObject}/replies/page/2`)).body;
+    expect(second.orderedItems).toHaveLength(UPDATES - THREAD_PAGE_SIZE);
+  });
+
+  it("answers a page that is not a positive number with problem+json naming it", async () => {
+    for (const page of ["0", "x", "1.5"]) {
+      const response = await get(`${articleObject}/context/page/${page}`);
+      expect(response.status, page).toBe(422);
+      expect(response.type).toMatch(/^application\/problem\+json/);
+      expect((response.body.errors as Array<{ pointer: string }>)[0]?.pointer).toBe("/path/page");
+    }
+  });
+
+  it("has no thread for an article not yet published", async () => {
+    const push = await server.admin("POST", "/admin/articles", {
+      headline: "Embargoed story",
+      bodyHtml: "<p>Text</p>",
+      feeds: ["world"],
+      publishedAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const id = ((await push.json()) as ArticleOutput).id;
+    for (const path of ["context", "replies", "context/page/1"]) {
+      const response = await fetch(`${server.url}/ap/feeds/world/articles/${id}/${path}`, {
+        headers: { accept: ACTIVITY_JSON_ACCEPT },
+      });
+      expect(response.status, path).toBe(404);
+    }
   });
 });
