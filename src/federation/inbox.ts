@@ -11,10 +11,11 @@ import {
   Note,
   Undo,
 } from "@fedify/vocab";
+import { visibleAt } from "../domain/live-update-service.ts";
 import type { InteractionKind } from "../storage/interaction-repository.ts";
 import type { FederationData } from "./context-data.ts";
 import { INSTANCE_ACTOR } from "./instance-actor.ts";
-import { PATHS, parseObjectUri } from "./paths.ts";
+import { PATHS, parseObjectUri, parseThreadObjectUri } from "./paths.ts";
 
 type Ctx = InboxContext<FederationData>;
 
@@ -170,16 +171,21 @@ async function onInteraction(ctx: Ctx, activity: Like | Announce, kind: Interact
   ctx.data.onInteraction?.(article.id);
 }
 
-/** Create(Note) replying to one of our articles -> keep it, sanitised, as a reply. */
+/** Create(Note) replying to one of our articles (or its updates) -> keep it, sanitised. */
 async function onCreate(ctx: Ctx, create: Create): Promise<void> {
   if (!create.actorId) return;
   const object = await create.getObject(ctx);
   if (!(object instanceof Note) || !object.id || !object.replyTargetId) return;
   if (object.attributionId?.href !== create.actorId.href) return;
-  const target = parseObjectUri(ctx.data.publicUrl, object.replyTargetId);
+  // A reply to one of the story's live updates is a reply in the story's thread, kept with it.
+  const target = parseThreadObjectUri(ctx.data.publicUrl, object.replyTargetId);
   if (!target) return;
   const article = await ctx.data.repos.articles.findById(target.articleId);
   if (!article || article.deletedAt) return;
+  if (target.updateId !== null) {
+    const update = await ctx.data.repos.liveUpdates.findById(article.id, target.updateId);
+    if (!update || !visibleAt(article, update, ctx.data.clock.now())) return;
+  }
   const content = object.content?.toString() ?? "";
   await ctx.data.repos.interactions.addReply(
     {

@@ -84,8 +84,26 @@ export function parseObjectUri(
   publicUrl: string,
   uri: URL | string,
 ): { feedSlug: string; articleId: string } | undefined {
+  const parsed = parseThreadObjectUri(publicUrl, uri);
+  return parsed && parsed.updateId === null
+    ? { feedSlug: parsed.feedSlug, articleId: parsed.articleId }
+    : undefined;
+}
+
+const THREAD_OBJECT_PATH =
+  /^\/ap\/feeds\/([a-z0-9-]+)\/articles\/([0-9a-f-]{36})(?:\/updates\/([0-9a-f-]{36}))?$/;
+
+/**
+ * Parses a URI of an object in one of our threads: an article's post (`updateId` null) or one
+ * of its live updates. Undefined for anything else.
+ */
+export function parseThreadObjectUri(
+  publicUrl: string,
+  uri: URL | string,
+): { feedSlug: string; articleId: string; updateId: string | null } | undefined {
   const url = typeof uri === "string" ? URL.parse(uri) : uri;
   if (!url || url.origin !== new URL(publicUrl).origin) return undefined;
-  const match = /^\/ap\/feeds\/([a-z0-9-]+)\/articles\/([0-9a-f-]{36})$/.exec(url.pathname);
-  return match?.[1] && match[2] ? { feedSlug: match[1], articleId: match[2] } : undefined;
+  const match = THREAD_OBJECT_PATH.exec(url.pathname);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { feedSlug: match[1], articleId: match[2], updateId: match[3] ?? null };
 }

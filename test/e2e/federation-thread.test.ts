@@ -160,20 +160,26 @@ describe("live updates as one fediverse thread", () => {
 
   it("lists the updates and readers' replies in the article's replies collection", async () => {
     const alice = peer.actor("alice");
-    const reply = createNote(alice, "<p>Thanks for the updates</p>");
-    (reply.object as Json).inReplyTo = articleObjectId();
-    expect((await postSigned(`${server.url}/ap/inbox`, reply, { actor: alice })).status).toBe(202);
+    // One reader answers the story, another answers its first update: both are in its thread.
+    const replies = [articleObjectId(), updateObjectId(updateIds[0] ?? "")].map((target, n) => {
+      const reply = createNote(alice, `<p>Reply ${n}</p>`);
+      (reply.object as Json).inReplyTo = target;
+      return reply;
+    });
+    for (const reply of replies) {
+      const response = await postSigned(`${server.url}/ap/inbox`, reply, { actor: alice });
+      expect(response.status).toBe(202);
+    }
     await server.settle();
     const article = await fetchActor(articleObjectId());
     expect(article.replies).toBe(`${articleObjectId()}/replies`);
-    const replies = await fetchActor(String(article.replies));
-    expect(replies).toMatchObject({ type: "OrderedCollection", totalItems: 4 });
-    const page = await fetchActor(String(replies.first));
+    const collection = await fetchActor(String(article.replies));
+    expect(collection).toMatchObject({ type: "OrderedCollection", totalItems: 5 });
+    const page = await fetchActor(String(collection.first));
     expect(page).toMatchObject({ type: "OrderedCollectionPage", partOf: article.replies });
-    expect(page.orderedItems).toEqual([
-      ...updateIds.map(updateObjectId),
-      (reply.object as Json).id,
-    ]);
+    const items = page.orderedItems as string[];
+    expect(items.slice(0, 3)).toEqual(updateIds.map(updateObjectId));
+    expect(items.slice(3).sort()).toEqual(replies.map((r) => String((r.object as Json).id)).sort());
   });
 
   it("sends an Update when an update is edited, and a Delete when it is removed", async () => {
