@@ -10,6 +10,7 @@ import type {
   TransactionRunner,
 } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
+import { threadFollowUps } from "./thread-announcements.ts";
 
 export type ArticleError =
   | { readonly type: "article-not-found"; readonly id: string }
@@ -94,6 +95,7 @@ export function createArticleService(deps: ArticleServiceDeps) {
       await repos.articles.recordRevision(revised, now);
       await repos.feedChanges.announce(union(current.feeds, revised.feeds));
       await repos.outbox.enqueue(revisionEntries(current, revised, now));
+      await repos.outbox.enqueue(await threadFollowUps(repos, current, revised, now));
       return ok({ before: current, after: revised });
     });
     if (!outcome.ok) return outcome;
@@ -118,6 +120,7 @@ export function createArticleService(deps: ArticleServiceDeps) {
       await repos.articles.recordRevision(tombstone, now);
       await repos.feedChanges.announce(tombstone.feeds);
       await repos.outbox.enqueue(outboxEntries(tombstone, tombstone.feeds, "delete", now));
+      await repos.outbox.enqueue(await threadFollowUps(repos, current, tombstone, now));
       return ok({ article: tombstone, changed: true });
     });
     if (!outcome.ok) return outcome;

@@ -1,19 +1,8 @@
-import {
-  type Article,
-  isPublic,
-  type LiveUpdate,
-  type LiveUpdateChanges,
-  type LiveUpdateDraft,
-} from "./article.ts";
+import type { Article, LiveUpdate, LiveUpdateChanges, LiveUpdateDraft } from "./article.ts";
 import { type ArticleError, definedOnly, laterOf } from "./article-service.ts";
-import type {
-  Clock,
-  FeedsChangedListener,
-  OutboxEntry,
-  Repositories,
-  TransactionRunner,
-} from "./ports.ts";
+import type { Clock, FeedsChangedListener, Repositories, TransactionRunner } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
+import { changeAnnouncements, updateAnnouncements } from "./thread-announcements.ts";
 
 export type LiveUpdateError =
   | ArticleError
@@ -71,7 +60,7 @@ export function createLiveUpdateService(deps: LiveUpdateServiceDeps) {
         throw new Error("live update externalId conflict under the article's row lock");
       }
       await touchArticle(repos, article, options.live ?? true, now);
-      await repos.outbox.enqueue(announcements(article, update, "create", now));
+      await repos.outbox.enqueue(updateAnnouncements(article, update, "create", now));
       return ok({ update, created: true, article });
     });
     if (!outcome.ok) return outcome;
@@ -162,52 +151,4 @@ async function touchArticle(
     updatedAt: laterOf(now, article.updatedAt),
   });
   await repos.feedChanges.announce(article.feeds);
-}
-
-/**
- * What a change to an update means for the followers of each of the article's feeds. Nothing
- * has been sent about an update before it was public (or while its article was not): a
- * revision then is still its Create (at its possibly new time), and a deletion sends nothing.
- */
-function changeAnnouncements(
-  article: Article,
-  before: LiveUpdate,
-  after: LiveUpdate,
-  now: Date,
-): OutboxEntry[] {
-  const announced = visibleAt(article, before, now);
-  if (after.deletedAt) return announced ? announcements(article, after, "delete", now) : [];
-  return announcements(article, after, announced ? "update" : "create", now);
-}
-
-/**
- * One outbox entry per feed of the article, committed with the update. Not before the update
- * is public, nor before its article is (embargo): the relay sends it then, like a scheduled
- * article.
- */
-function announcements(
-  article: Article,
-  update: LiveUpdate,
-  kind: OutboxEntry["kind"],
-  now: Date,
-): OutboxEntry[] {
-  const availableAt =
-    kind === "delete" ? now : laterOf(laterOf(now, update.publishedAt), article.publishedAt);
-  return article.feeds.map((feedSlug) => ({
-    kind,
-    feedSlug,
-    articleId: article.id,
-    liveUpdateId: update.id,
-    revision: update.revision,
-    availableAt,
-  }));
-}
-
-/** Whether readers (and so followers) could see the update at `now`. */
-export function visibleAt(
-  article: Pick<Article, "publishedAt" | "deletedAt">,
-  update: Pick<LiveUpdate, "publishedAt" | "deletedAt">,
-  now: Date,
-): boolean {
-  return isPublic(article, now) && isPublic(update, now);
 }

@@ -11,7 +11,7 @@ import {
   Note,
   Undo,
 } from "@fedify/vocab";
-import { visibleAt } from "../domain/live-update-service.ts";
+import { visibleAt } from "../domain/thread-announcements.ts";
 import type { InteractionKind } from "../storage/interaction-repository.ts";
 import type { FederationData } from "./context-data.ts";
 import { INSTANCE_ACTOR } from "./instance-actor.ts";

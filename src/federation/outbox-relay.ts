@@ -1,7 +1,7 @@
 import type { Federation } from "@fedify/fedify";
 import { type Create, type Delete, PUBLIC_COLLECTION, Update } from "@fedify/vocab";
 import type { Feed } from "../domain/feed.ts";
-import { visibleAt } from "../domain/live-update-service.ts";
+import { visibleAt } from "../domain/thread-announcements.ts";
 import {
   isDatabaseUnavailable,
   outageRetryDelayMs,
@@ -210,7 +210,10 @@ export class OutboxRelay {
       const now = this.#data.clock.now();
       if (!visibleAt(article, update, now) || !article.feeds.includes(feed.slug)) return undefined;
     }
-    return toLiveUpdateActivity(entry.kind, update, article, feed, objectContext);
+    // Deleted with its article (or its article's leaving the feed): the update's own row stays.
+    const deletedAt = update.deletedAt ?? article.deletedAt ?? this.#data.clock.now();
+    const shown = entry.kind === "delete" ? { ...update, deletedAt } : update;
+    return toLiveUpdateActivity(entry.kind, shown, article, feed, objectContext);
   }
 
   /** Until the next entry is due (at most a poll interval), or `backoffMs`; a wake-up ends it. */

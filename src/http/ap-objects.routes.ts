@@ -3,7 +3,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { type Article, isPublic } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { visibleAt } from "../domain/live-update-service.ts";
+import { visibleAt } from "../domain/thread-announcements.ts";
 import { articleUrl, liveUpdateUrl } from "../domain/urls.ts";
 import type { FederationData } from "../federation/context-data.ts";
 import { fetchAuthorized } from "../federation/fetch-authorization.ts";

@@ -27,6 +27,7 @@ describe("live updates as one fediverse thread", () => {
   let peer: PeerServer;
   let articleId: string;
   const updateIds: string[] = [];
+  let embargoedId: string | undefined;
   const actorId = () => `${server.url}/ap/feeds/world`;
   const articleObjectId = () => `${actorId()}/articles/${articleId}`;
   const updateObjectId = (id: string) => `${articleObjectId()}/updates/${id}`;
@@ -226,6 +227,7 @@ describe("live updates as one fediverse thread", () => {
     await server.settle(); // everything due now has gone out
     expect(peer.received.some((r) => objectOf(r).id === updateObjectId(embargoed))).toBe(false);
 
+    embargoedId = embargoed;
     const create = await createOf(updateObjectId(embargoed));
     expect(create.receivedAt).toBeGreaterThanOrEqual(publishedAt.getTime());
     expect(objectOf(create).inReplyTo).toBe(articleObjectId());
@@ -250,6 +252,40 @@ describe("live updates as one fediverse thread", () => {
     await server.settle();
     expect(peer.received.some((r) => objectOf(r).id === updateObjectId(withdrawn))).toBe(false);
     expect((await dereference(updateObjectId(withdrawn))).status).toBe(404);
+  });
+
+  it("takes the updates' posts along when the article joins a feed, or is deleted", async () => {
+    const visible = [updateIds[0], updateIds[1], embargoedId].map((id) => updateObjectId(id ?? ""));
+    const joined = await server.admin("PATCH", `/admin/articles/${articleId}`, {
+      feeds: ["world", "us-russia-syria"],
+    });
+    expect(joined.status).toBe(200);
+    const entries = await server.database.db
+      .selectFrom("federationOutbox")
+      .select(["kind", "liveUpdateId"])
+      .where("articleId", "=", articleId)
+      .where("feedSlug", "=", "us-russia-syria")
+      .orderBy("id")
+      .execute();
+    // The article's Create in its new feed first, then its updates' posts oldest first.
+    expect(entries).toEqual([
+      { kind: "create", liveUpdateId: null },
+      ...[updateIds[0], updateIds[1], embargoedId].map((id) => ({
+        kind: "create",
+        liveUpdateId: id,
+      })),
+    ]);
+
+    const removed = await server.admin("DELETE", `/admin/articles/${articleId}`);
+    expect(removed.status).toBe(204);
+    const deletes = await peer.waitForCount(
+      (r) => r.type === "Delete" && visible.includes(String(objectOf(r).id)),
+      visible.length,
+      15_000,
+    );
+    expect(deletes.map((d) => objectOf(d).type)).toEqual(visible.map(() => "Tombstone"));
+    await peer.waitFor((r) => r.type === "Delete" && objectOf(r).id === articleObjectId(), 15_000);
+    for (const id of visible) expect((await dereference(id)).status).toBe(410);
   });
 });
 
