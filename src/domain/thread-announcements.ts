@@ -61,7 +61,9 @@ export function visibleAt(
 /**
  * What a change to the article means for its updates' posts: in a feed it left, or when it is
  * deleted, each announced update is deleted there too (Mastodon keeps replies to a deleted
- * post); a feed it joined gets them after the article's own Create.
+ * post); a feed it joined gets them after the article's own Create. An article still embargoed
+ * whose time moves takes its updates' Creates along (those queued for the old time find it
+ * not yet public and are dropped, or repeat the same activity id).
  */
 export async function threadFollowUps(
   repos: Repositories,
@@ -69,11 +71,14 @@ export async function threadFollowUps(
   after: Article,
   now: Date,
 ): Promise<OutboxEntry[]> {
-  const left = after.deletedAt
-    ? before.feeds
-    : before.feeds.filter((s) => !after.feeds.includes(s));
-  const joined = after.deletedAt ? [] : after.feeds.filter((s) => !before.feeds.includes(s));
-  if (left.length === 0 && joined.length === 0) return [];
+  const kept = after.feeds.filter((slug) => before.feeds.includes(slug));
+  const rescheduled =
+    !isPublic(before, now) && before.publishedAt.getTime() !== after.publishedAt.getTime();
+  const left = after.deletedAt ? before.feeds : before.feeds.filter((s) => !kept.includes(s));
+  const announceIn = after.deletedAt
+    ? []
+    : [...after.feeds.filter((s) => !kept.includes(s)), ...(rescheduled ? kept : [])];
+  if (left.length === 0 && announceIn.length === 0) return [];
   const updates = await repos.liveUpdates.listForArticle(before.id, {
     limit: THREAD_FOLLOW_UP_LIMIT,
   });
@@ -83,7 +88,7 @@ export async function threadFollowUps(
       .filter((update) => visibleAt(before, update, now))
       .flatMap((update) => updateAnnouncements({ ...before, feeds: left }, update, "delete", now)),
     ...oldestFirst.flatMap((update) =>
-      updateAnnouncements({ ...after, feeds: joined }, update, "create", now),
+      updateAnnouncements({ ...after, feeds: announceIn }, update, "create", now),
     ),
   ];
 }

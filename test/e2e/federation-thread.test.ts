@@ -365,6 +365,38 @@ describe("thread collections, paged", () => {
     }
   });
 
+  it("moves an embargoed story's updates with it when its time moves", async () => {
+    const hour = 3_600_000;
+    const publishedAt = new Date(Date.now() + hour);
+    const push = await server.admin("POST", "/admin/articles", {
+      headline: "Summit communiqué",
+      bodyHtml: "<p>Text</p>",
+      feeds: ["world"],
+      publishedAt: publishedAt.toISOString(),
+    });
+    const id = ((await push.json()) as ArticleOutput).id;
+    const update = await server.admin("POST", `/admin/articles/${id}/updates`, {
+      bodyHtml: "<p>Leaders arrive.</p>",
+    });
+    const updateId = ((await update.json()) as { id: string }).id;
+    const later = new Date(publishedAt.getTime() + hour);
+    const moved = await server.admin("PATCH", `/admin/articles/${id}`, {
+      publishedAt: later.toISOString(),
+    });
+    expect(moved.status).toBe(200);
+    const entries = await server.database.db
+      .selectFrom("federationOutbox")
+      .select(["kind", "availableAt"])
+      .where("liveUpdateId", "=", updateId)
+      .orderBy("id")
+      .execute();
+    // Not before the story: first its old time (dropped then, the story not public), then its new.
+    expect(entries.map((e) => [e.kind, new Date(e.availableAt).getTime()])).toEqual([
+      ["create", publishedAt.getTime()],
+      ["create", later.getTime()],
+    ]);
+  });
+
   it("has no thread for an article not yet published", async () => {
     const push = await server.admin("POST", "/admin/articles", {
       headline: "Embargoed story",
