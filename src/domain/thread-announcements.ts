@@ -49,6 +49,15 @@ export function updateAnnouncements(
   }));
 }
 
+/** Whether the update and its article were both published by `at` (deleted or not). */
+export function publishedBy(
+  article: Pick<Article, "publishedAt">,
+  update: Pick<LiveUpdate, "publishedAt">,
+  at: Date,
+): boolean {
+  return Math.max(article.publishedAt.getTime(), update.publishedAt.getTime()) <= at.getTime();
+}
+
 /** Whether readers (and so followers) could see the update at `now`. */
 export function visibleAt(
   article: Pick<Article, "publishedAt" | "deletedAt">,

@@ -1,9 +1,9 @@
-import type { Federation, RequestContext } from "@fedify/fedify";
+import type { Federation } from "@fedify/fedify";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { type Article, isPublic } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { visibleAt } from "../domain/thread-announcements.ts";
+import { publishedBy, visibleAt } from "../domain/thread-announcements.ts";
 import { articleUrl, liveUpdateUrl } from "../domain/urls.ts";
 import type { FederationData } from "../federation/context-data.ts";
 import { fetchAuthorized } from "../federation/fetch-authorization.ts";
@@ -24,11 +24,10 @@ const ACTIVITY_JSON = /application\/(activity\+json|ld\+json|json)/;
 /** `…/page/N` of a thread collection (1-based). */
 const pageParameter = z.object({ page: z.coerce.number().int().min(1).max(1_000_000) });
 
-/** The feed and article a request names, its Fedify context, and the mappers' context. */
+/** The feed and article a request names, and where the mappers find its actor. */
 interface ArticleInFeed {
   readonly feed: Feed;
   readonly article: Article;
-  readonly ctx: RequestContext<FederationData>;
   readonly objectContext: ObjectContext;
 }
 
@@ -69,7 +68,7 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
       actorUri: ctx.getActorUri(slug),
       followersUri: ctx.getFollowersUri(slug),
     };
-    return { feed, article, ctx, objectContext };
+    return { feed, article, objectContext };
   }
 
   routes.get("/ap/feeds/:slug/articles/:id", async (c) => {
@@ -91,20 +90,11 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
     const update = await data.repos.liveUpdates.findById(article.id, updateId);
     if (!update) return c.notFound();
     const deletedAt = update.deletedAt ?? article.deletedAt;
-    // Deleted while still embargoed: it never existed for the fediverse.
-    if (
-      deletedAt &&
-      !visibleAt({ ...article, deletedAt: null }, { ...update, deletedAt: null }, deletedAt)
-    ) {
-      return c.notFound();
-    }
     if (deletedAt) {
-      const tombstone = toLiveUpdateTombstone(
-        { ...update, deletedAt },
-        article,
-        feed,
-        objectContext,
-      );
+      // Deleted while still embargoed: it never existed for the fediverse.
+      if (!publishedBy(article, update, deletedAt)) return c.notFound();
+      const shown = { ...update, deletedAt };
+      const tombstone = toLiveUpdateTombstone(shown, article, feed, objectContext);
       return respondWithActivityJson(tombstone, 410);
     }
     // Embargoed (the update or its article): as if it did not exist.
