@@ -61,8 +61,15 @@ export interface LiveUpdateRepository {
     articleId: string,
     options: { limit: number; includeDeleted?: boolean; publicAt?: Date },
   ): Promise<LiveUpdate[]>;
-  /** The newest public updates (of public articles) in a feed, newest first. */
-  listPublicInFeed(slug: string, limit: number, now: Date): Promise<LiveUpdate[]>;
+  /** The newest public updates (of public articles) in a feed, newest first, after `after`. */
+  listPublicInFeed(
+    slug: string,
+    limit: number,
+    now: Date,
+    after?: ArticleCursor,
+  ): Promise<LiveUpdate[]>;
+  /** How many public updates (of public articles) a feed has. */
+  countPublicInFeed(slug: string, now: Date): Promise<number>;
   /** The newest public updates of these articles, newest first. */
   listPublicForArticles(
     articleIds: readonly string[],

@@ -61,6 +61,12 @@ describe("live updates as one fediverse thread", () => {
     }
     return items;
   };
+  /** The objects of the Creates in the feed's outbox (its first page), newest first. */
+  const outboxObjects = async () => {
+    const outbox = await fetchActor(`${actorId()}/outbox`);
+    const page = await fetchActor(String(outbox.first));
+    return [page.orderedItems ?? []].flat().map((item) => ((item as Json).object as Json).id);
+  };
   /** Resolves once every outbox entry about this update has been handled by the relay. */
   const relayed = async (updateId: string) => {
     const deadline = Date.now() + 15_000;
@@ -222,6 +228,7 @@ describe("live updates as one fediverse thread", () => {
     });
     expect((await dereference(updateObjectId(embargoed))).status).toBe(404);
     expect(await contextItems()).not.toContain(updateObjectId(embargoed));
+    expect(await outboxObjects()).not.toContain(updateObjectId(embargoed));
     const replies = await fetchActor(`${articleObjectId()}/replies/page/1`);
     expect(replies.orderedItems).not.toContain(updateObjectId(embargoed));
     await server.settle(); // everything due now has gone out
@@ -233,6 +240,12 @@ describe("live updates as one fediverse thread", () => {
     expect(objectOf(create).inReplyTo).toBe(articleObjectId());
     expect((await dereference(updateObjectId(embargoed))).status).toBe(200);
     expect((await contextItems()).at(-1)).toBe(updateObjectId(embargoed));
+    // The feed's outbox lists stories and updates together, newest first.
+    expect((await outboxObjects()).slice(0, 3)).toEqual([
+      updateObjectId(embargoed),
+      updateObjectId(updateIds[1] ?? ""),
+      updateObjectId(updateIds[0] ?? ""),
+    ]);
   });
 
   it("sends nothing about an update deleted before its embargo lifted", async () => {
@@ -347,6 +360,30 @@ describe("thread collections, paged", () => {
     expect(items.slice(1)).toEqual(
       newestFirst.reverse().map((u) => `${articleObject}/updates/${u.id}`),
     );
+  });
+
+  it("pages the feed's outbox through stories and updates merged, newest first", async () => {
+    const outbox = (await get(`${server.url}/ap/feeds/world/outbox`)).body;
+    expect(outbox.totalItems).toBe(UPDATES + 1);
+    const objects: string[] = [];
+    let next: unknown = outbox.first;
+    while (typeof next === "string") {
+      const page = (await get(next)).body;
+      const items = [page.orderedItems ?? []].flat() as Json[];
+      objects.push(...items.map((item) => String((item.object as Json).id)));
+      next = page.next;
+    }
+    // The story went out after its updates' backdated times: first, then the updates, newest first.
+    expect(objects).toHaveLength(UPDATES + 1);
+    expect(objects[0]).toBe(articleObject);
+    const updates = objects.slice(1);
+    expect(new Set(updates).size).toBe(UPDATES);
+    const listed = await server.admin(
+      "GET",
+      `/admin/articles/${articleObject.split("/").at(-1)}/updates`,
+    );
+    const newestFirst = ((await listed.json()) as { items: Array<{ id: string }> }).items;
+    expect(updates).toEqual(newestFirst.map((u) => `${articleObject}/updates/${u.id}`));
   });
 
   it("pages the replies collection the same way", async () => {
