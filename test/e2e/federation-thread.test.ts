@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { THREAD_PAGE_SIZE } from "../../src/federation/thread-collections.ts";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
+import { DATABASE_KINDS } from "../support/databases.ts";
 import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
 import {
   ACTIVITY_JSON_ACCEPT,
@@ -22,7 +23,7 @@ type Json = Record<string, unknown>;
  * update as a Create of a Note replying to it from the same actor, the shared `context`, an
  * update's Update and Delete, and an embargoed update that nobody sees before its time.
  */
-describe("live updates as one fediverse thread", () => {
+describe.each(DATABASE_KINDS)("live updates as one fediverse thread (%s)", (kind) => {
   let server: FederatedServer;
   let peer: PeerServer;
   let articleId: string;
@@ -84,7 +85,7 @@ describe("live updates as one fediverse thread", () => {
   };
 
   beforeAll(async () => {
-    server = await startFederatedServer("postgres");
+    server = await startFederatedServer(kind);
     peer = await startPeerServer({ host: "127.0.0.1", actors: ["alice"] });
     const alice = peer.actor("alice");
     const response = await postSigned(`${actorId()}/inbox`, follow(alice, actorId()), {
