@@ -16,6 +16,7 @@ import type {
   TransactionRunner,
 } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
+import { threadFollowUps } from "./thread-announcements.ts";
 
 export type ArticleError =
   | { readonly type: "article-not-found"; readonly id: string }
@@ -117,6 +118,7 @@ export function createArticleService(deps: ArticleServiceDeps) {
       } else {
         await repos.outbox.enqueue(revisionEntries(current, revised, now));
       }
+      await repos.outbox.enqueue(await threadFollowUps(repos, current, revised, now));
       return ok({ before: current, after: revised });
     });
     if (!outcome.ok) return outcome;
@@ -146,6 +148,7 @@ export function createArticleService(deps: ArticleServiceDeps) {
       } else {
         await repos.outbox.enqueue(outboxEntries(tombstone, tombstone.feeds, "delete", now));
       }
+      await repos.outbox.enqueue(await threadFollowUps(repos, current, tombstone, now));
       return ok({ article: tombstone, changed: true });
     });
     if (!outcome.ok) return outcome;

@@ -6,8 +6,9 @@ import {
   withLive,
 } from "./article.ts";
 import { type ArticleError, definedOnly, laterOf } from "./article-service.ts";
-import type { Clock, FeedsChangedListener, TransactionRunner } from "./ports.ts";
+import type { Clock, FeedsChangedListener, Repositories, TransactionRunner } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
+import { changeAnnouncements, updateAnnouncements } from "./thread-announcements.ts";
 
 export type LiveUpdateError =
   | ArticleError
@@ -67,6 +68,7 @@ export function createLiveUpdateService(deps: LiveUpdateServiceDeps) {
       }
       const live = options.live ?? !(await inClosedStory(repos, article));
       await touchArticle(repos, article, live, now, isPublicAt(update, now));
+      await repos.outbox.enqueue(updateAnnouncements(article, update, "create", now));
       return ok({ update, created: true, article });
     });
     if (!outcome.ok) return outcome;
@@ -118,6 +120,7 @@ export function createLiveUpdateService(deps: LiveUpdateServiceDeps) {
       await repos.liveUpdates.update(next);
       const seen = isPublicAt(current, now) || isPublicAt(next, now);
       await touchArticle(repos, article, article.live, now, seen);
+      await repos.outbox.enqueue(changeAnnouncements(article, current, next, now));
       return ok({ update: next, article, changed: true });
     });
     if (!outcome.ok) return outcome;
@@ -144,8 +147,6 @@ export function createLiveUpdateService(deps: LiveUpdateServiceDeps) {
 
 export type LiveUpdateService = ReturnType<typeof createLiveUpdateService>;
 
-type Repos = Parameters<Parameters<TransactionRunner["transaction"]>[0]>[0];
-
 /**
  * The article's entry in feeds carries the time of its latest visible change; `live` as asked.
  * A change readers cannot see yet (a scheduled update) leaves `updatedAt` alone: moving it
@@ -153,7 +154,7 @@ type Repos = Parameters<Parameters<TransactionRunner["transaction"]>[0]>[0];
  * dates the entry once it is public (syndication/model.ts).
  */
 async function touchArticle(
-  repos: Repos,
+  repos: Repositories,
   article: Article,
   live: boolean,
   now: Date,
@@ -168,7 +169,7 @@ function isPublicAt(update: LiveUpdate, now: Date): boolean {
   return update.deletedAt === null && update.publishedAt.getTime() <= now.getTime();
 }
 
-async function inClosedStory(repos: Repos, article: Article): Promise<boolean> {
+async function inClosedStory(repos: Repositories, article: Article): Promise<boolean> {
   const feeds = await repos.feeds.findMany(article.feeds);
   return feeds.some((feed) => feed.status === "closed");
 }

@@ -70,8 +70,15 @@ export interface LiveUpdateRepository {
     articleId: string,
     options: { limit: number; includeDeleted?: boolean; publicAt?: Date },
   ): Promise<LiveUpdate[]>;
-  /** The newest public updates (of public articles) in a feed, newest first. */
-  listPublicInFeed(slug: string, limit: number, now: Date): Promise<LiveUpdate[]>;
+  /** The newest public updates (of public articles) in a feed, newest first, after `after`. */
+  listPublicInFeed(
+    slug: string,
+    limit: number,
+    now: Date,
+    after?: ArticleCursor,
+  ): Promise<LiveUpdate[]>;
+  /** How many public updates (of public articles) a feed has. */
+  countPublicInFeed(slug: string, now: Date): Promise<number>;
   /** The newest public updates of these articles, newest first. */
   listPublicForArticles(
     articleIds: readonly string[],
@@ -107,11 +114,15 @@ export interface FeedChangeAnnouncer {
 
 export type OutboxKind = "create" | "update" | "delete" | "update-actor";
 
-/** One piece of federation work: tell a feed's followers about an article revision (or the feed). */
+/**
+ * One piece of federation work: tell a feed's followers about an article revision, a live
+ * update's revision (`liveUpdateId` set; `revision` is then the update's), or the feed.
+ */
 export interface OutboxEntry {
   readonly kind: OutboxKind;
   readonly feedSlug: string;
   readonly articleId?: string | undefined;
+  readonly liveUpdateId?: string | undefined;
   readonly revision?: number | undefined;
   /** Not before this time (a scheduled article is announced when it goes public). */
   readonly availableAt: Date;

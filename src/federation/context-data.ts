@@ -1,6 +1,11 @@
 import type { KvStore } from "@fedify/fedify";
 import type { BlockList } from "../domain/block-list.ts";
-import type { ArticleRepository, Clock, FeedRepository } from "../domain/ports.ts";
+import type {
+  ArticleRepository,
+  Clock,
+  FeedRepository,
+  LiveUpdateRepository,
+} from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { OutboxRelayStore } from "../storage/federation-outbox.ts";
@@ -8,15 +13,19 @@ import type { FeedKeyRepository } from "../storage/feed-key-repository.ts";
 import type { FollowerRepository } from "../storage/follower-repository.ts";
 import type { InteractionRepository } from "../storage/interaction-repository.ts";
 import type { ReportRepository } from "../storage/report-repository.ts";
+import type { ThreadView } from "../storage/views/thread.view.ts";
 import type { AddressGuard } from "./address-guard.ts";
 import type { FeedKeyStore } from "./keys.ts";
 
 /** The stores federation reads and writes, built once by the runtime (src/storage/stores.ts). */
 export interface FederationRepositories {
   readonly articles: ArticleRepository;
+  readonly liveUpdates: LiveUpdateRepository;
   readonly feeds: FeedRepository;
   readonly followers: FollowerRepository;
   readonly interactions: InteractionRepository;
+  /** An article's thread: the `context` and `replies` collections (thread-collections.ts). */
+  readonly thread: ThreadView;
   readonly feedKeys: FeedKeyRepository;
   readonly outbox: OutboxRelayStore;
   readonly reports: ReportRepository;

@@ -1,10 +1,11 @@
 import type { FederationBuilder } from "@fedify/fedify";
 import type { Object as APObject } from "@fedify/vocab";
-import { decodeCursor, encodeCursor } from "../domain/cursor.ts";
+import type { Article, LiveUpdate } from "../domain/article.ts";
+import { type ArticleCursor, decodeCursor, encodeCursor } from "../domain/cursor.ts";
 import type { FederationData } from "./context-data.ts";
 import { fetchAuthorized, isActorDocumentRequest } from "./fetch-authorization.ts";
 import { INSTANCE_ACTOR, toInstanceActor } from "./instance-actor.ts";
-import { toCreate, toObject } from "./objects.ts";
+import { toCreate, toLiveUpdateActivity, toObject } from "./objects.ts";
 import { PATHS } from "./paths.ts";
 import { toRecipients } from "./recipients.ts";
 import { servedActor } from "./served-actor.ts";
@@ -54,25 +55,31 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
       const feed = await ctx.data.repos.feeds.find(identifier);
       if (!feed) return null;
       const after = cursor === "" ? undefined : decodeCursor(cursor);
-      const articles = await ctx.data.repos.articles.listPublicInFeed(
-        identifier,
-        OUTBOX_PAGE_SIZE,
-        ctx.data.clock.now(),
-        after,
-      );
       const objectContext = {
         publicUrl: ctx.data.publicUrl,
         actorUri: ctx.getActorUri(identifier),
         followersUri: ctx.getFollowersUri(identifier),
       };
-      const items = articles.map((article) => toCreate(article, feed, objectContext));
-      const last = articles.at(-1);
-      const nextCursor = articles.length === OUTBOX_PAGE_SIZE && last ? encodeCursor(last) : null;
+      const posts = await outboxPosts(ctx.data.repos, identifier, ctx.data.clock.now(), after);
+      const items = posts.map((post) =>
+        post.update
+          ? toLiveUpdateActivity("create", post.update, post.article, feed, objectContext)
+          : toCreate(post.article, feed, objectContext),
+      );
+      const last = posts.at(-1);
+      const nextCursor =
+        posts.length === OUTBOX_PAGE_SIZE && last ? encodeCursor(positionOf(last)) : null;
       return { items, nextCursor };
     })
-    .setCounter((ctx, identifier) =>
-      ctx.data.repos.articles.countPublic(ctx.data.clock.now(), identifier),
-    )
+    .setCounter(async (ctx, identifier) => {
+      const now = ctx.data.clock.now();
+      const { articles, liveUpdates } = ctx.data.repos;
+      const [stories, updates] = await Promise.all([
+        articles.countPublic(now, identifier),
+        liveUpdates.countPublicInFeed(identifier, now),
+      ]);
+      return stories + updates;
+    })
     .setFirstCursor(() => "")
     .authorize(fetchAuthorized);
 
@@ -117,6 +124,50 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
       },
     };
   });
+}
+
+/** One post of a feed's outbox: a story, or one of its live updates (a reply to it). */
+interface OutboxPost {
+  readonly article: Article;
+  readonly update?: LiveUpdate;
+}
+
+const positionOf = (post: OutboxPost): ArticleCursor => post.update ?? post.article;
+
+/** Newer first: publication time, then id (as PostgreSQL orders uuids). */
+function newerFirst(a: OutboxPost, b: OutboxPost): number {
+  const [x, y] = [positionOf(a), positionOf(b)];
+  const byTime = y.publishedAt.getTime() - x.publishedAt.getTime();
+  return byTime !== 0 ? byTime : y.id < x.id ? -1 : y.id > x.id ? 1 : 0;
+}
+
+/**
+ * A page of the feed's public posts, stories and live updates together, newest first: a page
+ * of each after the cursor, merged, the first OUTBOX_PAGE_SIZE kept.
+ */
+async function outboxPosts(
+  repos: FederationData["repos"],
+  slug: string,
+  now: Date,
+  after: ArticleCursor | undefined,
+): Promise<OutboxPost[]> {
+  const [articles, updates] = await Promise.all([
+    repos.articles.listPublicInFeed(slug, OUTBOX_PAGE_SIZE, now, after),
+    repos.liveUpdates.listPublicInFeed(slug, OUTBOX_PAGE_SIZE, now, after),
+  ]);
+  const known = new Map(articles.map((article) => [article.id, article]));
+  const missing = [...new Set(updates.map((u) => u.articleId))].filter((id) => !known.has(id));
+  for (const article of await Promise.all(missing.map((id) => repos.articles.findById(id)))) {
+    if (article) known.set(article.id, article);
+  }
+  const posts: OutboxPost[] = [
+    ...articles.map((article) => ({ article })),
+    ...updates.flatMap((update) => {
+      const article = known.get(update.articleId);
+      return article ? [{ article, update }] : [];
+    }),
+  ];
+  return posts.sort(newerFirst).slice(0, OUTBOX_PAGE_SIZE);
 }
 
 // Follower cursors carry an actor id; keep them opaque and URL-safe.

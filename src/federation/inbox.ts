@@ -12,10 +12,11 @@ import {
   Undo,
 } from "@fedify/vocab";
 import { isPublic } from "../domain/article.ts";
+import { visibleAt } from "../domain/thread-announcements.ts";
 import type { InteractionKind } from "../storage/interaction-repository.ts";
 import type { FederationData } from "./context-data.ts";
 import { INSTANCE_ACTOR } from "./instance-actor.ts";
-import { PATHS, parseObjectUri } from "./paths.ts";
+import { PATHS, parseObjectUri, parseThreadObjectUri } from "./paths.ts";
 
 type Ctx = InboxContext<FederationData>;
 
@@ -172,17 +173,22 @@ async function onInteraction(ctx: Ctx, activity: Like | Announce, kind: Interact
   ctx.data.onInteraction?.(article.id);
 }
 
-/** Create(Note) replying to one of our articles -> keep it, sanitised, as a reply. */
+/** Create(Note) replying to one of our articles (or its updates) -> keep it, sanitised. */
 async function onCreate(ctx: Ctx, create: Create): Promise<void> {
   if (!create.actorId) return;
   const object = await create.getObject(ctx);
   if (!(object instanceof Note) || !object.id || !object.replyTargetId) return;
   if (object.attributionId?.href !== create.actorId.href) return;
-  const target = parseObjectUri(ctx.data.publicUrl, object.replyTargetId);
+  // A reply to one of the story's live updates is a reply in the story's thread, kept with it.
+  const target = parseThreadObjectUri(ctx.data.publicUrl, object.replyTargetId);
   if (!target) return;
   const article = await ctx.data.repos.articles.findById(target.articleId);
   // Only what readers can see takes likes and replies: an embargoed story is unknown here.
   if (!article || !isPublic(article, ctx.data.clock.now())) return;
+  if (target.updateId !== null) {
+    const update = await ctx.data.repos.liveUpdates.findById(article.id, target.updateId);
+    if (!update || !visibleAt(article, update, ctx.data.clock.now())) return;
+  }
   const content = object.content?.toString() ?? "";
   await ctx.data.repos.interactions.addReply(
     {

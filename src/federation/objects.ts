@@ -13,9 +13,9 @@ import {
   Update,
 } from "@fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
-import type { Article } from "../domain/article.ts";
+import type { Article, LeadImage, LiveUpdate } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { articleUrl, tagPageUrl } from "../domain/urls.ts";
+import { articleUrl, liveUpdateUrl, tagPageUrl } from "../domain/urls.ts";
 import {
   correctionsHtml,
   escapeHtml,
@@ -23,7 +23,14 @@ import {
   leadImageFigure,
 } from "../syndication/html.ts";
 import { imageMediaType } from "../syndication/media-type.ts";
-import { activityUri, objectUri } from "./paths.ts";
+import {
+  activityUri,
+  liveUpdateActivityUri,
+  liveUpdateObjectUri,
+  objectUri,
+  repliesUri,
+  threadContextUri,
+} from "./paths.ts";
 
 /** What the mappers need to know about where things live. */
 export interface ObjectContext {
@@ -77,11 +84,15 @@ export function noteContent(article: Article, publicUrl: string, tags: readonly 
 }
 
 function leadImage(article: Article): Image | null {
-  if (!article.image) return null;
+  return imageAttachment(article.image, article);
+}
+
+function imageAttachment(image: LeadImage | null, article: Article): Image | null {
+  if (!image) return null;
   return new Image({
-    url: new URL(article.image.url),
-    mediaType: imageMediaType(article.image.url),
-    name: article.image.alt,
+    url: new URL(image.url),
+    mediaType: imageMediaType(image.url),
+    name: image.alt,
     // Behind the warning too (Mastodon blurs media of a sensitive post; others read this).
     sensitive: article.contentWarning ? true : null,
   });
@@ -96,6 +107,8 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
   const tags = hashtags(article, ctx.publicUrl);
   const common = {
     id: objectUri(ctx.publicUrl, feed.slug, article.id),
+    ...inThread(article, feed, ctx),
+    replies: repliesUri(ctx.publicUrl, feed.slug, article.id),
     attribution: ctx.actorUri,
     to: PUBLIC_COLLECTION,
     cc: ctx.followersUri,
@@ -160,26 +173,23 @@ function previewNote(article: Article, ctx: ObjectContext, tags: readonly Hashta
 }
 
 export function toCreate(article: Article, feed: Feed, ctx: ObjectContext): Create {
+  const id = activityUri(ctx.publicUrl, feed.slug, article.id, article.revision, "create");
   const object = toObject(article, feed, ctx);
   return new Create({
-    id: activityUri(ctx.publicUrl, feed.slug, article.id, article.revision, "create"),
-    actor: ctx.actorUri,
-    to: PUBLIC_COLLECTION,
-    cc: ctx.followersUri,
-    published: instant(article.publishedAt),
+    ...envelope(id, article.publishedAt, ctx),
+    ...inThread(article, feed, ctx),
     object,
   });
 }
 
 export function toUpdate(article: Article, feed: Feed, ctx: ObjectContext): Update {
+  const id = activityUri(ctx.publicUrl, feed.slug, article.id, article.revision, "update");
+  const object = toObject(article, feed, ctx);
   return new Update({
-    id: activityUri(ctx.publicUrl, feed.slug, article.id, article.revision, "update"),
-    actor: ctx.actorUri,
-    to: PUBLIC_COLLECTION,
-    cc: ctx.followersUri,
-    published: instant(article.updatedAt),
+    ...envelope(id, article.updatedAt, ctx),
+    ...inThread(article, feed, ctx),
     updated: instant(article.updatedAt),
-    object: toObject(article, feed, ctx),
+    object,
   });
 }
 
@@ -191,12 +201,106 @@ export function toTombstone(article: Article, feed: Feed, ctx: ObjectContext): T
 }
 
 export function toDelete(article: Article, feed: Feed, ctx: ObjectContext): Delete {
-  return new Delete({
-    id: activityUri(ctx.publicUrl, feed.slug, article.id, article.revision, "delete"),
+  const id = activityUri(ctx.publicUrl, feed.slug, article.id, article.revision, "delete");
+  const at = article.deletedAt ?? article.updatedAt;
+  return new Delete({ ...envelope(id, at, ctx), object: toTombstone(article, feed, ctx) });
+}
+
+/**
+ * database -> fediverse: a live update as this feed's followers see it, a public Note that
+ * replies to the feed's post of the article, from the same actor, in the same thread
+ * (`context`). Mastodon shows the story and its updates as one thread and, since a reply to
+ * one's own post counts as a post, puts each update in the followers' home timelines.
+ */
+export function toLiveUpdateNote(
+  update: LiveUpdate,
+  article: Article,
+  feed: Feed,
+  ctx: ObjectContext,
+): Note {
+  const content = [
+    update.headline ? `<p><strong>${escapeHtml(update.headline)}</strong></p>` : "",
+    update.bodyHtml,
+  ].join("");
+  const image = imageAttachment(update.image, article);
+  return new Note({
+    id: liveUpdateObjectUri(ctx.publicUrl, feed.slug, article.id, update.id),
+    ...inThread(article, feed, ctx),
+    replyTarget: objectUri(ctx.publicUrl, feed.slug, article.id),
+    attribution: ctx.actorUri,
+    to: PUBLIC_COLLECTION,
+    cc: ctx.followersUri,
+    url: new URL(liveUpdateUrl(ctx.publicUrl, article.id, update.id)),
+    published: instant(update.publishedAt),
+    updated: update.revision > 1 ? instant(update.updatedAt) : null,
+    interactionPolicy: quotableByAnyone,
+    // The story's content warning covers its updates too (same images, same events).
+    summary: article.contentWarning ? escapeHtml(article.contentWarning) : null,
+    sensitive: Boolean(article.contentWarning),
+    contents: [content, new LanguageString(content, article.language)],
+    attachments: image ? [image] : [],
+  });
+}
+
+/** What a live update's announcement says, by kind; ids from update id + revision. */
+export function toLiveUpdateActivity(
+  kind: "create" | "update" | "delete",
+  update: LiveUpdate,
+  article: Article,
+  feed: Feed,
+  ctx: ObjectContext,
+): Create | Update | Delete {
+  const id = liveUpdateActivityUri(
+    ctx.publicUrl,
+    feed.slug,
+    article.id,
+    update.id,
+    update.revision,
+    kind,
+  );
+  if (kind === "delete") {
+    const at = update.deletedAt ?? update.updatedAt;
+    return new Delete({
+      ...envelope(id, at, ctx),
+      object: toLiveUpdateTombstone(update, article, feed, ctx),
+    });
+  }
+  const object = toLiveUpdateNote(update, article, feed, ctx);
+  const thread = inThread(article, feed, ctx);
+  return kind === "create"
+    ? new Create({ ...envelope(id, update.publishedAt, ctx), ...thread, object })
+    : new Update({
+        ...envelope(id, update.updatedAt, ctx),
+        ...thread,
+        updated: instant(update.updatedAt),
+        object,
+      });
+}
+
+export function toLiveUpdateTombstone(
+  update: LiveUpdate,
+  article: Article,
+  feed: Feed,
+  ctx: ObjectContext,
+): Tombstone {
+  return new Tombstone({
+    id: liveUpdateObjectUri(ctx.publicUrl, feed.slug, article.id, update.id),
+    deleted: instant(update.deletedAt ?? update.updatedAt),
+  });
+}
+
+/** Who sends an activity, to whom, and when. */
+function envelope(id: URL, at: Date, ctx: ObjectContext) {
+  return {
+    id,
     actor: ctx.actorUri,
     to: PUBLIC_COLLECTION,
     cc: ctx.followersUri,
-    published: instant(article.deletedAt ?? article.updatedAt),
-    object: toTombstone(article, feed, ctx),
-  });
+    published: instant(at),
+  };
+}
+
+/** FEP-7888: the object and the activity that wraps it name the same thread. */
+function inThread(article: Article, feed: Feed, ctx: ObjectContext) {
+  return { contexts: [threadContextUri(ctx.publicUrl, feed.slug, article.id)] };
 }

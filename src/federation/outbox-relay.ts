@@ -1,5 +1,14 @@
 import type { Context, Federation, SendActivityOptions } from "@fedify/fedify";
-import { type Activity, PUBLIC_COLLECTION, type Recipient, Update } from "@fedify/vocab";
+import {
+  type Activity,
+  type Create,
+  type Delete,
+  PUBLIC_COLLECTION,
+  type Recipient,
+  Update,
+} from "@fedify/vocab";
+import type { Feed } from "../domain/feed.ts";
+import { visibleAt } from "../domain/thread-announcements.ts";
 import {
   isDatabaseUnavailable,
   outageRetryDelayMs,
@@ -8,7 +17,13 @@ import {
 import type { ClaimedOutboxEntry } from "../storage/federation-outbox.ts";
 import { toActor } from "./actor.ts";
 import type { FederationData } from "./context-data.ts";
-import { toCreate, toDelete, toUpdate } from "./objects.ts";
+import {
+  type ObjectContext,
+  toCreate,
+  toDelete,
+  toLiveUpdateActivity,
+  toUpdate,
+} from "./objects.ts";
 import { actorUpdateUri, objectUri } from "./paths.ts";
 import { toRecipients } from "./recipients.ts";
 
@@ -156,25 +171,21 @@ export class OutboxRelay {
       return;
     }
     if (!entry.articleId || entry.revision === null) return;
-    const { articles } = repos;
-    const article = await articles.findRevision(entry.articleId, entry.revision);
-    if (!article) return;
-    if (entry.kind !== "delete") {
-      // Deleted before its scheduled time came: there is nothing to announce any more.
-      const current = await articles.findById(entry.articleId);
-      if (!current || current.deletedAt) return;
-    }
-    const activity =
-      entry.kind === "create"
-        ? toCreate(article, feed, objectContext)
-        : entry.kind === "update"
-          ? toUpdate(article, feed, objectContext)
-          : toDelete(article, feed, objectContext);
+    const activity = entry.liveUpdateId
+      ? await this.#liveUpdateActivity(
+          entry,
+          entry.articleId,
+          entry.liveUpdateId,
+          feed,
+          objectContext,
+        )
+      : await this.#articleActivity(entry, entry.articleId, entry.revision, feed, objectContext);
+    if (!activity) return;
     await this.#send(ctx, sender, await followers(), activity, {
       ...SEND_OPTIONS,
       // Per object and inbox server, Create, Update and Delete arrive in the order they were
       // made: an Update never overtakes a Create still being retried for that server.
-      orderingKey: objectUri(publicUrl, feed.slug, article.id).href,
+      orderingKey: activity.objectId?.href ?? objectUri(publicUrl, feed.slug, entry.articleId).href,
     });
   }
 
@@ -196,6 +207,58 @@ export class OutboxRelay {
       const chunk = recipients.slice(start, start + this.#chunkInboxes);
       await ctx.sendActivity(sender, chunk, activity, options);
     }
+  }
+
+  /** The article exactly as it stood at the entry's revision; nothing once it was deleted. */
+  async #articleActivity(
+    entry: ClaimedOutboxEntry,
+    articleId: string,
+    revision: number,
+    feed: Feed,
+    objectContext: ObjectContext,
+  ): Promise<Create | Update | Delete | undefined> {
+    const { articles } = this.#data.repos;
+    const article = await articles.findRevision(articleId, revision);
+    if (!article) return undefined;
+    if (entry.kind !== "delete") {
+      // Deleted before its scheduled time came: there is nothing to announce any more.
+      const current = await articles.findById(articleId);
+      if (!current || current.deletedAt) return undefined;
+    }
+    return entry.kind === "create"
+      ? toCreate(article, feed, objectContext)
+      : entry.kind === "update"
+        ? toUpdate(article, feed, objectContext)
+        : toDelete(article, feed, objectContext);
+  }
+
+  /**
+   * A live update as it stands now (updates keep no revisions; the activity id follows the
+   * stored revision, so two entries that would send the same thing send the same id). A Create
+   * or Update waits for the update and its article to be public (a re-scheduled update has a
+   * later entry) and is dropped once either is deleted or the article left the feed.
+   */
+  async #liveUpdateActivity(
+    entry: ClaimedOutboxEntry,
+    articleId: string,
+    updateId: string,
+    feed: Feed,
+    objectContext: ObjectContext,
+  ): Promise<Create | Update | Delete | undefined> {
+    const { articles, liveUpdates } = this.#data.repos;
+    const [article, update] = await Promise.all([
+      articles.findById(articleId),
+      liveUpdates.findById(articleId, updateId),
+    ]);
+    if (!article || !update || entry.kind === "update-actor") return undefined;
+    if (entry.kind !== "delete") {
+      const now = this.#data.clock.now();
+      if (!visibleAt(article, update, now) || !article.feeds.includes(feed.slug)) return undefined;
+    }
+    // Deleted with its article (or its article's leaving the feed): the update's own row stays.
+    const deletedAt = update.deletedAt ?? article.deletedAt ?? this.#data.clock.now();
+    const shown = entry.kind === "delete" ? { ...update, deletedAt } : update;
+    return toLiveUpdateActivity(entry.kind, shown, article, feed, objectContext);
   }
 
   /** Until the next entry is due (at most a poll interval), or `backoffMs`; a wake-up ends it. */

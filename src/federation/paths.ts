@@ -19,6 +19,46 @@ export function objectUri(publicUrl: string, feedSlug: string, articleId: string
 }
 
 /**
+ * The thread of an article as one feed posts it (FEP-7888 `context`): the article's post and
+ * its live updates, in order. Every object of the thread, and each activity that carries one,
+ * names it.
+ */
+export function threadContextUri(publicUrl: string, feedSlug: string, articleId: string): URL {
+  return new URL(`${objectUri(publicUrl, feedSlug, articleId).pathname}/context`, publicUrl);
+}
+
+/** The article post's `replies`: its live updates and the readers' replies. */
+export function repliesUri(publicUrl: string, feedSlug: string, articleId: string): URL {
+  return new URL(`${objectUri(publicUrl, feedSlug, articleId).pathname}/replies`, publicUrl);
+}
+
+/** A live update as one feed posts it: a Note replying to that feed's post of the article. */
+export function liveUpdateObjectUri(
+  publicUrl: string,
+  feedSlug: string,
+  articleId: string,
+  updateId: string,
+): URL {
+  return new URL(
+    `${objectUri(publicUrl, feedSlug, articleId).pathname}/updates/${updateId}`,
+    publicUrl,
+  );
+}
+
+/** As for articles (below): from update id + revision, so a re-send is a duplicate. */
+export function liveUpdateActivityUri(
+  publicUrl: string,
+  feedSlug: string,
+  articleId: string,
+  updateId: string,
+  revision: number,
+  kind: "create" | "update" | "delete",
+): URL {
+  const object = liveUpdateObjectUri(publicUrl, feedSlug, articleId, updateId);
+  return new URL(`${object.pathname}/revisions/${revision}/${kind}`, publicUrl);
+}
+
+/**
  * Activity ids are derived from article id + revision (+ feed): a delivery repeated after a
  * crash carries the same id, and receivers drop it as a duplicate instead of posting twice.
  */
@@ -44,8 +84,26 @@ export function parseObjectUri(
   publicUrl: string,
   uri: URL | string,
 ): { feedSlug: string; articleId: string } | undefined {
+  const parsed = parseThreadObjectUri(publicUrl, uri);
+  return parsed && parsed.updateId === null
+    ? { feedSlug: parsed.feedSlug, articleId: parsed.articleId }
+    : undefined;
+}
+
+const THREAD_OBJECT_PATH =
+  /^\/ap\/feeds\/([a-z0-9-]+)\/articles\/([0-9a-f-]{36})(?:\/updates\/([0-9a-f-]{36}))?$/;
+
+/**
+ * Parses a URI of an object in one of our threads: an article's post (`updateId` null) or one
+ * of its live updates. Undefined for anything else.
+ */
+export function parseThreadObjectUri(
+  publicUrl: string,
+  uri: URL | string,
+): { feedSlug: string; articleId: string; updateId: string | null } | undefined {
   const url = typeof uri === "string" ? URL.parse(uri) : uri;
   if (!url || url.origin !== new URL(publicUrl).origin) return undefined;
-  const match = /^\/ap\/feeds\/([a-z0-9-]+)\/articles\/([0-9a-f-]{36})$/.exec(url.pathname);
-  return match?.[1] && match[2] ? { feedSlug: match[1], articleId: match[2] } : undefined;
+  const match = THREAD_OBJECT_PATH.exec(url.pathname);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { feedSlug: match[1], articleId: match[2], updateId: match[3] ?? null };
 }

@@ -265,7 +265,8 @@ function hasTag(tagSlug: string) {
  * Keyset pagination: rows that sort after the cursor in (publishedAt desc, id desc) order.
  * A row comparison, so PostgreSQL walks the (published_at, id) index from the cursor on.
  */
-function olderThan(publishedAtColumn: string, idColumn: string, cursor: ArticleCursor) {
+/** Rows after `cursor` in a newest-first listing by publication time, then uuid id. */
+export function olderThan(publishedAtColumn: string, idColumn: string, cursor: ArticleCursor) {
   return sql<boolean>`(${sql.ref(publishedAtColumn)}, ${sql.ref(idColumn)}) < (${cursor.publishedAt}, ${cursor.id}::uuid)`;
 }
 

@@ -15,6 +15,7 @@ export function createFederationOutbox(db: Kysely<Database>): FederationOutbox {
             kind: entry.kind,
             feedSlug: entry.feedSlug,
             articleId: entry.articleId ?? null,
+            liveUpdateId: entry.liveUpdateId ?? null,
             revision: entry.revision ?? null,
             availableAt: entry.availableAt,
             createdAt,
@@ -27,6 +28,8 @@ export function createFederationOutbox(db: Kysely<Database>): FederationOutbox {
       await db
         .deleteFrom("federationOutbox")
         .where("articleId", "=", articleId)
+        // The article's own entries; its updates' Creates move with it (thread-announcements.ts).
+        .where("liveUpdateId", "is", null)
         .where("processedAt", "is", null)
         .where("availableAt", ">", now)
         .execute();
@@ -58,7 +61,8 @@ export function createOutboxRelayStore(db: Kysely<Database>) {
           for update skip locked
           limit 1
         )
-        returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId", revision, attempts,
+        returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId",
+          live_update_id as "liveUpdateId", revision, attempts,
           available_at > created_at as scheduled`.execute(db);
       return result.rows[0];
     },
@@ -99,6 +103,7 @@ export interface ClaimedOutboxEntry {
   readonly kind: OutboxKind;
   readonly feedSlug: string;
   readonly articleId: string | null;
+  readonly liveUpdateId: string | null;
   readonly revision: number | null;
   readonly attempts: number;
   /**

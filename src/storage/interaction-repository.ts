@@ -9,7 +9,7 @@ export type InteractionKind = "like" | "announce";
  * (suspended ones' replies were removed when they were blocked). The reply's host is read from
  * its actor id, and a domain block covers its subdomains.
  */
-function shownReplies(eb: ExpressionBuilder<Database, "articleReplies">) {
+export function shownReplies(eb: ExpressionBuilder<Database, "articleReplies">) {
   return eb.and([
     eb("articleReplies.hiddenAt", "is", null),
     eb.not(

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { LiveUpdate } from "../domain/article.ts";
 import { isUuid } from "../domain/cursor.ts";
 import type { LiveUpdateRepository } from "../domain/ports.ts";
+import { olderThan } from "./article-repository.ts";
 import type { Database, LiveUpdateRow } from "./schema.ts";
 
 /** Live updates in PostgreSQL (or PGlite): one row per update, tombstones kept. */
@@ -59,16 +60,22 @@ export function createLiveUpdateRepository(db: Kysely<Database>): LiveUpdateRepo
       return rows.map(toLiveUpdate);
     },
 
-    async listPublicInFeed(slug, limit, now) {
-      const rows = await publicUpdates(now)
-        .innerJoin("articleFeeds", "articleFeeds.articleId", "liveUpdates.articleId")
-        .where("articleFeeds.feedSlug", "=", slug)
-        .where("articleFeeds.publishedAt", "<=", now)
+    async listPublicInFeed(slug, limit, now, after) {
+      let query = publicInFeed(slug, now).selectAll("liveUpdates");
+      if (after) query = query.where(olderThan("liveUpdates.publishedAt", "liveUpdates.id", after));
+      const rows = await query
         .orderBy("liveUpdates.publishedAt", "desc")
         .orderBy("liveUpdates.id", "desc")
         .limit(limit)
         .execute();
       return rows.map(toLiveUpdate);
+    },
+
+    async countPublicInFeed(slug, now) {
+      const row = await publicInFeed(slug, now)
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
     },
 
     async listPublicForArticles(articleIds, limit, now) {
@@ -114,13 +121,24 @@ export function createLiveUpdateRepository(db: Kysely<Database>): LiveUpdateRepo
 
   /** Updates readers may see: published, not deleted, on an undeleted article. */
   function publicUpdates(now: Date) {
+    return publicUpdateRows(now).selectAll("liveUpdates");
+  }
+
+  function publicUpdateRows(now: Date) {
     return db
       .selectFrom("liveUpdates")
       .innerJoin("articles", "articles.id", "liveUpdates.articleId")
-      .selectAll("liveUpdates")
       .where("liveUpdates.deletedAt", "is", null)
       .where("liveUpdates.publishedAt", "<=", now)
       .where("articles.deletedAt", "is", null);
+  }
+
+  /** ...in a feed, on an article public there. */
+  function publicInFeed(slug: string, now: Date) {
+    return publicUpdateRows(now)
+      .innerJoin("articleFeeds", "articleFeeds.articleId", "liveUpdates.articleId")
+      .where("articleFeeds.feedSlug", "=", slug)
+      .where("articleFeeds.publishedAt", "<=", now);
   }
 }
 

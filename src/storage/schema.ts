@@ -136,6 +136,8 @@ export interface FederationOutboxTable {
   kind: "create" | "update" | "delete" | "update-actor";
   feedSlug: string;
   articleId: string | null;
+  /** Set when the entry announces this live update of the article (revision is the update's). */
+  liveUpdateId: string | null;
   revision: number | null;
   availableAt: Timestamp;
   lockedUntil: Timestamp | null;

@@ -19,6 +19,7 @@ import { createFeedRepository } from "./feed-repository.ts";
 import { createFollowerRepository } from "./follower-repository.ts";
 import { createInstanceKeyRepository } from "./instance-key-repository.ts";
 import { createInteractionRepository } from "./interaction-repository.ts";
+import { createLiveUpdateRepository } from "./live-update-repository.ts";
 import { createModerationStore } from "./moderation-store.ts";
 import { createReportRepository } from "./report-repository.ts";
 import { createTransactionRunner } from "./transaction-runner.ts";
@@ -30,6 +31,7 @@ import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
 import { createLiveStreamView } from "./views/live-stream.view.ts";
 import { createMetricsView } from "./views/metrics.view.ts";
+import { createThreadView } from "./views/thread.view.ts";
 import { createWebSubSubscriptionListView } from "./views/websub-subscription-list.view.ts";
 import { createWebSubRepository } from "./websub-repository.ts";
 
@@ -89,9 +91,11 @@ export function createStores(db: Db) {
     federation: {
       repos: {
         articles: createArticleRepository(db),
+        liveUpdates: createLiveUpdateRepository(db),
         feeds: createFeedRepository(db),
         followers: createFollowerRepository(db),
         interactions: createInteractionRepository(db),
+        thread: createThreadView(db),
         feedKeys: createFeedKeyRepository(db),
         outbox: createOutboxRelayStore(db),
         reports: createReportRepository(db),

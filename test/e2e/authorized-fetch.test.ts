@@ -25,6 +25,7 @@ describe.each(["postgres", "pglite"] as DatabaseKind[])("authorized fetch (%s)",
   let blocked: PeerServer;
   let secure: PeerServer;
   let objectUrl: string;
+  let updateUrl: string;
 
   beforeAll(async () => {
     server = await startFederatedServer(kind, "direct", { authorizedFetch: true });
@@ -38,6 +39,11 @@ describe.each(["postgres", "pglite"] as DatabaseKind[])("authorized fetch (%s)",
     });
     const { id } = (await pushed.json()) as { id: string };
     objectUrl = `${server.url}/ap/feeds/world/articles/${id}`;
+    const update = await server.admin("POST", `/admin/articles/${id}/updates`, {
+      bodyHtml: "<p>A live update</p>",
+    });
+    expect(update.status).toBe(201);
+    updateUrl = `${objectUrl}/updates/${((await update.json()) as { id: string }).id}`;
     const block = await server.admin("POST", "/admin/blocks", { domain: "127.0.0.10" });
     expect(block.status).toBe(201);
   });
@@ -82,7 +88,15 @@ describe.each(["postgres", "pglite"] as DatabaseKind[])("authorized fetch (%s)",
   });
 
   it("serves objects and collections only to signed GETs from servers not blocked", async () => {
-    const paths = [objectUrl, `${world()}/outbox`, `${world()}/followers`, `${world()}/featured`];
+    const paths = [
+      objectUrl,
+      updateUrl,
+      `${objectUrl}/context`,
+      `${objectUrl}/replies/page/1`,
+      `${world()}/outbox`,
+      `${world()}/followers`,
+      `${world()}/featured`,
+    ];
     for (const url of paths) {
       expect((await get(url)).status, `unsigned ${url}`).toBe(401);
       expect((await get(url, blocked)).status, `blocked ${url}`).toBe(401);

@@ -62,10 +62,16 @@ describe("the public audience written out in full", () => {
     const note = await push(["world"], { pinned: true });
     const article = await push(["longreads"]);
     const gone = await push(["world"]);
+    const update = await server.admin("POST", `/admin/articles/${note}/updates`, {
+      bodyHtml: "<p>A live update</p>",
+    });
+    expect(update.status).toBe(201);
+    const updateId = ((await update.json()) as { id: string }).id;
     expect((await server.admin("DELETE", `/admin/articles/${gone}`)).status).toBe(204);
     Object.assign(urls, {
       actor: world,
       note: `${world}/articles/${note}`,
+      liveUpdate: `${world}/articles/${note}/updates/${updateId}`,
       article: `${server.url}/ap/feeds/longreads/articles/${article}`,
       tombstone: `${world}/articles/${gone}`,
       outbox: `${world}/outbox`,

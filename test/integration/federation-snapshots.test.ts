@@ -1,11 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Article } from "../../src/domain/article.ts";
+import type { Article, LiveUpdate } from "../../src/domain/article.ts";
 import type { Feed } from "../../src/domain/feed.ts";
 import { toActor } from "../../src/federation/actor.ts";
-import { toCreate, toDelete, toObject, toUpdate } from "../../src/federation/objects.ts";
+import {
+  toCreate,
+  toDelete,
+  toLiveUpdateActivity,
+  toLiveUpdateNote,
+  toObject,
+  toUpdate,
+} from "../../src/federation/objects.ts";
 import { expandPublicAudience } from "../../src/federation/public-audience.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
+import {
+  toContextCollection,
+  toRepliesCollection,
+} from "../../src/federation/thread-collections.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { createArticleRepository } from "../../src/storage/article-repository.ts";
+import { createLiveUpdateRepository } from "../../src/storage/live-update-repository.ts";
 import { createStores } from "../../src/storage/stores.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { FIXTURE_PUBLIC_URL, fixtureFeed, fixtureStory } from "../support/fixture-story.ts";
@@ -33,15 +46,7 @@ describe("ActivityPub documents", () => {
         definitionHash: null,
       })
       .execute();
-    runtime = await createFederationRuntime({
-      storage: createStores(database.db).federation,
-      publicUrl: FIXTURE_PUBLIC_URL,
-      logger: silentLogger,
-      clock: { now: () => new Date("2026-11-26T12:00:00Z") },
-      databaseUrl: undefined,
-      allowPrivateAddress: false,
-      deliveryConcurrency: 1,
-    });
+    runtime = await snapshotRuntime(database, new Date("2026-11-26T12:00:00Z"));
   });
   afterAll(() => database.destroy());
 
@@ -56,10 +61,6 @@ describe("ActivityPub documents", () => {
       },
     };
   };
-
-  /** As served by GET: compact JSON-LD with the public audience written out (public-audience.ts). */
-  const json = async (value: { toJsonLd(options?: { format?: "compact" }): Promise<unknown> }) =>
-    `${JSON.stringify(redact(expandPublicAudience(await value.toJsonLd({ format: "compact" }))), null, 2)}\n`;
 
   it("pins the feed's actor", async () => {
     const { ctx } = context();
@@ -143,6 +144,111 @@ describe("ActivityPub documents", () => {
     );
   });
 });
+
+describe("ActivityPub documents of a live story's thread", () => {
+  let database: TestDatabase;
+  let runtime: FederationRuntime;
+  const feed = fixtureFeed();
+  const story: Article = { ...fixtureStory(), feeds: [feed.slug], live: true };
+  const now = new Date("2016-07-20T12:00:00Z");
+  const liveUpdate = (n: number, extra: Partial<LiveUpdate> = {}): LiveUpdate => {
+    const at = new Date(`2016-07-20T0${n}:00:00Z`);
+    return {
+      id: `0191c8a2-7a3e-7cc1-9d3e-00000000000${n}`,
+      articleId: story.id,
+      externalId: null,
+      headline: n === 1 ? "Kerry lands in Moscow" : null,
+      bodyHtml: `<p>Update ${n}: talks with Lavrov.</p>`,
+      authors: [],
+      image: null,
+      publishedAt: at,
+      updatedAt: at,
+      createdAt: at,
+      revision: 1,
+      deletedAt: null,
+      ...extra,
+    };
+  };
+  const updates = [
+    liveUpdate(1, { image: { url: "https://news.example/media/kerry.jpg", alt: "Kerry" } }),
+    liveUpdate(2),
+    liveUpdate(3, { deletedAt: new Date("2016-07-20T04:00:00Z"), revision: 2 }),
+    // Embargoed at `now`: in no collection.
+    liveUpdate(4, { publishedAt: new Date("2016-07-20T13:00:00Z") }),
+  ];
+
+  beforeAll(async () => {
+    database = await createTestDatabase("pglite");
+    await database.db
+      .insertInto("feeds")
+      .values({ ...feed, definitionHash: null })
+      .execute();
+    await createArticleRepository(database.db).insert(story);
+    const liveUpdates = createLiveUpdateRepository(database.db);
+    for (const update of updates) await liveUpdates.insert(update);
+    runtime = await snapshotRuntime(database, now);
+  });
+  afterAll(() => database.destroy());
+
+  const objects = () => {
+    const ctx = runtime.federation.createContext(new URL(FIXTURE_PUBLIC_URL), runtime.data);
+    return {
+      publicUrl: FIXTURE_PUBLIC_URL,
+      actorUri: ctx.getActorUri(feed.slug),
+      followersUri: ctx.getFollowersUri(feed.slug),
+    };
+  };
+
+  it("pins a live update's Note and its Create: a reply to the article in its context", async () => {
+    const [first] = updates as [LiveUpdate];
+    const note = JSON.parse(await json(toLiveUpdateNote(first, story, feed, objects()))) as {
+      inReplyTo: string;
+      context: string;
+    };
+    const articleObject = `${FIXTURE_PUBLIC_URL}/ap/feeds/${feed.slug}/articles/${story.id}`;
+    expect(note.inReplyTo).toBe(articleObject);
+    expect(note.context).toBe(`${articleObject}/context`);
+    await expect(await json(toLiveUpdateNote(first, story, feed, objects()))).toMatchFileSnapshot(
+      "./__snapshots__/live-update-note.json",
+    );
+    await expect(
+      await json(toLiveUpdateActivity("create", first, story, feed, objects())),
+    ).toMatchFileSnapshot("./__snapshots__/live-update-create.json");
+  });
+
+  it("pins the context collection and its page: the article, then public updates in order", async () => {
+    const request = { thread: runtime.data.repos.thread, article: story, feed, now };
+    const collection = await toContextCollection({ ...request, ctx: objects(), page: null });
+    const page = await toContextCollection({ ...request, ctx: objects(), page: 1 });
+    const items = (JSON.parse(await json(page)) as { orderedItems: string[] }).orderedItems;
+    expect(items.map((uri) => uri.split("/").at(-1))).toEqual([
+      story.id,
+      updates[0]?.id,
+      updates[1]?.id,
+    ]);
+    await expect(await json(collection)).toMatchFileSnapshot("./__snapshots__/context.json");
+    await expect(await json(page)).toMatchFileSnapshot("./__snapshots__/context-page.json");
+    const replies = await toRepliesCollection({ ...request, ctx: objects(), page: null });
+    expect((JSON.parse(await json(replies)) as { totalItems: number }).totalItems).toBe(2);
+  });
+});
+
+/** Federation on the test database, its clock stopped at `now`, nothing delivered. */
+function snapshotRuntime(database: TestDatabase, now: Date): Promise<FederationRuntime> {
+  return createFederationRuntime({
+    storage: createStores(database.db).federation,
+    publicUrl: FIXTURE_PUBLIC_URL,
+    logger: silentLogger,
+    clock: { now: () => now },
+    databaseUrl: undefined,
+    allowPrivateAddress: false,
+    deliveryConcurrency: 1,
+  });
+}
+
+/** As served by GET: compact JSON-LD with the public audience written out (public-audience.ts). */
+const json = async (value: { toJsonLd(options?: { format?: "compact" }): Promise<unknown> }) =>
+  `${JSON.stringify(redact(expandPublicAudience(await value.toJsonLd({ format: "compact" }))), null, 2)}\n`;
 
 /** Replaces per-run values (keys, creation time) with stable placeholders. */
 function redact(value: unknown): unknown {
