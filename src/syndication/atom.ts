@@ -2,7 +2,7 @@ import { Feed, type Item } from "feed";
 import { escapeHtml } from "./html.ts";
 import { imageMediaType } from "./media-type.ts";
 import { type EntryModel, FEED_GENERATOR, type FeedModel } from "./model.ts";
-import { forBrowsers } from "./stylesheet.ts";
+import { withStylesheet } from "./stylesheet.ts";
 import { addRootAttributes, XmlSlots } from "./xml.ts";
 
 function atomEntry(entry: EntryModel, slots: XmlSlots): Item {
@@ -74,5 +74,5 @@ export function renderAtom(model: FeedModel): string {
   const skeleton = addRootAttributes(fixLinks(feed.atom1()), {
     "xml:lang": slots.attribute(model.language),
   });
-  return forBrowsers(slots.fill(skeleton), "feed");
+  return withStylesheet(slots.fill(skeleton));
 }

@@ -1,7 +1,7 @@
 import { type Extension, Feed, type Item } from "feed";
 import { escapeHtml } from "./html.ts";
 import { type EntryImage, type EntryModel, FEED_GENERATOR, type FeedModel } from "./model.ts";
-import { forBrowsers } from "./stylesheet.ts";
+import { withStylesheet } from "./stylesheet.ts";
 import { addRootAttributes, XmlSlots } from "./xml.ts";
 
 /**
@@ -97,5 +97,5 @@ export function renderRss(model: FeedModel): string {
     image: model.iconUrl === null ? undefined : slots.text(model.iconUrl),
   });
   for (const entry of model.entries) feed.addItem(rssItem(entry, slots));
-  return forBrowsers(slots.fill(addRootAttributes(feed.rss2(), NAMESPACES)), "channel");
+  return withStylesheet(slots.fill(addRootAttributes(feed.rss2(), NAMESPACES)));
 }
