@@ -134,7 +134,7 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
-  app.route("/", feedArtworkRoutes());
+  app.route("/", feedArtworkRoutes(siteName));
   if (deps.tagDocuments && deps.tagStories) {
     app.route(
       "/",

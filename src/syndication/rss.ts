@@ -66,6 +66,11 @@ function rssItem(entry: EntryModel, slots: XmlSlots): Item {
   }
   if (entry.image !== null) {
     extensions.push({ name: "media:content", objects: mediaContent(entry.image, slots) });
+    // Readers that take no `media:content` (or only thumbnails) still show the lead image.
+    extensions.push({
+      name: "media:thumbnail",
+      objects: { _attributes: { url: slots.attribute(entry.image.url) } },
+    });
   }
   return {
     // Plain text, like `category` and `dc:creator`; feed would wrap it in CDATA.
@@ -94,7 +99,8 @@ export function renderRss(model: FeedModel): string {
     generator: FEED_GENERATOR,
     feedLinks: { rss: model.rssUrl },
     hub: model.hubUrl,
-    image: model.iconUrl === null ? undefined : slots.text(model.iconUrl),
+    // RSS `<image>` (with the channel's title and link, as feed writes it).
+    image: slots.text(model.iconUrl),
   });
   for (const entry of model.entries) feed.addItem(rssItem(entry, slots));
   return withStylesheet(slots.fill(addRootAttributes(feed.rss2(), NAMESPACES)));
