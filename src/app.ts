@@ -37,6 +37,7 @@ import {
 } from "./http/problem.ts";
 import { createRateLimit } from "./http/rate-limit.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
+import { siteDocumentRoutes } from "./http/site-documents.routes.ts";
 import { tagRoutes } from "./http/tags.routes.ts";
 import { websubRoutes } from "./http/websub.routes.ts";
 import type { Logger } from "./logger.ts";
@@ -47,6 +48,8 @@ import { unavailableReason } from "./storage/database-unavailable.ts";
 import type { ModerationStore } from "./storage/moderation-store.ts";
 import type { Views } from "./storage/stores.ts";
 import type { FeedDocumentCache, FeedSnapshot } from "./syndication/feed-document-cache.ts";
+import type { SiteDocumentCache } from "./syndication/site-document-cache.ts";
+import type { SiteDocumentName } from "./syndication/site-documents.ts";
 import type { WebSubHub } from "./syndication/websub-hub.ts";
 
 export interface AppDeps {
@@ -64,6 +67,8 @@ export interface AppDeps {
   /** Tags as feeds (`/tags/{tag}` and its documents); absent: no tag pages. */
   readonly tagDocuments?: FeedDocumentCache | undefined;
   readonly tagStories?: ((tag: string) => Promise<FeedSnapshot | undefined>) | undefined;
+  /** `/feeds.opml`, `/sitemap.xml`, `/news-sitemap.xml` (and `/robots.txt`); absent: none. */
+  readonly siteDocuments?: SiteDocumentCache<SiteDocumentName> | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Resolves when the database answers; rejects otherwise. */
@@ -135,6 +140,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
   app.route("/", feedArtworkRoutes(siteName));
+  if (deps.siteDocuments) app.route("/", siteDocumentRoutes(deps.siteDocuments, publicUrl));
   if (deps.tagDocuments && deps.tagStories) {
     app.route(
       "/",

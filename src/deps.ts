@@ -13,6 +13,8 @@ import type { Stores } from "./storage/stores.ts";
 import { FeedDocumentCache, type FeedSnapshot } from "./syndication/feed-document-cache.ts";
 import { loadFeedSnapshot, loadTagSnapshot } from "./syndication/feed-snapshot.ts";
 import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
+import { SiteDocumentCache } from "./syndication/site-document-cache.ts";
+import { siteDocumentBuilders } from "./syndication/site-documents.ts";
 import { WebSubHub, type WebSubHubLimits } from "./syndication/websub-hub.ts";
 
 export type DepsConfig = Pick<
@@ -92,6 +94,20 @@ export function createDeps(options: {
   const tagStories = (tag: string) =>
     loadTagSnapshot(runner.repos, tag, config.feedItemLimit, clock, config.publicUrl);
   const tagDocuments = documentCache("tag", tagStories);
+  const siteName = config.siteName ?? defaultSiteName(config.publicUrl);
+  // OPML and sitemaps: any change may touch them, so every change drops them all.
+  const siteDocuments = new SiteDocumentCache({
+    builders: siteDocumentBuilders({
+      feeds: runner.repos.feeds,
+      sitemap: stores.views.sitemap,
+      publicUrl: config.publicUrl,
+      siteName,
+      clock,
+    }),
+    clock,
+    maxAgeMs: options.feedDocumentMaxAgeMs,
+    precompress: options.precompressFeedDocuments,
+  });
   // The Worker's isolates hear nothing of each other's changes: there, nothing is reused.
   const renderedPages = new RenderedPageCache(
     options.feedDocumentMaxAgeMs === 0 ? { ttlMs: 0 } : {},
@@ -113,6 +129,7 @@ export function createDeps(options: {
   const onFeedsChanged = (slugs: readonly string[]) => {
     feedDocuments.invalidate(slugs);
     tagDocuments.invalidateAll();
+    siteDocuments.invalidate();
     renderedPages.clear();
     websub.feedsChanged(slugs);
     // The change committed outbox entries too: relay them now, not at the next poll.
@@ -126,11 +143,12 @@ export function createDeps(options: {
     onExternalFeedChange: (slugs: readonly string[] | "all") => {
       renderedPages.clear();
       tagDocuments.invalidateAll();
+      siteDocuments.invalidate();
       if (slugs === "all") feedDocuments.invalidateAll();
       else feedDocuments.invalidate(slugs);
     },
     publicUrl: config.publicUrl,
-    siteName: config.siteName ?? defaultSiteName(config.publicUrl),
+    siteName,
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
     inboxMaxBodyBytes: config.inboxMaxBodyBytes,
@@ -141,6 +159,7 @@ export function createDeps(options: {
     feedDocuments,
     tagDocuments,
     tagStories,
+    siteDocuments,
     articles: createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
     liveUpdates: createLiveUpdateService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),

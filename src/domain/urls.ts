@@ -42,6 +42,12 @@ export const SITE_ICON_PATH = "/assets/icon.png";
 /** Where browsers and feed readers look for a site's icon without being told. */
 export const FAVICON_PATH = "/favicon.ico";
 
+/** Every open feed in every format, for importing into a feed reader. */
+export const OPML_PATH = "/feeds.opml";
+export const SITEMAP_PATH = "/sitemap.xml";
+/** The Google News sitemap: the last 48 hours. */
+export const NEWS_SITEMAP_PATH = "/news-sitemap.xml";
+
 /** A tag's URL form, as its hashtag is spelt: `United States` -> `unitedstates`. */
 export function tagSlug(tag: string): string {
   return tag

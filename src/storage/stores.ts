@@ -24,6 +24,7 @@ import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
 import { createMetricsView } from "./views/metrics.view.ts";
+import { createSitemapView } from "./views/sitemap.view.ts";
 import { createWebSubSubscriptionListView } from "./views/websub-subscription-list.view.ts";
 import { createWebSubRepository } from "./websub-repository.ts";
 
@@ -37,6 +38,7 @@ export function createViews(db: Db) {
     auditLog: createAuditLogView(db),
     websubSubscriptions: createWebSubSubscriptionListView(db),
     metrics: createMetricsView(db),
+    sitemap: createSitemapView(db),
   };
 }
 
