@@ -24,6 +24,7 @@ import { RequestAbortedError } from "./http/bounded-body.ts";
 import { clientAddressOf } from "./http/client-address.ts";
 import { feedArtworkRoutes } from "./http/feed-artwork.routes.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
+import { answeringHead } from "./http/head-requests.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { httpMetrics, metricsRoutes } from "./http/metrics.routes.ts";
 import { openApiDocument } from "./http/openapi.ts";
@@ -275,5 +276,6 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
 
+  app.fetch = answeringHead(app.fetch);
   return app;
 }
