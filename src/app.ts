@@ -38,6 +38,7 @@ import {
 } from "./http/problem.ts";
 import { createRateLimit } from "./http/rate-limit.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
+import { revalidation } from "./http/revalidation.ts";
 import { siteDocumentRoutes } from "./http/site-documents.routes.ts";
 import { tagRoutes } from "./http/tags.routes.ts";
 import { websubRoutes } from "./http/websub.routes.ts";
@@ -115,6 +116,8 @@ export function createApp(deps: AppDeps): Hono {
   const { siteName } = deps;
   const app = new Hono();
   if (deps.metrics) app.use("*", httpMetrics(deps.metrics));
+  // Outside Fedify's middleware, so actors and collections get ETags and 304 like pages.
+  app.use("*", revalidation());
 
   if (deps.federation) {
     // Only Fedify's own paths pass through it; feed documents never pay for the routing.

@@ -43,10 +43,10 @@ export async function encodeDocument(
   const identity = encoder.encode(text);
   const precompress = options.precompress ?? true;
   // zlib runs on the thread pool: compressing a fresh feed never blocks requests being served.
-  const [gzipped, brotli, hash, forBrowsers] = await Promise.all([
+  const [gzipped, brotli, etag, forBrowsers] = await Promise.all([
     precompress ? gzipAsync(identity, { level: 6 }) : null,
     precompress ? compressBrotli(identity) : null,
-    crypto.subtle.digest("SHA-256", identity),
+    strongEtag(identity),
     options.forBrowsers === undefined
       ? undefined
       : encodeDocument(options.forBrowsers, contentType, updated, {
@@ -60,7 +60,7 @@ export async function encodeDocument(
     identity,
     gzip: gzipped && new Uint8Array(gzipped),
     brotli: brotli && new Uint8Array(brotli),
-    etag: `"${base64Url(new Uint8Array(hash).subarray(0, 18))}"`,
+    etag,
     lastModified: new Date(lastModifiedMs).toUTCString(),
     lastModifiedMs,
     contentType,
@@ -80,6 +80,12 @@ function compressBrotli(identity: Uint8Array<ArrayBuffer>): Promise<Buffer> {
       [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
     },
   });
+}
+
+/** A strong validator of some bytes: 144 bits of their SHA-256, base64url, quoted. */
+export async function strongEtag(bytes: Uint8Array<ArrayBuffer> | ArrayBuffer): Promise<string> {
+  const hash = await crypto.subtle.digest("SHA-256", bytes);
+  return `"${base64Url(new Uint8Array(hash).subarray(0, 18))}"`;
 }
 
 function base64Url(bytes: Uint8Array): string {

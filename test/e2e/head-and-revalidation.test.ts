@@ -1,6 +1,7 @@
 /**
- * HEAD on every public GET route: the same status and headers as GET, and no body. Over a real
- * socket (the Node server), with federation on, on both databases.
+ * HEAD on every public GET route: the same status and headers as GET, and no body; ETag and 304
+ * on pages and ActivityPub documents, as on feeds. Over a real socket (the Node server), with
+ * federation on, on both databases.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_KINDS } from "../support/databases.ts";
@@ -120,5 +121,65 @@ describe.each(DATABASE_KINDS)("HEAD on every public route on %s", (kind) => {
       }
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it("answers If-None-Match with 304 on pages and ActivityPub documents, until a change", async () => {
+    const documents: Route[] = [
+      { path: "/", accept: BROWSER, status: 200 },
+      { path: "/world", accept: BROWSER, status: 200 },
+      { path: `/articles/${articleId}`, accept: BROWSER, status: 200 },
+      { path: "/tags/syria", accept: BROWSER, status: 200 },
+      { path: "/ap/feeds/world", accept: AP, status: 200 },
+      { path: "/ap/feeds/world/outbox", accept: AP, status: 200 },
+      { path: `/ap/feeds/world/articles/${articleId}`, accept: AP, status: 200 },
+      { path: "/ap/feeds/world/featured", accept: AP, status: 200 },
+      { path: "/nodeinfo/2.1", status: 200 },
+    ];
+    const read = (route: Route, headers: Record<string, string> = {}) =>
+      fetch(new URL(route.path, server.url), {
+        headers: { ...(route.accept ? { accept: route.accept } : {}), ...headers },
+      });
+    const etags = new Map<string, string>();
+    for (const route of documents) {
+      const first = await read(route);
+      expect(first.status, route.path).toBe(200);
+      const etag = first.headers.get("etag") ?? "";
+      expect(etag, route.path).toMatch(/^"[\w-]{24}"$/);
+      await first.arrayBuffer();
+      // The same answer again: the same tag (nothing in it depends on the moment).
+      expect((await read(route)).headers.get("etag"), route.path).toBe(etag);
+      const revalidated = await read(route, { "if-none-match": etag });
+      expect(revalidated.status, route.path).toBe(304);
+      expect(await revalidated.text()).toBe("");
+      expect(revalidated.headers.get("etag")).toBe(etag);
+      expect(revalidated.headers.get("vary"), route.path).toBe(first.headers.get("vary"));
+      expect((await read(route, { "if-none-match": '"other"' })).status).toBe(200);
+      etags.set(route.path, etag);
+    }
+
+    // A new story in the feed and an edit of the first one.
+    const second = await server.admin("POST", "/admin/articles", {
+      ...fixtureStoryPush(),
+      externalId: "second-story",
+      headline: "Ceasefire talks resume in Geneva",
+    });
+    expect(second.status).toBe(201);
+    const edit = await server.admin("PATCH", `/admin/articles/${articleId}`, {
+      headline: "US and Russia agree 'concrete steps' for Syria",
+    });
+    expect(edit.status).toBe(200);
+    const changed = [
+      "/",
+      "/world",
+      `/articles/${articleId}`,
+      "/tags/syria",
+      "/ap/feeds/world/outbox",
+      `/ap/feeds/world/articles/${articleId}`,
+    ];
+    for (const route of documents.filter((route) => changed.includes(route.path))) {
+      const after = await read(route, { "if-none-match": etags.get(route.path) ?? "" });
+      expect(after.status, route.path).toBe(200);
+      expect(after.headers.get("etag"), route.path).not.toBe(etags.get(route.path));
+    }
   });
 });
