@@ -126,6 +126,18 @@ describe.each(DATABASE_KINDS)("site documents on %s", (kind) => {
     expect(problem.errors.map((error) => error.pointer)).toEqual(["/query/format"]);
   });
 
+  it("keeps the OPML well-formed whatever a feed's title holds", async () => {
+    const title = 'Q&A ]]> <live> "quoted"';
+    const created = await t.admin("POST", "/admin/feeds", { slug: "q-and-a", title });
+    expect(created.status).toBe(201);
+    const opml = parseXml(await (await get("/feeds.opml?format=rss")).text()).opml;
+    const outline = (opml.body.outline as Outline[]).find((feed) =>
+      feed["@xmlUrl"]?.endsWith("/feeds/q-and-a.rss"),
+    );
+    expect(outline?.["@title"]).toBe(title);
+    expect(outline?.["@text"]).toBe(outline?.["@title"]);
+  });
+
   it("links the OPML from the front page", async () => {
     const html = await (await get("/", { accept: "text/html" })).text();
     expect(html).toContain('href="/feeds.opml"');
@@ -141,7 +153,8 @@ describe.each(DATABASE_KINDS)("site documents on %s", (kind) => {
     const urls = urlset.url as { loc: string; lastmod?: string }[];
     const locs = urls.map((url) => url.loc);
     expect(locs[0]).toBe(`${PUBLIC_URL}/`);
-    for (const slug of ["world", "us-russia-syria", "old-story"]) {
+    // Every feed has a page, closed ones too.
+    for (const slug of ["world", "us-russia-syria", "old-story", "q-and-a"]) {
       expect(locs).toContain(`${PUBLIC_URL}/${slug}`);
     }
     for (const name of ["recent", "old", "gb", "control"]) {
@@ -150,7 +163,7 @@ describe.each(DATABASE_KINDS)("site documents on %s", (kind) => {
     for (const name of ["scheduled", "deleted"]) {
       expect(locs).not.toContain(`${PUBLIC_URL}/articles/${ids[name]}`);
     }
-    expect(locs).toHaveLength(1 + 3 + 4);
+    expect(locs).toHaveLength(1 + 4 + 4);
     for (const url of urls) expect(Number.isNaN(Date.parse(url.lastmod ?? ""))).toBe(false);
   });
 
