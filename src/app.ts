@@ -24,6 +24,7 @@ import { RequestAbortedError } from "./http/bounded-body.ts";
 import { clientAddressOf } from "./http/client-address.ts";
 import { feedArtworkRoutes } from "./http/feed-artwork.routes.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
+import { answeringHead } from "./http/head-requests.ts";
 import { healthRoutes } from "./http/health.routes.ts";
 import { liveStreamRoutes } from "./http/live-stream.routes.ts";
 import { httpMetrics, metricsRoutes } from "./http/metrics.routes.ts";
@@ -38,6 +39,8 @@ import {
 } from "./http/problem.ts";
 import { createRateLimit } from "./http/rate-limit.ts";
 import type { RenderedPageCache } from "./http/rendered-page-cache.ts";
+import { revalidation } from "./http/revalidation.ts";
+import { siteDocumentRoutes } from "./http/site-documents.routes.ts";
 import { tagRoutes } from "./http/tags.routes.ts";
 import { websubRoutes } from "./http/websub.routes.ts";
 import type { Logger } from "./logger.ts";
@@ -48,6 +51,8 @@ import { unavailableReason } from "./storage/database-unavailable.ts";
 import type { ModerationStore } from "./storage/moderation-store.ts";
 import type { Views } from "./storage/stores.ts";
 import type { FeedDocumentCache, FeedSnapshot } from "./syndication/feed-document-cache.ts";
+import type { SiteDocumentCache } from "./syndication/site-document-cache.ts";
+import type { SiteDocumentName } from "./syndication/site-documents.ts";
 import type { WebSubHub } from "./syndication/websub-hub.ts";
 
 export interface AppDeps {
@@ -65,6 +70,8 @@ export interface AppDeps {
   /** Tags as feeds (`/tags/{tag}` and its documents); absent: no tag pages. */
   readonly tagDocuments?: FeedDocumentCache | undefined;
   readonly tagStories?: ((tag: string) => Promise<FeedSnapshot | undefined>) | undefined;
+  /** `/feeds.opml`, `/sitemap.xml`, `/news-sitemap.xml` (and `/robots.txt`); absent: none. */
+  readonly siteDocuments?: SiteDocumentCache<SiteDocumentName> | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Resolves when the database answers; rejects otherwise. */
@@ -112,6 +119,8 @@ export function createApp(deps: AppDeps): Hono {
   const { siteName } = deps;
   const app = new Hono();
   if (deps.metrics) app.use("*", httpMetrics(deps.metrics));
+  // Outside Fedify's middleware, so actors and collections get ETags and 304 like pages.
+  app.use("*", revalidation());
 
   if (deps.federation) {
     // Only Fedify's own paths pass through it; feed documents never pay for the routing.
@@ -137,7 +146,8 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   app.route("/", feedDocumentRoutes(deps.feedDocuments));
-  app.route("/", feedArtworkRoutes());
+  app.route("/", feedArtworkRoutes(siteName));
+  if (deps.siteDocuments) app.route("/", siteDocumentRoutes(deps.siteDocuments, publicUrl));
   if (deps.tagDocuments && deps.tagStories) {
     app.route(
       "/",
@@ -285,5 +295,6 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
 
+  app.fetch = answeringHead(app.fetch);
   return app;
 }

@@ -13,6 +13,8 @@ import type { Stores } from "./storage/stores.ts";
 import { FeedDocumentCache, type FeedSnapshot } from "./syndication/feed-document-cache.ts";
 import { loadFeedSnapshot, loadTagSnapshot } from "./syndication/feed-snapshot.ts";
 import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
+import { SiteDocumentCache } from "./syndication/site-document-cache.ts";
+import { siteDocumentBuilders } from "./syndication/site-documents.ts";
 import { WebSubHub, type WebSubHubLimits } from "./syndication/websub-hub.ts";
 
 export type DepsConfig = Pick<
@@ -93,6 +95,20 @@ export function createDeps(options: {
   const tagStories = (tag: string) =>
     loadTagSnapshot(runner.repos, tag, config.feedItemLimit, clock, config.publicUrl);
   const tagDocuments = documentCache("tag", tagStories);
+  const siteName = config.siteName ?? defaultSiteName(config.publicUrl);
+  // OPML and sitemaps: any change may touch them, so every change drops them all.
+  const siteDocuments = new SiteDocumentCache({
+    builders: siteDocumentBuilders({
+      feeds: runner.repos.feeds,
+      sitemap: stores.views.sitemap,
+      publicUrl: config.publicUrl,
+      siteName,
+      clock,
+    }),
+    clock,
+    maxAgeMs: options.feedDocumentMaxAgeMs,
+    precompress: options.precompressFeedDocuments,
+  });
   // The Worker's isolates hear nothing of each other's changes: there, nothing is reused.
   // On the app's clock, so an embargo lifting (which nobody announces) ends a cached page too.
   const renderedPages = new RenderedPageCache({
@@ -116,6 +132,7 @@ export function createDeps(options: {
   const onFeedsChanged = (slugs: readonly string[]) => {
     feedDocuments.invalidate(slugs);
     tagDocuments.invalidateAll();
+    siteDocuments.invalidate();
     renderedPages.clear();
     websub.feedsChanged(slugs);
     // The change committed outbox entries too: relay them now, not at the next poll.
@@ -132,11 +149,12 @@ export function createDeps(options: {
     onExternalFeedChange: (slugs: readonly string[] | "all") => {
       renderedPages.clear();
       tagDocuments.invalidateAll();
+      siteDocuments.invalidate();
       if (slugs === "all") feedDocuments.invalidateAll();
       else feedDocuments.invalidate(slugs);
     },
     publicUrl: config.publicUrl,
-    siteName: config.siteName ?? defaultSiteName(config.publicUrl),
+    siteName,
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
     inboxMaxBodyBytes: config.inboxMaxBodyBytes,
@@ -148,6 +166,7 @@ export function createDeps(options: {
     feedDocuments,
     tagDocuments,
     tagStories,
+    siteDocuments,
     articles: createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
     liveUpdates: createLiveUpdateService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
     feeds: createFeedService({ db: runner, clock, onFeedsChanged }),

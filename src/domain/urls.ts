@@ -45,6 +45,24 @@ export function feedArtworkUrl(publicUrl: string, slug: string, kind: "icon" | "
   return `${publicUrl}/media/feeds/${encodeURIComponent(slug)}/${kind}.png`;
 }
 
+/**
+ * The service's own icon (a PNG; `/favicon.ico` holds the same image): the default icon of
+ * documents that belong to no feed (tags).
+ */
+export function siteIconUrl(publicUrl: string): string {
+  return `${publicUrl}${SITE_ICON_PATH}`;
+}
+
+export const SITE_ICON_PATH = "/assets/icon.png";
+/** Where browsers and feed readers look for a site's icon without being told. */
+export const FAVICON_PATH = "/favicon.ico";
+
+/** Every open feed in every format, for importing into a feed reader. */
+export const OPML_PATH = "/feeds.opml";
+export const SITEMAP_PATH = "/sitemap.xml";
+/** The Google News sitemap: the last 48 hours. */
+export const NEWS_SITEMAP_PATH = "/news-sitemap.xml";
+
 /** A tag's URL form, as its hashtag is spelt: `United States` -> `unitedstates`. */
 export function tagSlug(tag: string): string {
   return tag

@@ -31,6 +31,7 @@ import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
 import { createLiveStreamView } from "./views/live-stream.view.ts";
 import { createMetricsView } from "./views/metrics.view.ts";
+import { createSitemapView } from "./views/sitemap.view.ts";
 import { createThreadView } from "./views/thread.view.ts";
 import { createWebSubSubscriptionListView } from "./views/websub-subscription-list.view.ts";
 import { createWebSubRepository } from "./websub-repository.ts";
@@ -47,6 +48,7 @@ export function createViews(db: Db) {
     auditLog: createAuditLogView(db),
     websubSubscriptions: createWebSubSubscriptionListView(db),
     metrics: createMetricsView(db),
+    sitemap: createSitemapView(db),
   };
 }
 

@@ -48,8 +48,9 @@ export interface DocumentAnswer {
 export function answerDocument(
   method: string,
   header: (name: string) => string | null,
-  document: EncodedDocument,
+  served: EncodedDocument,
 ): DocumentAnswer {
+  const document = (isBrowser(header("accept")) && served.forBrowsers) || served;
   const coding = chooseCoding(header("accept-encoding"));
   const xml = document.contentType.includes("+xml");
   const headers: Record<string, string> = {
@@ -76,8 +77,18 @@ export function answerDocument(
  * registered type. A cache in front of this must keep the two apart (the answers vary on Accept).
  */
 export function documentContentType(accept: string | null, registered: string): string {
-  const browser = accept !== null && /text\/html/i.test(accept);
-  return browser && registered.includes("+xml") ? "application/xml; charset=utf-8" : registered;
+  return isBrowser(accept) && registered.includes("+xml")
+    ? "application/xml; charset=utf-8"
+    : registered;
+}
+
+/**
+ * A browser navigating asks for `text/html`; feed readers and validators do not (they send their
+ * feed types or `*\/*`). Browsers get the XML as `application/xml` and the variant with the
+ * preview script; a cache in front must keep the two apart (the answers vary on Accept).
+ */
+export function isBrowser(accept: string | null): boolean {
+  return accept !== null && /text\/html/i.test(accept);
 }
 
 /** RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only counts without it. */

@@ -20,6 +20,11 @@ export interface EncodedDocument {
   readonly contentType: string;
   /** The `Link` header (WebSub hub and self), when the document has one. */
   readonly link?: string | undefined;
+  /**
+   * The variant for browsers (`Accept: text/html`), when it differs: RSS and Atom with the XHTML
+   * preview script that feed readers and validators should not see. Its own bytes and ETag.
+   */
+  readonly forBrowsers?: EncodedDocument | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -28,15 +33,26 @@ export async function encodeDocument(
   text: string,
   contentType: string,
   updated: Date,
-  options: { readonly precompress?: boolean; readonly link?: string } = {},
+  options: {
+    readonly precompress?: boolean | undefined;
+    readonly link?: string | undefined;
+    /** The text of the browsers' variant, encoded beside this one. */
+    readonly forBrowsers?: string | undefined;
+  } = {},
 ): Promise<EncodedDocument> {
   const identity = encoder.encode(text);
   const precompress = options.precompress ?? true;
   // zlib runs on the thread pool: compressing a fresh feed never blocks requests being served.
-  const [gzipped, brotli, hash] = await Promise.all([
+  const [gzipped, brotli, etag, forBrowsers] = await Promise.all([
     precompress ? gzipAsync(identity, { level: 6 }) : null,
     precompress ? compressBrotli(identity) : null,
-    crypto.subtle.digest("SHA-256", identity),
+    strongEtag(identity),
+    options.forBrowsers === undefined
+      ? undefined
+      : encodeDocument(options.forBrowsers, contentType, updated, {
+          precompress,
+          link: options.link,
+        }),
   ]);
   // HTTP dates have one-second resolution; round down so If-Modified-Since compares cleanly.
   const lastModifiedMs = Math.floor(updated.getTime() / 1000) * 1000;
@@ -44,11 +60,12 @@ export async function encodeDocument(
     identity,
     gzip: gzipped && new Uint8Array(gzipped),
     brotli: brotli && new Uint8Array(brotli),
-    etag: `"${base64Url(new Uint8Array(hash).subarray(0, 18))}"`,
+    etag,
     lastModified: new Date(lastModifiedMs).toUTCString(),
     lastModifiedMs,
     contentType,
     link: options.link,
+    forBrowsers,
   };
 }
 
@@ -63,6 +80,12 @@ function compressBrotli(identity: Uint8Array<ArrayBuffer>): Promise<Buffer> {
       [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
     },
   });
+}
+
+/** A strong validator of some bytes: 144 bits of their SHA-256, base64url, quoted. */
+export async function strongEtag(bytes: Uint8Array<ArrayBuffer> | ArrayBuffer): Promise<string> {
+  const hash = await crypto.subtle.digest("SHA-256", bytes);
+  return `"${base64Url(new Uint8Array(hash).subarray(0, 18))}"`;
 }
 
 /** Base64url without padding (RFC 4648 §5): safe in ETags and URLs. */

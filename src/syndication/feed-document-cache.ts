@@ -21,6 +21,8 @@ export interface RenderedDocuments {
   readonly rss: string;
   readonly atom: string;
   readonly json: string;
+  /** RSS and Atom for browsers (with the preview script), when they differ from `rss`/`atom`. */
+  readonly browser?: { readonly rss: string; readonly atom: string };
   readonly updated: Date;
   /** Each document's `Link` header (WebSub discovery), when it has one. */
   readonly links?: { readonly rss: string; readonly atom: string; readonly json: string };
@@ -68,6 +70,16 @@ const CONTENT_TYPES: Record<FeedFormat, string> = {
   atom: "application/atom+xml; charset=utf-8",
   json: "application/feed+json; charset=utf-8",
 };
+
+/** Bytes a document holds in memory: every coding, and its browsers' variant's. */
+function documentBytes(document: EncodedDocument): number {
+  return (
+    document.identity.byteLength +
+    (document.gzip?.byteLength ?? 0) +
+    (document.brotli?.byteLength ?? 0) +
+    (document.forBrowsers ? documentBytes(document.forBrowsers) : 0)
+  );
+}
 
 /**
  * Rendered feed documents, kept in memory per feed version.
@@ -207,10 +219,12 @@ export class FeedDocumentCache {
         encodeDocument(rendered.rss, CONTENT_TYPES.rss, rendered.updated, {
           ...encoding,
           link: rendered.links?.rss,
+          forBrowsers: rendered.browser?.rss,
         }),
         encodeDocument(rendered.atom, CONTENT_TYPES.atom, rendered.updated, {
           ...encoding,
           link: rendered.links?.atom,
+          forBrowsers: rendered.browser?.atom,
         }),
         encodeDocument(rendered.json, CONTENT_TYPES.json, rendered.updated, {
           ...encoding,
@@ -223,14 +237,7 @@ export class FeedDocumentCache {
           snapshot.validUntil?.getTime() ?? Number.POSITIVE_INFINITY,
           now + maxAgeMs,
         ),
-        bytes: [rss, atom, json].reduce(
-          (sum, document) =>
-            sum +
-            document.identity.byteLength +
-            (document.gzip?.byteLength ?? 0) +
-            (document.brotli?.byteLength ?? 0),
-          0,
-        ),
+        bytes: [rss, atom, json].reduce((sum, document) => sum + documentBytes(document), 0),
         readAt: ++this.#reads,
       };
     }

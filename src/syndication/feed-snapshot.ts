@@ -1,6 +1,6 @@
 import { type Article, isPublic, type LiveUpdate } from "../domain/article.ts";
 import type { Clock, Repositories } from "../domain/ports.ts";
-import { tagDocumentUrl, tagPageUrl, tagSlug } from "../domain/urls.ts";
+import { siteIconUrl, tagDocumentUrl, tagPageUrl, tagSlug } from "../domain/urls.ts";
 import type { FeedSnapshot } from "./feed-document-cache.ts";
 import { type FeedUpdate, newestItems } from "./model.ts";
 
@@ -98,8 +98,9 @@ export async function loadTagSnapshot(
       description: `Stories tagged ${label}`,
       language: newest.language,
       status: "open",
-      iconUrl: null,
-      imageUrl: null,
+      // A tag belongs to no feed: its documents show the service's own icon.
+      iconUrl: siteIconUrl(publicUrl),
+      imageUrl: siteIconUrl(publicUrl),
       actorType: "Organization",
       objectType: "Note",
       closedAt: null,

@@ -37,8 +37,8 @@ export function renderJsonFeed(model: FeedModel): string {
     feed_url: model.jsonUrl,
     hubs: [{ type: "WebSub", url: model.hubUrl }],
     description: model.description === "" ? undefined : model.description,
-    icon: model.iconUrl ?? undefined,
-    favicon: model.iconUrl ?? undefined,
+    icon: model.iconUrl,
+    favicon: model.iconUrl,
     // Items without authors inherit these, as in Atom.
     authors: [{ name: model.title, url: model.homePageUrl }],
     language: model.language === "" ? undefined : model.language,

@@ -3,6 +3,7 @@ import type { Article, Correction, LiveUpdate } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import {
   articleUrl,
+  feedArtworkUrl,
   feedDocumentUrl,
   feedPageUrl,
   liveUpdateUrl,
@@ -31,8 +32,10 @@ export interface FeedModel {
   readonly jsonUrl: string;
   /** The WebSub hub that pushes this feed's documents to subscribers. */
   readonly hubUrl: string;
-  readonly iconUrl: string | null;
-  readonly imageUrl: string | null;
+  /** Square: the feed's `iconUrl`, else the artwork Tidings draws for it (feed-artwork.ts). */
+  readonly iconUrl: string;
+  /** Wide: the feed's `imageUrl`, else its drawn header. */
+  readonly imageUrl: string;
   /** Latest of the feed's and its articles' dates; never the clock. */
   readonly updated: Date;
   readonly entries: readonly EntryModel[];
@@ -388,8 +391,10 @@ export function buildFeedModel({
     atomUrl: ownUrl(links?.atom ?? feedDocumentUrl(publicUrl, feed.slug, "atom")),
     jsonUrl: ownUrl(links?.json ?? feedDocumentUrl(publicUrl, feed.slug, "json")),
     hubUrl: ownUrl(websubHubUrl(publicUrl)),
-    iconUrl: webUrl(feed.iconUrl),
-    imageUrl: webUrl(feed.imageUrl),
+    // Readers show an icon beside every feed; without one of its own a feed gets the one the
+    // fediverse actor has too (src/federation/actor.ts).
+    iconUrl: webUrl(feed.iconUrl) ?? ownUrl(feedArtworkUrl(publicUrl, feed.slug, "icon")),
+    imageUrl: webUrl(feed.imageUrl) ?? ownUrl(feedArtworkUrl(publicUrl, feed.slug, "header")),
     updated: latest(
       feed.updatedAt,
       ...articles.flatMap((article) => [article.publishedAt, article.updatedAt]),

@@ -5,6 +5,7 @@ import { renderAtom } from "./atom.ts";
 import { renderJsonFeed } from "./json-feed.ts";
 import { buildFeedModel, type FeedLinks, type FeedUpdate } from "./model.ts";
 import { renderRss } from "./rss.ts";
+import { withPreviewScript } from "./stylesheet.ts";
 
 export interface FeedDocumentInput {
   readonly feed: Feed;
@@ -23,6 +24,8 @@ export interface RenderedFeedDocuments {
   readonly rss: string;
   readonly atom: string;
   readonly json: string;
+  /** The RSS and Atom variants served to browsers: with the XHTML preview script (stylesheet.ts). */
+  readonly browser: { readonly rss: string; readonly atom: string };
   /** the feed's `updated` date */
   readonly updated: Date;
   /** Each document's `Link` header: its WebSub hub and itself. */
@@ -35,10 +38,13 @@ export interface RenderedFeedDocuments {
  */
 export function renderFeedDocuments(input: FeedDocumentInput): RenderedFeedDocuments {
   const model = buildFeedModel(input);
+  const rss = renderRss(model);
+  const atom = renderAtom(model);
   return {
-    rss: renderRss(model),
-    atom: renderAtom(model),
+    rss,
+    atom,
     json: renderJsonFeed(model),
+    browser: { rss: withPreviewScript(rss, "channel"), atom: withPreviewScript(atom, "feed") },
     updated: model.updated,
     links: {
       rss: websubLinkHeader(input.publicUrl, input.feed.slug, "rss"),

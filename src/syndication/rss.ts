@@ -1,7 +1,7 @@
 import { type Extension, Feed, type Item } from "feed";
 import { escapeHtml } from "./html.ts";
 import { type EntryImage, type EntryModel, FEED_GENERATOR, type FeedModel } from "./model.ts";
-import { forBrowsers } from "./stylesheet.ts";
+import { withStylesheet } from "./stylesheet.ts";
 import { addRootAttributes, XmlSlots } from "./xml.ts";
 
 /**
@@ -66,6 +66,11 @@ function rssItem(entry: EntryModel, slots: XmlSlots): Item {
   }
   if (entry.image !== null) {
     extensions.push({ name: "media:content", objects: mediaContent(entry.image, slots) });
+    // Readers that take no `media:content` (or only thumbnails) still show the lead image.
+    extensions.push({
+      name: "media:thumbnail",
+      objects: { _attributes: { url: slots.attribute(entry.image.url) } },
+    });
   }
   if (entry.updated.getTime() > entry.published.getTime()) {
     // RSS items have only `pubDate` (the first publication, which feed writes from `published`);
@@ -99,8 +104,9 @@ export function renderRss(model: FeedModel): string {
     generator: FEED_GENERATOR,
     feedLinks: { rss: model.rssUrl },
     hub: model.hubUrl,
-    image: model.iconUrl === null ? undefined : slots.text(model.iconUrl),
+    // RSS `<image>` (with the channel's title and link, as feed writes it).
+    image: slots.text(model.iconUrl),
   });
   for (const entry of model.entries) feed.addItem(rssItem(entry, slots));
-  return forBrowsers(slots.fill(addRootAttributes(feed.rss2(), NAMESPACES)), "channel");
+  return withStylesheet(slots.fill(addRootAttributes(feed.rss2(), NAMESPACES)));
 }

@@ -6,11 +6,14 @@
  * zlib, so the same code runs on Node and on Workers.
  */
 
-export type ArtworkKind = "icon" | "header";
+/** `site`: the service's own icon (`/favicon.ico`, `/assets/icon.png`), drawn like a feed's. */
+export type ArtworkKind = "icon" | "header" | "site";
 
 export const ARTWORK_SIZE: Record<ArtworkKind, { width: number; height: number }> = {
   icon: { width: 400, height: 400 },
   header: { width: 1500, height: 500 },
+  // The largest size an ICO entry can state; readers and browsers scale it down.
+  site: { width: 256, height: 256 },
 };
 
 /** FNV-1a, 32 bits: stable colours and patterns per slug. */
@@ -152,6 +155,24 @@ export function crc32(data: Uint8Array): number {
     crc = (CRC_TABLE[(crc ^ (data[i] ?? 0)) & 0xff] ?? 0) ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * An ICO file holding one PNG image (allowed since Windows Vista, read by every browser): what
+ * `/favicon.ico` serves. The PNG must be at most 256 pixels a side.
+ */
+export function icoOfPng(png: Uint8Array, width: number, height: number): Uint8Array<ArrayBuffer> {
+  const header = new Uint8Array(6 + 16);
+  const view = new DataView(header.buffer);
+  view.setUint16(2, 1, true); // type: icon
+  view.setUint16(4, 1, true); // one image
+  header[6] = width >= 256 ? 0 : width; // 0 means 256
+  header[7] = height >= 256 ? 0 : height;
+  view.setUint16(10, 1, true); // colour planes
+  view.setUint16(12, 32, true); // bits per pixel (the PNG says its own)
+  view.setUint32(14, png.length, true);
+  view.setUint32(18, header.length, true); // where the PNG starts
+  return concat([header, png]);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {

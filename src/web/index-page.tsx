@@ -1,4 +1,4 @@
-import { feedPageUrl } from "../domain/urls.ts";
+import { feedPageUrl, OPML_PATH } from "../domain/urls.ts";
 import type { FrontPage, FrontPageFeed } from "../storage/views/front-page.view.ts";
 import { feedAlternates } from "./format.ts";
 import { Layout } from "./layout.tsx";
@@ -17,7 +17,10 @@ export function IndexPage(props: FrontPage & { publicUrl: string; siteName: stri
     lang: "en",
     description: "News feeds to read in a feed reader or follow from the fediverse.",
     canonical: page === 1 ? `${publicUrl}/` : `${publicUrl}/?page=${page}`,
-    alternates: feeds.flatMap((summary) => feedAlternates(publicUrl, summary.feed)),
+    alternates: [
+      ...feeds.flatMap((summary) => feedAlternates(publicUrl, summary.feed)),
+      { type: "text/x-opml", title: "All feeds (OPML)", href: `${publicUrl}${OPML_PATH}` },
+    ],
     siteName,
     publicUrl,
   };
@@ -26,7 +29,11 @@ export function IndexPage(props: FrontPage & { publicUrl: string; siteName: stri
       <h1>Feeds</h1>
       <p>
         Pick a section or a developing story to read, subscribe in a feed reader, or follow from
-        Mastodon.
+        Mastodon. To subscribe to them all at once, import{" "}
+        <a href={OPML_PATH} type="text/x-opml">
+          every feed as OPML
+        </a>{" "}
+        into your feed reader.
       </p>
       <section aria-labelledby="open-feeds">
         <h2 id="open-feeds">Sections and stories</h2>

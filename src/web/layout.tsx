@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { FAVICON_PATH } from "../domain/urls.ts";
 
 export const SITE_CSS_PATH = "/assets/site.css";
 export const SITE_JS_PATH = "/assets/site.js";
@@ -63,6 +64,7 @@ export function Layout(props: { head: PageHead; children: Child }) {
           <meta name="fediverse:creator" content={creator} />
         ))}
         <link rel="stylesheet" href={SITE_CSS_PATH} />
+        <link rel="icon" href={FAVICON_PATH} sizes="256x256" />
         <script src={SITE_JS_PATH} defer />
       </head>
       <body>

@@ -163,4 +163,60 @@ describe.each(DATABASE_KINDS)("feed documents on %s", (kind) => {
     expect(response.headers.get("etag")).toBeTruthy();
     expect(await response.text()).toBe("");
   });
+
+  it("gives feed readers and validators RSS and Atom without the browsers' XHTML script", async () => {
+    const script = /<script xmlns="http:\/\/www\.w3\.org\/1999\/xhtml"[^>]*><\/script>/;
+    for (const format of ["rss", "atom"] as const) {
+      const readers: Record<string, string>[] = [
+        { accept: `application/${format}+xml` },
+        { accept: "*/*" },
+        { accept: "application/xml;q=0.9, */*;q=0.8" },
+        {},
+      ];
+      const bodies = new Set<string>();
+      const etags = new Set<string | null>();
+      for (const headers of readers) {
+        const { response, body } = await read("world", format, headers);
+        expect(response.headers.get("content-type")).toBe(CONTENT_TYPES[format]);
+        expect(body).not.toMatch(script);
+        expect(body).not.toContain("http://www.w3.org/1999/xhtml");
+        titles(format, body);
+        bodies.add(body);
+        etags.add(response.headers.get("etag"));
+      }
+      expect(bodies.size).toBe(1);
+      expect(etags.size).toBe(1);
+
+      const browser = await read("world", format, { accept: "text/html,application/xhtml+xml" });
+      expect(browser.body).toMatch(script);
+      titles(format, browser.body);
+      const browserEtag = browser.response.headers.get("etag") ?? "";
+      expect(etags.has(browserEtag)).toBe(false);
+      // Each variant revalidates against its own ETag.
+      const revalidated = await read("world", format, {
+        accept: "text/html",
+        "if-none-match": browserEtag,
+      });
+      expect(revalidated.response.status).toBe(304);
+      const otherVariant = await read("world", format, { "if-none-match": browserEtag });
+      expect(otherVariant.response.status).toBe(200);
+      // The compressed copies are of the same variant.
+      const gzipped = await read("world", format, {
+        accept: "text/html",
+        "accept-encoding": "gzip",
+      });
+      expect(gzipped.response.headers.get("content-encoding")).toBe("gzip");
+      const inflated = gunzipSync(
+        Buffer.from(
+          await (
+            await t.get(`/feeds/world.${format}`, {
+              accept: "text/html",
+              "accept-encoding": "gzip",
+            })
+          ).arrayBuffer(),
+        ),
+      ).toString("utf8");
+      expect(inflated).toBe(browser.body);
+    }
+  });
 });

@@ -434,4 +434,18 @@ describe("fixture story snapshots", () => {
   it("pins the JSON Feed document", async () => {
     await expect(documents.json).toMatchFileSnapshot("./__snapshots__/fixture-story.json");
   });
+
+  it("gives browsers the same RSS and Atom plus the XHTML preview script, readers none", () => {
+    const script =
+      /\s*<script xmlns="http:\/\/www\.w3\.org\/1999\/xhtml" src="\/assets\/feed-preview\.js" defer="defer"><\/script>/;
+    for (const [reader, browser, close] of [
+      [documents.rss, documents.browser.rss, "channel"],
+      [documents.atom, documents.browser.atom, "feed"],
+    ] as const) {
+      expect(reader).not.toContain("http://www.w3.org/1999/xhtml");
+      expect(reader).toContain('<?xml-stylesheet type="text/xsl" href="/assets/feed.xsl"?>');
+      expect(browser).toMatch(new RegExp(`${script.source}\\s*</${close}>`));
+      expect(browser.replace(script, "")).toBe(reader);
+    }
+  });
 });

@@ -1,9 +1,13 @@
 import { FEED_FORMATS, type FeedFormat, feedDocumentUrl } from "../../domain/urls.ts";
 import {
   documentContentType,
+  isBrowser,
   isNotModified,
   parseFeedFile,
 } from "../../syndication/document-answer.ts";
+
+/** The key suffix of the variant browsers get (RSS and Atom with the preview script). */
+const BROWSER_VARIANT = "?variant=browser";
 
 /** Headers a 304 repeats from the full answer (RFC 9110 §15.4.5). */
 const NOT_MODIFIED_HEADERS = ["cache-control", "etag", "last-modified", "vary"];
@@ -38,7 +42,11 @@ export class FeedEdgeCache {
     const { pathname } = new URL(request.url);
     if (!pathname.startsWith("/feeds/")) return undefined;
     const target = parseFeedFile(pathname.slice("/feeds/".length));
-    return target && feedDocumentUrl(this.#publicUrl, target.slug, target.format);
+    if (!target) return undefined;
+    const url = feedDocumentUrl(this.#publicUrl, target.slug, target.format);
+    return target.format !== "json" && isBrowser(request.headers.get("accept"))
+      ? `${url}${BROWSER_VARIANT}`
+      : url;
   }
 
   /**
@@ -56,10 +64,12 @@ export class FeedEdgeCache {
       // The full, uncompressed document with its registered type: the stored copy must answer
       // every client (`answer` adapts the type for browsers), and the edge compresses for each
       // one (a pre-compressed body would be compressed twice).
+      // Browsers' variant is asked for as a browser would (`text/html`).
       const headers = new Headers(request.headers);
       for (const name of ["accept", "accept-encoding", "if-none-match", "if-modified-since"]) {
         headers.delete(name);
       }
+      if (key.endsWith(BROWSER_VARIANT)) headers.set("accept", "text/html");
       const fresh = await origin(new Request(request.url, { method: "GET", headers }));
       if (fresh.status !== 200) return fresh;
       defer(this.#cache.put(key, fresh.clone()));
@@ -68,10 +78,13 @@ export class FeedEdgeCache {
     return answer(request, stored);
   }
 
-  /** Deletes every format of these feeds from this data centre's cache. */
+  /** Deletes every format (and browsers' variant) of these feeds from this data centre's cache. */
   async purge(slugs: readonly string[]): Promise<void> {
     const keys = slugs.flatMap((slug) =>
-      FEED_FORMATS.map((format: FeedFormat) => feedDocumentUrl(this.#publicUrl, slug, format)),
+      FEED_FORMATS.flatMap((format: FeedFormat) => {
+        const url = feedDocumentUrl(this.#publicUrl, slug, format);
+        return format === "json" ? [url] : [url, `${url}${BROWSER_VARIANT}`];
+      }),
     );
     await Promise.all(keys.map((key) => this.#cache.delete(key)));
   }

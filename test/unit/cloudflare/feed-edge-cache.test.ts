@@ -98,20 +98,28 @@ describe("FeedEdgeCache", () => {
     expect(await head.text()).toBe("");
   });
 
-  it("keeps one copy per feed, and gives browsers XML feeds as application/xml", async () => {
+  it("keeps browsers' variant of XML feeds apart, asked for as a browser, served as application/xml", async () => {
     const { get, seen, entries } = setup();
     const browser = await get("https://news.example/feeds/world.rss", {
       headers: { accept: "text/html,application/xhtml+xml" },
     });
     expect(browser.headers.get("content-type")).toBe("application/xml; charset=utf-8");
     expect(await browser.text()).toBe("<rss>v1</rss>");
-    expect(seen[0]?.headers.get("accept")).toBeNull();
+    expect(seen[0]?.headers.get("accept")).toBe("text/html");
     const reader = await get("https://news.example/feeds/world.rss", {
       headers: { accept: "application/rss+xml" },
     });
     expect(reader.headers.get("content-type")).toBe("application/rss+xml; charset=utf-8");
-    expect(seen).toHaveLength(1);
-    expect(entries.size).toBe(1);
+    expect(seen).toHaveLength(2);
+    expect(seen[1]?.headers.get("accept")).toBeNull();
+    expect([...entries.keys()]).toEqual([
+      `${PUBLIC_URL}/feeds/world.rss?variant=browser`,
+      `${PUBLIC_URL}/feeds/world.rss`,
+    ]);
+    // JSON Feed has one variant for everybody.
+    await get("https://news.example/feeds/world.json", { headers: { accept: "text/html" } });
+    await get("https://news.example/feeds/world.json");
+    expect(seen).toHaveLength(3);
   });
 
   it("never stores a failure", async () => {
@@ -121,14 +129,18 @@ describe("FeedEdgeCache", () => {
     expect(entries.size).toBe(0);
   });
 
-  it("purges every format of the changed feeds only", async () => {
+  it("purges every format and variant of the changed feeds only", async () => {
     const { edge, get, entries, bump } = setup();
     for (const file of ["world.rss", "world.atom", "world.json", "other.rss"]) {
       await get(`https://news.example/feeds/${file}`);
+      await get(`https://news.example/feeds/${file}`, { headers: { accept: "text/html" } });
     }
     bump();
     await edge.purge(["world"]);
-    expect([...entries.keys()]).toEqual([`${PUBLIC_URL}/feeds/other.rss`]);
+    expect([...entries.keys()]).toEqual([
+      `${PUBLIC_URL}/feeds/other.rss`,
+      `${PUBLIC_URL}/feeds/other.rss?variant=browser`,
+    ]);
     expect(await (await get("https://news.example/feeds/world.rss")).text()).toBe("<rss>v2</rss>");
   });
 });
