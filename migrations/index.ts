@@ -9,6 +9,7 @@ import * as m0007 from "./0007-live-updates.ts";
 import * as m0008 from "./0008-websub.ts";
 import * as m0009 from "./0009-moderation.ts";
 import * as m0010 from "./0010-content-warning.ts";
+import * as m0014 from "./0014-websub-distribution.ts";
 
 /**
  * Every migration, in order. Listed statically (not read from disk) so the Cloudflare Worker
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   "0008-websub": m0008,
   "0009-moderation": m0009,
   "0010-content-warning": m0010,
+  "0014-websub-distribution": m0014,
 };

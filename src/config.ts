@@ -31,6 +31,7 @@ export interface Config {
   readonly deliveryConcurrency: number;
   /** WebSub hub: live subscriptions per callback host, POST/GET timeout, deliveries at once. */
   readonly websubMaxSubscriptionsPerHost: number;
+  readonly websubMaxSubscriptions: number;
   readonly websubTimeoutMs: number;
   readonly websubConcurrency: number;
   /**
@@ -134,6 +135,7 @@ const schema = z.object({
   ),
   DELIVERY_CONCURRENCY: integer(1, 1000, 32),
   WEBSUB_MAX_SUBSCRIPTIONS_PER_HOST: integer(1, 1_000_000, 100),
+  WEBSUB_MAX_SUBSCRIPTIONS: integer(1, 10_000_000, 100_000),
   WEBSUB_TIMEOUT_MS: integer(100, 600_000, 10_000),
   WEBSUB_CONCURRENCY: integer(1, 1000, 16),
   DELIVERY_LEASE_MS: integer(1000, 3_600_000, 60_000),
@@ -198,6 +200,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     federationAllowPrivateAddress: env.FEDERATION_ALLOW_PRIVATE_ADDRESS,
     deliveryConcurrency: env.DELIVERY_CONCURRENCY,
     websubMaxSubscriptionsPerHost: env.WEBSUB_MAX_SUBSCRIPTIONS_PER_HOST,
+    websubMaxSubscriptions: env.WEBSUB_MAX_SUBSCRIPTIONS,
     websubTimeoutMs: env.WEBSUB_TIMEOUT_MS,
     websubConcurrency: env.WEBSUB_CONCURRENCY,
     deliveryLeaseMs: env.DELIVERY_LEASE_MS,

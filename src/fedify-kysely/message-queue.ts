@@ -206,6 +206,15 @@ export class KyselyMessageQueue implements MessageQueue {
     }
   }
 
+  /**
+   * Wakes this process's listeners of this queue now. For messages inserted by a queue bound
+   * to a transaction (`new KyselyMessageQueue(trx)`), once that transaction has committed:
+   * other processes hear of them by NOTIFY, this one's listeners (PGlite has no other) here.
+   */
+  wake(): void {
+    wakeLocal(this.#db, { q: this.#queue, n: 1, d: 0, o: this.#origin });
+  }
+
   async getDepth(): Promise<MessageQueueDepth> {
     const { rows } = await sql<{ ready: number; delayed: number }>`
       select count(*) filter (where available_at <= now())::int as ready,

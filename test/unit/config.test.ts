@@ -21,6 +21,7 @@ describe("parseConfig", () => {
       federationAllowPrivateAddress: false,
       deliveryConcurrency: 32,
       websubMaxSubscriptionsPerHost: 100,
+      websubMaxSubscriptions: 100_000,
       websubTimeoutMs: 10_000,
       websubConcurrency: 16,
       deliveryLeaseMs: 60_000,

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { type Config, ConfigError, parseConfig } from "../../config.ts";
-import { systemClock } from "../../deps.ts";
+import { systemClock, type WebSubOptions } from "../../deps.ts";
 import { directOutboxSender } from "../../federation/direct-delivery.ts";
 import { directSenderFits } from "../../federation/fedify-internals.ts";
 import { guardGlobalFetch } from "../../federation/guarded-fetch.ts";
@@ -141,4 +141,18 @@ export async function federationRuntimeFor(
   // address guard allows.
   guardGlobalFetch(runtime.data.addressGuard);
   return runtime;
+}
+
+/** The WebSub hub's limits and its distribution queue, as both Node processes run them. */
+export function websubOptionsFromConfig(config: Config): WebSubOptions {
+  return {
+    limits: {
+      subscriptionsPerHost: config.websubMaxSubscriptionsPerHost,
+      subscriptions: config.websubMaxSubscriptions,
+      timeoutMs: config.websubTimeoutMs,
+    },
+    concurrency: config.websubConcurrency,
+    databaseUrl: config.databaseUrl,
+    leaseMs: config.deliveryLeaseMs,
+  };
 }
