@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_KINDS } from "../support/databases.ts";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
@@ -74,13 +75,14 @@ describe.each(DATABASE_KINDS)("WebSub hub on %s", (kind) => {
   const unsubscribe = (s: Subscriber) =>
     hubRequest({ "hub.mode": "unsubscribe", "hub.topic": TOPIC, "hub.callback": `${s.url}/cb` });
 
-  const publish = async (headline: string) => {
+  const publish = async (headline: string, publishedAt?: Date) => {
     published++;
     const push = await t.admin("POST", "/admin/articles", {
       ...fixtureStoryPush(),
       headline,
       externalId: `websub-${published}`,
       feeds: ["world"],
+      ...(publishedAt ? { publishedAt: publishedAt.toISOString() } : {}),
     });
     expect(push.status).toBe(201);
   };
@@ -277,6 +279,34 @@ describe.each(DATABASE_KINDS)("WebSub hub on %s", (kind) => {
     await unsubscribe(s);
   });
 
+  it("pushes an embargoed story when it goes public, not before", async () => {
+    const s = await subscriber();
+    await subscribe(s);
+    await publish("Before the embargo");
+    await s.delivery(1);
+    await t.websubSettled();
+    await publish("Embargoed until a second from now", new Date(clock.now().getTime() + 1_000));
+    // The change itself leaves the document as it was: nothing is sent, a topic job waits.
+    await until(async () => {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from fedify_messages
+        where queue = 'websub' and available_at > now()`.execute(t.database.db);
+      return rows[0]?.n === 1;
+    });
+    await t.websubSettled();
+    expect(s.deliveries).toHaveLength(1);
+    clock.advance(1_000);
+    try {
+      const released = await s.delivery(2);
+      expect(released.body.toString()).toContain("Embargoed until a second from now");
+      await t.websubSettled();
+      expect(s.deliveries).toHaveLength(2);
+    } finally {
+      clock.set(new Date("2026-11-26T12:00:00Z"));
+    }
+    await unsubscribe(s);
+  });
+
   it("does not let a hanging subscriber delay another", async () => {
     const hanging = await subscriber();
     const healthy = await subscriber();
@@ -390,5 +420,51 @@ describe("WebSub hub without the private-address allowance", () => {
       const body = (await response.json()) as { errors: { pointer: string }[] };
       expect(body.errors[0]?.pointer).toBe("/hub.callback");
     }
+  });
+});
+
+describe("WebSub hub at its subscription limit", () => {
+  let t: TestApp;
+  const subscribers: Subscriber[] = [];
+  beforeAll(async () => {
+    t = await createTestApp("pglite", {
+      config: { federationAllowPrivateAddress: true },
+      websub: { limits: { subscriptions: 2 } },
+    });
+  });
+  afterAll(async () => {
+    for (const s of subscribers) await s.close();
+    await t.destroy();
+  });
+
+  const subscribe = (s: Subscriber) =>
+    t.app.request("/websub", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        "hub.mode": "subscribe",
+        "hub.topic": TOPIC,
+        "hub.callback": `${s.url}/cb`,
+      }).toString(),
+    });
+
+  it("takes no subscription past WEBSUB_MAX_SUBSCRIPTIONS, whatever the host, but renews", async () => {
+    for (let i = 0; i < 3; i++) subscribers.push(await startSubscriber());
+    const [first, second, third] = subscribers as [Subscriber, Subscriber, Subscriber];
+    for (const s of [first, second]) {
+      expect((await subscribe(s)).status).toBe(202);
+      await s.verification(1);
+      await t.deps.websub.idle();
+    }
+    const over = await subscribe(third);
+    expect(over.status).toBe(503);
+    expect(over.headers.get("content-type")).toContain("application/problem+json");
+    expect(over.headers.get("retry-after")).toBe("3600");
+    const body = (await over.json()) as { errors: { pointer: string }[] };
+    expect(body.errors[0]?.pointer).toBe("/hub.topic");
+    expect(third.verifications).toHaveLength(0);
+    // A renewal is no new subscription.
+    expect((await subscribe(first)).status).toBe(202);
+    await first.verification(2);
   });
 });
