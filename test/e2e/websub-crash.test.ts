@@ -4,7 +4,13 @@ import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { freePort } from "../support/free-port.ts";
-import { type ServerProcess, startProcess, waitForHealth } from "../support/node-process.ts";
+import {
+  killAll,
+  postArticle,
+  type ServerProcess,
+  startProcess,
+  waitForHealth,
+} from "../support/node-process.ts";
 import { ADMIN_TOKEN, shippedFeedFiles } from "../support/test-app.ts";
 
 /** Answer at once; the rest hold their POST until the server is killed. */
@@ -125,12 +131,7 @@ describe("a crash in the middle of a WebSub distribution", () => {
       .execute();
   });
   afterAll(async () => {
-    for (const started of processes) {
-      if (started.child.exitCode === null && started.child.signalCode === null) {
-        started.child.kill("SIGKILL");
-        await started.exited;
-      }
-    }
+    await killAll(processes);
     await callbacks?.close();
     await database?.destroy();
   });
@@ -154,14 +155,10 @@ describe("a crash in the middle of a WebSub distribution", () => {
 
   it("delivers the new document to every subscriber once", async () => {
     const first = await start();
-    const push = await fetch(`${url}/admin/articles`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        headline: "Crash-safe pings",
-        bodyHtml: "<p>Text</p>",
-        feeds: ["world"],
-      }),
+    const push = await postArticle(url, ADMIN_TOKEN, {
+      headline: "Crash-safe pings",
+      bodyHtml: "<p>Text</p>",
+      feeds: ["world"],
     });
     expect(push.status).toBe(201);
 
