@@ -10,6 +10,7 @@ import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import { type Metrics, type MetricsExposition, secondsSince } from "./observability/metrics.ts";
 import type { Stores } from "./storage/stores.ts";
+import type { CallbackPoster } from "./syndication/fat-ping.ts";
 import { FeedDocumentCache, type FeedSnapshot } from "./syndication/feed-document-cache.ts";
 import {
   loadFeedSnapshot,
@@ -58,6 +59,8 @@ export interface WebSubOptions {
   readonly leaseMs?: number;
   /** First retry delay of a failed delivery, doubled per attempt (default 1 s). */
   readonly retryDelayMs?: number;
+  /** Sends the pings (Node: keep-alive node:http behind the address guard); default fetch. */
+  readonly poster?: CallbackPoster;
 }
 
 /** Tries of one WebSub delivery: 1 s, 2 s, 4 s, 8 s, 16 s between them. */
@@ -157,6 +160,7 @@ export function createDeps(options: {
       logger,
     }),
     nextScheduledChange: (slug) => nextScheduledChange(runner.repos, slug, clock.now()),
+    ...(websubOptions.poster ? { poster: websubOptions.poster } : {}),
   });
   const websub = new WebSubHub({
     publicUrl: config.publicUrl,

@@ -2,6 +2,7 @@ import { Temporal } from "@js-temporal/polyfill";
 import { type Kysely, sql } from "kysely";
 import type { FeedChangeAnnouncer } from "../domain/ports.ts";
 import { KyselyMessageQueue } from "../fedify-kysely/index.ts";
+import { coalesced } from "./coalesced-statement.ts";
 import type { Database } from "./schema.ts";
 
 /** The logical queue (in `fedify_messages`) that carries WebSub distribution work. */
@@ -67,6 +68,15 @@ export interface WebSubDeliveryTarget {
   readonly deliveredEtag: string | null;
 }
 
+/** What a delivery job reports when the subscriber has a version (see `settle`). */
+export interface Settled {
+  readonly id: string;
+  readonly version: number;
+  readonly etag: string | null;
+  readonly at: Date;
+  readonly result?: string | undefined;
+}
+
 /** The database side of the WebSub distribution (migrations/0014-websub-distribution.ts). */
 export function createWebSubDistributionStore(db: Kysely<Database>) {
   const queueOf = (executor: Kysely<Database>) =>
@@ -123,10 +133,12 @@ export function createWebSubDistributionStore(db: Kysely<Database>) {
       return Number(row?.version ?? 0);
     },
 
-    async findForDelivery(id: string): Promise<WebSubDeliveryTarget | undefined> {
-      const row = await db
+    /** Read by id; delivery jobs running at once share one query. */
+    findForDelivery: coalesced(async (ids: readonly string[]) => {
+      const rows = await db
         .selectFrom("websubSubscriptions")
         .select([
+          sql<string>`id::text`.as("id"),
           "feedSlug",
           "format",
           "topic",
@@ -137,43 +149,46 @@ export function createWebSubDistributionStore(db: Kysely<Database>) {
           "deliveredVersion",
           "deliveredEtag",
         ])
-        .where("id", "=", id)
-        .executeTakeFirst();
-      if (!row) return undefined;
-      return {
-        ...row,
-        id,
-        targetVersion: Number(row.targetVersion),
-        deliveredVersion: Number(row.deliveredVersion),
-      };
-    },
+        .where("id", "in", [...new Set(ids)])
+        .execute();
+      const byId = new Map(
+        rows.map((row): [string, WebSubDeliveryTarget] => [
+          row.id,
+          {
+            ...row,
+            targetVersion: Number(row.targetVersion),
+            deliveredVersion: Number(row.deliveredVersion),
+          },
+        ]),
+      );
+      return ids.map((id) => byId.get(id));
+    }),
 
     /**
      * The subscriber has the document of `version` (`result`: the status it answered, or
-     * undefined when nothing had to be sent, the same ETag being delivered already). Returns
-     * whether a newer version is owed meanwhile (the job goes on), false also when the
-     * subscription is gone.
+     * undefined when nothing had to be sent, the same ETag being delivered already). Resolves
+     * with whether a newer version is owed meanwhile (the job goes on), false also when the
+     * subscription is gone. Jobs settling at once share one statement.
      */
-    async settle(
-      id: string,
-      delivered: { version: number; etag: string | null; at: Date; result?: string | undefined },
-    ): Promise<boolean> {
-      const row = await db
-        .updateTable("websubSubscriptions")
-        .set((eb) => ({
-          deliveredVersion: sql`greatest(${eb.ref("deliveredVersion")}, ${delivered.version})`,
-          deliveredEtag: delivered.etag,
-          failedAttempts: 0,
-          jobQueued: sql<boolean>`${eb.ref("targetVersion")} > greatest(${eb.ref("deliveredVersion")}, ${delivered.version})`,
-          ...(delivered.result === undefined
-            ? {}
-            : { lastDeliveryAt: delivered.at, lastDeliveryResult: delivered.result }),
-        }))
-        .where("id", "=", id)
-        .returning("jobQueued")
-        .executeTakeFirst();
-      return row?.jobQueued ?? false;
-    },
+    settle: coalesced(async (settled: readonly Settled[]) => {
+      const { rows } = await sql<{ id: string; jobQueued: boolean }>`
+        update websub_subscriptions s set
+          delivered_version = greatest(s.delivered_version, r.version),
+          delivered_etag = r.etag,
+          failed_attempts = 0,
+          last_delivery_at = coalesce(r.at, s.last_delivery_at),
+          last_delivery_result = coalesce(r.result, s.last_delivery_result),
+          job_queued = s.target_version > greatest(s.delivered_version, r.version)
+        from unnest(${settled.map((x) => x.id)}::bigint[], ${settled.map((x) => x.version)}::bigint[],
+                    ${settled.map((x) => x.etag)}::text[],
+                    ${settled.map((x) => (x.result === undefined ? null : x.at.toISOString()))}::timestamptz[],
+                    ${settled.map((x) => x.result ?? null)}::text[])
+          as r (id, version, etag, at, result)
+        where s.id = r.id
+        returning s.id::text as id, s.job_queued as "jobQueued"`.execute(db);
+      const owed = new Map(rows.map((row) => [row.id, row.jobQueued]));
+      return settled.map((x) => owed.get(x.id) ?? false);
+    }),
 
     /** A failed attempt; returns the failures in a row so far. */
     async recordFailure(id: string, at: Date, result: string): Promise<number> {

@@ -5,24 +5,50 @@ import type { EncodedDocument } from "./encoded-document.ts";
 export type FatPingResult = `${number}` | "timeout" | "unreachable";
 
 /**
+ * Sends the POSTs: resolves with the answer's status (its body dropped), rejects when there is
+ * none, with an error named "TimeoutError" past the timeout. Under Node a KeepAlivePoster
+ * (federation/keep-alive-poster.ts); elsewhere `fetchPoster`.
+ */
+export interface CallbackPoster {
+  post(url: URL, headers: Record<string, string>, body: Uint8Array<ArrayBuffer>): Promise<number>;
+  /** Closes idle connections (the process stops delivering). */
+  close?(): void;
+}
+
+/** POSTs with `fetch`, redirects not followed (the callback was verified, a target was not). */
+export function fetchPoster(fetcher: typeof fetch, timeoutMs: number): CallbackPoster {
+  return {
+    async post(url, headers, body) {
+      const response = await fetcher(url, {
+        method: "POST",
+        headers,
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.body?.cancel().catch(() => undefined);
+      return response.status;
+    },
+  };
+}
+
+/**
  * One fat ping (WebSub §7): the whole document with its type and `Link` header, and
- * `X-Hub-Signature: sha256=HMAC(secret, body)` when the subscriber gave a secret. Redirects are
- * not followed (the callback was verified, a redirect target was not); the answer's body is
- * never read. Never rejects.
+ * `X-Hub-Signature: sha256=HMAC(secret, body)` when the subscriber gave a secret. Never rejects.
  */
 export async function sendFatPing(
-  fetcher: typeof fetch,
+  poster: CallbackPoster,
   ping: {
     readonly callback: string;
     readonly secret: string | null;
     readonly document: EncodedDocument;
     readonly link: string;
-    readonly timeoutMs: number;
   },
 ): Promise<FatPingResult> {
   const { document } = ping;
   const headers: Record<string, string> = {
     "content-type": document.contentType,
+    "content-length": String(document.identity.byteLength),
     link: ping.link,
   };
   if (ping.secret) {
@@ -30,15 +56,7 @@ export async function sendFatPing(
     headers["x-hub-signature"] = `sha256=${hmac.digest("hex")}`;
   }
   try {
-    const response = await fetcher(ping.callback, {
-      method: "POST",
-      headers,
-      body: document.identity,
-      redirect: "manual",
-      signal: AbortSignal.timeout(ping.timeoutMs),
-    });
-    await response.body?.cancel().catch(() => undefined);
-    return `${response.status}`;
+    return `${await poster.post(new URL(ping.callback), headers, document.identity)}`;
   } catch (error) {
     return error instanceof Error && error.name === "TimeoutError" ? "timeout" : "unreachable";
   }

@@ -6,7 +6,7 @@ import {
   type WebSubDeliveryTarget,
   type WebSubDistributionStore,
 } from "../storage/websub-distribution-store.ts";
-import { type FatPingResult, sendFatPing } from "./fat-ping.ts";
+import { type CallbackPoster, type FatPingResult, fetchPoster, sendFatPing } from "./fat-ping.ts";
 import type { VersionedFeedDocuments } from "./versioned-feed-documents.ts";
 
 export interface WebSubDistributionLimits {
@@ -36,7 +36,8 @@ export interface WebSubDistributionDeps {
   readonly queue: WebSubJobQueue;
   /** When the feed's documents next change by themselves (scheduled articles and updates). */
   readonly nextScheduledChange: (slug: string) => Promise<Date | null>;
-  readonly fetch?: typeof fetch;
+  /** Sends the POSTs; default: `fetch`, each bounded by `limits.timeoutMs`. */
+  readonly poster?: CallbackPoster;
 }
 
 /** A failed content POST, thrown so the queue retries the job with its backoff. */
@@ -61,16 +62,21 @@ const MAX_ROUNDS_PER_JOB = 5;
  */
 export class WebSubDistribution {
   readonly #deps: WebSubDistributionDeps;
-  readonly #fetch: typeof fetch;
+  readonly #poster: CallbackPoster;
 
   constructor(deps: WebSubDistributionDeps) {
     this.#deps = deps;
-    this.#fetch = deps.fetch ?? ((input, init) => fetch(input, init));
+    this.#poster =
+      deps.poster ?? fetchPoster((input, init) => fetch(input, init), deps.limits.timeoutMs);
   }
 
   /** Consumes the jobs until `signal` aborts and the jobs in hand are done. */
-  run(signal: AbortSignal): Promise<void> {
-    return this.#deps.queue.listen((message) => this.handle(message), { signal });
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#deps.queue.listen((message) => this.handle(message), { signal });
+    } finally {
+      this.#poster.close?.();
+    }
   }
 
   /** A change was committed: let this process's consumers look now, not at the next poll. */
@@ -134,21 +140,21 @@ export class WebSubDistribution {
     const at = clock.now();
     // No such feed any more, or the very document it has: nothing to send.
     if (!document || document.etag === subscription.deliveredEtag) {
-      return store.settle(subscription.id, {
+      return store.settle({
+        id: subscription.id,
         version,
         etag: document?.etag ?? subscription.deliveredEtag,
         at,
       });
     }
-    const result = await sendFatPing(this.#fetch, {
+    const result = await sendFatPing(this.#poster, {
       callback: subscription.callback,
       secret: subscription.secret,
       document,
       link: websubLinkHeader(this.#deps.publicUrl, subscription.feedSlug, format),
-      timeoutMs: limits.timeoutMs,
     });
     if (result.startsWith("2")) {
-      return store.settle(subscription.id, { version, etag: document.etag, at, result });
+      return store.settle({ id: subscription.id, version, etag: document.etag, at, result });
     }
     if (result === "410") {
       await store.remove(subscription.id);

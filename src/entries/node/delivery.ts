@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     stores,
     logger,
     federation: runtime,
-    websub: websubOptionsFromConfig(config),
+    websub: websubOptionsFromConfig(config, runtime.data.addressGuard),
   });
   const metricsServer = await serveMetricsPort(config, metrics, logger);
   logger.info(`delivery process started (concurrency ${config.deliveryConcurrency})`);

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     stores,
     logger,
     federation,
-    websub: websubOptionsFromConfig(config),
+    websub: websubOptionsFromConfig(config, federation.data.addressGuard),
     ...(metrics ? { metrics: metrics.metrics } : {}),
     ...(metrics?.endpoint ? { metricsEndpoint: metrics.endpoint } : {}),
   });
