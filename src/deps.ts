@@ -51,7 +51,7 @@ export const systemClock: Clock = { now: () => new Date() };
 
 export interface WebSubOptions {
   readonly limits?: Partial<WebSubHubLimits & WebSubDistributionLimits>;
-  /** Distribution jobs run at once by this process (WEBSUB_CONCURRENCY; default 16). */
+  /** Distribution jobs run at once by this process (WEBSUB_CONCURRENCY; default 128). */
   readonly concurrency?: number;
   /** PostgreSQL URL for LISTEN wake-ups between processes; unset on PGlite. */
   readonly databaseUrl?: string | undefined;
@@ -61,6 +61,8 @@ export interface WebSubOptions {
   readonly retryDelayMs?: number;
   /** Sends the pings (Node: keep-alive node:http behind the address guard); default fetch. */
   readonly poster?: CallbackPoster;
+  /** Keeps a verification alive after the response (the Worker's waitUntil). */
+  readonly background?: (work: Promise<void>) => void;
 }
 
 /** Tries of one WebSub delivery: 1 s, 2 s, 4 s, 8 s, 16 s between them. */
@@ -153,7 +155,7 @@ export function createDeps(options: {
       maxAttempts: websubLimits.maxAttempts ?? WEBSUB_MAX_ATTEMPTS,
     },
     queue: distribution.queue({
-      concurrency: websubOptions.concurrency ?? 16,
+      concurrency: websubOptions.concurrency ?? DEFAULT_LIMITS.websubConcurrency,
       databaseUrl: websubOptions.databaseUrl,
       leaseMs: websubOptions.leaseMs,
       retryDelayMs: websubOptions.retryDelayMs,
@@ -171,6 +173,7 @@ export function createDeps(options: {
     document: (slug, format) => feedDocuments.get(slug, format),
     limits: websubLimits,
     onSubscribed: (slug) => websubDistribution.watchSchedule(slug),
+    ...(websubOptions.background ? { background: websubOptions.background } : {}),
   });
   const onFeedsChanged = (slugs: readonly string[]) => {
     feedDocuments.invalidate(slugs);

@@ -10,7 +10,7 @@ import type pg from "pg";
 import { warnDatabaseError } from "./database-unavailable.ts";
 import { listenOnChannel } from "./listen-connection.ts";
 import { type Logger, silentLogger } from "./logger.ts";
-import { every, QueueConsumer } from "./queue-consumer.ts";
+import { every, QueueConsumer, type QueueConsumerOptions } from "./queue-consumer.ts";
 import { type FedifyDatabase, fedifyTables, type KyselyWithFedifyTables } from "./schema.ts";
 
 /** The PostgreSQL channel on which enqueuers announce new messages to listening processes. */
@@ -271,15 +271,7 @@ export class KyselyMessageQueue implements MessageQueue {
         "fedify queue: no lock connection yet; this consumer's work is taken over only after its lease",
       );
     }
-    const started = new QueueConsumer(this.#db, handler, {
-      queue: this.#queue,
-      consumer: locked ? lockKey : id,
-      concurrency: this.#concurrency,
-      leaseMs: this.#leaseMs,
-      retryDelayMs: this.#retryDelayMs,
-      maxRetryDelayMs: this.#maxRetryDelayMs,
-      errorDelayMs: this.#pollIntervalMs,
-      logger: this.#logger,
+    const started = this.#consumer(handler, locked ? lockKey : id, {
       onReleased: (delayMs) =>
         wakeLocal(this.#db, { q: this.#queue, n: 1, d: delayMs, o: this.#origin }),
     });
@@ -307,6 +299,35 @@ export class KyselyMessageQueue implements MessageQueue {
       unregister();
       await notifications?.close();
     }
+  }
+
+  /**
+   * Handles the messages due now, and those their handlers queue, then resolves: for a runtime
+   * where nothing listens (a Worker's invocation). Failed messages are put back with their
+   * backoff and left for a later drain; a drain cut short leaves its leases to run out.
+   */
+  async drain(handler: (message: unknown) => Promise<void> | void): Promise<void> {
+    const id = `${this.#origin.slice(0, 8)}:${crypto.randomUUID().slice(0, 8)}`;
+    await this.#consumer(handler, id, { onReleased: () => {}, untilIdle: true }).run();
+  }
+
+  /** A consumer of this queue with this queue's settings, its leases named `id`. */
+  #consumer(
+    handler: (message: unknown) => Promise<void> | void,
+    id: string,
+    options: Pick<QueueConsumerOptions, "onReleased" | "untilIdle">,
+  ): QueueConsumer {
+    return new QueueConsumer(this.#db, handler, {
+      queue: this.#queue,
+      consumer: id,
+      concurrency: this.#concurrency,
+      leaseMs: this.#leaseMs,
+      retryDelayMs: this.#retryDelayMs,
+      maxRetryDelayMs: this.#maxRetryDelayMs,
+      errorDelayMs: this.#pollIntervalMs,
+      logger: this.#logger,
+      ...options,
+    });
   }
 
   /**

@@ -22,6 +22,8 @@ export interface WebSubJobQueue {
     handler: (message: unknown) => Promise<void>,
     options: { signal: AbortSignal },
   ): Promise<void>;
+  /** Runs the jobs due now, and those they queue, then resolves (no listener: Workers). */
+  drain(handler: (message: unknown) => Promise<void>): Promise<void>;
   /** Wakes this process's consumers (a committed change queued work). */
   wake(): void;
 }
@@ -74,6 +76,18 @@ export class WebSubDistribution {
   async run(signal: AbortSignal): Promise<void> {
     try {
       await this.#deps.queue.listen((message) => this.handle(message), { signal });
+    } finally {
+      this.#poster.close?.();
+    }
+  }
+
+  /**
+   * Runs the jobs due now and those they queue, then resolves: where no process listens (the
+   * Worker, after a change and from its Cron Trigger). Retries wait for a later drain.
+   */
+  async drain(): Promise<void> {
+    try {
+      await this.#deps.queue.drain((message) => this.handle(message));
     } finally {
       this.#poster.close?.();
     }

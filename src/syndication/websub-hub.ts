@@ -40,6 +40,11 @@ export interface WebSubHubDeps {
   readonly document: (slug: string, format: FeedFormat) => Promise<EncodedDocument | null>;
   readonly fetch?: typeof fetch;
   readonly limits?: Partial<WebSubHubLimits>;
+  /**
+   * Keeps a verification running after the 202 has been sent (the Worker: its invocation's
+   * waitUntil); under Node it simply runs on.
+   */
+  readonly background?: (work: Promise<void>) => void;
   /** Told of each verified subscription (the distribution watches the feed's schedule). */
   readonly onSubscribed?: (feedSlug: string) => Promise<void>;
 }
@@ -125,6 +130,7 @@ export class WebSubHub {
     const tracked = work.catch((error) => this.#deps.logger.error("websub hub", { error }));
     this.#running.add(tracked);
     void tracked.finally(() => this.#running.delete(tracked));
+    this.#deps.background?.(tracked);
   }
 
   /** The topic as a feed document of this service, or undefined for any other URL. */

@@ -23,7 +23,7 @@ describe("parseConfig", () => {
       websubMaxSubscriptionsPerHost: 100,
       websubMaxSubscriptions: 100_000,
       websubTimeoutMs: 10_000,
-      websubConcurrency: 16,
+      websubConcurrency: 128,
       deliveryLeaseMs: 60_000,
       deliverySender: "direct",
       inboxRateLimit: 1200,
