@@ -11,6 +11,7 @@ import * as m0009 from "./0009-moderation.ts";
 import * as m0010 from "./0010-content-warning.ts";
 import * as m0011 from "./0011-corrections.ts";
 import * as m0013 from "./0013-outbox-live-updates.ts";
+import * as m0014 from "./0014-websub-distribution.ts";
 import * as m0015 from "./0015-story-lifecycle.ts";
 
 /**
@@ -30,5 +31,6 @@ export const migrations: Record<string, Migration> = {
   "0010-content-warning": m0010,
   "0011-corrections": m0011,
   "0013-outbox-live-updates": m0013,
+  "0014-websub-distribution": m0014,
   "0015-story-lifecycle": m0015,
 };

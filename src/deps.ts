@@ -10,12 +10,26 @@ import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import { type Metrics, type MetricsExposition, secondsSince } from "./observability/metrics.ts";
 import type { Stores } from "./storage/stores.ts";
+import type { CallbackPoster } from "./syndication/fat-ping.ts";
 import { FeedDocumentCache, type FeedSnapshot } from "./syndication/feed-document-cache.ts";
-import { loadFeedSnapshot, loadTagSnapshot } from "./syndication/feed-snapshot.ts";
+import {
+  loadFeedSnapshot,
+  loadTagSnapshot,
+  nextScheduledChange,
+} from "./syndication/feed-snapshot.ts";
 import { renderFeedDocuments } from "./syndication/render-feed-documents.ts";
 import { SiteDocumentCache } from "./syndication/site-document-cache.ts";
 import { siteDocumentBuilders } from "./syndication/site-documents.ts";
-import { WebSubHub, type WebSubHubLimits } from "./syndication/websub-hub.ts";
+import { VersionedFeedDocuments } from "./syndication/versioned-feed-documents.ts";
+import {
+  WebSubDistribution,
+  type WebSubDistributionLimits,
+} from "./syndication/websub-distribution.ts";
+import {
+  DEFAULT_WEBSUB_LIMITS,
+  WebSubHub,
+  type WebSubHubLimits,
+} from "./syndication/websub-hub.ts";
 
 export type DepsConfig = Pick<
   Config,
@@ -38,6 +52,25 @@ export type DepsConfig = Pick<
 
 export const systemClock: Clock = { now: () => new Date() };
 
+export interface WebSubOptions {
+  readonly limits?: Partial<WebSubHubLimits & WebSubDistributionLimits>;
+  /** Distribution jobs run at once by this process (WEBSUB_CONCURRENCY; default 128). */
+  readonly concurrency?: number;
+  /** PostgreSQL URL for LISTEN wake-ups between processes; unset on PGlite. */
+  readonly databaseUrl?: string | undefined;
+  /** How long a job stays leased by a process that stalls (DELIVERY_LEASE_MS). */
+  readonly leaseMs?: number;
+  /** First retry delay of a failed delivery, doubled per attempt (default 1 s). */
+  readonly retryDelayMs?: number;
+  /** Sends the pings (Node: keep-alive node:http behind the address guard); default fetch. */
+  readonly poster?: CallbackPoster;
+  /** Keeps a verification alive after the response (the Worker's waitUntil). */
+  readonly background?: (work: Promise<void>) => void;
+}
+
+/** Tries of one WebSub delivery: 1 s, 2 s, 4 s, 8 s, 16 s between them. */
+const WEBSUB_MAX_ATTEMPTS = 6;
+
 /** The one place that wires concrete stores, services and caches together. */
 export function createDeps(options: {
   config: DepsConfig;
@@ -52,11 +85,8 @@ export function createDeps(options: {
   feedDocumentMaxAgeMs?: number;
   /** Keep gzip/brotli copies of feed documents (default true; the Worker's edge compresses). */
   precompressFeedDocuments?: boolean;
-  /** The WebSub hub's limits (config) and, in tests, its waits between retries. */
-  websub?: {
-    readonly limits?: Partial<WebSubHubLimits>;
-    readonly sleep?: (ms: number) => Promise<void>;
-  };
+  /** The WebSub hub's limits and how its distribution queue runs (from config). */
+  websub?: WebSubOptions;
   /** Where requests and feed renders are counted (src/observability/); unset: metrics off. */
   metrics?: Metrics;
   /** `GET /metrics` on the app's port for this bearer token (METRICS_TOKEN). */
@@ -119,6 +149,40 @@ export function createDeps(options: {
   const addressGuard =
     options.federation?.data.addressGuard ??
     createAddressGuard({ allowPrivateAddress: config.federationAllowPrivateAddress ?? false });
+  const websubOptions = options.websub ?? {};
+  const websubLimits = websubOptions.limits ?? {};
+  const distribution = stores.websubDistribution;
+  const websubDistribution = new WebSubDistribution({
+    publicUrl: config.publicUrl,
+    store: distribution.store,
+    // Its own documents: a delivery job may need a version this process has not heard of yet.
+    documents: new VersionedFeedDocuments({
+      documents: new FeedDocumentCache({
+        load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
+        render: (snapshot) => renderFeedDocuments({ ...snapshot, ...renderOptions }),
+        clock,
+        onError: (error, slug) => logger.error("websub render failed", { feed: slug, error }),
+        precompress: false,
+        maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
+      }),
+      currentVersion: (slug) => distribution.store.feedVersion(slug),
+    }),
+    clock,
+    logger,
+    limits: {
+      timeoutMs: websubLimits.timeoutMs ?? DEFAULT_WEBSUB_LIMITS.timeoutMs,
+      maxAttempts: websubLimits.maxAttempts ?? WEBSUB_MAX_ATTEMPTS,
+    },
+    queue: distribution.queue({
+      concurrency: websubOptions.concurrency ?? DEFAULT_LIMITS.websubConcurrency,
+      databaseUrl: websubOptions.databaseUrl,
+      leaseMs: websubOptions.leaseMs,
+      retryDelayMs: websubOptions.retryDelayMs,
+      logger,
+    }),
+    nextScheduledChange: (slug) => nextScheduledChange(runner.repos, slug, clock.now()),
+    ...(websubOptions.poster ? { poster: websubOptions.poster } : {}),
+  });
   const websub = new WebSubHub({
     publicUrl: config.publicUrl,
     repo: stores.websub,
@@ -126,15 +190,17 @@ export function createDeps(options: {
     logger,
     checkCallback: (url) => addressGuard.checkUrl(url),
     document: (slug, format) => feedDocuments.get(slug, format),
-    ...(options.websub?.limits ? { limits: options.websub.limits } : {}),
-    ...(options.websub?.sleep ? { sleep: options.websub.sleep } : {}),
+    limits: websubLimits,
+    onSubscribed: (slug) => websubDistribution.watchSchedule(slug),
+    ...(websubOptions.background ? { background: websubOptions.background } : {}),
   });
   const onFeedsChanged = (slugs: readonly string[]) => {
     feedDocuments.invalidate(slugs);
     tagDocuments.invalidateAll();
     siteDocuments.invalidate();
     renderedPages.clear();
-    websub.feedsChanged(slugs);
+    // The change queued its WebSub topic jobs in its transaction: this process takes them now.
+    websubDistribution.wake();
     // The change committed outbox entries too: relay them now, not at the next poll.
     options.federation?.relay.wake();
     options.onFeedsChanged?.(slugs);
@@ -178,6 +244,7 @@ export function createDeps(options: {
     blockList: stores.blockList,
     renderedPages,
     websub,
+    websubDistribution,
     checkDatabase: stores.checkDatabase,
     metrics,
     metricsEndpoint: options.metricsEndpoint,

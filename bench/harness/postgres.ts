@@ -90,3 +90,27 @@ export function statementsPer(
 ): number {
   return before === undefined || after === undefined ? Number.NaN : (after - before) / deliveries;
 }
+
+/** The bench's own connection to the database (the superuser), closed after the scenario. */
+export function benchPool(
+  postgres: BenchPostgres,
+  context: { log(line: string): void; defer(cleanup: () => Promise<unknown>): void },
+): pg.Pool {
+  const db = new pg.Pool({ connectionString: postgres.adminUrl, max: 2 });
+  // The pool drops an idle connection the server closed; unhandled, this event would crash.
+  db.on("error", (error) => context.log(`bench pool: ${error.message}`));
+  context.defer(() => db.end());
+  return db;
+}
+
+/** Resolves (with the time) once the queue table is empty: all work of the push is done. */
+export async function waitForEmptyQueue(db: pg.Pool): Promise<number> {
+  for (const until = Date.now() + 60_000; Date.now() < until; ) {
+    const { rows } = await db.query<{ n: number }>(
+      "select count(*)::int as n from fedify_messages",
+    );
+    if (rows[0]?.n === 0) return Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error("the queue did not drain within 60 s");
+}

@@ -5,6 +5,9 @@
  * PostgreSQL, Tidings), measures it next to a baseline from the same run, and returns its
  * results (written to bench/results/NAME.json) and its section of the printed report.
  */
+import type pg from "pg";
+import type { Child } from "./children.ts";
+import type { BenchPostgres } from "./postgres.ts";
 import type { QuietWaiter } from "./procfs.ts";
 
 export interface Scenario {
@@ -51,4 +54,17 @@ export function envNumber(name: string, fallback: number): number {
 export function envNumbers(name: string, fallback: readonly number[]): number[] {
   const value = process.env[name];
   return value ? value.split(",").map((item) => Number(item.trim())) : [...fallback];
+}
+
+/**
+ * What every measurement of a scenario with a receiving farm and a raw sender needs: the
+ * processes and the bench's own database connection.
+ */
+export interface FarmRig<Ready> {
+  readonly context: BenchContext;
+  readonly postgres: BenchPostgres;
+  readonly db: pg.Pool;
+  readonly farm: Child;
+  readonly raw: Child;
+  readonly ready: Ready;
 }

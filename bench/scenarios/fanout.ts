@@ -5,13 +5,19 @@
  * Tidings (one process per configuration) and the raw sender (raw-child.ts), each measured
  * separately from /proc. bench/README.md says what a run does and lists its settings.
  */
-import pg from "pg";
+import type pg from "pg";
 import { freePort } from "../../test/support/free-port.ts";
-import { type Child, startNodeChild } from "../harness/children.ts";
+import { startNodeChild } from "../harness/children.ts";
 import { HttpClient } from "../harness/http-client.ts";
-import { type BenchPostgres, startPostgres, statementsPer } from "../harness/postgres.ts";
+import { benchPool, startPostgres, statementsPer, waitForEmptyQueue } from "../harness/postgres.ts";
 import { memoryOf, startCpuMeter } from "../harness/procfs.ts";
-import { type BenchContext, envNumber, envNumbers, type Scenario } from "../harness/scenario.ts";
+import {
+  type BenchContext,
+  envNumber,
+  envNumbers,
+  type FarmRig,
+  type Scenario,
+} from "../harness/scenario.ts";
 import { postArticle, printedLines, startTidings, type TidingsServer } from "../harness/tidings.ts";
 import type { FarmReady, FarmSnapshot, RawRunResult } from "./fanout/protocol.ts";
 import { fanoutGoals, formatFanoutReport } from "./fanout/report.ts";
@@ -43,14 +49,7 @@ export type FanoutResults = Awaited<ReturnType<typeof measure>>;
 export type TidingsRun = Awaited<ReturnType<typeof pushOnce>> & { config: string };
 export type RawRun = Awaited<ReturnType<typeof rawOnce>>;
 
-/** What every measurement needs: the processes and the bench's own database connection. */
-interface Rig {
-  readonly context: BenchContext;
-  readonly postgres: BenchPostgres;
-  readonly db: pg.Pool;
-  readonly farm: Child;
-  readonly raw: Child;
-  readonly ready: FarmReady;
+interface Rig extends FarmRig<FarmReady> {
   readonly runTimeoutMs: number;
 }
 
@@ -174,10 +173,7 @@ export async function measure(
     ? "pg_stat_statements"
     : "nothing (no pg_stat_statements)";
   log(`PostgreSQL ${postgres.version}; SQL statements counted by ${counting}`);
-  const db = new pg.Pool({ connectionString: postgres.adminUrl, max: 2 });
-  // The pool drops an idle connection the server closed; unhandled, this event would crash.
-  db.on("error", (error) => log(`bench pool: ${error.message}`));
-  context.defer(() => db.end());
+  const db = benchPool(postgres, context);
   const farm = startNodeChild("farm", "bench/scenarios/fanout/farm-child.ts", { ipc: true });
   const { hosts, actorsPerHost, firstAddress } = settings;
   const ready = await farm.request<FarmReady>({
@@ -275,18 +271,6 @@ export async function insertFollowers(db: pg.Pool, { actors }: FarmReady): Promi
      select 'world', a, i, s, null, now() from unnest($1::text[], $2::text[], $3::text[]) as t (a, i, s)`,
     [actors.map((a) => a.id), actors.map((a) => a.inbox), actors.map((a) => a.sharedInbox)],
   );
-}
-
-/** Resolves (with the time) once the delivery queue is empty: all work of the push is done. */
-export async function waitForEmptyQueue(db: pg.Pool): Promise<number> {
-  for (const until = Date.now() + 60_000; Date.now() < until; ) {
-    const { rows } = await db.query<{ n: number }>(
-      "select count(*)::int as n from fedify_messages",
-    );
-    if (rows[0]?.n === 0) return Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error("the delivery queue did not drain within 60 s");
 }
 
 /** A story of about the size of a real one (≈2.5 KB of HTML). */

@@ -11,12 +11,12 @@ import pg from "pg";
 import { freePort } from "../../test/support/free-port.ts";
 import { startNodeChild } from "../harness/children.ts";
 import { HttpClient } from "../harness/http-client.ts";
-import { startPostgres } from "../harness/postgres.ts";
+import { startPostgres, waitForEmptyQueue } from "../harness/postgres.ts";
 import { fixed, formatGoals, type Goal, median, tableOf } from "../harness/report.ts";
 import { type BenchContext, envNumber, type Scenario } from "../harness/scenario.ts";
 import { postArticle, startTidings, type TidingsServer } from "../harness/tidings.ts";
 import type { FarmReady, FarmSnapshot } from "./fanout/protocol.ts";
-import { insertFollowers, storyInput, waitForEmptyQueue } from "./fanout.ts";
+import { insertFollowers, storyInput } from "./fanout.ts";
 
 const ADMIN_TOKEN = "recovery-bench-admin-token-0123456789";
 const GOAL_AFTER_RESTART_MS = 5000;

@@ -1,6 +1,4 @@
 import { createPrivateKey, type KeyObject, type JsonWebKey as NodeJsonWebKey } from "node:crypto";
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { KvStore } from "@fedify/fedify";
 import type { Logger } from "../logger.ts";
 import { type Metrics, outcomeOfStatus, secondsSince } from "../observability/metrics.ts";
@@ -12,6 +10,7 @@ import {
   type OutboxMessage,
   readOutboxMessage,
 } from "./fedify-internals.ts";
+import { KeepAlivePoster, PostTimeoutError } from "./keep-alive-poster.ts";
 import {
   type RsaSigner,
   type SignatureSpec,
@@ -86,29 +85,23 @@ export class DirectDelivery implements OutboxSender {
   readonly #guard: AddressGuard;
   readonly #userAgent: string;
   readonly #logger: Logger;
-  readonly #timeoutMs: number;
   readonly #now: () => Date;
   readonly #metrics: Metrics | undefined;
   readonly #signer: RsaSigner;
   readonly #keys = new Map<string, { readonly modulus: string; readonly key: KeyObject }>();
   /** Serialised activities by id, newest last: a fan-out sends one activity to every inbox. */
   readonly #bodies = new Map<string, Buffer>();
-  readonly #httpAgent: HttpAgent;
-  readonly #httpsAgent: HttpsAgent;
+  readonly #poster: KeepAlivePoster;
 
   constructor(options: DirectDeliveryOptions) {
     this.#kv = options.kv;
     this.#guard = options.addressGuard;
-    const agentOptions = {
-      keepAlive: true,
-      scheduling: "lifo",
-      lookup: options.addressGuard.lookup,
-    } as const;
-    this.#httpAgent = new HttpAgent(agentOptions);
-    this.#httpsAgent = new HttpsAgent(agentOptions);
+    this.#poster = new KeepAlivePoster({
+      guard: options.addressGuard,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
     this.#userAgent = options.userAgent;
     this.#logger = options.logger;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#now = options.now ?? (() => new Date());
     this.#metrics = options.metrics;
     this.#signer = options.signer ?? signOnThreadPool;
@@ -145,7 +138,7 @@ export class DirectDelivery implements OutboxSender {
       )),
     };
     const start = this.#metrics ? performance.now() : 0;
-    const status = await this.#post(url, headers, body).catch((error: unknown) => {
+    const status = await this.#poster.post(url, headers, body).catch((error: unknown) => {
       if (error instanceof NonPublicAddressError) throw error;
       this.#logger.debug("direct delivery failed; Fedify sends it again", {
         inbox: url.href,
@@ -169,8 +162,7 @@ export class DirectDelivery implements OutboxSender {
 
   /** Closes idle keep-alive connections (the process is stopping). */
   close(): void {
-    this.#httpAgent.destroy();
-    this.#httpsAgent.destroy();
+    this.#poster.close();
   }
 
   /**
@@ -210,55 +202,10 @@ export class DirectDelivery implements OutboxSender {
     }
     return { keyId: pair.keyId, privateKey: cached.key };
   }
-
-  /**
-   * POSTs and resolves with the status once the answer has been read to the end, or rejects:
-   * the whole exchange, answer included, must be over within the timeout (a server that
-   * trickles its answer does not hold a slot longer).
-   */
-  #post(url: URL, headers: Record<string, string>, body: Buffer): Promise<number> {
-    const https = url.protocol === "https:";
-    return new Promise((resolve, reject) => {
-      const request = (https ? httpsRequest : httpRequest)(
-        url,
-        { method: "POST", headers, agent: https ? this.#httpsAgent : this.#httpAgent },
-        (response: IncomingMessage) => {
-          // Read (and drop) the body, so the connection goes back to the pool.
-          response.resume();
-          response.once("end", () => {
-            clearTimeout(deadline);
-            resolve(response.statusCode ?? 0);
-          });
-          response.once("error", fail);
-          response.once("close", () => {
-            if (!response.complete) fail(new Error("the answer was cut short"));
-          });
-        },
-      );
-      const deadline = setTimeout(
-        () => request.destroy(new DeliveryTimeoutError(this.#timeoutMs)),
-        this.#timeoutMs,
-      );
-      function fail(error: Error) {
-        clearTimeout(deadline);
-        reject(error);
-      }
-      request.once("error", fail);
-      request.end(body);
-    });
-  }
-}
-
-/** The POST was abandoned: no full answer within the timeout. */
-class DeliveryTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`no answer after ${timeoutMs} ms`);
-    this.name = "TimeoutError";
-  }
 }
 
 function timedOut(error: unknown): boolean {
-  return error instanceof DeliveryTimeoutError;
+  return error instanceof PostTimeoutError;
 }
 
 /** A first attempt, not held by the circuit breaker: the only messages sent here. */

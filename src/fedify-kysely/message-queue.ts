@@ -11,7 +11,7 @@ import { warnDatabaseError } from "./database-unavailable.ts";
 import { listenOnChannel } from "./listen-connection.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { PerKeyLimitOptions } from "./per-key-limit.ts";
-import { every, QueueConsumer } from "./queue-consumer.ts";
+import { every, QueueConsumer, type QueueConsumerOptions } from "./queue-consumer.ts";
 import { type FedifyDatabase, fedifyTables, type KyselyWithFedifyTables } from "./schema.ts";
 
 /** The PostgreSQL channel on which enqueuers announce new messages to listening processes. */
@@ -214,6 +214,15 @@ export class KyselyMessageQueue implements MessageQueue {
     }
   }
 
+  /**
+   * Wakes this process's listeners of this queue now. For messages inserted by a queue bound
+   * to a transaction (`new KyselyMessageQueue(trx)`), once that transaction has committed:
+   * other processes hear of them by NOTIFY, this one's listeners (PGlite has no other) here.
+   */
+  wake(): void {
+    wakeLocal(this.#db, { q: this.#queue, n: 1, d: 0, o: this.#origin });
+  }
+
   async getDepth(): Promise<MessageQueueDepth> {
     const { rows } = await sql<{ ready: number; delayed: number }>`
       select count(*) filter (where available_at <= now())::int as ready,
@@ -270,16 +279,7 @@ export class KyselyMessageQueue implements MessageQueue {
         "fedify queue: no lock connection yet; this consumer's work is taken over only after its lease",
       );
     }
-    const started = new QueueConsumer(this.#db, handler, {
-      queue: this.#queue,
-      consumer: locked ? lockKey : id,
-      concurrency: this.#concurrency,
-      perKey: this.#perKey,
-      leaseMs: this.#leaseMs,
-      retryDelayMs: this.#retryDelayMs,
-      maxRetryDelayMs: this.#maxRetryDelayMs,
-      errorDelayMs: this.#pollIntervalMs,
-      logger: this.#logger,
+    const started = this.#consumer(handler, locked ? lockKey : id, {
       onReleased: (delayMs) =>
         wakeLocal(this.#db, { q: this.#queue, n: 1, d: delayMs, o: this.#origin }),
     });
@@ -307,6 +307,36 @@ export class KyselyMessageQueue implements MessageQueue {
       unregister();
       await notifications?.close();
     }
+  }
+
+  /**
+   * Handles the messages due now, and those their handlers queue, then resolves: for a runtime
+   * where nothing listens (a Worker's invocation). Failed messages are put back with their
+   * backoff and left for a later drain; a drain cut short leaves its leases to run out.
+   */
+  async drain(handler: (message: unknown) => Promise<void> | void): Promise<void> {
+    const id = `${this.#origin.slice(0, 8)}:${crypto.randomUUID().slice(0, 8)}`;
+    await this.#consumer(handler, id, { onReleased: () => {}, untilIdle: true }).run();
+  }
+
+  /** A consumer of this queue with this queue's settings, its leases named `id`. */
+  #consumer(
+    handler: (message: unknown) => Promise<void> | void,
+    id: string,
+    options: Pick<QueueConsumerOptions, "onReleased" | "untilIdle">,
+  ): QueueConsumer {
+    return new QueueConsumer(this.#db, handler, {
+      queue: this.#queue,
+      consumer: id,
+      concurrency: this.#concurrency,
+      perKey: this.#perKey,
+      leaseMs: this.#leaseMs,
+      retryDelayMs: this.#retryDelayMs,
+      maxRetryDelayMs: this.#maxRetryDelayMs,
+      errorDelayMs: this.#pollIntervalMs,
+      logger: this.#logger,
+      ...options,
+    });
   }
 
   /**

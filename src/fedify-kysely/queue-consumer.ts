@@ -27,6 +27,11 @@ export interface QueueConsumerOptions {
   readonly onReleased: (delayMs: number) => void;
   /** Handlers at once per key (deliveries: per remote host); unset: no bound but `concurrency`. */
   readonly perKey?: PerKeyLimitOptions | undefined;
+  /**
+   * Stop once nothing is due: a claim found no message and no handler is running (where no
+   * process listens, e.g. a Worker's invocation). Messages due later are left for later.
+   */
+  readonly untilIdle?: boolean;
 }
 
 /**
@@ -184,6 +189,12 @@ export class QueueConsumer {
     }
     // A full batch: there may be more where it came from.
     if (claims.length === limit) this.#mayHaveWork = true;
+    // A drain looks again while it finds work and after each handler (which may queue more);
+    // once nothing is due and nothing runs, it is over (acknowledgements go on the way out).
+    if (this.#options.untilIdle) {
+      if (claims.length > 0) this.#mayHaveWork = true;
+      else if (this.#inFlight.size === 0 && this.#ready.length === 0) this.#closed = true;
+    }
     this.#ready.push(...claims);
     this.#fill();
   }
@@ -261,6 +272,7 @@ export class QueueConsumer {
       this.#running.delete(running);
       this.#inFlight.delete(claim.id);
       this.#perKey?.release(key);
+      if (this.#options.untilIdle) this.#mayHaveWork = true;
       this.#fill();
       this.#nudge();
     });

@@ -46,6 +46,13 @@ export function websubRoutes(hub: WebSubHub, maxBodyBytes: number): Hono {
             ],
           }),
         );
+      case "hub-full":
+        return problemResponse(
+          problem("unavailable", "The hub holds the most subscriptions it allows", {
+            errors: [{ pointer: "/hub.topic", detail: "no new subscriptions are taken now" }],
+          }),
+          { "retry-after": "3600" },
+        );
       case "too-many-verifications":
         return problemResponse(
           problem("tooManyRequests", "Too many verifications in progress; try again later", {

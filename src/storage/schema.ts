@@ -208,6 +208,20 @@ export interface WebSubSubscriptionsTable {
   verifiedAt: Date;
   lastDeliveryAt: Date | null;
   lastDeliveryResult: string | null;
+  /** The feed version this subscriber should have (migrations/0014). */
+  targetVersion: ColumnType<string, never, string | number>;
+  /** The feed version and document ETag it last accepted. */
+  deliveredVersion: ColumnType<string, never, string | number>;
+  deliveredEtag: ColumnType<string | null, never, string | null>;
+  /** A delivery job for it is in the queue (or being retried). */
+  jobQueued: ColumnType<boolean, never, boolean>;
+  failedAttempts: ColumnType<number, never, number>;
+}
+
+/** A counter per feed, raised per distributed change (migrations/0014). */
+export interface WebSubFeedVersionsTable {
+  feedSlug: string;
+  version: ColumnType<string, string | number, string | number>;
 }
 
 export interface Database extends FedifyDatabase {
@@ -228,6 +242,7 @@ export interface Database extends FedifyDatabase {
   reports: ReportsTable;
   instanceKeys: InstanceKeysTable;
   websubSubscriptions: WebSubSubscriptionsTable;
+  websubFeedVersions: WebSubFeedVersionsTable;
 }
 
 export type FeedRow = Selectable<FeedsTable>;

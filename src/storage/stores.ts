@@ -34,6 +34,7 @@ import { createMetricsView } from "./views/metrics.view.ts";
 import { createSitemapView } from "./views/sitemap.view.ts";
 import { createThreadView } from "./views/thread.view.ts";
 import { createWebSubSubscriptionListView } from "./views/websub-subscription-list.view.ts";
+import { createWebSubDistributionStore, WEBSUB_QUEUE } from "./websub-distribution-store.ts";
 import { createWebSubRepository } from "./websub-repository.ts";
 
 /** The read models, one per screen or listing, each owning its result types. */
@@ -62,7 +63,25 @@ export interface DeliveryQueueSettings {
   /** PostgreSQL URL for LISTEN wake-ups between processes; unset on PGlite. */
   readonly databaseUrl: string | undefined;
   readonly leaseMs?: number | undefined;
+  /** First retry delay of a failed message, doubled per attempt (default 1 s). */
+  readonly retryDelayMs?: number | undefined;
   readonly logger: Logger;
+}
+
+/** A logical queue in `fedify_messages`, run as settings say (Fedify's is "default"). */
+function queueOnDatabase(db: Db, settings: DeliveryQueueSettings & { queue?: string }) {
+  return new KyselyMessageQueue(db, {
+    concurrency: settings.concurrency,
+    perKey: settings.perKey,
+    logger: settings.logger,
+    ...(settings.queue ? { queue: settings.queue } : {}),
+    ...(settings.databaseUrl ? { listen: connectionOptions(settings.databaseUrl) } : {}),
+    ...(settings.leaseMs ? { leaseMs: settings.leaseMs } : {}),
+    ...(settings.retryDelayMs ? { retryDelayMs: settings.retryDelayMs } : {}),
+    // A dead consumer's work is taken over in seconds: by lock on PostgreSQL, at start
+    // on PGlite (one process); otherwise when its lease runs out.
+    takeover: settings.databaseUrl ? "lock" : isEmbeddedDatabase(db) ? "single-process" : "lease",
+  });
 }
 
 /**
@@ -90,6 +109,12 @@ export function createStores(db: Db) {
     blockList,
     /** The WebSub hub's subscriptions. */
     websub: createWebSubRepository(db),
+    /** The WebSub distribution: its state per subscription and its queue. */
+    websubDistribution: {
+      store: createWebSubDistributionStore(db),
+      queue: (settings: DeliveryQueueSettings) =>
+        queueOnDatabase(db, { ...settings, queue: WEBSUB_QUEUE }),
+    },
     federation: {
       repos: {
         articles: createArticleRepository(db),
@@ -105,21 +130,7 @@ export function createStores(db: Db) {
       },
       blockList,
       kv: (): KvStore => new KyselyKvStore(db),
-      queue: (settings: DeliveryQueueSettings): MessageQueue =>
-        new KyselyMessageQueue(db, {
-          concurrency: settings.concurrency,
-          perKey: settings.perKey,
-          logger: settings.logger,
-          ...(settings.databaseUrl ? { listen: connectionOptions(settings.databaseUrl) } : {}),
-          ...(settings.leaseMs ? { leaseMs: settings.leaseMs } : {}),
-          // A dead consumer's work is taken over in seconds: by lock on PostgreSQL, at start
-          // on PGlite (one process); otherwise when its lease runs out.
-          takeover: settings.databaseUrl
-            ? "lock"
-            : isEmbeddedDatabase(db)
-              ? "single-process"
-              : "lease",
-        }),
+      queue: (settings: DeliveryQueueSettings): MessageQueue => queueOnDatabase(db, settings),
     },
     /** Resolves when the database answers; rejects otherwise (for /healthz). */
     async checkDatabase(): Promise<void> {

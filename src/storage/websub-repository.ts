@@ -60,6 +60,17 @@ export function createWebSubRepository(db: Kysely<Database>) {
       return Number(row?.n ?? 0);
     },
 
+    /** Live subscriptions of every host but the one for this topic and callback. */
+    async countOtherLive(topic: string, callback: string, now: Date) {
+      const row = await db
+        .selectFrom("websubSubscriptions")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("expiresAt", ">", now)
+        .where((eb) => eb.or([eb("topic", "<>", topic), eb("callback", "<>", callback)]))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
     /** Live subscriptions of a feed's documents (all formats), oldest first. */
     async listLive(feedSlug: string, now: Date): Promise<WebSubSubscription[]> {
       return db

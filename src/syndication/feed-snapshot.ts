@@ -25,11 +25,20 @@ export async function loadFeedSnapshot(
     now,
   );
   const { articles, updates: kept } = newestItems(listed, updates, itemLimit);
-  const validUntil = earliest(
+  const validUntil = await nextScheduledChange(repos, slug, now);
+  return { feed, articles, updates: kept, validUntil };
+}
+
+/** When a feed's documents next change by themselves: its next scheduled article or update. */
+export async function nextScheduledChange(
+  repos: Repositories,
+  slug: string,
+  now: Date,
+): Promise<Date | null> {
+  return earliest(
     await repos.articles.nextScheduledInFeed(slug, now),
     await repos.liveUpdates.nextScheduledInFeed(slug, now),
   );
-  return { feed, articles, updates: kept, validUntil };
 }
 
 /**

@@ -7,6 +7,8 @@ import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { type PeerFarm, startPeerFarm } from "../support/fediverse-peer.ts";
 import { freePort } from "../support/free-port.ts";
 import {
+  killAll,
+  postArticle,
   type ServerProcess,
   startProcess as startChild,
   waitForHealth,
@@ -69,12 +71,7 @@ describe("a crash in the middle of a fan-out", () => {
     return started;
   };
   afterEach(async () => {
-    for (const started of processes.splice(0)) {
-      if (started.child.exitCode === null && started.child.signalCode === null) {
-        started.child.kill("SIGKILL");
-        await started.exited;
-      }
-    }
+    await killAll(processes.splice(0));
     server = undefined;
   });
   afterAll(async () => {
@@ -85,14 +82,10 @@ describe("a crash in the middle of a fan-out", () => {
   it("delivers the Create to every follower exactly as one activity", async () => {
     server = startProcess(env);
     await waitForHealth(url, server);
-    const push = await fetch(`${url}/admin/articles`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        headline: "Ceasefire agreed",
-        bodyHtml: "<p>Text</p>",
-        feeds: ["world"],
-      }),
+    const push = await postArticle(url, ADMIN_TOKEN, {
+      headline: "Ceasefire agreed",
+      bodyHtml: "<p>Text</p>",
+      feeds: ["world"],
     });
     expect(push.status).toBe(201);
     const { id } = (await push.json()) as ArticleOutput;
@@ -124,10 +117,10 @@ describe("a crash in the middle of a fan-out", () => {
   it("lets `npm run delivery` finish the work of an app process that died, and stop on SIGTERM", async () => {
     server = startProcess(env);
     await waitForHealth(url, server);
-    const push = await fetch(`${url}/admin/articles`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({ headline: "Second story", bodyHtml: "<p>Text</p>", feeds: ["world"] }),
+    const push = await postArticle(url, ADMIN_TOKEN, {
+      headline: "Second story",
+      bodyHtml: "<p>Text</p>",
+      feeds: ["world"],
     });
     expect(push.status).toBe(201);
     const { id } = (await push.json()) as ArticleOutput;
@@ -158,10 +151,10 @@ describe("a crash in the middle of a fan-out", () => {
     const activitiesBefore = farm.stats().activityIds;
     server = startProcess(defaults);
     await waitForHealth(url, server);
-    const push = await fetch(`${url}/admin/articles`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({ headline: "Third story", bodyHtml: "<p>Text</p>", feeds: ["world"] }),
+    const push = await postArticle(url, ADMIN_TOKEN, {
+      headline: "Third story",
+      bodyHtml: "<p>Text</p>",
+      feeds: ["world"],
     });
     expect(push.status).toBe(201);
     const { id } = (await push.json()) as ArticleOutput;

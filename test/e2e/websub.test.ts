@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_KINDS } from "../support/databases.ts";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
@@ -8,36 +9,18 @@ import { type Subscriber, startSubscriber } from "../support/websub-subscriber.t
 const TOPIC = `${PUBLIC_URL}/feeds/world.rss`;
 const HUB = `${PUBLIC_URL}/websub`;
 
-/** Lets a test hold the hub between a failed delivery and its retry. */
-function gatedSleep() {
-  const waiting: (() => void)[] = [];
-  const calls: (() => void)[] = [];
-  /** Open: retries follow at once (a given-up delivery ends after its few attempts). */
-  let open = true;
-  return {
-    sleep: () =>
-      new Promise<void>((resolve) => {
-        if (open) return resolve();
-        waiting.push(resolve);
-        for (const call of calls.splice(0)) call();
-      }),
-    hold: () => {
-      open = false;
-    },
-    /** Resolves once the hub is waiting to retry. */
-    waiting: () =>
-      waiting.length > 0 ? Promise.resolve() : new Promise<void>((resolve) => calls.push(resolve)),
-    release: () => {
-      open = true;
-      for (const resolve of waiting.splice(0)) resolve();
-    },
-  };
+/** Resolves once `condition` holds, looking every 20 ms (for state only the database shows). */
+async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe.each(DATABASE_KINDS)("WebSub hub on %s", (kind) => {
   let t: TestApp;
   const clock = fixedClock(new Date("2026-11-26T12:00:00Z"));
-  const gate = gatedSleep();
   const subscribers: Subscriber[] = [];
   let published = 0;
 
@@ -45,11 +28,17 @@ describe.each(DATABASE_KINDS)("WebSub hub on %s", (kind) => {
     t = await createTestApp(kind, {
       clock,
       config: { federationAllowPrivateAddress: true },
-      websub: { sleep: gate.sleep, limits: { subscriptionsPerHost: 6, timeoutMs: 30_000 } },
+      // Retries after 300 ms, 600 ms, …: long enough for a test to publish again meanwhile.
+      websub: {
+        retryDelayMs: 300,
+        limits: { subscriptionsPerHost: 6, timeoutMs: 30_000, maxAttempts: 3 },
+      },
+      runWebSub: true,
     });
   });
   afterEach(async () => {
     await t.deps.websub.idle();
+    await t.websubSettled();
     for (const subscriber of subscribers.splice(0)) await subscriber.close();
   });
   afterAll(() => t.destroy());
@@ -82,16 +71,32 @@ describe.each(DATABASE_KINDS)("WebSub hub on %s", (kind) => {
     return verification;
   };
 
-  const publish = async (headline: string) => {
+  /** Asks to unsubscribe (verified in the background, like a subscription). */
+  const unsubscribe = (s: Subscriber) =>
+    hubRequest({ "hub.mode": "unsubscribe", "hub.topic": TOPIC, "hub.callback": `${s.url}/cb` });
+
+  const publish = async (headline: string, publishedAt?: Date) => {
     published++;
     const push = await t.admin("POST", "/admin/articles", {
       ...fixtureStoryPush(),
       headline,
       externalId: `websub-${published}`,
       feeds: ["world"],
+      ...(publishedAt ? { publishedAt: publishedAt.toISOString() } : {}),
     });
     expect(push.status).toBe(201);
   };
+
+  const feedVersion = async () =>
+    Number(
+      (
+        await t.database.db
+          .selectFrom("websubFeedVersions")
+          .select("version")
+          .where("feedSlug", "=", "world")
+          .executeTakeFirst()
+      )?.version ?? 0,
+    );
 
   const listed = async () => {
     const response = await t.admin("GET", "/admin/websub/subscriptions?feed=world");
@@ -145,22 +150,18 @@ describe.each(DATABASE_KINDS)("WebSub hub on %s", (kind) => {
     const served = await (await t.get("/feeds/world.rss")).text();
     expect(delivery.body.toString("utf8")).toBe(served);
     expect(served).toContain("Hub pushes in seconds");
-    await t.deps.websub.idle();
+    await t.websubSettled();
     expect((await listed())[0]).toMatchObject({ lastDeliveryResult: "204" });
 
     // Unsubscribing is verified too; then nothing more arrives.
-    const response = await hubRequest({
-      "hub.mode": "unsubscribe",
-      "hub.topic": TOPIC,
-      "hub.callback": `${s.url}/cb`,
-    });
+    const response = await unsubscribe(s);
     expect(response.status).toBe(202);
     const goodbye = await s.verification(2);
     expect(goodbye.params.get("hub.mode")).toBe("unsubscribe");
     await t.deps.websub.idle();
     expect(await listed()).toEqual([]);
     await publish("Nobody hears this");
-    await t.deps.websub.idle();
+    await t.websubSettled();
     expect(s.deliveries).toHaveLength(1);
   });
 
@@ -198,7 +199,7 @@ describe.each(DATABASE_KINDS)("WebSub hub on %s", (kind) => {
     try {
       expect((await listed())[0]).toMatchObject({ state: "expired" });
       await publish("After the lease");
-      await t.deps.websub.idle();
+      await t.websubSettled();
       expect(s.deliveries).toHaveLength(0);
       expect(await listed()).toEqual([]);
     } finally {
@@ -212,33 +213,98 @@ describe.each(DATABASE_KINDS)("WebSub hub on %s", (kind) => {
     s.deliveryAnswers.push(410);
     await publish("Gone reader");
     await s.delivery(1);
-    await t.deps.websub.idle();
+    await t.websubSettled();
     expect(await listed()).toEqual([]);
   });
 
   it("retries a subscriber that answered 500 and then gives it the newest document once", async () => {
     const s = await subscriber();
     await subscribe(s);
-    gate.hold();
     s.deliveryAnswers.push(500);
     await publish("First version");
     const failed = await s.delivery(1);
     expect(failed.body.toString()).toContain("First version");
-    await gate.waiting();
+    // Published while the failed delivery waits for its retry (300 ms): the retry carries it.
     await publish("Second version");
-    gate.release();
-    await t.deps.websub.idle();
+    const retried = await s.delivery(2);
+    await t.websubSettled();
     expect(s.deliveries).toHaveLength(2);
-    const body = s.deliveries[1]?.body.toString() ?? "";
+    const body = retried.body.toString();
     expect(body).toContain("Second version");
     expect(body).toContain("First version");
     const [item] = await listed();
     expect(item).toMatchObject({ lastDeliveryResult: "204" });
-    await hubRequest({
-      "hub.mode": "unsubscribe",
-      "hub.topic": TOPIC,
-      "hub.callback": `${s.url}/cb`,
+    await unsubscribe(s);
+  });
+
+  it("coalesces: a subscriber still busy with one document gets only the newest after it", async () => {
+    const s = await subscriber();
+    await subscribe(s);
+    s.deliveryAnswers.push("hold");
+    await publish("Coalesce one");
+    const first = await s.delivery(1);
+    expect(first.body.toString()).toContain("Coalesce one");
+    // Three more changes while the first POST is unanswered: one delivery follows, the newest.
+    const before = await feedVersion();
+    await publish("Coalesce two");
+    await publish("Coalesce three");
+    await publish("Coalesce four");
+    // Each change raised the feed's version as its topic job ran; none queued a second job.
+    await until(async () => (await feedVersion()) === before + 3);
+    s.releaseHeld(204);
+    const second = await s.delivery(2);
+    await t.websubSettled();
+    expect(s.deliveries).toHaveLength(2);
+    expect(second.body.toString()).toContain("Coalesce four");
+    expect(second.body.toString()).toContain("Coalesce two");
+    await unsubscribe(s);
+  });
+
+  it("gives up after its tries, and the next change tries again", async () => {
+    const s = await subscriber();
+    await subscribe(s);
+    s.deliveryAnswers.push(503, 503, 503);
+    await publish("Nobody home");
+    // 300 ms, then 600 ms between the three tries (maxAttempts 3 here; 6 by default).
+    await s.delivery(3);
+    await until(async () => (await listed())[0]?.lastDeliveryResult === "503");
+    await t.websubSettled();
+    expect(s.deliveries).toHaveLength(3);
+    await publish("Home again");
+    const delivered = await s.delivery(4);
+    expect(delivered.body.toString()).toContain("Home again");
+    await t.websubSettled();
+    expect(s.deliveries).toHaveLength(4);
+    expect((await listed())[0]).toMatchObject({ lastDeliveryResult: "204" });
+    await unsubscribe(s);
+  });
+
+  it("pushes an embargoed story when it goes public, not before", async () => {
+    const s = await subscriber();
+    await subscribe(s);
+    await publish("Before the embargo");
+    await s.delivery(1);
+    await t.websubSettled();
+    await publish("Embargoed until a second from now", new Date(clock.now().getTime() + 1_000));
+    // The change itself leaves the document as it was: nothing is sent, a topic job waits.
+    await until(async () => {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from fedify_messages
+        where queue = 'websub' and available_at > now()`.execute(t.database.db);
+      return rows[0]?.n === 1;
     });
+    await t.websubSettled();
+    expect(s.deliveries).toHaveLength(1);
+    clock.advance(1_000);
+    try {
+      const released = await s.delivery(2);
+      expect(released.body.toString()).toContain("Embargoed until a second from now");
+      await t.websubSettled();
+      expect(s.deliveries).toHaveLength(2);
+    } finally {
+      clock.set(new Date("2026-11-26T12:00:00Z"));
+    }
+    await unsubscribe(s);
   });
 
   it("does not let a hanging subscriber delay another", async () => {
@@ -254,13 +320,7 @@ describe.each(DATABASE_KINDS)("WebSub hub on %s", (kind) => {
     // The hanging one is still unanswered; closing it ends that delivery (as a failure).
     await hanging.close();
     await healthy.close();
-    for (const s of [hanging, healthy]) {
-      await hubRequest({
-        "hub.mode": "unsubscribe",
-        "hub.topic": TOPIC,
-        "hub.callback": `${s.url}/cb`,
-      });
-    }
+    for (const s of [hanging, healthy]) await unsubscribe(s);
   });
 
   it("refuses bad requests with problem+json naming the field", async () => {
@@ -360,5 +420,51 @@ describe("WebSub hub without the private-address allowance", () => {
       const body = (await response.json()) as { errors: { pointer: string }[] };
       expect(body.errors[0]?.pointer).toBe("/hub.callback");
     }
+  });
+});
+
+describe("WebSub hub at its subscription limit", () => {
+  let t: TestApp;
+  const subscribers: Subscriber[] = [];
+  beforeAll(async () => {
+    t = await createTestApp("pglite", {
+      config: { federationAllowPrivateAddress: true },
+      websub: { limits: { subscriptions: 2 } },
+    });
+  });
+  afterAll(async () => {
+    for (const s of subscribers) await s.close();
+    await t.destroy();
+  });
+
+  const subscribe = (s: Subscriber) =>
+    t.app.request("/websub", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        "hub.mode": "subscribe",
+        "hub.topic": TOPIC,
+        "hub.callback": `${s.url}/cb`,
+      }).toString(),
+    });
+
+  it("takes no subscription past WEBSUB_MAX_SUBSCRIPTIONS, whatever the host, but renews", async () => {
+    for (let i = 0; i < 3; i++) subscribers.push(await startSubscriber());
+    const [first, second, third] = subscribers as [Subscriber, Subscriber, Subscriber];
+    for (const s of [first, second]) {
+      expect((await subscribe(s)).status).toBe(202);
+      await s.verification(1);
+      await t.deps.websub.idle();
+    }
+    const over = await subscribe(third);
+    expect(over.status).toBe(503);
+    expect(over.headers.get("content-type")).toContain("application/problem+json");
+    expect(over.headers.get("retry-after")).toBe("3600");
+    const body = (await over.json()) as { errors: { pointer: string }[] };
+    expect(body.errors[0]?.pointer).toBe("/hub.topic");
+    expect(third.verifications).toHaveLength(0);
+    // A renewal is no new subscription.
+    expect((await subscribe(first)).status).toBe(202);
+    await first.verification(2);
   });
 });

@@ -78,3 +78,22 @@ export async function startOnFreePort(
     }
   }
 }
+
+/** SIGKILLs every process of the list still running and waits until each is gone. */
+export async function killAll(processes: readonly ServerProcess[]): Promise<void> {
+  for (const started of processes) {
+    if (started.child.exitCode === null && started.child.signalCode === null) {
+      started.child.kill("SIGKILL");
+      await started.exited;
+    }
+  }
+}
+
+/** `POST /admin/articles` to a running server with the test admin token. */
+export function postArticle(url: string, token: string, article: Record<string, unknown>) {
+  return fetch(`${url}/admin/articles`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(article),
+  });
+}

@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Hono } from "hono";
+import { sql } from "kysely";
 import { createApp } from "../../src/app.ts";
 import { createDeps, type DepsConfig } from "../../src/deps.ts";
 import type { Clock } from "../../src/domain/ports.ts";
@@ -9,6 +10,7 @@ import { silentLogger } from "../../src/logger.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createStores } from "../../src/storage/stores.ts";
+import { WEBSUB_QUEUE } from "../../src/storage/websub-distribution-store.ts";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -21,6 +23,11 @@ export interface TestApp {
   /** An authenticated admin request with a JSON body. */
   admin(method: string, path: string, body?: unknown): Promise<Response>;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
+  /**
+   * Resolves once no WebSub job is due or running (retries waiting for their backoff and
+   * scheduled topic jobs do not count). Only with `runWebSub`.
+   */
+  websubSettled(): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -47,6 +54,8 @@ export async function createTestApp(
     config?: Partial<DepsConfig>;
     clock?: Clock;
     websub?: Parameters<typeof createDeps>[0]["websub"];
+    /** Run the WebSub distribution's queue consumer, as the server does. */
+    runWebSub?: boolean;
     /** METRICS_TOKEN: metrics on, `GET /metrics` for this bearer token. */
     metricsToken?: string;
   } = {},
@@ -80,13 +89,22 @@ export async function createTestApp(
     ...(metrics?.endpoint ? { metricsEndpoint: metrics.endpoint } : {}),
   });
   const app = createApp(deps);
+  const stopWebSub = new AbortController();
+  const websubRunning = options.runWebSub
+    ? deps.websubDistribution.run(stopWebSub.signal)
+    : Promise.resolve();
   return {
     app,
     database,
     deps,
     admin: (method, path, body) => adminRequest(app, method, path, body),
     get: async (path, headers) => app.request(path, { headers }),
-    destroy: () => database.destroy(),
+    websubSettled: () => websubQueueSettled(database),
+    destroy: async () => {
+      stopWebSub.abort();
+      await websubRunning;
+      await database.destroy();
+    },
   };
 }
 
@@ -116,4 +134,18 @@ export async function shippedFeedFiles() {
       text: await readFile(join(dir, name), "utf8"),
     })),
   );
+}
+
+/** Waits (polling the queue table) until no WebSub job is due now or leased. */
+async function websubQueueSettled(database: TestDatabase, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from fedify_messages
+      where queue = ${WEBSUB_QUEUE} and (available_at <= now() or locked_until > now())
+    `.execute(database.db);
+    if (rows[0]?.n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`WebSub jobs still due after ${timeoutMs} ms`);
 }

@@ -16,8 +16,11 @@ export interface ReceivedDelivery {
   readonly body: Buffer;
 }
 
-/** What the subscriber answers a content POST: a status, or "hang" (never answer). */
-export type DeliveryAnswer = number | "hang";
+/**
+ * What the subscriber answers a content POST: a status, "hang" (never answer) or "hold"
+ * (answer when the test calls `releaseHeld`).
+ */
+export type DeliveryAnswer = number | "hang" | "hold";
 
 export interface Subscriber {
   readonly url: string;
@@ -29,6 +32,8 @@ export interface Subscriber {
   readonly deliveryAnswers: DeliveryAnswer[];
   /** Resolves with the n-th verification (1-based) once it has arrived. */
   verification(n: number): Promise<ReceivedVerification>;
+  /** Answers the POSTs held so far ("hold") with this status. */
+  releaseHeld(status: number): void;
   /** Resolves with the n-th content POST (1-based) once it has arrived. */
   delivery(n: number): Promise<ReceivedDelivery>;
   close(): Promise<void>;
@@ -38,6 +43,7 @@ export async function startSubscriber(): Promise<Subscriber> {
   const port = await freePort();
   const waiters: (() => void)[] = [];
   const hanging = new Set<ServerResponse>();
+  const held: ServerResponse[] = [];
   const notify = () => {
     for (const wake of waiters.splice(0)) wake();
   };
@@ -56,6 +62,12 @@ export async function startSubscriber(): Promise<Subscriber> {
     deliveryAnswers: [],
     verification: (n) => until(() => subscriber.verifications[n - 1]),
     delivery: (n) => until(() => subscriber.deliveries[n - 1]),
+    releaseHeld: (status) => {
+      for (const response of held.splice(0)) {
+        response.writeHead(status);
+        response.end();
+      }
+    },
     close: () =>
       new Promise((resolve) => {
         for (const response of hanging) response.destroy();
@@ -85,6 +97,10 @@ export async function startSubscriber(): Promise<Subscriber> {
       const answer = subscriber.deliveryAnswers.shift() ?? 204;
       if (answer === "hang") {
         hanging.add(response);
+        return;
+      }
+      if (answer === "hold") {
+        held.push(response);
         return;
       }
       response.writeHead(answer);

@@ -1,5 +1,6 @@
+import { createHmac } from "node:crypto";
 import { sql } from "kysely";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
 import {
   fetchActor,
@@ -12,6 +13,7 @@ import {
 import { CONTENT_TYPES, type Format, titles } from "../support/feed-items.ts";
 import { fixtureStoryPush } from "../support/fixture-push.ts";
 import { ADMIN_TOKEN } from "../support/test-app.ts";
+import { startSubscriber } from "../support/websub-subscriber.ts";
 import { createWorkerDatabase, type WorkerDatabase } from "./support/worker-database.ts";
 import { startWorker, type WorkerProcess } from "./support/wrangler-dev.ts";
 
@@ -269,6 +271,74 @@ describe("Tidings on Cloudflare Workers (wrangler dev)", () => {
     const kv = await sql<{ key: string }>`
       select key from fedify_kv where key like '["test",%' order by key`.execute(database.db);
     expect(kv.rows.map((row) => row.key)).toEqual(['["test","live"']);
+  });
+
+  it("runs the WebSub hub: verifies intent, pushes a signed fat ping per change, 410 ends it", async () => {
+    const subscriber = await startSubscriber();
+    try {
+      const topic = `${worker.url}/feeds/world.rss`;
+      const callback = `${subscriber.url}/cb`;
+      const request = await fetch(`${worker.url}/websub`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          "hub.mode": "subscribe",
+          "hub.topic": topic,
+          "hub.callback": callback,
+          "hub.secret": "worker-s3cret",
+        }).toString(),
+      });
+      expect(request.status).toBe(202);
+      // Verified after the 202, in the same invocation's waitUntil.
+      const verification = await subscriber.verification(1);
+      expect(verification.params.get("hub.mode")).toBe("subscribe");
+      expect(verification.params.get("hub.topic")).toBe(topic);
+      const stored = async () =>
+        (
+          await sql<{ n: number }>`
+            select count(*)::int as n from websub_subscriptions where callback = ${callback}`.execute(
+            database.db,
+          )
+        ).rows[0]?.n;
+      await vi.waitFor(async () => expect(await stored()).toBe(1), {
+        timeout: 15_000,
+        interval: 50,
+      });
+
+      const push = await admin("POST", "/admin/articles", {
+        headline: "Pushed to WebSub readers from the Worker",
+        bodyHtml: "<p>At once.</p>",
+        feeds: ["world"],
+      });
+      expect(push.status).toBe(201);
+      const { id } = (await push.json()) as ArticleOutput;
+      const delivery = await subscriber.delivery(1);
+      expect(delivery.headers["content-type"]).toBe(CONTENT_TYPES.rss);
+      expect(delivery.headers.link).toBe(
+        `<${worker.url}/websub>; rel="hub", <${topic}>; rel="self"`,
+      );
+      const signature = createHmac("sha256", "worker-s3cret").update(delivery.body).digest("hex");
+      expect(delivery.headers["x-hub-signature"]).toBe(`sha256=${signature}`);
+      expect(delivery.body.toString("utf8")).toContain("Pushed to WebSub readers from the Worker");
+
+      // The subscriber has gone away for good: its 410 ends the subscription.
+      subscriber.deliveryAnswers.push(410);
+      const update = await admin("PATCH", `/admin/articles/${id}`, {
+        headline: "Pushed again, to nobody",
+      });
+      expect(update.status).toBe(200);
+      const last = await subscriber.delivery(2);
+      expect(last.body.toString("utf8")).toContain("Pushed again, to nobody");
+      await vi.waitFor(async () => expect(await stored()).toBe(0), {
+        timeout: 15_000,
+        interval: 50,
+      });
+      const queued = await sql<{ n: number }>`
+        select count(*)::int as n from fedify_messages where queue = 'websub'`.execute(database.db);
+      expect(queued.rows[0]?.n).toBe(0);
+    } finally {
+      await subscriber.close();
+    }
   });
 
   it("logged no errors but the harmless closed-socket rejection", () => {

@@ -16,14 +16,17 @@ export interface HousekeepingResult {
 /**
  * What a long-running Node process does on timers, done by the Worker's Cron Trigger instead:
  * relay outbox entries that came due (scheduled articles) or were left behind (a relay in
- * `waitUntil` that was cut short), and sweep what Fedify's store and queue leave behind (src/fedify-kysely/sweep.ts).
+ * `waitUntil` that was cut short), send the WebSub pings that came due, and sweep what Fedify's store and queue leave behind (src/fedify-kysely/sweep.ts).
  */
 export async function runHousekeeping(
   db: Db,
   relay: OutboxRelay,
   logger: Logger,
+  drainWebSub: () => Promise<void> = async () => {},
 ): Promise<HousekeepingResult> {
   const relayed = await relay.drain();
+  // WebSub pings due now: retries after their backoff, embargoed stories that went public.
+  await drainWebSub();
   const { expiredKvRows, orphanShares } = await sweep(db, {
     batchSize: SWEEP_BATCH,
     maxBatches: SWEEP_BATCHES,

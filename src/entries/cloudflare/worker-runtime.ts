@@ -27,6 +27,8 @@ export interface WorkerRuntime {
   readonly edgeCache: FeedEdgeCache;
   /** Runs one message of Fedify's queue (inbox, fan-out or outbox work). */
   processQueuedTask(body: unknown): Promise<void>;
+  /** Sends the WebSub pings that are due (after a change; the Cron Trigger for the rest). */
+  drainWebSub(): Promise<void>;
 }
 
 /**
@@ -59,6 +61,17 @@ export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime
     stores,
     logger,
     federation,
+    websub: {
+      limits: {
+        subscriptionsPerHost: config.websubMaxSubscriptionsPerHost,
+        subscriptions: config.websubMaxSubscriptions,
+        timeoutMs: config.websubTimeoutMs,
+      },
+      concurrency: config.websubConcurrency,
+      leaseMs: config.deliveryLeaseMs,
+      // A verification outlives the 202 only inside the invocation's waitUntil.
+      background: (work) => currentInvocation().defer(work),
+    },
     // Other isolates change feeds without telling this one: never reuse a rendered document
     // across requests (the Cache API in front of it is what saves PostgreSQL the work).
     feedDocumentMaxAgeMs: 0,
@@ -70,6 +83,9 @@ export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime
       const invocation = currentInvocation();
       invocation.defer(edgeCache.purge(slugs));
       invocation.defer(federation.relay.drain());
+      // Nothing listens to the WebSub queue here: the change's pings go out in this invocation.
+      // (Called after a commit, once `deps` is built.)
+      invocation.defer(deps.websubDistribution.drain());
     },
   });
   return {
@@ -81,5 +97,6 @@ export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime
     edgeCache,
     // Through the runtime, not Fedify directly: the same checks run as in front of a Node queue.
     processQueuedTask: (body) => federation.processQueuedTask(body),
+    drainWebSub: () => deps.websubDistribution.drain(),
   };
 }

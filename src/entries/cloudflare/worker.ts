@@ -72,7 +72,12 @@ export default {
   ): Promise<void> {
     const started = await runtimeFor(env);
     await invoke(env, ctx, started, async () => {
-      await runHousekeeping(started.db, started.federation.relay, started.logger);
+      await runHousekeeping(
+        started.db,
+        started.federation.relay,
+        started.logger,
+        started.drainWebSub,
+      );
     });
   },
 };

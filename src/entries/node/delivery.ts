@@ -1,7 +1,13 @@
+import { createDeps } from "../../deps.ts";
 import { createLogger } from "../../logger.ts";
 import { createStores } from "../../storage/stores.ts";
 import { nodeMetricsFor, serveMetricsPort } from "./metrics.ts";
-import { federationRuntimeFor, openDatabase, readConfigOrExit } from "./setup.ts";
+import {
+  federationRuntimeFor,
+  openDatabase,
+  readConfigOrExit,
+  websubOptionsFromConfig,
+} from "./setup.ts";
 
 /**
  * `npm run delivery`: an extra delivery process. It consumes the same PostgreSQL queue and outbox
@@ -36,9 +42,17 @@ async function main(): Promise<void> {
   const metrics =
     config.metricsPort === undefined ? undefined : nodeMetricsFor(config, stores, logger);
   const runtime = await federationRuntimeFor(config, stores, logger, metrics?.metrics);
+  // WebSub pings travel on the same database queue; the app's wiring builds their handler.
+  const deps = createDeps({
+    config,
+    stores,
+    logger,
+    federation: runtime,
+    websub: websubOptionsFromConfig(config, runtime.data.addressGuard),
+  });
   const metricsServer = await serveMetricsPort(config, metrics, logger);
   logger.info(`delivery process started (concurrency ${config.deliveryConcurrency})`);
-  await runtime.runDelivery(stop.signal);
+  await Promise.all([runtime.runDelivery(stop.signal), deps.websubDistribution.run(stop.signal)]);
   metricsServer?.close();
   await db.destroy();
   logger.info("delivery process stopped");

@@ -7,7 +7,13 @@ import { listenForFeedChanges } from "../../storage/feed-change-notifications.ts
 import { createStores } from "../../storage/stores.ts";
 import { withFeedFastPath } from "./feed-fast-path.ts";
 import { nodeMetricsFor, serveMetricsPort } from "./metrics.ts";
-import { federationRuntimeFor, loadFeeds, openDatabase, readConfigOrExit } from "./setup.ts";
+import {
+  federationRuntimeFor,
+  loadFeeds,
+  openDatabase,
+  readConfigOrExit,
+  websubOptionsFromConfig,
+} from "./setup.ts";
 
 /** Node entry: read config once, prepare the database, serve, and shut down cleanly. */
 async function main(): Promise<void> {
@@ -33,19 +39,16 @@ async function main(): Promise<void> {
     stores,
     logger,
     federation,
-    websub: {
-      limits: {
-        subscriptionsPerHost: config.websubMaxSubscriptionsPerHost,
-        timeoutMs: config.websubTimeoutMs,
-        concurrency: config.websubConcurrency,
-      },
-    },
+    websub: websubOptionsFromConfig(config, federation.data.addressGuard),
     ...(metrics ? { metrics: metrics.metrics } : {}),
     ...(metrics?.endpoint ? { metricsEndpoint: metrics.endpoint } : {}),
   });
   // Deliveries run in this process by default; `npm run delivery` adds more consumers.
   const delivery = new AbortController();
-  const working = federation.runDelivery(delivery.signal);
+  const working = Promise.all([
+    federation.runDelivery(delivery.signal),
+    deps.websubDistribution.run(delivery.signal),
+  ]);
   // Other app processes on the same PostgreSQL announce their changes; PGlite has no others.
   const listener = config.databaseUrl
     ? listenForFeedChanges({

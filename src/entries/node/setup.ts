@@ -3,10 +3,12 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { type Config, ConfigError, parseConfig } from "../../config.ts";
-import { systemClock } from "../../deps.ts";
+import { systemClock, type WebSubOptions } from "../../deps.ts";
+import type { AddressGuard } from "../../federation/address-guard.ts";
 import { directOutboxSender } from "../../federation/direct-delivery.ts";
 import { directSenderFits } from "../../federation/fedify-internals.ts";
 import { guardGlobalFetch } from "../../federation/guarded-fetch.ts";
+import { KeepAlivePoster } from "../../federation/keep-alive-poster.ts";
 import {
   createFederationRuntime,
   type FederationRuntime,
@@ -143,4 +145,22 @@ export async function federationRuntimeFor(
   // address guard allows.
   guardGlobalFetch(runtime.data.addressGuard);
   return runtime;
+}
+
+/**
+ * The WebSub hub's limits and its distribution queue, as both Node processes run them; pings
+ * go out over keep-alive node:http, connecting only where the address guard allows.
+ */
+export function websubOptionsFromConfig(config: Config, guard: AddressGuard): WebSubOptions {
+  return {
+    poster: new KeepAlivePoster({ guard, timeoutMs: config.websubTimeoutMs }),
+    limits: {
+      subscriptionsPerHost: config.websubMaxSubscriptionsPerHost,
+      subscriptions: config.websubMaxSubscriptions,
+      timeoutMs: config.websubTimeoutMs,
+    },
+    concurrency: config.websubConcurrency,
+    databaseUrl: config.databaseUrl,
+    leaseMs: config.deliveryLeaseMs,
+  };
 }

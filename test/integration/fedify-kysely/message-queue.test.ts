@@ -132,6 +132,28 @@ describe.each(DATABASE_KINDS)("KyselyMessageQueue on %s", (kind) => {
     expect(elapsed).toBeLessThan(3_000);
   });
 
+  it("drains: handles what is due and what its handlers queue, leaves what is due later, resolves", async () => {
+    const queue = newQueue({ concurrency: 4 });
+    const name = `test-${queueCount}`;
+    await queue.enqueueMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await queue.enqueue({ n: 99 }, { delay: Temporal.Duration.from({ seconds: 60 }) });
+    const handled: number[] = [];
+    await queue.drain(async (message) => {
+      const { n } = message as { n: number };
+      handled.push(n);
+      // Work a handler queues is part of the same drain.
+      if (n < 10) await queue.enqueue({ n: n * 10 });
+    });
+    expect(handled.sort((a, b) => a - b)).toEqual([1, 2, 3, 10, 20, 30]);
+    // Everything handled was acknowledged; only the delayed message is left.
+    expect(await remaining(name)).toBe(1);
+    // With nothing due, a drain ends at once.
+    await queue.drain(() => {
+      throw new Error("nothing is due");
+    });
+    expect(await remaining(name)).toBe(1);
+  });
+
   it("enqueues many messages in one call", async () => {
     const queue = newQueue({ concurrency: 4 });
     const received = new Set<number>();
