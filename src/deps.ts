@@ -207,7 +207,17 @@ export function createDeps(options: {
   };
 
   // An embargo lifting is a change nobody commits: the relay says when (it sends the Create).
-  if (options.federation) options.federation.relay.onRelease = onFeedsChanged;
+  if (options.federation) {
+    // A release commits nothing that queues a WebSub topic job, so the relay queues one.
+    options.federation.relay.onRelease = (slugs) => {
+      onFeedsChanged(slugs);
+      void websubDistribution
+        .released(slugs)
+        .catch((error: unknown) =>
+          options.logger.warn("websub: could not queue the release's distribution", { error }),
+        );
+    };
+  }
 
   return {
     instanceId: stores.instanceId,

@@ -110,6 +110,12 @@ export class WebSubDistribution {
   }
 
   /** Makes sure a topic job waits for the feed's next scheduled change (a new subscriber). */
+  /** Feeds whose scheduled article was released (by the relay): distribute them now. */
+  async released(slugs: readonly string[]): Promise<void> {
+    for (const slug of slugs) await this.#deps.store.scheduleTopic(slug, 0);
+    this.wake();
+  }
+
   async watchSchedule(slug: string): Promise<void> {
     const next = await this.#deps.nextScheduledChange(slug);
     if (!next) return;

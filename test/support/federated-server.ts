@@ -99,7 +99,11 @@ export async function startFederatedServer(
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
   const delivery = new AbortController();
-  const working = runtime.runDelivery(delivery.signal);
+  // As `npm start` runs them (src/entries/node/server.ts): deliveries and WebSub distribution.
+  const working = Promise.all([
+    runtime.runDelivery(delivery.signal),
+    deps.websubDistribution.run(delivery.signal),
+  ]);
 
   const pending = async () => {
     const { db } = database;
