@@ -209,13 +209,15 @@ export function createDeps(options: {
   // An embargo lifting is a change nobody commits: the relay says when (it sends the Create).
   if (options.federation) {
     // A release commits nothing that queues a WebSub topic job, so the relay queues one.
+    // Announced once the jobs are queued, so that what the announcement starts (a Worker's
+    // WebSub drain) finds them.
     options.federation.relay.onRelease = (slugs) => {
-      onFeedsChanged(slugs);
       void websubDistribution
         .released(slugs)
         .catch((error: unknown) =>
           options.logger.warn("websub: could not queue the release's distribution", { error }),
-        );
+        )
+        .finally(() => onFeedsChanged(slugs));
     };
   }
 

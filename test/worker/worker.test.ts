@@ -116,10 +116,17 @@ describe("Tidings on Cloudflare Workers (wrangler dev)", () => {
     expect(stale.response.status).toBe(200);
     expect(titles("atom", stale.body)).toEqual([FIXTURE_HEADLINE]);
 
-    // A browser gets the same cached bytes as application/xml, which it styles.
+    // A browser gets the same document as application/xml, which it styles, plus the XHTML
+    // script fallback only browsers are served (feed readers get none).
     const browser = await read("world", "atom", { accept: "text/html" });
     expect(browser.response.headers.get("content-type")).toBe("application/xml; charset=utf-8");
-    expect(browser.body).toBe(stale.body);
+    expect(stale.body).not.toContain("<script");
+    expect(browser.body).toContain('src="/assets/feed-preview.js"');
+    const withoutScript = browser.body.replace(
+      /\n\s*<script xmlns="[^"]*xhtml"[^>]*><\/script>/,
+      "",
+    );
+    expect(withoutScript).toBe(stale.body);
 
     const head = await fetch(`${worker.url}/feeds/world.atom`, { method: "HEAD" });
     expect(head.status).toBe(200);
