@@ -115,16 +115,24 @@ const FEDIFY_HOT_KEYS: readonly CachedKeyFamily[] = [
   { prefix: FEDIFY_KV_PREFIXES.circuit, ttlMs: 1_000, absentTtlMs: 60_000 },
 ];
 
-/** The remote host a queued delivery POSTs to (the per-host bound's key); else undefined. */
-function deliveryHostOf(payload: unknown): string | undefined {
+/**
+ * What a queued message counts against under the per-host bound: a delivery, the remote host
+ * it POSTs to; any other work (inbox activities, Fedify's fan-out), one shared local key. That
+ * work runs on this process's CPU rather than waiting on a server, so more of it at once than
+ * the per-host bound only queues on the event loop, ahead of readers' and editors' requests.
+ */
+function concurrencyKeyOf(payload: unknown): string {
   const inbox = readOutboxMessage(payload)?.inbox;
-  if (inbox === undefined) return undefined;
+  if (inbox === undefined) return LOCAL_WORK_KEY;
   try {
     return new URL(inbox).host;
   } catch {
-    return undefined;
+    return LOCAL_WORK_KEY;
   }
 }
+
+/** Not a host name (hosts have no spaces). */
+const LOCAL_WORK_KEY = "local work";
 
 /** Fedify on our PostgreSQL (or PGlite): key-value store, durable queue, outbox relay. */
 export async function createFederationRuntime(
@@ -152,7 +160,7 @@ export async function createFederationRuntime(
     storage.queue({
       concurrency: options.deliveryConcurrency,
       perKey: options.deliveryPerHost
-        ? { limit: options.deliveryPerHost, keyOf: deliveryHostOf }
+        ? { limit: options.deliveryPerHost, keyOf: concurrencyKeyOf }
         : undefined,
       databaseUrl: options.databaseUrl,
       leaseMs: options.queueLeaseMs,
