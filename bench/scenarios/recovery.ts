@@ -7,11 +7,11 @@
  * process's leases are taken over by lock (src/fedify-kysely/message-queue.ts), not after
  * DELIVERY_LEASE_MS (60 s), which is what a restart waited before.
  */
-import pg from "pg";
+import type pg from "pg";
 import { freePort } from "../../test/support/free-port.ts";
 import { startNodeChild } from "../harness/children.ts";
 import { HttpClient } from "../harness/http-client.ts";
-import { startPostgres, waitForEmptyQueue } from "../harness/postgres.ts";
+import { benchPool, startPostgres, waitForEmptyQueue } from "../harness/postgres.ts";
 import { fixed, formatGoals, type Goal, median, tableOf } from "../harness/report.ts";
 import { type BenchContext, envNumber, type Scenario } from "../harness/scenario.ts";
 import { postArticle, startTidings, type TidingsServer } from "../harness/tidings.ts";
@@ -117,9 +117,7 @@ async function measure(context: BenchContext) {
   };
   const postgres = await startPostgres("tidings_recovery");
   context.defer(() => postgres.stop());
-  const db = new pg.Pool({ connectionString: postgres.adminUrl, max: 2 });
-  db.on("error", (error) => log(`bench pool: ${error.message}`));
-  context.defer(() => db.end());
+  const db = benchPool(postgres, context);
   const farm = startNodeChild("farm", "bench/scenarios/fanout/farm-child.ts", { ipc: true });
   const ready = await farm.request<FarmReady>({
     type: "start",
