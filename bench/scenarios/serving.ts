@@ -191,13 +191,17 @@ async function measure(context: BenchContext) {
     await server.stop();
   }
 
-  const overNginx = (coding: "identity" | "gzip") => {
-    const find = (server: string) =>
-      serving.find((s) => s.target.server === server && s.target.coding === coding);
-    const [ours, theirs] = [find("tidings"), find("nginx")];
-    return ours && theirs
-      ? pairedRatio(ours, theirs, OTHER_LOAD_LIMIT)
-      : { ratio: Number.NaN, pairs: 0, cleanPairs: 0 };
+  /** Tidings (PostgreSQL) over another server of the same bytes, paired by round. */
+  const over = (server: "nginx" | "node", coding: "identity" | "gzip") => {
+    const find = (name: string) =>
+      serving.find((s) => s.target.server === name && s.target.coding === coding);
+    const [ours, theirs] = [find("tidings"), find(server)];
+    const paired =
+      ours && theirs
+        ? pairedRatio(ours, theirs, OTHER_LOAD_LIMIT)
+        : { ratio: Number.NaN, pairs: 0, cleanPairs: 0 };
+    const cpuUsPerRequest = { tidings: ours?.cpuUsPerRequest, other: theirs?.cpuUsPerRequest };
+    return { ...paired, cpuUsPerRequest };
   };
   return {
     durationSeconds: (Date.now() - startedAt) / 1000,
@@ -209,8 +213,9 @@ async function measure(context: BenchContext) {
       brotli: main.feed.brotli.byteLength,
     },
     serving,
-    /** Tidings (PostgreSQL) over nginx, paired by round. */
-    ratios: { plain: overNginx("identity"), gzip: overNginx("gzip") },
+    /** Tidings (PostgreSQL) over nginx (the outside anchor) and over bare node:http (Node's limit). */
+    ratios: { plain: over("nginx", "identity"), gzip: over("nginx", "gzip") },
+    overNode: { plain: over("node", "identity"), gzip: over("node", "gzip") },
     runs,
   };
 }

@@ -115,9 +115,28 @@ export function servingGoals(results: ServingResults): Goal[] {
     pass: paired.ratio >= goal,
     reliable: paired.cleanPairs > 0,
   });
+  /** Next to a ratio, what each side's CPU paid per request: the server's own cost. */
+  const withCpu = (goal: Goal, cpu: { tidings?: number; other?: number }, other: string): Goal => ({
+    ...goal,
+    measured: `${goal.measured}; CPU/req ${fixed(cpu.tidings ?? Number.NaN)} us vs ${other} ${fixed(cpu.other ?? Number.NaN)} us`,
+  });
   const goals = [
     serving("serving plain: Tidings(PostgreSQL)/nginx req/s", 0.6, results.ratios.plain),
     serving("serving gzip: Tidings(PostgreSQL)/nginx gzip_static req/s", 0.5, results.ratios.gzip),
+    withCpu(
+      serving(
+        "serving plain: Tidings(PostgreSQL)/bare node:http req/s",
+        0.9,
+        results.overNode.plain,
+      ),
+      results.overNode.plain.cpuUsPerRequest,
+      "bare",
+    ),
+    withCpu(
+      serving("serving gzip: Tidings(PostgreSQL)/bare node:http req/s", 0.9, results.overNode.gzip),
+      results.overNode.gzip.cpuUsPerRequest,
+      "bare",
+    ),
   ];
   for (const run of results.runs) {
     for (const [format, s] of [
