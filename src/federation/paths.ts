@@ -59,6 +59,34 @@ export function liveUpdateActivityUri(
 }
 
 /**
+ * A correction's reply in the article's thread (`Correction: …`), as one feed posts it. Named by
+ * the correction's own id: a correction never changes, so its Create (and the Delete that
+ * follows the article's) is sent once, and a re-send carries the same id.
+ */
+export function correctionObjectUri(
+  publicUrl: string,
+  feedSlug: string,
+  articleId: string,
+  correctionId: string,
+): URL {
+  return new URL(
+    `${objectUri(publicUrl, feedSlug, articleId).pathname}/corrections/${correctionId}`,
+    publicUrl,
+  );
+}
+
+export function correctionActivityUri(
+  publicUrl: string,
+  feedSlug: string,
+  articleId: string,
+  correctionId: string,
+  kind: "create" | "delete",
+): URL {
+  const object = correctionObjectUri(publicUrl, feedSlug, articleId, correctionId);
+  return new URL(`${object.pathname}/${kind}`, publicUrl);
+}
+
+/**
  * Activity ids are derived from article id + revision (+ feed): a delivery repeated after a
  * crash carries the same id, and receivers drop it as a duplicate instead of posting twice.
  */

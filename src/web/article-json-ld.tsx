@@ -5,7 +5,7 @@ import {
   type LiveUpdate,
   newestCorrections,
 } from "../domain/article.ts";
-import { articleUrl, liveUpdateUrl } from "../domain/urls.ts";
+import { articleUrl, correctionUrl, liveUpdateUrl } from "../domain/urls.ts";
 import { webHref } from "./format.ts";
 
 /**
@@ -14,11 +14,6 @@ import { webHref } from "./format.ts";
  * the story (`live: false`) turns the page into a plain `NewsArticle`.
  */
 const LIVE_COVERAGE_HORIZON_MS = 24 * 60 * 60 * 1000;
-
-/** The id of a correction's paragraph on the article page, so each can be linked to. */
-export function correctionAnchor(correctionId: string): string {
-  return `correction-${correctionId}`;
-}
 
 export interface ArticleJsonLdInput {
   readonly article: Article;
@@ -62,7 +57,7 @@ export function articleJsonLd(input: ArticleJsonLdInput): Record<string, unknown
             "@type": "CorrectionComment",
             text: correction.note,
             datePublished: correction.correctedAt.toISOString(),
-            url: `${url}#${correctionAnchor(correction.id)}`,
+            url: correctionUrl(publicUrl, article.id, correction.id),
           })),
         }
       : {}),
