@@ -170,7 +170,6 @@ export function ArticlePage(props: ArticlePageProps) {
         updates={props.stream?.updates ?? []}
         publicUrl={publicUrl}
         siteName={props.siteName}
-        now={props.now}
       />
       {reactions === null ? null : (
         <section aria-labelledby="fediverse">
