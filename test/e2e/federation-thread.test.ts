@@ -245,6 +245,15 @@ describe.each(DATABASE_KINDS)("live updates as one fediverse thread (%s)", (kind
     ]);
     const replies = await fetchActor(`${articleObjectId()}/replies/page/1`);
     expect([replies.orderedItems].flat()).toContain(correctionObjectId());
+    // A reader answering the correction answers the story: kept in its thread.
+    const alice = peer.actor("alice");
+    const answer = createNote(alice, "<p>Thanks for the fix.</p>");
+    (answer.object as Json).inReplyTo = correctionObjectId();
+    const posted = await postSigned(`${server.url}/ap/inbox`, answer, { actor: alice });
+    expect(posted.status).toBe(202);
+    await server.settle();
+    const after = await fetchActor(`${articleObjectId()}/replies/page/1`);
+    expect([after.orderedItems].flat()).toContain(String((answer.object as Json).id));
 
     // A silent fix is an Update alone: the correction is not posted a second time.
     const fix = await server.admin("PATCH", `/admin/articles/${articleId}`, {
