@@ -39,7 +39,7 @@ const CONFIGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
  * emptied (each host fetches the feed's key), or for the raw loop fresh connections and emptied
  * key caches; warm: a later push (connections and caches as the previous push left them).
  */
-interface Step {
+export interface Step {
   readonly temperature: "cold" | "warm";
   readonly delayMs: number;
   readonly clearKeyCaches: boolean;
@@ -53,8 +53,11 @@ interface Rig extends FarmRig<FarmReady> {
   readonly runTimeoutMs: number;
 }
 
+/** What one measured fan-out needs: the farm, the database, the budget (no raw sender). */
+export type FanoutTarget = Pick<Rig, "context" | "postgres" | "db" | "farm" | "runTimeoutMs">;
+
 /** Sets the inboxes up for `step` and waits for other load to pass. */
-async function prepareStep(rig: Rig, step: Step) {
+async function prepareStep(rig: FanoutTarget, step: Step) {
   await rig.farm.request({ type: "configure", inboxDelayMs: step.delayMs });
   if (step.clearKeyCaches) await rig.farm.request({ type: "clearKeyCaches" });
   await rig.farm.request({ type: "reset" });
@@ -64,21 +67,31 @@ async function prepareStep(rig: Rig, step: Step) {
 }
 
 /** One push: publish, wait until every host has it and the queue is empty; CPU, SQL, memory. */
-async function pushOnce(
-  rig: Rig,
+function pushOnce(rig: Rig, server: TidingsServer, client: HttpClient, step: Step, n: number) {
+  return fanOutOnce(rig, server, step, async () => {
+    const id = await postArticle(client, ADMIN_TOKEN, storyInput(n));
+    return `${server.origin}/ap/feeds/world/articles/${id}/revisions/1/create`;
+  });
+}
+
+/**
+ * One measured fan-out: `publish` makes Tidings send something (it returns the id of the
+ * activity every host is to get); then waits until every host has it and the queue is empty.
+ * CPU, SQL statements and memory over that time.
+ */
+export async function fanOutOnce(
+  rig: FanoutTarget,
   server: TidingsServer,
-  client: HttpClient,
   step: Step,
-  n: number,
+  publish: () => Promise<string>,
 ) {
   const meter = await prepareStep(rig, step);
   const statements = await rig.postgres.statements();
   const cpuMeter = meter(server.child.pid);
   const startedAt = Date.now();
   const t0 = performance.now();
-  const id = await postArticle(client, ADMIN_TOKEN, storyInput(n));
+  const activityId = await publish();
   const publishMs = performance.now() - t0;
-  const activityId = `${server.origin}/ap/feeds/world/articles/${id}/revisions/1/create`;
   const timeoutMs = rig.runTimeoutMs;
   const waitAll = { type: "waitAll", activityId, timeoutMs };
   const done = await rig.farm.request<FarmSnapshot>(waitAll, timeoutMs + 10_000);
@@ -174,15 +187,7 @@ export async function measure(
     : "nothing (no pg_stat_statements)";
   log(`PostgreSQL ${postgres.version}; SQL statements counted by ${counting}`);
   const db = benchPool(postgres, context);
-  const farm = startNodeChild("farm", "bench/scenarios/fanout/farm-child.ts", { ipc: true });
-  const { hosts, actorsPerHost, firstAddress } = settings;
-  const ready = await farm.request<FarmReady>({
-    type: "start",
-    hosts,
-    actorsPerHost,
-    firstAddress,
-  });
-  log(`peer farm: ${hosts} hosts from ${firstAddress}, ${ready.actors.length} actors`);
+  const { farm, ready } = await startFarm(log, settings);
   const raw = startNodeChild("raw", "bench/scenarios/fanout/raw-child.ts", { ipc: true });
   const rig: Rig = { context, postgres, db, farm, raw, ready, runTimeoutMs: 180_000 };
   // The same port for every server: it is in PUBLIC_URL, so in the key id the hosts cached.
@@ -262,6 +267,23 @@ export async function measure(
     tidings,
     raw: rawRuns,
   };
+}
+
+/** The peer farm (fanout/farm-child.ts): `hosts` loopback hosts of `actorsPerHost` actors. */
+export async function startFarm(
+  log: (line: string) => void,
+  where: { hosts: number; actorsPerHost: number; firstAddress: string },
+) {
+  const farm = startNodeChild("farm", "bench/scenarios/fanout/farm-child.ts", { ipc: true });
+  const { hosts, actorsPerHost, firstAddress } = where;
+  const ready = await farm.request<FarmReady>({
+    type: "start",
+    hosts,
+    actorsPerHost,
+    firstAddress,
+  });
+  log(`peer farm: ${hosts} hosts from ${firstAddress}, ${ready.actors.length} actors`);
+  return { farm, ready };
 }
 
 /** Once Tidings has migrated the database: 10,000 followers of `world`, one per farm actor. */

@@ -16,7 +16,11 @@ import type {
   TransactionRunner,
 } from "./ports.ts";
 import { err, ok, type Result } from "./result.ts";
-import { threadFollowUps } from "./thread-announcements.ts";
+import {
+  correctionAnnouncements,
+  correctionInThread,
+  threadFollowUps,
+} from "./thread-announcements.ts";
 
 export type ArticleError =
   | { readonly type: "article-not-found"; readonly id: string }
@@ -117,6 +121,18 @@ export function createArticleService(deps: ArticleServiceDeps) {
         );
       } else {
         await repos.outbox.enqueue(revisionEntries(current, revised, now));
+        if (correction && correctionInThread(revised, correction)) {
+          // Its reply in the thread, in the feeds that got the Update (those the article
+          // joined get it with the thread, below).
+          const kept = revised.feeds.filter((slug) => current.feeds.includes(slug));
+          const reply = correctionAnnouncements(
+            { ...revised, feeds: kept },
+            correction,
+            "create",
+            now,
+          );
+          await repos.outbox.enqueue(reply);
+        }
       }
       await repos.outbox.enqueue(await threadFollowUps(repos, current, revised, now));
       return ok({ before: current, after: revised });

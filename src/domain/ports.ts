@@ -116,13 +116,15 @@ export type OutboxKind = "create" | "update" | "delete" | "update-actor";
 
 /**
  * One piece of federation work: tell a feed's followers about an article revision, a live
- * update's revision (`liveUpdateId` set; `revision` is then the update's), or the feed.
+ * update's revision (`liveUpdateId` set; `revision` is then the update's), a correction's
+ * reply in the article's thread (`correctionId` set), or the feed.
  */
 export interface OutboxEntry {
   readonly kind: OutboxKind;
   readonly feedSlug: string;
   readonly articleId?: string | undefined;
   readonly liveUpdateId?: string | undefined;
+  readonly correctionId?: string | undefined;
   readonly revision?: number | undefined;
   /** Not before this time (a scheduled article is announced when it goes public). */
   readonly availableAt: Date;

@@ -1,10 +1,12 @@
-import { type Article, isPublic, type LiveUpdate } from "./article.ts";
+import { type Article, type Correction, isPublic, type LiveUpdate } from "./article.ts";
 import type { OutboxEntry, Repositories } from "./ports.ts";
 
 /**
  * What a story's thread on the fediverse needs told, as outbox entries committed with the
  * change: each live update is a post of its own in every feed of its article (a reply to the
- * article's post), announced once public, revised and deleted like the article.
+ * article's post), announced once public, revised and deleted like the article; each correction
+ * made once the article was public is a short reply too (`Correction: …`), since Mastodon tells
+ * only those who boosted a post about its edits.
  */
 
 /** Most updates of one article whose posts follow the article into or out of a feed. */
@@ -46,6 +48,44 @@ export function updateAnnouncements(
     liveUpdateId: update.id,
     revision: update.revision,
     availableAt,
+  }));
+}
+
+/**
+ * Whether a correction has a reply in the article's thread: made once the article was public.
+ * A correction made under embargo has none; its note opens the Create followers get at release.
+ */
+export function correctionInThread(
+  article: Pick<Article, "publishedAt">,
+  correction: Pick<Correction, "correctedAt">,
+): boolean {
+  return correction.correctedAt.getTime() >= article.publishedAt.getTime();
+}
+
+/** The article's corrections that have a reply in its thread, oldest first. */
+export function threadedCorrections(article: Article): Correction[] {
+  return [...(article.corrections ?? [])]
+    .filter((correction) => correctionInThread(article, correction))
+    .sort((a, b) => a.revision - b.revision);
+}
+
+/**
+ * One outbox entry per feed of the article for a correction's reply, committed with the
+ * correction (after the corrected revision's Update, so followers get the edit first).
+ */
+export function correctionAnnouncements(
+  article: Article,
+  correction: Correction,
+  kind: "create" | "delete",
+  now: Date,
+): OutboxEntry[] {
+  return article.feeds.map((feedSlug) => ({
+    kind,
+    feedSlug,
+    articleId: article.id,
+    correctionId: correction.id,
+    revision: correction.revision,
+    availableAt: kind === "delete" ? now : latest(now, article.publishedAt),
   }));
 }
 
@@ -92,12 +132,18 @@ export async function threadFollowUps(
     limit: THREAD_FOLLOW_UP_LIMIT,
   });
   const oldestFirst = [...updates].reverse();
+  const leaving = { ...before, feeds: left };
+  const arriving = { ...after, feeds: announceIn };
   return [
     ...oldestFirst
       .filter((update) => visibleAt(before, update, now))
-      .flatMap((update) => updateAnnouncements({ ...before, feeds: left }, update, "delete", now)),
-    ...oldestFirst.flatMap((update) =>
-      updateAnnouncements({ ...after, feeds: announceIn }, update, "create", now),
+      .flatMap((update) => updateAnnouncements(leaving, update, "delete", now)),
+    ...(isPublic(before, now) ? threadedCorrections(before) : []).flatMap((correction) =>
+      correctionAnnouncements(leaving, correction, "delete", now),
+    ),
+    ...oldestFirst.flatMap((update) => updateAnnouncements(arriving, update, "create", now)),
+    ...threadedCorrections(after).flatMap((correction) =>
+      correctionAnnouncements(arriving, correction, "create", now),
     ),
   ];
 }

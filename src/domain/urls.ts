@@ -22,6 +22,16 @@ export function liveUpdateUrl(publicUrl: string, articleId: string, updateId: st
   return `${articleUrl(publicUrl, articleId)}#${liveUpdateAnchor(updateId)}`;
 }
 
+/** A correction's paragraph in the Correction box of its article's page. */
+export function correctionUrl(publicUrl: string, articleId: string, correctionId: string): string {
+  return `${articleUrl(publicUrl, articleId)}#${correctionAnchor(correctionId)}`;
+}
+
+/** The id of a correction's paragraph on the article page, so each can be linked to. */
+export function correctionAnchor(correctionId: string): string {
+  return `correction-${correctionId}`;
+}
+
 /** The JSON an open live article page polls for its updates. */
 export function liveStreamUrl(publicUrl: string, articleId: string): string {
   return `${articleUrl(publicUrl, articleId)}/updates.json`;

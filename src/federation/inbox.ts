@@ -12,7 +12,7 @@ import {
   Undo,
 } from "@fedify/vocab";
 import { isPublic } from "../domain/article.ts";
-import { visibleAt } from "../domain/thread-announcements.ts";
+import { correctionInThread, visibleAt } from "../domain/thread-announcements.ts";
 import type { InteractionKind } from "../storage/interaction-repository.ts";
 import type { FederationData } from "./context-data.ts";
 import { INSTANCE_ACTOR } from "./instance-actor.ts";
@@ -179,7 +179,8 @@ async function onCreate(ctx: Ctx, create: Create): Promise<void> {
   const object = await create.getObject(ctx);
   if (!(object instanceof Note) || !object.id || !object.replyTargetId) return;
   if (object.attributionId?.href !== create.actorId.href) return;
-  // A reply to one of the story's live updates is a reply in the story's thread, kept with it.
+  // A reply to one of the story's live updates (or corrections) is a reply in the story's
+  // thread, kept with it.
   const target = parseThreadObjectUri(ctx.data.publicUrl, object.replyTargetId);
   if (!target) return;
   const article = await ctx.data.repos.articles.findById(target.articleId);
@@ -188,6 +189,10 @@ async function onCreate(ctx: Ctx, create: Create): Promise<void> {
   if (target.updateId !== null) {
     const update = await ctx.data.repos.liveUpdates.findById(article.id, target.updateId);
     if (!update || !visibleAt(article, update, ctx.data.clock.now())) return;
+  }
+  if (target.correctionId !== null) {
+    const correction = article.corrections?.find((c) => c.id === target.correctionId);
+    if (!correction || !correctionInThread(article, correction)) return;
   }
   const content = object.content?.toString() ?? "";
   await ctx.data.repos.interactions.addReply(

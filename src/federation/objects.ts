@@ -224,22 +224,47 @@ export function toLiveUpdateNote(
   ].join("");
   const image = imageAttachment(update.image, article);
   return new Note({
-    id: liveUpdateObjectUri(ctx.publicUrl, feed.slug, article.id, update.id),
+    ...selfReply(article, feed, ctx, {
+      id: liveUpdateObjectUri(ctx.publicUrl, feed.slug, article.id, update.id),
+      url: liveUpdateUrl(ctx.publicUrl, article.id, update.id),
+      published: update.publishedAt,
+      content,
+    }),
+    updated: update.revision > 1 ? instant(update.updatedAt) : null,
+    attachments: image ? [image] : [],
+  });
+}
+
+/**
+ * What every post of the feed's own in an article's thread (an update, a correction's reply)
+ * says: a public reply to the article's post, from the feed's actor, in its `context`.
+ */
+export function selfReply(
+  article: Article,
+  feed: Feed,
+  ctx: ObjectContext,
+  post: {
+    readonly id: URL;
+    readonly url: string;
+    readonly published: Date;
+    readonly content: string;
+  },
+) {
+  return {
+    id: post.id,
     ...inThread(article, feed, ctx),
     replyTarget: objectUri(ctx.publicUrl, feed.slug, article.id),
     attribution: ctx.actorUri,
     to: PUBLIC_COLLECTION,
     cc: ctx.followersUri,
-    url: new URL(liveUpdateUrl(ctx.publicUrl, article.id, update.id)),
-    published: instant(update.publishedAt),
-    updated: update.revision > 1 ? instant(update.updatedAt) : null,
+    url: new URL(post.url),
+    published: instant(post.published),
     interactionPolicy: quotableByAnyone,
-    // The story's content warning covers its updates too (same images, same events).
+    // The story's content warning covers its thread too (same images, same events).
     summary: article.contentWarning ? escapeHtml(article.contentWarning) : null,
     sensitive: Boolean(article.contentWarning),
-    contents: [content, new LanguageString(content, article.language)],
-    attachments: image ? [image] : [],
-  });
+    contents: [post.content, new LanguageString(post.content, article.language)],
+  };
 }
 
 /** What a live update's announcement says, by kind; ids from update id + revision. */
@@ -290,7 +315,7 @@ export function toLiveUpdateTombstone(
 }
 
 /** Who sends an activity, to whom, and when. */
-function envelope(id: URL, at: Date, ctx: ObjectContext) {
+export function envelope(id: URL, at: Date, ctx: ObjectContext) {
   return {
     id,
     actor: ctx.actorUri,
@@ -301,6 +326,6 @@ function envelope(id: URL, at: Date, ctx: ObjectContext) {
 }
 
 /** FEP-7888: the object and the activity that wraps it name the same thread. */
-function inThread(article: Article, feed: Feed, ctx: ObjectContext) {
+export function inThread(article: Article, feed: Feed, ctx: ObjectContext) {
   return { contexts: [threadContextUri(ctx.publicUrl, feed.slug, article.id)] };
 }

@@ -7,8 +7,9 @@ import {
   type Recipient,
   Update,
 } from "@fedify/vocab";
+import { isPublic } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { visibleAt } from "../domain/thread-announcements.ts";
+import { correctionInThread, visibleAt } from "../domain/thread-announcements.ts";
 import {
   isDatabaseUnavailable,
   outageRetryDelayMs,
@@ -17,6 +18,7 @@ import {
 import type { ClaimedOutboxEntry } from "../storage/federation-outbox.ts";
 import { toActor } from "./actor.ts";
 import type { FederationData } from "./context-data.ts";
+import { toCorrectionActivity } from "./correction-objects.ts";
 import {
   type ObjectContext,
   toCreate,
@@ -171,6 +173,7 @@ export class OutboxRelay {
       return;
     }
     if (!entry.articleId || entry.revision === null) return;
+    const articleObject = objectUri(publicUrl, feed.slug, entry.articleId).href;
     const activity = entry.liveUpdateId
       ? await this.#liveUpdateActivity(
           entry,
@@ -179,13 +182,22 @@ export class OutboxRelay {
           feed,
           objectContext,
         )
-      : await this.#articleActivity(entry, entry.articleId, entry.revision, feed, objectContext);
+      : entry.correctionId
+        ? await this.#correctionActivity(
+            entry,
+            entry.articleId,
+            entry.correctionId,
+            feed,
+            objectContext,
+          )
+        : await this.#articleActivity(entry, entry.articleId, entry.revision, feed, objectContext);
     if (!activity) return;
     await this.#send(ctx, sender, await followers(), activity, {
       ...SEND_OPTIONS,
       // Per object and inbox server, Create, Update and Delete arrive in the order they were
-      // made: an Update never overtakes a Create still being retried for that server.
-      orderingKey: activity.objectId?.href ?? objectUri(publicUrl, feed.slug, entry.articleId).href,
+      // made: an Update never overtakes a Create still being retried for that server. A
+      // correction's reply keeps the article's order: it follows the Update it explains.
+      orderingKey: entry.correctionId ? articleObject : (activity.objectId?.href ?? articleObject),
     });
   }
 
@@ -259,6 +271,35 @@ export class OutboxRelay {
     const deletedAt = update.deletedAt ?? article.deletedAt ?? this.#data.clock.now();
     const shown = entry.kind === "delete" ? { ...update, deletedAt } : update;
     return toLiveUpdateActivity(entry.kind, shown, article, feed, objectContext);
+  }
+
+  /**
+   * A correction's reply in the thread: its Create once the article is public and still in the
+   * feed (a correction never changes, so it is sent as it stands), its Delete when the article
+   * was deleted or left the feed.
+   */
+  async #correctionActivity(
+    entry: ClaimedOutboxEntry,
+    articleId: string,
+    correctionId: string,
+    feed: Feed,
+    objectContext: ObjectContext,
+  ): Promise<Create | Delete | undefined> {
+    const article = await this.#data.repos.articles.findById(articleId);
+    const correction = article?.corrections?.find((c) => c.id === correctionId);
+    if (!article || !correction) return undefined;
+    if (entry.kind === "delete") {
+      return toCorrectionActivity("delete", correction, article, feed, objectContext);
+    }
+    const now = this.#data.clock.now();
+    const shown =
+      entry.kind === "create" &&
+      isPublic(article, now) &&
+      article.feeds.includes(feed.slug) &&
+      correctionInThread(article, correction);
+    return shown
+      ? toCorrectionActivity("create", correction, article, feed, objectContext)
+      : undefined;
   }
 
   /** Until the next entry is due (at most a poll interval), or `backoffMs`; a wake-up ends it. */

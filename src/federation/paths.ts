@@ -59,6 +59,34 @@ export function liveUpdateActivityUri(
 }
 
 /**
+ * A correction's reply in the article's thread (`Correction: …`), as one feed posts it. Named by
+ * the correction's own id: a correction never changes, so its Create (and the Delete that
+ * follows the article's) is sent once, and a re-send carries the same id.
+ */
+export function correctionObjectUri(
+  publicUrl: string,
+  feedSlug: string,
+  articleId: string,
+  correctionId: string,
+): URL {
+  return new URL(
+    `${objectUri(publicUrl, feedSlug, articleId).pathname}/corrections/${correctionId}`,
+    publicUrl,
+  );
+}
+
+export function correctionActivityUri(
+  publicUrl: string,
+  feedSlug: string,
+  articleId: string,
+  correctionId: string,
+  kind: "create" | "delete",
+): URL {
+  const object = correctionObjectUri(publicUrl, feedSlug, articleId, correctionId);
+  return new URL(`${object.pathname}/${kind}`, publicUrl);
+}
+
+/**
  * Activity ids are derived from article id + revision (+ feed): a delivery repeated after a
  * crash carries the same id, and receivers drop it as a duplicate instead of posting twice.
  */
@@ -85,25 +113,34 @@ export function parseObjectUri(
   uri: URL | string,
 ): { feedSlug: string; articleId: string } | undefined {
   const parsed = parseThreadObjectUri(publicUrl, uri);
-  return parsed && parsed.updateId === null
+  return parsed && parsed.updateId === null && parsed.correctionId === null
     ? { feedSlug: parsed.feedSlug, articleId: parsed.articleId }
     : undefined;
 }
 
 const THREAD_OBJECT_PATH =
-  /^\/ap\/feeds\/([a-z0-9-]+)\/articles\/([0-9a-f-]{36})(?:\/updates\/([0-9a-f-]{36}))?$/;
+  /^\/ap\/feeds\/([a-z0-9-]+)\/articles\/([0-9a-f-]{36})(?:\/(updates|corrections)\/([0-9a-f-]{36}))?$/;
 
 /**
- * Parses a URI of an object in one of our threads: an article's post (`updateId` null) or one
- * of its live updates. Undefined for anything else.
+ * Parses a URI of an object in one of our threads: an article's post (`updateId` and
+ * `correctionId` null), one of its live updates or one of its corrections' replies. Undefined
+ * for anything else.
  */
 export function parseThreadObjectUri(
   publicUrl: string,
   uri: URL | string,
-): { feedSlug: string; articleId: string; updateId: string | null } | undefined {
+):
+  | { feedSlug: string; articleId: string; updateId: string | null; correctionId: string | null }
+  | undefined {
   const url = typeof uri === "string" ? URL.parse(uri) : uri;
   if (!url || url.origin !== new URL(publicUrl).origin) return undefined;
   const match = THREAD_OBJECT_PATH.exec(url.pathname);
   if (!match?.[1] || !match[2]) return undefined;
-  return { feedSlug: match[1], articleId: match[2], updateId: match[3] ?? null };
+  const [, feedSlug, articleId, kind, postId = null] = match;
+  return {
+    feedSlug,
+    articleId,
+    updateId: kind === "updates" ? postId : null,
+    correctionId: kind === "corrections" ? postId : null,
+  };
 }

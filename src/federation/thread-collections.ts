@@ -3,7 +3,13 @@ import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import type { SliceRange, ThreadEntry, ThreadView } from "../storage/views/thread.view.ts";
 import type { ObjectContext } from "./objects.ts";
-import { liveUpdateObjectUri, objectUri, repliesUri, threadContextUri } from "./paths.ts";
+import {
+  correctionObjectUri,
+  liveUpdateObjectUri,
+  objectUri,
+  repliesUri,
+  threadContextUri,
+} from "./paths.ts";
 
 /** Items per page of a thread's collections; the collection itself lists none. */
 export const THREAD_PAGE_SIZE = 50;
@@ -20,7 +26,7 @@ export interface ThreadCollectionRequest {
 
 /**
  * FEP-7888 `context`: the thread as one feed posts it, the article's post first, then its
- * public live updates oldest first. `page` null: the collection (size, first and last page);
+ * public live updates and its corrections' replies, oldest first. `page` null: the collection (size, first and last page);
  * else that page (1-based).
  */
 export async function toContextCollection(
@@ -29,21 +35,19 @@ export async function toContextCollection(
   const { thread, article, feed, ctx, now, page } = request;
   const id = threadContextUri(ctx.publicUrl, feed.slug, article.id);
   const range = page === null ? { offset: 0, limit: 1 } : pageRange(page);
-  // Position 0 is the article's post; the updates follow it.
-  const updates = await thread.updates(article.id, now, {
+  // Position 0 is the article's post; its updates and corrections follow it.
+  const followUps = await thread.followUps(article.id, now, {
     offset: Math.max(0, range.offset - 1),
     limit: range.offset === 0 ? range.limit - 1 : range.limit,
   });
-  const total = updates.total + 1;
+  const total = followUps.total + 1;
   if (page === null) return collection(id, total, ctx);
-  const items = updates.items.map((updateId) =>
-    liveUpdateObjectUri(ctx.publicUrl, feed.slug, article.id, updateId),
-  );
+  const items = followUps.items.flatMap((entry) => entryUri(entry, article, feed, ctx) ?? []);
   if (range.offset === 0) items.unshift(objectUri(ctx.publicUrl, feed.slug, article.id));
   return collectionPage(id, page, total, items);
 }
 
-/** The article post's `replies`: its public live updates and the readers' replies, by time. */
+/** The article post's `replies`: its updates, corrections and the readers' replies, by time. */
 export async function toRepliesCollection(
   request: ThreadCollectionRequest,
 ): Promise<OrderedCollection | OrderedCollectionPage> {
@@ -62,6 +66,9 @@ export async function toRepliesCollection(
 function entryUri(entry: ThreadEntry, article: Article, feed: Feed, ctx: ObjectContext) {
   if (entry.kind === "update") {
     return liveUpdateObjectUri(ctx.publicUrl, feed.slug, article.id, entry.id);
+  }
+  if (entry.kind === "correction") {
+    return correctionObjectUri(ctx.publicUrl, feed.slug, article.id, entry.id);
   }
   // A reader's reply is named by its own id, on its server (stored as received).
   return URL.parse(entry.id) ?? undefined;

@@ -3,9 +3,10 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { type Article, deletedBeforeRelease, isPublic } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { publishedBy, visibleAt } from "../domain/thread-announcements.ts";
-import { articleUrl, liveUpdateUrl } from "../domain/urls.ts";
+import { correctionInThread, publishedBy, visibleAt } from "../domain/thread-announcements.ts";
+import { articleUrl, correctionUrl, liveUpdateUrl } from "../domain/urls.ts";
 import type { FederationData } from "../federation/context-data.ts";
+import { toCorrectionNote, toCorrectionTombstone } from "../federation/correction-objects.ts";
 import { fetchAuthorized } from "../federation/fetch-authorization.ts";
 import {
   type ObjectContext,
@@ -103,6 +104,26 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
     // Embargoed (the update or its article): as if it did not exist.
     if (!visibleAt(article, update, data.clock.now())) return c.notFound();
     return respondWithActivityJson(toLiveUpdateNote(update, article, feed, objectContext));
+  });
+
+  /**
+   * A correction's reply in the thread, under the same rules as the update Notes: signed when
+   * authorized fetch is on, 410 once the article is deleted, 404 when it has no reply (made
+   * under embargo) or the article is not public.
+   */
+  routes.get("/ap/feeds/:slug/articles/:id/corrections/:correctionId", async (c) => {
+    const { id, correctionId } = c.req.param();
+    const found = await articleInFeed(c, correctionUrl(data.publicUrl, id, correctionId));
+    if (found instanceof Response) return found;
+    const { feed, article, objectContext } = found;
+    const correction = article.corrections?.find((candidate) => candidate.id === correctionId);
+    if (!correction || !correctionInThread(article, correction)) return c.notFound();
+    if (article.deletedAt) {
+      const tombstone = toCorrectionTombstone(correction, article, feed, objectContext);
+      return respondWithActivityJson(tombstone, 410);
+    }
+    if (!isPublic(article, data.clock.now())) return c.notFound();
+    return respondWithActivityJson(toCorrectionNote(correction, article, feed, objectContext));
   });
 
   /**

@@ -16,6 +16,7 @@ export function createFederationOutbox(db: Kysely<Database>): FederationOutbox {
             feedSlug: entry.feedSlug,
             articleId: entry.articleId ?? null,
             liveUpdateId: entry.liveUpdateId ?? null,
+            correctionId: entry.correctionId ?? null,
             revision: entry.revision ?? null,
             availableAt: entry.availableAt,
             createdAt,
@@ -30,6 +31,7 @@ export function createFederationOutbox(db: Kysely<Database>): FederationOutbox {
         .where("articleId", "=", articleId)
         // The article's own entries; its updates' Creates move with it (thread-announcements.ts).
         .where("liveUpdateId", "is", null)
+        .where("correctionId", "is", null)
         .where("processedAt", "is", null)
         .where("availableAt", ">", now)
         .execute();
@@ -62,7 +64,7 @@ export function createOutboxRelayStore(db: Kysely<Database>) {
           limit 1
         )
         returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId",
-          live_update_id as "liveUpdateId", revision, attempts,
+          live_update_id as "liveUpdateId", correction_id as "correctionId", revision, attempts,
           available_at > created_at as scheduled`.execute(db);
       return result.rows[0];
     },
@@ -104,6 +106,8 @@ export interface ClaimedOutboxEntry {
   readonly feedSlug: string;
   readonly articleId: string | null;
   readonly liveUpdateId: string | null;
+  /** Set when the entry announces this correction's reply in the article's thread. */
+  readonly correctionId: string | null;
   readonly revision: number | null;
   readonly attempts: number;
   /**

@@ -138,6 +138,8 @@ export interface FederationOutboxTable {
   articleId: string | null;
   /** Set when the entry announces this live update of the article (revision is the update's). */
   liveUpdateId: string | null;
+  /** Set when the entry announces this correction's reply in the article's thread. */
+  correctionId: string | null;
   revision: number | null;
   availableAt: Timestamp;
   lockedUntil: Timestamp | null;

@@ -5,33 +5,20 @@ import {
   type LiveUpdate,
   newestCorrections,
 } from "../domain/article.ts";
-import { articleUrl, liveUpdateUrl } from "../domain/urls.ts";
+import { articleUrl, correctionUrl, liveUpdateUrl } from "../domain/urls.ts";
 import { webHref } from "./format.ts";
-
-/**
- * How far past the request a live story's `coverageEndTime` is projected while it has no end:
- * schema.org and Google expect one on a `LiveBlogPosting`, and each render moves it on. Closing
- * the story (`live: false`) turns the page into a plain `NewsArticle`.
- */
-const LIVE_COVERAGE_HORIZON_MS = 24 * 60 * 60 * 1000;
-
-/** The id of a correction's paragraph on the article page, so each can be linked to. */
-export function correctionAnchor(correctionId: string): string {
-  return `correction-${correctionId}`;
-}
 
 export interface ArticleJsonLdInput {
   readonly article: Article;
-  /** The updates readers see (published by `now`, not deleted), newest first. */
+  /** The updates readers see (published by now, not deleted), newest first. */
   readonly updates: readonly LiveUpdate[];
   readonly publicUrl: string;
   readonly siteName: string;
-  readonly now: Date;
 }
 
 /**
  * schema.org metadata for search engines: `LiveBlogPosting` with its coverage window and
- * updates while the story is live, `NewsArticle` otherwise; either way its corrections as
+ * updates for a story that is or was live, `NewsArticle` otherwise; either way its corrections as
  * `CorrectionComment`s, newest first.
  */
 export function articleJsonLd(input: ArticleJsonLdInput): Record<string, unknown> {
@@ -62,17 +49,18 @@ export function articleJsonLd(input: ArticleJsonLdInput): Record<string, unknown
             "@type": "CorrectionComment",
             text: correction.note,
             datePublished: correction.correctedAt.toISOString(),
-            url: `${url}#${correctionAnchor(correction.id)}`,
+            url: correctionUrl(publicUrl, article.id, correction.id),
           })),
         }
       : {}),
   };
-  if (!article.live) return { "@type": "NewsArticle", ...common };
+  const coverage = liveCoverage(article, updates);
+  if (!coverage) return { "@type": "NewsArticle", ...common };
   return {
     "@type": "LiveBlogPosting",
     ...common,
-    coverageStartTime: article.publishedAt.toISOString(),
-    coverageEndTime: new Date(input.now.getTime() + LIVE_COVERAGE_HORIZON_MS).toISOString(),
+    coverageStartTime: coverage.start.toISOString(),
+    ...(coverage.end ? { coverageEndTime: coverage.end.toISOString() } : {}),
     liveBlogUpdate: updates.map((update) => ({
       "@type": "BlogPosting",
       "@id": liveUpdateUrl(publicUrl, article.id, update.id),
@@ -85,6 +73,31 @@ export function articleJsonLd(input: ArticleJsonLdInput): Record<string, unknown
       ...(update.image ? { image: [update.image.url] } : {}),
     })),
   };
+}
+
+/**
+ * The window a live blog covers, or null for a story that never was one. A story stays a
+ * `LiveBlogPosting` once its coverage ended (closed feed, `live: false`): its updates are still
+ * the page, and `coverageEndTime` says when it stopped (`liveEndedAt`; for a story whose updates
+ * came without it ever being live, its last update). Starts at the earlier of publication and
+ * the first update (updates may be backdated).
+ *
+ * While live, no `coverageEndTime`: schema.org defines it as when the blog *will* stop covering
+ * the event (https://schema.org/coverageEndTime), a planned time nobody here knows, and none of
+ * schema.org's or Google's current structured-data guidance requires it (Google's AMP-era live
+ * coverage guide, which showed both times, is retired). A projection (now + 24 h) would state a
+ * false end and change on every render, defeating the page's cache and ETag.
+ */
+function liveCoverage(
+  article: Article,
+  updates: readonly LiveUpdate[],
+): { start: Date; end: Date | null } | null {
+  const newest = updates[0]?.publishedAt;
+  const oldest = updates.at(-1)?.publishedAt;
+  const start = oldest && oldest < article.publishedAt ? oldest : article.publishedAt;
+  if (article.live) return { start, end: null };
+  const end = article.liveEndedAt ?? newest ?? null;
+  return end ? { start, end } : null;
 }
 
 function person(author: Author): Record<string, string> {

@@ -1,8 +1,8 @@
 import { type Article, newestCorrections } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
-import { articleHistoryUrl, articleUrl, feedPageUrl } from "../domain/urls.ts";
+import { articleHistoryUrl, articleUrl, correctionAnchor, feedPageUrl } from "../domain/urls.ts";
 import type { ArticleReactions } from "../storage/views/article-page.view.ts";
-import { ArticleJsonLd, correctionAnchor } from "./article-json-ld.tsx";
+import { ArticleJsonLd } from "./article-json-ld.tsx";
 import { objectUrl } from "./fediverse-links.ts";
 import { creatorHandle, feedAlternates, readableDate, webHref } from "./format.ts";
 import { Layout } from "./layout.tsx";
@@ -170,7 +170,6 @@ export function ArticlePage(props: ArticlePageProps) {
         updates={props.stream?.updates ?? []}
         publicUrl={publicUrl}
         siteName={props.siteName}
-        now={props.now}
       />
       {reactions === null ? null : (
         <section aria-labelledby="fediverse">

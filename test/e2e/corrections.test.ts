@@ -55,8 +55,9 @@ describe.each(DATABASE_KINDS)("corrections through the admin API on %s", (kind) 
       .execute(),
     outbox: await t.database.db
       .selectFrom("federationOutbox")
-      .select("id")
+      .select(["id", "kind", "revision", "correctionId"])
       .where("articleId", "=", article.id)
+      .orderBy("id")
       .execute(),
   });
 
@@ -117,8 +118,16 @@ describe.each(DATABASE_KINDS)("corrections through the admin API on %s", (kind) 
     expect(rows.corrections).toEqual([
       expect.objectContaining({ id: corrected.corrections[0]?.id, revision: 3, note: NOTE }),
     ]);
-    // The Update of revision 3 commits with it, as for any revision.
-    expect(rows.outbox).toHaveLength(3);
+    // The Update of revision 3 commits with it, as for any revision, and after it the
+    // correction's reply in the fediverse thread (named by the correction).
+    expect(
+      rows.outbox.map(({ kind, revision, correctionId }) => [kind, revision, correctionId]),
+    ).toEqual([
+      ["create", 1, null],
+      ["update", 2, null],
+      ["update", 3, null],
+      ["create", 3, corrected.corrections[0]?.id],
+    ]);
 
     // A correction alone is a revision too; corrections accumulate, oldest first.
     clock.set(new Date("2016-07-20T10:00:00Z"));

@@ -20,8 +20,9 @@ type Json = Record<string, unknown>;
 /**
  * A developing story as one fediverse thread, seen by an independent peer (node:crypto, no
  * Fedify) that follows a feed over signed HTTP on loopback: the article's Create, each live
- * update as a Create of a Note replying to it from the same actor, the shared `context`, an
- * update's Update and Delete, and an embargoed update that nobody sees before its time.
+ * update as a Create of a Note replying to it from the same actor, the shared `context`, a
+ * correction as the article's Update plus a `Correction: …` reply, an update's Update and
+ * Delete, and an embargoed update that nobody sees before its time.
  */
 describe.each(DATABASE_KINDS)("live updates as one fediverse thread (%s)", (kind) => {
   let server: FederatedServer;
@@ -29,10 +30,12 @@ describe.each(DATABASE_KINDS)("live updates as one fediverse thread (%s)", (kind
   let articleId: string;
   const updateIds: string[] = [];
   let embargoedId: string | undefined;
+  let correctionId = "";
   const actorId = () => `${server.url}/ap/feeds/world`;
   const articleObjectId = () => `${actorId()}/articles/${articleId}`;
   const updateObjectId = (id: string) => `${articleObjectId()}/updates/${id}`;
   const contextId = () => `${articleObjectId()}/context`;
+  const correctionObjectId = () => `${articleObjectId()}/corrections/${correctionId}`;
   const objectOf = (record: ReceivedActivity) => record.activity.object as Json;
 
   const pushUpdate = async (body: Json) => {
@@ -190,6 +193,81 @@ describe.each(DATABASE_KINDS)("live updates as one fediverse thread (%s)", (kind
     expect(items.slice(3).sort()).toEqual(replies.map((r) => String((r.object as Json).id)).sort());
   });
 
+  it("sends a correction as the article's Update plus a reply in its thread", async () => {
+    const note = "An earlier version said the talks were in Geneva & <Vienna>.";
+    const patch = await server.admin("PATCH", `/admin/articles/${articleId}`, {
+      standfirst: "Talks with Lavrov on Syria, in Moscow.",
+      correction: note,
+    });
+    expect(patch.status).toBe(200);
+    const corrected = (await patch.json()) as ArticleOutput;
+    correctionId = corrected.corrections[0]?.id ?? "";
+    expect(corrected.corrections).toHaveLength(1);
+
+    const update = await peer.waitFor(
+      (r) => r.type === "Update" && objectOf(r).id === articleObjectId(),
+      15_000,
+    );
+    expect(update.activity.id).toBe(`${articleObjectId()}/revisions/2/update`);
+    expect(String(objectOf(update).content)).toContain("Geneva &amp; &lt;Vienna&gt;.");
+    const reply = await createOf(correctionObjectId());
+    const escaped =
+      "<p>Correction: An earlier version said the talks were in Geneva &amp; &lt;Vienna&gt;.</p>";
+    expect(reply.activity.id).toBe(`${correctionObjectId()}/create`);
+    expect(reply.actor).toBe(actorId());
+    expect(reply.activity.context).toBe(contextId());
+    expect(objectOf(reply)).toMatchObject({
+      type: "Note",
+      inReplyTo: articleObjectId(),
+      attributedTo: actorId(),
+      context: contextId(),
+      content: escaped,
+      url: `${server.url}/articles/${articleId}#correction-${correctionId}`,
+      cc: `${actorId()}/followers`,
+    });
+    expect([objectOf(reply).to].flat()).toContain(PUBLIC_COLLECTION);
+    // The edit first, then the reply that tells followers about it.
+    const arrived = peer.received.map((r) => r.activity.id);
+    expect(arrived.indexOf(update.activity.id)).toBeLessThan(arrived.indexOf(reply.activity.id));
+
+    // Dereferenceable like an update Note, and in the thread after the updates, in order.
+    const served = await fetchActor(correctionObjectId());
+    expect(served).toMatchObject({
+      id: correctionObjectId(),
+      content: escaped,
+      context: contextId(),
+    });
+    expect(served.to).toBe(PUBLIC_COLLECTION);
+    expect(await contextItems()).toEqual([
+      articleObjectId(),
+      ...updateIds.map(updateObjectId),
+      correctionObjectId(),
+    ]);
+    const replies = await fetchActor(`${articleObjectId()}/replies/page/1`);
+    expect([replies.orderedItems].flat()).toContain(correctionObjectId());
+    // A reader answering the correction answers the story: kept in its thread.
+    const alice = peer.actor("alice");
+    const answer = createNote(alice, "<p>Thanks for the fix.</p>");
+    (answer.object as Json).inReplyTo = correctionObjectId();
+    const posted = await postSigned(`${server.url}/ap/inbox`, answer, { actor: alice });
+    expect(posted.status).toBe(202);
+    await server.settle();
+    const after = await fetchActor(`${articleObjectId()}/replies/page/1`);
+    expect([after.orderedItems].flat()).toContain(String((answer.object as Json).id));
+
+    // A silent fix is an Update alone: the correction is not posted a second time.
+    const fix = await server.admin("PATCH", `/admin/articles/${articleId}`, {
+      standfirst: "Talks with Lavrov on Syria, in Moscow, on Thursday.",
+    });
+    expect(fix.status).toBe(200);
+    await peer.waitFor((r) => r.activity.id === `${articleObjectId()}/revisions/3/update`, 15_000);
+    await server.settle();
+    const replyCreates = peer.received.filter(
+      (r) => r.type === "Create" && objectOf(r).id === correctionObjectId(),
+    );
+    expect(replyCreates).toHaveLength(1);
+  });
+
   it("sends an Update when an update is edited, and a Delete when it is removed", async () => {
     const [, second, third] = updateIds as [string, string, string];
     const patch = await server.admin("PATCH", `/admin/articles/${articleId}/updates/${second}`, {
@@ -218,6 +296,7 @@ describe.each(DATABASE_KINDS)("live updates as one fediverse thread (%s)", (kind
     expect(await contextItems()).toEqual([
       articleObjectId(),
       ...[updateIds[0], second].map((id) => updateObjectId(id ?? "")),
+      correctionObjectId(),
     ]);
   });
 
@@ -269,25 +348,31 @@ describe.each(DATABASE_KINDS)("live updates as one fediverse thread (%s)", (kind
   });
 
   it("takes the updates' posts along when the article joins a feed, or is deleted", async () => {
-    const visible = [updateIds[0], updateIds[1], embargoedId].map((id) => updateObjectId(id ?? ""));
+    const updatePosts = [updateIds[0], updateIds[1], embargoedId].map((id) =>
+      updateObjectId(id ?? ""),
+    );
+    const visible = [...updatePosts, correctionObjectId()];
     const joined = await server.admin("PATCH", `/admin/articles/${articleId}`, {
       feeds: ["world", "us-russia-syria"],
     });
     expect(joined.status).toBe(200);
     const entries = await server.database.db
       .selectFrom("federationOutbox")
-      .select(["kind", "liveUpdateId"])
+      .select(["kind", "liveUpdateId", "correctionId"])
       .where("articleId", "=", articleId)
       .where("feedSlug", "=", "us-russia-syria")
       .orderBy("id")
       .execute();
-    // The article's Create in its new feed first, then its updates' posts oldest first.
+    // The article's Create in its new feed first, then its updates' posts oldest first, then
+    // its correction's reply.
     expect(entries).toEqual([
-      { kind: "create", liveUpdateId: null },
+      { kind: "create", liveUpdateId: null, correctionId: null },
       ...[updateIds[0], updateIds[1], embargoedId].map((id) => ({
         kind: "create",
         liveUpdateId: id,
+        correctionId: null,
       })),
+      { kind: "create", liveUpdateId: null, correctionId },
     ]);
 
     const removed = await server.admin("DELETE", `/admin/articles/${articleId}`);
@@ -433,6 +518,34 @@ describe("thread collections, paged", () => {
       ["create", publishedAt.getTime()],
       ["create", later.getTime()],
     ]);
+  });
+
+  it("gives a correction made under embargo no reply: its note opens the story's Create", async () => {
+    const push = await server.admin("POST", "/admin/articles", {
+      headline: "Ceasefire terms",
+      bodyHtml: "<p>Text</p>",
+      feeds: ["world"],
+      publishedAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const id = ((await push.json()) as ArticleOutput).id;
+    const patch = await server.admin("PATCH", `/admin/articles/${id}`, {
+      correction: "The truce starts at midnight, not noon.",
+    });
+    const correction = ((await patch.json()) as ArticleOutput).corrections[0]?.id;
+    expect(correction).toBeDefined();
+    const entries = await server.database.db
+      .selectFrom("federationOutbox")
+      .select(["kind", "correctionId"])
+      .where("articleId", "=", id)
+      .execute();
+    expect(entries).toEqual([{ kind: "create", correctionId: null }]);
+    const reply = await fetch(
+      `${server.url}/ap/feeds/world/articles/${id}/corrections/${correction}`,
+      {
+        headers: { accept: ACTIVITY_JSON_ACCEPT },
+      },
+    );
+    expect(reply.status).toBe(404);
   });
 
   it("has no thread for an article not yet published", async () => {

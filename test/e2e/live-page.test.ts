@@ -244,7 +244,7 @@ describe.each(DATABASE_KINDS)("the live article page on %s", (kind) => {
     expect(gone.headers.get("content-type")).toBe("application/problem+json");
   });
 
-  it("shows the LIVE label and LiveBlogPosting only while live, NewsArticle otherwise", async () => {
+  it("shows the LIVE label only while live; LiveBlogPosting for a story that was live, else NewsArticle", async () => {
     clock.set(new Date("2016-07-20T13:00:00Z"));
     const plain = await pushArticle({ headline: "A story that never went live" });
     const plainHtml = await page(plain.id);
@@ -280,8 +280,6 @@ describe.each(DATABASE_KINDS)("the live article page on %s", (kind) => {
       // Escaped inside the script, the same text once parsed.
       headline: "Talks </script><!-- & more",
       coverageStartTime: "2016-07-20T08:00:00.000Z",
-      // Projected a day past the request while the story has no end.
-      coverageEndTime: "2016-07-21T13:10:00.000Z",
       dateModified: "2016-07-20T13:10:00.000Z",
       liveBlogUpdate: [
         {
@@ -301,6 +299,10 @@ describe.each(DATABASE_KINDS)("the live article page on %s", (kind) => {
     });
     expect(liveHtml).not.toContain("Talks </script>");
 
+    // No end while live: nobody knows when coverage will stop (article-json-ld.tsx).
+    expect(liveLd).not.toHaveProperty("coverageEndTime");
+
+    clock.set(new Date("2016-07-20T13:30:00Z"));
     const closed = await t.admin("PATCH", `/admin/articles/${article.id}`, { live: false });
     expect(closed.status).toBe(200);
     const closedHtml = await page(article.id);
@@ -309,9 +311,14 @@ describe.each(DATABASE_KINDS)("the live article page on %s", (kind) => {
     expect(updateAnchors(closedHtml)).toEqual([`update-${newer.id}`, `update-${older.id}`]);
     expect(streamAttributes(closedHtml)?.live).toBe("false");
     expect((await streamJson(article.id)).body.live).toBe(false);
+    // Still the live blog it was, its coverage now ended when it was closed.
     const [closedLd] = jsonLd(closedHtml);
-    expect(closedLd?.["@type"]).toBe("NewsArticle");
-    expect(closedLd).not.toHaveProperty("coverageEndTime");
+    expect(closedLd).toMatchObject({
+      "@type": "LiveBlogPosting",
+      coverageStartTime: "2016-07-20T08:00:00.000Z",
+      coverageEndTime: "2016-07-20T13:30:00.000Z",
+    });
+    expect(closedLd?.liveBlogUpdate).toHaveLength(2);
   });
 
   it("shows a live story with no updates yet as live, with an empty stream", async () => {

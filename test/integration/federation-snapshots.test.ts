@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Article, LiveUpdate } from "../../src/domain/article.ts";
 import type { Feed } from "../../src/domain/feed.ts";
 import { toActor } from "../../src/federation/actor.ts";
+import { toCorrectionActivity, toCorrectionNote } from "../../src/federation/correction-objects.ts";
 import {
   toCreate,
   toDelete,
@@ -214,6 +215,33 @@ describe("ActivityPub documents of a live story's thread", () => {
     await expect(
       await json(toLiveUpdateActivity("create", first, story, feed, objects())),
     ).toMatchFileSnapshot("./__snapshots__/live-update-create.json");
+  });
+
+  it("pins a correction's reply: a short escaped Note in the thread, named by the correction", async () => {
+    const correction = {
+      id: "0196f1a2-0000-7000-8000-000000000002",
+      revision: 2,
+      note: "An earlier version put the talks in Geneva & <Vienna>.\u0007",
+      correctedAt: new Date("2016-07-20T12:30:00Z"),
+    };
+    const corrected: Article = { ...story, revision: 2, corrections: [correction] };
+    const articleObject = `${FIXTURE_PUBLIC_URL}/ap/feeds/${feed.slug}/articles/${story.id}`;
+    const note = JSON.parse(
+      await json(toCorrectionNote(correction, corrected, feed, objects())),
+    ) as Record<string, unknown>;
+    expect(note).toMatchObject({
+      id: `${articleObject}/corrections/${correction.id}`,
+      inReplyTo: articleObject,
+      context: `${articleObject}/context`,
+      content:
+        "<p>Correction: An earlier version put the talks in Geneva &amp; &lt;Vienna&gt;.</p>",
+      published: "2016-07-20T12:30:00Z",
+    });
+    const create = toCorrectionActivity("create", correction, corrected, feed, objects());
+    expect(create.id?.href).toBe(`${articleObject}/corrections/${correction.id}/create`);
+    await expect(
+      await json(toCorrectionNote(correction, corrected, feed, objects())),
+    ).toMatchFileSnapshot("./__snapshots__/correction-reply-note.json");
   });
 
   it("pins the context collection and its page: the article, then public updates in order", async () => {

@@ -41,18 +41,50 @@ const update = (publishedAt: string): LiveUpdate => ({
 describe("articleJsonLd", () => {
   const input = { publicUrl: "https://news.example", siteName: "News", article };
 
-  it("projects a live story's coverage end a day past the request, and lists its updates", () => {
-    const now = new Date("2016-07-20T09:00:00Z");
-    const ld = articleJsonLd({ ...input, updates: [update("2016-07-20T08:30:00Z")], now });
-    expect(ld.coverageEndTime).toBe("2016-07-21T09:00:00.000Z");
+  it("gives a live story its coverage start and updates, and no end nobody knows yet", () => {
+    const ld = articleJsonLd({ ...input, updates: [update("2016-07-20T08:30:00Z")] });
+    expect(ld["@type"]).toBe("LiveBlogPosting");
+    expect(ld.coverageStartTime).toBe("2016-07-20T08:00:00.000Z");
+    expect(ld).not.toHaveProperty("coverageEndTime");
     expect(ld.dateModified).toBe("2016-07-20T08:30:00.000Z");
     expect(ld.liveBlogUpdate).toEqual([
       expect.objectContaining({ headline: "Talks", articleBody: "One & two" }),
     ]);
   });
 
+  it("keeps an ended story a LiveBlogPosting, its coverage ending when live coverage ended", () => {
+    const ended = { ...article, live: false, liveEndedAt: new Date("2016-07-20T18:00:00Z") };
+    for (const updates of [[update("2016-07-20T08:30:00Z")], []]) {
+      const ld = articleJsonLd({ ...input, article: ended, updates });
+      expect(ld).toMatchObject({
+        "@type": "LiveBlogPosting",
+        coverageStartTime: "2016-07-20T08:00:00.000Z",
+        coverageEndTime: "2016-07-20T18:00:00.000Z",
+      });
+      expect(ld.liveBlogUpdate).toHaveLength(updates.length);
+    }
+  });
+
+  it("starts coverage at a backdated first update, and ends a never-live story's at its last", () => {
+    const updates = [update("2016-07-20T11:00:00Z"), update("2016-07-20T07:15:00Z")];
+    const ld = articleJsonLd({ ...input, article: { ...article, live: false }, updates });
+    expect(ld).toMatchObject({
+      "@type": "LiveBlogPosting",
+      coverageStartTime: "2016-07-20T07:15:00.000Z",
+      coverageEndTime: "2016-07-20T11:00:00.000Z",
+    });
+  });
+
+  it("keeps a story that never had live coverage a NewsArticle, without coverage times", () => {
+    const ld = articleJsonLd({ ...input, article: { ...article, live: false }, updates: [] });
+    expect(ld["@type"]).toBe("NewsArticle");
+    expect(ld).not.toHaveProperty("coverageStartTime");
+    expect(ld).not.toHaveProperty("coverageEndTime");
+    expect(ld).not.toHaveProperty("liveBlogUpdate");
+  });
+
   it("links authors only through http(s) URLs", () => {
-    const ld = articleJsonLd({ ...input, updates: [], now: article.publishedAt });
+    const ld = articleJsonLd({ ...input, updates: [] });
     expect(ld.author).toEqual([{ "@type": "Person", name: "Jo" }]);
   });
 });

@@ -3,7 +3,13 @@ import fc from "fast-check";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { cleanText } from "../../src/content/sanitize-html.ts";
-import type { Article, Author, LeadImage } from "../../src/domain/article.ts";
+import type {
+  Article,
+  Author,
+  Correction,
+  LeadImage,
+  LiveUpdate,
+} from "../../src/domain/article.ts";
 import type { Feed } from "../../src/domain/feed.ts";
 import {
   type RenderedFeedDocuments,
@@ -248,6 +254,146 @@ describe("feed documents for arbitrary text", () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+/**
+ * A developing story: the article with public corrections and its live updates, every text of
+ * them hostile. Each update is its own item with a stable id (the article's URL and
+ * `#update-ID`); the article's item opens with its corrections.
+ */
+const MINUTE = 60_000;
+
+const liveUpdates: fc.Arbitrary<LiveUpdate[]> = fc
+  .array(
+    fc.record({
+      headline: fc.option(text, { nil: null }),
+      bodyHtml,
+      authors: fc.array(author, { maxLength: 2 }),
+      image: fc.option(image, { nil: null }),
+      revised: fc.boolean(),
+    }),
+    { maxLength: 6 },
+  )
+  .map((drafts) =>
+    drafts.map(({ revised, ...fields }, n) => {
+      const publishedAt = new Date(story.publishedAt.getTime() + (n + 1) * MINUTE);
+      return {
+        ...fields,
+        id: `0191c8a2-7a3e-7cc1-9d3e-0000000000${String(n).padStart(2, "0")}`,
+        articleId: story.id,
+        externalId: null,
+        publishedAt,
+        updatedAt: revised ? new Date(publishedAt.getTime() + 30_000) : publishedAt,
+        createdAt: publishedAt,
+        revision: revised ? 2 : 1,
+        deletedAt: null,
+      };
+    }),
+  );
+
+const corrections: fc.Arbitrary<Correction[]> = fc
+  .array(text, { minLength: 1, maxLength: 3 })
+  .map((notes) =>
+    notes.map((note, n) => ({
+      id: `0196f1a2-0000-7000-8000-0000000000${String(n).padStart(2, "0")}`,
+      revision: n + 2,
+      note,
+      correctedAt: new Date(story.publishedAt.getTime() + (n * 2 + 1) * 30_000),
+    })),
+  );
+
+const developingStory = fc
+  .record({ feed, article, updates: liveUpdates, corrections })
+  .map(({ feed, article, updates, corrections }) => ({
+    feed,
+    article: { ...article, live: true, revision: corrections.length + 1, corrections },
+    updates,
+  }));
+
+type DevelopingStory = { feed: Feed; article: Article; updates: LiveUpdate[] };
+
+function renderStory({ feed, article, updates }: DevelopingStory): RenderedFeedDocuments {
+  return renderFeedDocuments({
+    feed,
+    articles: [article],
+    updates: [...updates].reverse().map((update) => ({ update, article })),
+    publicUrl: FIXTURE_PUBLIC_URL,
+  });
+}
+
+/** Newest first, as the feeds list them: each update's id, then the article's. */
+function expectedIds({ article, updates }: DevelopingStory): string[] {
+  const page = `${FIXTURE_PUBLIC_URL}/articles/${article.id}`;
+  return [...updates.map((update) => `${page}#update-${update.id}`).reverse(), page];
+}
+
+/** `Update: HEADLINE`, or the article's headline and the update's time when it has none. */
+function expectedUpdateTitle(update: LiveUpdate, article: Article): string {
+  const headline = cleanText(update.headline ?? "");
+  if (headline.trim() !== "") return `Update: ${headline}`;
+  const minute = `${update.publishedAt.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return `${cleanText(article.headline)} (${minute})`;
+}
+
+describe("feed documents of a developing story (updates and corrections) for arbitrary text", () => {
+  it("are well-formed, one item per update with a stable id, corrections first", () => {
+    fc.assert(
+      fc.property(developingStory, (value) => {
+        const { rss, atom, json } = renderStory(value);
+        const ids = expectedIds(value);
+        const titles = [
+          ...[...value.updates].reverse().map((u) => expectedUpdateTitle(u, value.article)),
+          cleanText(value.article.headline),
+        ];
+        const notes = (value.article.corrections ?? []).length;
+
+        const items = list(at(checkXml(rss), "rss", "channel", "item"));
+        expect(items.map((item) => textOf(at(item, "guid")))).toEqual(ids);
+        expect(items.map((item) => textOf(at(item, "title")))).toEqual(titles);
+        // Updates are anchors in the article's page, not permalinks of their own.
+        expect(items.slice(0, -1).map((item) => at(item, "guid", "@isPermaLink"))).toEqual(
+          value.updates.map(() => "false"),
+        );
+
+        const entries = list(at(checkXml(atom), "feed", "entry"));
+        expect(entries.map((entry) => textOf(at(entry, "id")))).toEqual(ids);
+        expect(entries.map((entry) => decodeHtml(textOf(at(entry, "title"))))).toEqual(titles);
+        // The story's entry is as new as its newest update.
+        const newest = value.updates.at(-1);
+        if (newest) {
+          const storyUpdated = Date.parse(textOf(at(entries.at(-1), "updated")));
+          expect(storyUpdated).toBeGreaterThanOrEqual(newest.updatedAt.getTime());
+        }
+
+        const jsonFeed: unknown = JSON.parse(json);
+        expect(allStrings(jsonFeed).filter((s) => /\p{Cs}/u.test(s))).toEqual([]);
+        const jsonItems = list(at(jsonFeed, "items"));
+        expect(jsonItems.map((item) => at(item, "id"))).toEqual(ids);
+        expect(jsonItems.map((item) => at(item, "title"))).toEqual(titles);
+        const storyHtml = String(at(jsonItems.at(-1), "content_html"));
+        expect(storyHtml.match(/<strong>Correction \(/g) ?? []).toHaveLength(notes);
+        expect(storyHtml.startsWith("<p><strong>Correction (")).toBe(true);
+
+        // Stable: the same story renders the same documents, ids included.
+        expect(renderStory(structuredClone(value))).toEqual(renderStory(value));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("parse in a second XML parser (python3 expat) too", () => {
+    const samples = fc.sample(developingStory, { numRuns: 20, seed: 20160721 });
+    const documents = samples.map(renderStory).flatMap(({ rss, atom }) => [rss, atom]);
+    const run = spawnSync("python3", ["-c", PYTHON_CHECK], {
+      input: JSON.stringify(documents),
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(run.stderr).toBe("");
+    const results = JSON.parse(run.stdout) as { ok: boolean; error?: string }[];
+    expect(results).toHaveLength(documents.length);
+    expect(results.filter((result) => !result.ok)).toEqual([]);
   });
 });
 

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { Article, LiveUpdate } from "../../src/domain/article.ts";
+import type { Article, Correction, LiveUpdate } from "../../src/domain/article.ts";
+import type { Repositories } from "../../src/domain/ports.ts";
 import {
   changeAnnouncements,
+  correctionAnnouncements,
+  correctionInThread,
   publishedBy,
+  threadedCorrections,
+  threadFollowUps,
   updateAnnouncements,
   visibleAt,
 } from "../../src/domain/thread-announcements.ts";
@@ -81,5 +86,49 @@ describe("thread announcements", () => {
     expect(visibleAt(story, update({ deletedAt: now }), now)).toBe(false);
     expect(publishedBy(story, update({ deletedAt: at(-0.5) }), at(-0.5))).toBe(true);
     expect(publishedBy(story, update({ publishedAt: at(1) }), now)).toBe(false);
+  });
+
+  it("gives a correction a reply in the thread only when made once the story was public", () => {
+    const correction = (n: number, correctedAt: Date): Correction => ({
+      id: `0196f1a2-0000-7000-8000-00000000000${n}`,
+      revision: n + 1,
+      note: `Note ${n}`,
+      correctedAt,
+    });
+    const underEmbargo = correction(1, at(-3));
+    const afterRelease = correction(2, at(-1));
+    const corrected = { ...story, corrections: [afterRelease, underEmbargo] };
+    expect(correctionInThread(story, underEmbargo)).toBe(false);
+    expect(correctionInThread(story, afterRelease)).toBe(true);
+    expect(threadedCorrections(corrected)).toEqual([afterRelease]);
+    const entries = correctionAnnouncements(corrected, afterRelease, "create", now);
+    expect(entries.map((e) => [e.feedSlug, e.kind, e.correctionId, e.liveUpdateId])).toEqual([
+      ["world", "create", afterRelease.id, undefined],
+      ["us-russia-syria", "create", afterRelease.id, undefined],
+    ]);
+  });
+
+  it("deletes the correction's reply with the story, and posts it in a feed the story joins", async () => {
+    const correction: Correction = {
+      id: "0196f1a2-0000-7000-8000-000000000009",
+      revision: 2,
+      note: "Geneva, not Vienna.",
+      correctedAt: at(-1),
+    };
+    const corrected: Article = { ...story, revision: 2, corrections: [correction] };
+    const noUpdates = {
+      liveUpdates: { listForArticle: async () => [] },
+    } as unknown as Repositories;
+    const deleted = { ...corrected, deletedAt: now, revision: 3 };
+    const onDelete = await threadFollowUps(noUpdates, corrected, deleted, now);
+    expect(onDelete.map((e) => [e.feedSlug, e.kind, e.correctionId])).toEqual([
+      ["world", "delete", correction.id],
+      ["us-russia-syria", "delete", correction.id],
+    ]);
+    const joined = { ...corrected, feeds: [...corrected.feeds, "geneva-2016"], revision: 3 };
+    const onJoin = await threadFollowUps(noUpdates, corrected, joined, now);
+    expect(onJoin.map((e) => [e.feedSlug, e.kind, e.correctionId])).toEqual([
+      ["geneva-2016", "create", correction.id],
+    ]);
   });
 });

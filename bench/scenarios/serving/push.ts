@@ -39,16 +39,25 @@ export async function measurePushLatency(
   return summarize(samples);
 }
 
+/** Pushes something carrying `marker` (a story by default; a live update in bench/scenarios/updates.ts). */
+export type MarkedPush = (client: HttpClient, target: PushTarget, marker: string) => Promise<void>;
+
+const pushStory: MarkedPush = async (client, target, marker) => {
+  await postArticle(client, target.adminToken, articlePush(marker));
+};
+
 /**
- * Pushes a story, then at once polls `/feeds/world.rss` and `/feeds/world.json` (each on its own
- * kept-alive connection, concurrently) until the headline shows, for at most `deadlineMs`;
- * measured from the moment the push response arrived. `polls`: GETs until visible, both formats.
+ * Pushes a story (or what `push` pushes), then at once polls `/feeds/world.rss` and
+ * `/feeds/world.json` (each on its own kept-alive connection, concurrently) until the marker
+ * shows, for at most `deadlineMs`; measured from the moment the push response arrived. `polls`:
+ * GETs until visible, both formats.
  */
 export async function measurePushToVisible(
   target: PushTarget,
   count: number,
   run: string,
   deadlineMs: number,
+  push: MarkedPush = pushStory,
 ) {
   const pusher = new HttpClient(target.origin);
   const formats = (["rss", "json"] as const).map((format) => ({
@@ -60,7 +69,7 @@ export async function measurePushToVisible(
   let timedOut = 0;
   for (let i = 0; i < count; i++) {
     const marker = `${run} visible ${i + 1}`;
-    await postArticle(pusher, target.adminToken, articlePush(marker));
+    await push(pusher, target, marker);
     const pushed = performance.now();
     let gets = 0;
     await Promise.all(

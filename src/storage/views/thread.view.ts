@@ -8,10 +8,14 @@ export interface ThreadSlice<T> {
   readonly items: readonly T[];
 }
 
-/** What follows an article's post in its thread: one of its updates or a reader's reply. */
+/** What follows an article's post in its thread: an update, a correction or a reader's reply. */
 export type ThreadEntry =
   | { readonly kind: "update"; readonly id: string }
+  | { readonly kind: "correction"; readonly id: string }
   | { readonly kind: "reply"; readonly id: string };
+
+/** The article's own follow-ups in its thread: its updates and corrections. */
+export type ThreadFollowUp = Extract<ThreadEntry, { kind: "update" | "correction" }>;
 
 export interface SliceRange {
   readonly offset: number;
@@ -20,74 +24,84 @@ export interface SliceRange {
 
 /**
  * An article's thread on the fediverse (src/federation: the `context` and `replies`
- * collections): its public live updates and the replies readers see, oldest first. Embargoed
- * and deleted updates are not in it.
+ * collections): its public live updates, the replies of its corrections (those made once the
+ * article was public; see `correctionInThread`) and the replies readers see, oldest first.
+ * Embargoed and deleted updates are not in it.
  */
 export function createThreadView(db: Db) {
-  const publicUpdates = (articleId: string, now: Date) =>
+  const followUps = (articleId: string, now: Date) =>
     db
       .selectFrom("liveUpdates")
       .where("articleId", "=", articleId)
       .where("deletedAt", "is", null)
-      .where("publishedAt", "<=", now);
+      .where("publishedAt", "<=", now)
+      .select([
+        sql<ThreadEntry["kind"]>`'update'`.as("kind"),
+        sql<string>`id::text`.as("id"),
+        "publishedAt",
+      ])
+      .unionAll(
+        db
+          .selectFrom("articleCorrections as c")
+          .innerJoin("articles as a", "a.id", "c.articleId")
+          .where("c.articleId", "=", articleId)
+          .where("c.correctedAt", "<=", now)
+          .whereRef("c.correctedAt", ">=", "a.publishedAt")
+          .select([
+            sql<ThreadEntry["kind"]>`'correction'`.as("kind"),
+            sql<string>`c.id::text`.as("id"),
+            "c.correctedAt as publishedAt",
+          ]),
+      );
 
   const shownRepliesOf = (articleId: string) =>
-    db.selectFrom("articleReplies").where("articleId", "=", articleId).where(shownReplies);
+    db
+      .selectFrom("articleReplies")
+      .where("articleId", "=", articleId)
+      .where(shownReplies)
+      .select([
+        sql<ThreadEntry["kind"]>`'reply'`.as("kind"),
+        "articleReplies.id",
+        "articleReplies.publishedAt",
+      ]);
+
+  /** One slice of `entries` by time (then id), and how many there are in all. */
+  async function slice<T extends ThreadEntry>(
+    entries: ReturnType<typeof followUps>,
+    range: SliceRange,
+  ): Promise<ThreadSlice<T>> {
+    const [count, rows] = await Promise.all([
+      db
+        .selectFrom(entries.as("entries"))
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow(),
+      range.limit === 0
+        ? []
+        : db
+            .selectFrom(entries.as("entries"))
+            .select(["kind", "id"])
+            .orderBy("publishedAt")
+            .orderBy("id")
+            .offset(range.offset)
+            .limit(range.limit)
+            .execute(),
+    ]);
+    return { total: Number(count.n), items: rows as T[] };
+  }
 
   return {
-    /** The article's public updates, oldest first: the thread after the article's post. */
-    async updates(articleId: string, now: Date, range: SliceRange): Promise<ThreadSlice<string>> {
-      const [count, rows] = await Promise.all([
-        publicUpdates(articleId, now)
-          .select((eb) => eb.fn.countAll<string>().as("n"))
-          .executeTakeFirstOrThrow(),
-        range.limit === 0
-          ? []
-          : publicUpdates(articleId, now)
-              .select("id")
-              .orderBy("publishedAt")
-              .orderBy("id")
-              .offset(range.offset)
-              .limit(range.limit)
-              .execute(),
-      ]);
-      return { total: Number(count.n), items: rows.map((row) => row.id) };
-    },
-
-    /** Everything that answers the article's post: its public updates and readers' replies. */
-    async replies(
+    /** The article's public updates and corrections, oldest first: the thread after its post. */
+    followUps(
       articleId: string,
       now: Date,
       range: SliceRange,
-    ): Promise<ThreadSlice<ThreadEntry>> {
-      const entries = publicUpdates(articleId, now)
-        .select([
-          sql<ThreadEntry["kind"]>`'update'`.as("kind"),
-          sql<string>`id::text`.as("id"),
-          "publishedAt",
-        ])
-        .unionAll(
-          shownRepliesOf(articleId).select([
-            sql<ThreadEntry["kind"]>`'reply'`.as("kind"),
-            "articleReplies.id",
-            "articleReplies.publishedAt",
-          ]),
-        );
-      const [count, rows] = await Promise.all([
-        db
-          .selectFrom(entries.as("entries"))
-          .select((eb) => eb.fn.countAll<string>().as("n"))
-          .executeTakeFirstOrThrow(),
-        db
-          .selectFrom(entries.as("entries"))
-          .select(["kind", "id"])
-          .orderBy("publishedAt")
-          .orderBy("id")
-          .offset(range.offset)
-          .limit(range.limit)
-          .execute(),
-      ]);
-      return { total: Number(count.n), items: rows as ThreadEntry[] };
+    ): Promise<ThreadSlice<ThreadFollowUp>> {
+      return slice(followUps(articleId, now), range);
+    },
+
+    /** Everything that answers the article's post: its follow-ups and readers' replies. */
+    replies(articleId: string, now: Date, range: SliceRange): Promise<ThreadSlice<ThreadEntry>> {
+      return slice(followUps(articleId, now).unionAll(shownRepliesOf(articleId)), range);
     },
   };
 }
