@@ -1,4 +1,9 @@
-import { type Config, DEFAULT_LIMITS, defaultSiteName } from "./config.ts";
+import {
+  type Config,
+  DEFAULT_FEED_ARCHIVE_PAGE_SIZE,
+  DEFAULT_LIMITS,
+  defaultSiteName,
+} from "./config.ts";
 import { createArticleService } from "./domain/article-service.ts";
 import { createFeedService } from "./domain/feed-service.ts";
 import { uuidv7 } from "./domain/ids.ts";
@@ -10,6 +15,7 @@ import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import { type Metrics, type MetricsExposition, secondsSince } from "./observability/metrics.ts";
 import type { Stores } from "./storage/stores.ts";
+import { archiveKeySlug, loadArchiveSnapshot } from "./syndication/archive-snapshot.ts";
 import type { CallbackPoster } from "./syndication/fat-ping.ts";
 import { FeedDocumentCache, type FeedSnapshot } from "./syndication/feed-document-cache.ts";
 import {
@@ -38,6 +44,7 @@ export type DepsConfig = Pick<
   Partial<
     Pick<
       Config,
+      | "feedArchivePageSize"
       | "siteName"
       | "inboxMaxBodyBytes"
       | "articleMaxBytes"
@@ -118,9 +125,26 @@ export function createDeps(options: {
       maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
       precompress: options.precompressFeedDocuments,
     });
+  const archive = {
+    pageSize: config.feedArchivePageSize ?? DEFAULT_FEED_ARCHIVE_PAGE_SIZE,
+    publicUrl: config.publicUrl,
+  };
   const feedDocuments = documentCache("feed", (slug) =>
-    loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
+    loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock, archive),
   );
+  // Archive pages (RFC 5005), keyed `slug/page`: a feed's change drops its pages only.
+  const archiveDocuments = documentCache("archive", (key) =>
+    loadArchiveSnapshot(runner.repos, key, clock, archive),
+  );
+  const invalidateFeeds = (slugs: readonly string[] | "all") => {
+    if (slugs === "all") {
+      feedDocuments.invalidateAll();
+      archiveDocuments.invalidateAll();
+      return;
+    }
+    feedDocuments.invalidate(slugs);
+    archiveDocuments.invalidateWhere((key) => slugs.includes(archiveKeySlug(key)));
+  };
   // Tags as feeds: the same kind of cache, keyed by tag; any change may touch any tag, so all go.
   const tagStories = (tag: string) =>
     loadTagSnapshot(runner.repos, tag, config.feedItemLimit, clock, config.publicUrl);
@@ -158,7 +182,7 @@ export function createDeps(options: {
     // Its own documents: a delivery job may need a version this process has not heard of yet.
     documents: new VersionedFeedDocuments({
       documents: new FeedDocumentCache({
-        load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
+        load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock, archive),
         render: (snapshot) => renderFeedDocuments({ ...snapshot, ...renderOptions }),
         clock,
         onError: (error, slug) => logger.error("websub render failed", { feed: slug, error }),
@@ -195,7 +219,7 @@ export function createDeps(options: {
     ...(websubOptions.background ? { background: websubOptions.background } : {}),
   });
   const onFeedsChanged = (slugs: readonly string[]) => {
-    feedDocuments.invalidate(slugs);
+    invalidateFeeds(slugs);
     tagDocuments.invalidateAll();
     siteDocuments.invalidate();
     renderedPages.clear();
@@ -228,8 +252,7 @@ export function createDeps(options: {
       renderedPages.clear();
       tagDocuments.invalidateAll();
       siteDocuments.invalidate();
-      if (slugs === "all") feedDocuments.invalidateAll();
-      else feedDocuments.invalidate(slugs);
+      invalidateFeeds(slugs);
     },
     publicUrl: config.publicUrl,
     siteName,
@@ -242,6 +265,7 @@ export function createDeps(options: {
     clock,
     logger,
     feedDocuments,
+    archiveDocuments,
     tagDocuments,
     tagStories,
     siteDocuments,
