@@ -45,6 +45,9 @@ const SURFACES: readonly {
   { name: "RSS", path: `/feeds/${STORY}.rss` },
   { name: "Atom", path: `/feeds/${STORY}.atom` },
   { name: "JSON Feed", path: `/feeds/${STORY}.json` },
+  { name: "archive RSS", path: `/feeds/${STORY}/archive/1.rss` },
+  { name: "archive Atom", path: `/feeds/${STORY}/archive/1.atom` },
+  { name: "archive JSON Feed", path: `/feeds/${STORY}/archive/1.json` },
   { name: "tag RSS", path: `/tags/${TAG}.rss` },
   { name: "tag Atom", path: `/tags/${TAG}.atom` },
   { name: "tag JSON Feed", path: `/tags/${TAG}.json` },
@@ -62,6 +65,9 @@ const SHOWS_ARTICLE = [
   "RSS",
   "Atom",
   "JSON Feed",
+  "archive RSS",
+  "archive Atom",
+  "archive JSON Feed",
   "tag RSS",
   "tag Atom",
   "tag JSON Feed",
@@ -280,7 +286,17 @@ describe.each(DATABASE_KINDS)("embargoes on %s", (kind) => {
     moveClockTo(new Date(release.getTime() - 1_000));
     await quiet();
     const now = await readAll();
-    for (const name of ["RSS", "Atom", "JSON Feed", "tag RSS", "tag Atom", "tag JSON Feed"]) {
+    for (const name of [
+      "RSS",
+      "Atom",
+      "JSON Feed",
+      "archive RSS",
+      "archive Atom",
+      "archive JSON Feed",
+      "tag RSS",
+      "tag Atom",
+      "tag JSON Feed",
+    ]) {
       expect(now.get(name)?.etag, name).toBe(baseline.get(name)?.etag);
     }
     for (const [name, seen] of now) {
