@@ -192,6 +192,15 @@ describe.each(DATABASE_KINDS)("archived feeds on %s", (kind) => {
     expect(browser.headers.get("etag")).not.toBe(reader.etag);
   });
 
+  it("the feed's page links the archive's first page, where the story begins", async () => {
+    const page = await (await t.get(`/${FEED}`, { accept: "text/html" })).text();
+    for (const format of FORMATS) {
+      expect(page).toContain(`href="${PUBLIC_URL}/feeds/${FEED}/archive/1.${format}"`);
+    }
+    const first = await fetchPage(`/feeds/${FEED}/archive/1.json`);
+    expect(first.ids.at(-1)).toBe(urlOf(seeded.at(-1) as Article));
+  });
+
   it("answers pages that do not exist, and malformed ones, with 404 problems", async () => {
     for (const path of [
       `/feeds/${FEED}/archive/6.rss`,
