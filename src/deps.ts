@@ -114,15 +114,20 @@ export function createDeps(options: {
     metrics?.feedRender(secondsSince(start));
     return rendered;
   };
-  /** A cache of rendered feed documents, for section and story feeds or for tags. */
-  const documentCache = (what: string, load: (key: string) => Promise<FeedSnapshot | undefined>) =>
+  const feedCacheMaxBytes = config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes;
+  /** A cache of rendered feed documents, for section and story feeds, tags or archive pages. */
+  const documentCache = (
+    what: string,
+    load: (key: string) => Promise<FeedSnapshot | undefined>,
+    maxBytes = feedCacheMaxBytes,
+  ) =>
     new FeedDocumentCache({
       load,
       render,
       clock,
       onError: (error, key) => logger.error(`${what} render failed`, { [what]: key, error }),
       maxAgeMs: options.feedDocumentMaxAgeMs,
-      maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
+      maxBytes,
       precompress: options.precompressFeedDocuments,
     });
   const archive = {
@@ -132,9 +137,13 @@ export function createDeps(options: {
   const feedDocuments = documentCache("feed", (slug) =>
     loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock, archive),
   );
-  // Archive pages (RFC 5005), keyed `slug/page`: a feed's change drops its pages only.
-  const archiveDocuments = documentCache("archive", (key) =>
-    loadArchiveSnapshot(runner.repos, key, clock, archive),
+  // Archive pages (RFC 5005), keyed `slug/page`: a feed's change drops its pages only. A
+  // quarter of the feeds' memory: they are read far less, and full ones are cached by readers
+  // for a year, so a crawler walking every page of every feed costs renders, not heap.
+  const archiveDocuments = documentCache(
+    "archive",
+    (key) => loadArchiveSnapshot(runner.repos, key, clock, archive),
+    Math.floor(feedCacheMaxBytes / 4),
   );
   const invalidateFeeds = (slugs: readonly string[] | "all") => {
     if (slugs === "all") {
@@ -187,7 +196,7 @@ export function createDeps(options: {
         clock,
         onError: (error, slug) => logger.error("websub render failed", { feed: slug, error }),
         precompress: false,
-        maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
+        maxBytes: feedCacheMaxBytes,
       }),
       currentVersion: (slug) => distribution.store.feedVersion(slug),
     }),
