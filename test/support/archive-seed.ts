@@ -22,7 +22,7 @@ export async function seedArticles(
     const publishedAt = new Date(start.getTime() + Math.floor((n - 1) / 2) * 60_000);
     articles.push({
       id: uuidv7(publishedAt),
-      externalId: `seed-${slug}-${n}`,
+      externalId: `seed-${slug}-${start.getTime()}-${n}`,
       headline: `Story ${n}`,
       standfirst: `The standfirst of story ${n}.`,
       bodyHtml: `<p>The body of story ${n}.</p>`,
