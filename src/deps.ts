@@ -119,7 +119,10 @@ export function createDeps(options: {
   const documentCache = (
     what: string,
     load: (key: string) => Promise<FeedSnapshot | undefined>,
-    maxBytes = feedCacheMaxBytes,
+    policy: { readonly maxBytes: number; readonly rebuildOnInvalidate: boolean } = {
+      maxBytes: feedCacheMaxBytes,
+      rebuildOnInvalidate: true,
+    },
   ) =>
     new FeedDocumentCache({
       load,
@@ -127,8 +130,8 @@ export function createDeps(options: {
       clock,
       onError: (error, key) => logger.error(`${what} render failed`, { [what]: key, error }),
       maxAgeMs: options.feedDocumentMaxAgeMs,
-      maxBytes,
       precompress: options.precompressFeedDocuments,
+      ...policy,
     });
   const archive = {
     pageSize: config.feedArchivePageSize ?? DEFAULT_FEED_ARCHIVE_PAGE_SIZE,
@@ -137,13 +140,14 @@ export function createDeps(options: {
   const feedDocuments = documentCache("feed", (slug) =>
     loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock, archive),
   );
-  // Archive pages (RFC 5005), keyed `slug/page`: a feed's change drops its pages only. A
-  // quarter of the feeds' memory: they are read far less, and full ones are cached by readers
-  // for a year, so a crawler walking every page of every feed costs renders, not heap.
+  // Archive pages (RFC 5005), keyed `slug/page`: a feed's change drops its pages only, to be
+  // rendered when next read (a publish must not re-render a hundred pages that come out the
+  // same). A quarter of the feeds' memory: they are read far less, and full ones are cached by
+  // readers for a year, so a crawler walking every page of every feed costs renders, not heap.
   const archiveDocuments = documentCache(
     "archive",
     (key) => loadArchiveSnapshot(runner.repos, key, clock, archive),
-    Math.floor(feedCacheMaxBytes / 4),
+    { maxBytes: Math.floor(feedCacheMaxBytes / 4), rebuildOnInvalidate: false },
   );
   const invalidateFeeds = (slugs: readonly string[] | "all") => {
     if (slugs === "all") {

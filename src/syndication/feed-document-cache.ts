@@ -59,6 +59,12 @@ export interface FeedDocumentCacheDeps {
    * feeds read least recently are dropped, to be rendered again when next read.
    */
   readonly maxBytes?: number;
+  /**
+   * Rebuild an invalidated key at once when it had readers (default true: a feed renders on
+   * publish, not on its next read). False for archive pages: a change of their feed drops them
+   * all, and most of them (the full ones) come out the same, so they wait to be read again.
+   */
+  readonly rebuildOnInvalidate?: boolean;
 }
 
 const MAX_MISSING_REMEMBERED = 1_000;
@@ -138,7 +144,7 @@ export class FeedDocumentCache {
       this.#generations.set(slug, this.#generation(slug) + 1);
       const hadReaders = this.#entries.get(slug)?.documents != null;
       this.#forget(slug);
-      if (hadReaders) this.#refreshInBackground(slug);
+      if (hadReaders && (this.#deps.rebuildOnInvalidate ?? true)) this.#refreshInBackground(slug);
     }
   }
 
