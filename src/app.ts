@@ -67,6 +67,8 @@ export interface AppDeps {
   readonly liveUpdates?: LiveUpdateService | undefined;
   readonly feeds: FeedService;
   readonly feedDocuments: FeedDocumentCache;
+  /** Feeds' archive pages (RFC 5005), keyed `slug/page`; absent: no archive routes. */
+  readonly archiveDocuments?: FeedDocumentCache | undefined;
   /** Tags as feeds (`/tags/{tag}` and its documents); absent: no tag pages. */
   readonly tagDocuments?: FeedDocumentCache | undefined;
   readonly tagStories?: ((tag: string) => Promise<FeedSnapshot | undefined>) | undefined;
@@ -145,7 +147,7 @@ export function createApp(deps: AppDeps): Hono {
     app.route("/", objectRoutes(federation, data));
   }
 
-  app.route("/", feedDocumentRoutes(deps.feedDocuments));
+  app.route("/", feedDocumentRoutes(deps.feedDocuments, deps.archiveDocuments));
   app.route("/", feedArtworkRoutes(siteName));
   if (deps.siteDocuments) app.route("/", siteDocumentRoutes(deps.siteDocuments, publicUrl));
   if (deps.tagDocuments && deps.tagStories) {

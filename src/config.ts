@@ -14,6 +14,11 @@ export interface Config {
   readonly dataDir: string;
   readonly adminToken: string | undefined;
   readonly feedItemLimit: number;
+  /**
+   * Articles per archive page (RFC 5005, `/feeds/{slug}/archive/{n}.rss`): page n holds the
+   * feed's articles (n-1)*size+1 .. n*size, oldest first. Changing it moves every boundary.
+   */
+  readonly feedArchivePageSize: number;
   readonly maxBodyBytes: number;
   /** Largest article body in bytes of sanitised HTML (422 above it). */
   readonly articleMaxBytes: number;
@@ -98,6 +103,9 @@ export const DEFAULT_LIMITS = {
  */
 export const DEFAULT_LIVE_POLL_SECONDS = 15;
 
+/** FEED_ARCHIVE_PAGE_SIZE: as many articles as a feed document holds by default. */
+export const DEFAULT_FEED_ARCHIVE_PAGE_SIZE = 50;
+
 /** INBOX_RATE_LIMIT: a busy server's shared inbox sends a few a second; a flood, hundreds. */
 export const DEFAULT_INBOX_RATE_LIMIT = 1200;
 
@@ -144,6 +152,7 @@ const schema = z.object({
     z.string().min(16, "must be at least 16 characters (try: openssl rand -hex 32)").optional(),
   ),
   FEED_ITEM_LIMIT: integer(1, 500, 50),
+  FEED_ARCHIVE_PAGE_SIZE: integer(10, 500, DEFAULT_FEED_ARCHIVE_PAGE_SIZE),
   MAX_BODY_BYTES: integer(1024, 50 * 1024 * 1024, DEFAULT_LIMITS.maxBodyBytes),
   INBOX_MAX_BODY_BYTES: integer(1024, 10 * 1024 * 1024, DEFAULT_LIMITS.inboxMaxBodyBytes),
   ARTICLE_MAX_BYTES: integer(1024, 10 * 1024 * 1024, DEFAULT_LIMITS.articleMaxBytes),
@@ -221,6 +230,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     dataDir: env.DATA_DIR,
     adminToken: env.ADMIN_TOKEN,
     feedItemLimit: env.FEED_ITEM_LIMIT,
+    feedArchivePageSize: env.FEED_ARCHIVE_PAGE_SIZE,
     maxBodyBytes: env.MAX_BODY_BYTES,
     inboxMaxBodyBytes: env.INBOX_MAX_BODY_BYTES,
     articleMaxBytes: env.ARTICLE_MAX_BYTES,

@@ -1,4 +1,9 @@
-import { type Config, DEFAULT_LIMITS, defaultSiteName } from "./config.ts";
+import {
+  type Config,
+  DEFAULT_FEED_ARCHIVE_PAGE_SIZE,
+  DEFAULT_LIMITS,
+  defaultSiteName,
+} from "./config.ts";
 import { createArticleService } from "./domain/article-service.ts";
 import { createFeedService } from "./domain/feed-service.ts";
 import { uuidv7 } from "./domain/ids.ts";
@@ -10,6 +15,7 @@ import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import { type Metrics, type MetricsExposition, secondsSince } from "./observability/metrics.ts";
 import type { Stores } from "./storage/stores.ts";
+import { archiveKeySlug, loadArchiveSnapshot } from "./syndication/archive-snapshot.ts";
 import type { CallbackPoster } from "./syndication/fat-ping.ts";
 import { FeedDocumentCache, type FeedSnapshot } from "./syndication/feed-document-cache.ts";
 import {
@@ -38,6 +44,7 @@ export type DepsConfig = Pick<
   Partial<
     Pick<
       Config,
+      | "feedArchivePageSize"
       | "siteName"
       | "inboxMaxBodyBytes"
       | "articleMaxBytes"
@@ -107,20 +114,50 @@ export function createDeps(options: {
     metrics?.feedRender(secondsSince(start));
     return rendered;
   };
-  /** A cache of rendered feed documents, for section and story feeds or for tags. */
-  const documentCache = (what: string, load: (key: string) => Promise<FeedSnapshot | undefined>) =>
+  const feedCacheMaxBytes = config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes;
+  /** A cache of rendered feed documents, for section and story feeds, tags or archive pages. */
+  const documentCache = (
+    what: string,
+    load: (key: string) => Promise<FeedSnapshot | undefined>,
+    policy: { readonly maxBytes: number; readonly rebuildOnInvalidate: boolean } = {
+      maxBytes: feedCacheMaxBytes,
+      rebuildOnInvalidate: true,
+    },
+  ) =>
     new FeedDocumentCache({
       load,
       render,
       clock,
       onError: (error, key) => logger.error(`${what} render failed`, { [what]: key, error }),
       maxAgeMs: options.feedDocumentMaxAgeMs,
-      maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
       precompress: options.precompressFeedDocuments,
+      ...policy,
     });
+  const archive = {
+    pageSize: config.feedArchivePageSize ?? DEFAULT_FEED_ARCHIVE_PAGE_SIZE,
+    publicUrl: config.publicUrl,
+  };
   const feedDocuments = documentCache("feed", (slug) =>
-    loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
+    loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock, archive),
   );
+  // Archive pages (RFC 5005), keyed `slug/page`: a feed's change drops its pages only, to be
+  // rendered when next read (a publish must not re-render a hundred pages that come out the
+  // same). A quarter of the feeds' memory: they are read far less, and full ones are cached by
+  // readers for a year, so a crawler walking every page of every feed costs renders, not heap.
+  const archiveDocuments = documentCache(
+    "archive",
+    (key) => loadArchiveSnapshot(runner.repos, key, clock, archive),
+    { maxBytes: Math.floor(feedCacheMaxBytes / 4), rebuildOnInvalidate: false },
+  );
+  const invalidateFeeds = (slugs: readonly string[] | "all") => {
+    if (slugs === "all") {
+      feedDocuments.invalidateAll();
+      archiveDocuments.invalidateAll();
+      return;
+    }
+    feedDocuments.invalidate(slugs);
+    archiveDocuments.invalidateWhere((key) => slugs.includes(archiveKeySlug(key)));
+  };
   // Tags as feeds: the same kind of cache, keyed by tag; any change may touch any tag, so all go.
   const tagStories = (tag: string) =>
     loadTagSnapshot(runner.repos, tag, config.feedItemLimit, clock, config.publicUrl);
@@ -158,12 +195,12 @@ export function createDeps(options: {
     // Its own documents: a delivery job may need a version this process has not heard of yet.
     documents: new VersionedFeedDocuments({
       documents: new FeedDocumentCache({
-        load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock),
+        load: (slug) => loadFeedSnapshot(runner.repos, slug, config.feedItemLimit, clock, archive),
         render: (snapshot) => renderFeedDocuments({ ...snapshot, ...renderOptions }),
         clock,
         onError: (error, slug) => logger.error("websub render failed", { feed: slug, error }),
         precompress: false,
-        maxBytes: config.feedCacheMaxBytes ?? DEFAULT_LIMITS.feedCacheMaxBytes,
+        maxBytes: feedCacheMaxBytes,
       }),
       currentVersion: (slug) => distribution.store.feedVersion(slug),
     }),
@@ -195,7 +232,7 @@ export function createDeps(options: {
     ...(websubOptions.background ? { background: websubOptions.background } : {}),
   });
   const onFeedsChanged = (slugs: readonly string[]) => {
-    feedDocuments.invalidate(slugs);
+    invalidateFeeds(slugs);
     tagDocuments.invalidateAll();
     siteDocuments.invalidate();
     renderedPages.clear();
@@ -228,8 +265,7 @@ export function createDeps(options: {
       renderedPages.clear();
       tagDocuments.invalidateAll();
       siteDocuments.invalidate();
-      if (slugs === "all") feedDocuments.invalidateAll();
-      else feedDocuments.invalidate(slugs);
+      invalidateFeeds(slugs);
     },
     publicUrl: config.publicUrl,
     siteName,
@@ -242,6 +278,7 @@ export function createDeps(options: {
     clock,
     logger,
     feedDocuments,
+    archiveDocuments,
     tagDocuments,
     tagStories,
     siteDocuments,

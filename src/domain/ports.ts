@@ -37,6 +37,16 @@ export interface ArticleRepository {
   ): Promise<Article[]>;
   /** The newest public articles with a tag (compared as `tagSlug` spells it), newest first. */
   listPublicWithTag(tagSlug: string, limit: number, now: Date): Promise<Article[]>;
+  /**
+   * Places in a feed's archive (src/domain/archive.ts): its articles published by `now`,
+   * deleted ones included (a deleted article keeps its place, empty).
+   */
+  countArchivePlaces(slug: string, now: Date): Promise<number>;
+  /**
+   * The public articles in `limit` archive places from `offset` on (places counted oldest
+   * first, by publication time then id), newest first; deleted ones leave their place empty.
+   */
+  listArchivePage(slug: string, now: Date, offset: number, limit: number): Promise<Article[]>;
   /** How many public articles a feed has (or all feeds together, without a slug). */
   countPublic(now: Date, slug?: string): Promise<number>;
   /** The newest pinned public articles of a feed. */

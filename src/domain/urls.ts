@@ -45,6 +45,19 @@ export function feedDocumentUrl(publicUrl: string, slug: string, format: FeedFor
   return `${publicUrl}/feeds/${encodeURIComponent(slug)}.${format}`;
 }
 
+/**
+ * One page of a feed's archive (RFC 5005): `/feeds/{slug}/archive/{page}.{format}`, page 1
+ * holding its oldest articles.
+ */
+export function feedArchiveUrl(
+  publicUrl: string,
+  slug: string,
+  page: number,
+  format: FeedFormat,
+): string {
+  return `${publicUrl}/feeds/${encodeURIComponent(slug)}/archive/${page}.${format}`;
+}
+
 /** A feed's fediverse handle, `@slug@host`. */
 export function fediverseHandle(publicUrl: string, slug: string): string {
   return `@${slug}@${new URL(publicUrl).host}`;

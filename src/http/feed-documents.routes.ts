@@ -1,12 +1,47 @@
 import { Hono } from "hono";
+import { FEED_SLUG_PATTERN } from "../domain/feed.ts";
+import { archiveKey, parseArchiveFile } from "../syndication/archive-snapshot.ts";
 import { answerDocument, parseFeedFile } from "../syndication/document-answer.ts";
 import type { EncodedDocument } from "../syndication/encoded-document.ts";
 import type { FeedDocumentCache } from "../syndication/feed-document-cache.ts";
 import { problem, problemResponse } from "./problem.ts";
 
-/** `GET /feeds/{slug}.{rss|atom|json}`: pre-rendered, pre-compressed bytes from memory. */
-export function feedDocumentRoutes(cache: FeedDocumentCache): Hono {
+/**
+ * `GET /feeds/{slug}.{rss|atom|json}`: pre-rendered, pre-compressed bytes from memory; with
+ * `archive`, also `GET /feeds/{slug}/archive/{page}.{rss|atom|json}` (RFC 5005 archive pages).
+ */
+export function feedDocumentRoutes(cache: FeedDocumentCache, archive?: FeedDocumentCache): Hono {
   const routes = new Hono();
+  if (archive) {
+    routes.get("/feeds/:slug/archive/:file", async (c) => {
+      const slug = c.req.param("slug");
+      const target = parseArchiveFile(c.req.param("file"));
+      if (!target || !FEED_SLUG_PATTERN.test(slug)) {
+        return problemResponse(
+          problem(
+            "notFound",
+            "Archive pages are /feeds/{slug}/archive/{page}.rss, .atom or .json",
+            {
+              errors: [
+                {
+                  pointer: "/page",
+                  detail: "must be a page number from 1, then .rss, .atom or .json",
+                },
+              ],
+            },
+          ),
+        );
+      }
+      const key = archiveKey(slug, target.page);
+      const document = archive.peek(key, target.format) ?? (await archive.get(key, target.format));
+      if (!document) {
+        return problemResponse(
+          problem("notFound", `Feed "${slug}" has no archive page ${target.page}`),
+        );
+      }
+      return serveDocument(c.req.raw, document);
+    });
+  }
   routes.get("/feeds/:file", async (c) => {
     const target = parseFeedFile(c.req.param("file"));
     if (!target) {

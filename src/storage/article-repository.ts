@@ -37,6 +37,13 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
       .where("articleFeeds.publishedAt", "<=", now)
       .where("articles.deletedAt", "is", null);
 
+  /** A feed's archive places: its links published by `now`, deleted articles' too. */
+  const archivePlaces = (slug: string, now: Date) =>
+    db
+      .selectFrom("articleFeeds")
+      .where("articleFeeds.feedSlug", "=", slug)
+      .where("articleFeeds.publishedAt", "<=", now);
+
   async function replaceFeedLinks(article: Article): Promise<void> {
     await db.deleteFrom("articleFeeds").where("articleId", "=", article.id).execute();
     if (article.feeds.length === 0) return;
@@ -156,6 +163,31 @@ export function createArticleRepository(db: Kysely<Database>): ArticleRepository
         .orderBy("articles.publishedAt", "desc")
         .orderBy("articles.id", "desc")
         .limit(limit)
+        .execute();
+      return rows.map(toArticle);
+    },
+
+    async countArchivePlaces(slug, now) {
+      const row = await archivePlaces(slug, now)
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async listArchivePage(slug, now, offset, limit) {
+      // The places first (an index-only walk of article_feeds), then their articles.
+      const places = archivePlaces(slug, now)
+        .select(["articleFeeds.articleId", "articleFeeds.publishedAt"])
+        .orderBy("articleFeeds.publishedAt", "asc")
+        .orderBy("articleFeeds.articleId", "asc")
+        .offset(offset)
+        .limit(limit)
+        .as("place");
+      const rows = await selectArticles()
+        .innerJoin(places, "place.articleId", "articles.id")
+        .where("articles.deletedAt", "is", null)
+        .orderBy("place.publishedAt", "desc")
+        .orderBy("place.articleId", "desc")
         .execute();
       return rows.map(toArticle);
     },

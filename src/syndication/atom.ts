@@ -1,4 +1,5 @@
 import { Feed, type Item } from "feed";
+import { FEED_HISTORY_NAMESPACE, insertFirstChild, pagingMarkup } from "./archive-links.ts";
 import { escapeHtml } from "./html.ts";
 import { imageMediaType } from "./media-type.ts";
 import { type EntryModel, FEED_GENERATOR, type FeedModel } from "./model.ts";
@@ -76,7 +77,7 @@ export function renderAtom(model: FeedModel): string {
     description: model.description === "" ? undefined : slots.text(model.description),
     link: model.homePageUrl,
     feedLinks: { atom: model.atomUrl },
-    hub: model.hubUrl,
+    hub: model.hubUrl ?? undefined,
     // Without it feed would use the clock.
     updated: model.updated,
     generator: FEED_GENERATOR,
@@ -88,9 +89,13 @@ export function renderAtom(model: FeedModel): string {
     author: { name: slots.text(model.title), link: model.homePageUrl },
   });
   for (const entry of model.entries) feed.addItem(atomEntry(entry, slots));
-  const skeleton = addRootAttributes(addThumbnails(fixLinks(feed.atom1()), model.entries, slots), {
+  const linked = addThumbnails(fixLinks(feed.atom1()), model.entries, slots);
+  // After fixLinks: these links already say their rel.
+  const paged = insertFirstChild(linked, "feed", pagingMarkup(model.paging, "atom"));
+  const skeleton = addRootAttributes(paged, {
     "xml:lang": slots.attribute(model.language),
     "xmlns:media": MEDIA_NAMESPACE,
+    ...(model.paging?.archive ? { "xmlns:fh": FEED_HISTORY_NAMESPACE } : {}),
   });
   return withStylesheet(slots.fill(skeleton));
 }

@@ -11,6 +11,12 @@ import type { EncodedDocument } from "./encoded-document.ts";
 const CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300";
 
 /**
+ * A full archive page's: it changes only when one of its own articles is edited or deleted
+ * (src/domain/archive.ts), so readers and caches keep it for a year without asking again.
+ */
+export const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
+
+/**
  * A browser that opens a feed runs our XSLT and preview script over it (see
  * docs/adr/0001-styled-feeds.md), so a feed is a page too: no type sniffing, and a policy that
  * lets it load only our own stylesheet and script (XSLT counts as script), whatever an item holds.
@@ -57,7 +63,7 @@ export function answerDocument(
     "content-type": documentContentType(header("accept"), document.contentType),
     etag: document.etag,
     "last-modified": document.lastModified,
-    "cache-control": CACHE_CONTROL,
+    "cache-control": document.cacheControl ?? CACHE_CONTROL,
     vary: xml ? "Accept, Accept-Encoding" : "Accept-Encoding",
     ...FEED_DOCUMENT_SECURITY_HEADERS,
   };

@@ -20,6 +20,8 @@ export interface EncodedDocument {
   readonly contentType: string;
   /** The `Link` header (WebSub hub and self), when the document has one. */
   readonly link?: string | undefined;
+  /** Its `Cache-Control`, when not the feeds' short one (a full archive page's `immutable`). */
+  readonly cacheControl?: string | undefined;
   /**
    * The variant for browsers (`Accept: text/html`), when it differs: RSS and Atom with the XHTML
    * preview script that feed readers and validators should not see. Its own bytes and ETag.
@@ -36,6 +38,7 @@ export async function encodeDocument(
   options: {
     readonly precompress?: boolean | undefined;
     readonly link?: string | undefined;
+    readonly cacheControl?: string | undefined;
     /** The text of the browsers' variant, encoded beside this one. */
     readonly forBrowsers?: string | undefined;
   } = {},
@@ -52,6 +55,7 @@ export async function encodeDocument(
       : encodeDocument(options.forBrowsers, contentType, updated, {
           precompress,
           link: options.link,
+          cacheControl: options.cacheControl,
         }),
   ]);
   // HTTP dates have one-second resolution; round down so If-Modified-Since compares cleanly.
@@ -65,6 +69,7 @@ export async function encodeDocument(
     lastModifiedMs,
     contentType,
     link: options.link,
+    cacheControl: options.cacheControl,
     forBrowsers,
   };
 }

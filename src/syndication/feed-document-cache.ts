@@ -2,8 +2,9 @@ import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import type { Clock } from "../domain/ports.ts";
 import type { FeedFormat } from "../domain/urls.ts";
+import { IMMUTABLE_CACHE_CONTROL } from "./document-answer.ts";
 import { type EncodedDocument, encodeDocument } from "./encoded-document.ts";
-import type { FeedUpdate } from "./model.ts";
+import type { FeedPaging, FeedUpdate } from "./model.ts";
 
 /** What a feed's documents are rendered from. */
 export interface FeedSnapshot {
@@ -13,8 +14,15 @@ export interface FeedSnapshot {
   readonly updates?: readonly FeedUpdate[] | undefined;
   /** When the snapshot goes stale by itself: the next scheduled article's or update's time. */
   readonly validUntil: Date | null;
-  /** Where the documents live when they are not a feed's (a tag's). */
+  /** Where the documents live when they are not a feed's (a tag's, an archive page's). */
   readonly links?: { page: string; rss: string; atom: string; json: string } | undefined;
+  /** Its place in the feed's archive (RFC 5005): the links it carries. */
+  readonly paging?: FeedPaging | undefined;
+  /**
+   * Documents that never change by themselves (a full archive page): served with a year of
+   * `immutable` caching instead of the feed's minute.
+   */
+  readonly immutable?: boolean | undefined;
 }
 
 export interface RenderedDocuments {
@@ -51,6 +59,12 @@ export interface FeedDocumentCacheDeps {
    * feeds read least recently are dropped, to be rendered again when next read.
    */
   readonly maxBytes?: number;
+  /**
+   * Rebuild an invalidated key at once when it had readers (default true: a feed renders on
+   * publish, not on its next read). False for archive pages: a change of their feed drops them
+   * all, and most of them (the full ones) come out the same, so they wait to be read again.
+   */
+  readonly rebuildOnInvalidate?: boolean;
 }
 
 const MAX_MISSING_REMEMBERED = 1_000;
@@ -130,13 +144,19 @@ export class FeedDocumentCache {
       this.#generations.set(slug, this.#generation(slug) + 1);
       const hadReaders = this.#entries.get(slug)?.documents != null;
       this.#forget(slug);
-      if (hadReaders) this.#refreshInBackground(slug);
+      if (hadReaders && (this.#deps.rebuildOnInvalidate ?? true)) this.#refreshInBackground(slug);
     }
   }
 
   /** Marks every feed as changed, e.g. after change notifications may have been missed. */
   invalidateAll(): void {
-    this.invalidate(new Set([...this.#entries.keys(), ...this.#generations.keys()]));
+    this.invalidateWhere(() => true);
+  }
+
+  /** Marks as changed every key held or built so far that `changed` picks (archive pages of a feed). */
+  invalidateWhere(changed: (key: string) => boolean): void {
+    const known = new Set([...this.#entries.keys(), ...this.#generations.keys()]);
+    this.invalidate([...known].filter(changed));
   }
 
   /** Feeds currently held in memory (for tests and diagnostics). */
@@ -214,7 +234,10 @@ export class FeedDocumentCache {
       };
     } else {
       const rendered = render(snapshot);
-      const encoding = { precompress: this.#deps.precompress ?? true };
+      const encoding = {
+        precompress: this.#deps.precompress ?? true,
+        cacheControl: snapshot.immutable ? IMMUTABLE_CACHE_CONTROL : undefined,
+      };
       const [rss, atom, json] = await Promise.all([
         encodeDocument(rendered.rss, CONTENT_TYPES.rss, rendered.updated, {
           ...encoding,

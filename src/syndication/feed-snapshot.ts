@@ -1,18 +1,20 @@
 import { type Article, isPublic, type LiveUpdate } from "../domain/article.ts";
 import type { Clock, Repositories } from "../domain/ports.ts";
 import { siteIconUrl, tagDocumentUrl, tagPageUrl, tagSlug } from "../domain/urls.ts";
+import { type ArchiveOptions, feedDocumentPaging } from "./archive-snapshot.ts";
 import type { FeedSnapshot } from "./feed-document-cache.ts";
 import { type FeedUpdate, newestItems } from "./model.ts";
 
 /**
  * Reads what a feed's documents are rendered from: the feed and its newest public articles and
- * live updates, `itemLimit` of them together.
+ * live updates, `itemLimit` of them together, and (with `archive`) its newest archive page.
  */
 export async function loadFeedSnapshot(
   repos: Repositories,
   slug: string,
   itemLimit: number,
   clock: Clock,
+  archive?: ArchiveOptions,
 ): Promise<FeedSnapshot | undefined> {
   const feed = await repos.feeds.find(slug);
   if (!feed) return undefined;
@@ -26,7 +28,8 @@ export async function loadFeedSnapshot(
   );
   const { articles, updates: kept } = newestItems(listed, updates, itemLimit);
   const validUntil = await nextScheduledChange(repos, slug, now);
-  return { feed, articles, updates: kept, validUntil };
+  const paging = archive ? await feedDocumentPaging(repos, slug, now, archive) : undefined;
+  return { feed, articles, updates: kept, validUntil, ...(paging ? { paging } : {}) };
 }
 
 /** When a feed's documents next change by themselves: its next scheduled article or update. */

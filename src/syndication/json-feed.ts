@@ -1,4 +1,4 @@
-import type { EntryModel, FeedModel } from "./model.ts";
+import type { EntryModel, FeedModel, FeedPaging } from "./model.ts";
 
 /**
  * JSON Feed 1.1, built here: feed 6.0.0's `json1()` writes version 1 (a single `author`, no
@@ -29,13 +29,29 @@ function jsonItem(entry: EntryModel) {
   };
 }
 
+/**
+ * RFC 5005's links where JSON Feed has none (an extension: JSON Feed 1.1 lets a publisher add
+ * members starting with `_`, `about` saying what they mean): whether this is an archive page,
+ * the feed document, and the newer page (`next_url` being the older one).
+ */
+function archiveExtension(paging: FeedPaging) {
+  return {
+    about: "https://www.rfc-editor.org/rfc/rfc5005#section-4",
+    archive: paging.archive,
+    current: paging.current?.json,
+    prev_archive: paging.prevArchive?.json,
+    next_archive: paging.nextArchive?.json,
+  };
+}
+
 export function renderJsonFeed(model: FeedModel): string {
+  const { paging } = model;
   const document = {
     version: JSON_FEED_VERSION,
     title: model.title,
     home_page_url: model.homePageUrl,
     feed_url: model.jsonUrl,
-    hubs: [{ type: "WebSub", url: model.hubUrl }],
+    hubs: model.hubUrl === null ? undefined : [{ type: "WebSub", url: model.hubUrl }],
     description: model.description === "" ? undefined : model.description,
     icon: model.iconUrl,
     favicon: model.iconUrl,
@@ -43,6 +59,9 @@ export function renderJsonFeed(model: FeedModel): string {
     authors: [{ name: model.title, url: model.homePageUrl }],
     language: model.language === "" ? undefined : model.language,
     expired: model.expired ? true : undefined,
+    // JSON Feed 1.1 pagination: `next_url` leads to the older items (the next archive page).
+    next_url: paging?.prevArchive?.json,
+    _archive: paging ? archiveExtension(paging) : undefined,
     items: model.entries.map(jsonItem),
   };
   return JSON.stringify(document, null, 2);

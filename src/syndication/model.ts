@@ -3,6 +3,7 @@ import type { Article, Correction, LiveUpdate } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import {
   articleUrl,
+  type FeedFormat,
   feedArtworkUrl,
   feedDocumentUrl,
   feedPageUrl,
@@ -30,8 +31,10 @@ export interface FeedModel {
   readonly rssUrl: string;
   readonly atomUrl: string;
   readonly jsonUrl: string;
-  /** The WebSub hub that pushes this feed's documents to subscribers. */
-  readonly hubUrl: string;
+  /** The WebSub hub that pushes this feed's documents to subscribers; null for archive pages. */
+  readonly hubUrl: string | null;
+  /** RFC 5005 links (archived feeds); null for documents that are not part of an archive. */
+  readonly paging: FeedPaging | null;
   /** Square: the feed's `iconUrl`, else the artwork Tidings draws for it (feed-artwork.ts). */
   readonly iconUrl: string;
   /** Wide: the feed's `imageUrl`, else its drawn header. */
@@ -354,6 +357,24 @@ function entriesWithin(
   return entries;
 }
 
+/** A URL in each format, e.g. one archive page's three documents. */
+export type FormatUrls = Readonly<Record<FeedFormat, string>>;
+
+/**
+ * Where a document sits in its feed's archive (RFC 5005 §4). The feed document links
+ * `prev-archive` to the newest archive page; each page links its neighbours and `current`.
+ */
+export interface FeedPaging {
+  /** An archive page (`fh:archive`), not the feed document itself. */
+  readonly archive: boolean;
+  /** The feed document (on archive pages). */
+  readonly current: FormatUrls | null;
+  /** The next older page. */
+  readonly prevArchive: FormatUrls | null;
+  /** The next newer page (archive pages only). */
+  readonly nextArchive: FormatUrls | null;
+}
+
 export interface FeedModelInput {
   readonly feed: Feed;
   readonly articles: readonly Article[];
@@ -362,8 +383,9 @@ export interface FeedModelInput {
   readonly publicUrl: string;
   /** Largest document (FEED_MAX_BYTES); unlimited when unset. */
   readonly maxBytes?: number | undefined;
-  /** Where the page and documents live, when not the feed's own (a tag's). */
+  /** Where the page and documents live, when not the feed's own (a tag's, an archive page's). */
   readonly links?: FeedLinks | undefined;
+  readonly paging?: FeedPaging | undefined;
 }
 
 export interface FeedLinks {
@@ -380,6 +402,7 @@ export function buildFeedModel({
   publicUrl,
   maxBytes = Number.POSITIVE_INFINITY,
   links,
+  paging,
 }: FeedModelInput): FeedModel {
   return {
     title: cleanText(feed.title),
@@ -390,7 +413,9 @@ export function buildFeedModel({
     rssUrl: ownUrl(links?.rss ?? feedDocumentUrl(publicUrl, feed.slug, "rss")),
     atomUrl: ownUrl(links?.atom ?? feedDocumentUrl(publicUrl, feed.slug, "atom")),
     jsonUrl: ownUrl(links?.json ?? feedDocumentUrl(publicUrl, feed.slug, "json")),
-    hubUrl: ownUrl(websubHubUrl(publicUrl)),
+    // Archive pages are no WebSub topics (the hub would deny them): only the feed names a hub.
+    hubUrl: paging?.archive ? null : ownUrl(websubHubUrl(publicUrl)),
+    paging: paging ?? null,
     // Readers show an icon beside every feed; without one of its own a feed gets the one the
     // fediverse actor has too (src/federation/actor.ts).
     iconUrl: webUrl(feed.iconUrl) ?? ownUrl(feedArtworkUrl(publicUrl, feed.slug, "icon")),

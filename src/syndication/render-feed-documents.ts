@@ -3,7 +3,7 @@ import type { Feed } from "../domain/feed.ts";
 import { websubLinkHeader } from "../domain/urls.ts";
 import { renderAtom } from "./atom.ts";
 import { renderJsonFeed } from "./json-feed.ts";
-import { buildFeedModel, type FeedLinks, type FeedUpdate } from "./model.ts";
+import { buildFeedModel, type FeedLinks, type FeedPaging, type FeedUpdate } from "./model.ts";
 import { renderRss } from "./rss.ts";
 import { withPreviewScript } from "./stylesheet.ts";
 
@@ -18,6 +18,8 @@ export interface FeedDocumentInput {
   /** Largest document in bytes (FEED_MAX_BYTES): older items then carry summary and link. */
   readonly maxBytes?: number | undefined;
   readonly links?: FeedLinks | undefined;
+  /** Its place in the feed's archive (RFC 5005), for the feed document and archive pages. */
+  readonly paging?: FeedPaging | undefined;
 }
 
 export interface RenderedFeedDocuments {
@@ -28,8 +30,8 @@ export interface RenderedFeedDocuments {
   readonly browser: { readonly rss: string; readonly atom: string };
   /** the feed's `updated` date */
   readonly updated: Date;
-  /** Each document's `Link` header: its WebSub hub and itself. */
-  readonly links: { readonly rss: string; readonly atom: string; readonly json: string };
+  /** Each document's `Link` header: its WebSub hub and itself (archive pages: none, no topic). */
+  readonly links?: { readonly rss: string; readonly atom: string; readonly json: string };
 }
 
 /**
@@ -46,10 +48,14 @@ export function renderFeedDocuments(input: FeedDocumentInput): RenderedFeedDocum
     json: renderJsonFeed(model),
     browser: { rss: withPreviewScript(rss, "channel"), atom: withPreviewScript(atom, "feed") },
     updated: model.updated,
-    links: {
-      rss: websubLinkHeader(input.publicUrl, input.feed.slug, "rss"),
-      atom: websubLinkHeader(input.publicUrl, input.feed.slug, "atom"),
-      json: websubLinkHeader(input.publicUrl, input.feed.slug, "json"),
-    },
+    ...(input.paging?.archive
+      ? {}
+      : {
+          links: {
+            rss: websubLinkHeader(input.publicUrl, input.feed.slug, "rss"),
+            atom: websubLinkHeader(input.publicUrl, input.feed.slug, "atom"),
+            json: websubLinkHeader(input.publicUrl, input.feed.slug, "json"),
+          },
+        }),
   };
 }

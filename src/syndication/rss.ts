@@ -1,4 +1,5 @@
 import { type Extension, Feed, type Item } from "feed";
+import { FEED_HISTORY_NAMESPACE, insertFirstChild, pagingMarkup } from "./archive-links.ts";
 import { escapeHtml } from "./html.ts";
 import { type EntryImage, type EntryModel, FEED_GENERATOR, type FeedModel } from "./model.ts";
 import { withStylesheet } from "./stylesheet.ts";
@@ -103,10 +104,14 @@ export function renderRss(model: FeedModel): string {
     updated: model.updated,
     generator: FEED_GENERATOR,
     feedLinks: { rss: model.rssUrl },
-    hub: model.hubUrl,
+    hub: model.hubUrl ?? undefined,
     // RSS `<image>` (with the channel's title and link, as feed writes it).
     image: slots.text(model.iconUrl),
   });
   for (const entry of model.entries) feed.addItem(rssItem(entry, slots));
-  return withStylesheet(slots.fill(addRootAttributes(feed.rss2(), NAMESPACES)));
+  const paged = insertFirstChild(feed.rss2(), "channel", pagingMarkup(model.paging, "rss"));
+  const namespaces = model.paging?.archive
+    ? { ...NAMESPACES, "xmlns:fh": FEED_HISTORY_NAMESPACE }
+    : NAMESPACES;
+  return withStylesheet(slots.fill(addRootAttributes(paged, namespaces)));
 }

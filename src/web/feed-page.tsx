@@ -1,5 +1,11 @@
 import { type Feed, storyEndedNote } from "../domain/feed.ts";
-import { FEED_FORMATS, fediverseHandle, feedDocumentUrl, feedPageUrl } from "../domain/urls.ts";
+import {
+  FEED_FORMATS,
+  fediverseHandle,
+  feedArchiveUrl,
+  feedDocumentUrl,
+  feedPageUrl,
+} from "../domain/urls.ts";
 import type { StoryPage } from "../storage/views/feed-page.view.ts";
 import { actorUrl, followUrl } from "./fediverse-links.ts";
 import { FORMAT_NAMES, feedAlternates } from "./format.ts";
@@ -56,6 +62,19 @@ export function FeedPage(props: FeedPageProps) {
             </li>
           ))}
         </ul>
+        {stories.articles.length === 0 ? null : (
+          <p>
+            Every story from the first, in the feed's archive:{" "}
+            {FEED_FORMATS.map((format, index) => (
+              <>
+                {index === 0 ? "" : " · "}
+                <a href={feedArchiveUrl(publicUrl, feed.slug, 1, format)}>
+                  {FORMAT_NAMES[format]} archive
+                </a>
+              </>
+            ))}
+          </p>
+        )}
         <p>On Mastodon or another fediverse server, search for:</p>
         <p class="handle">
           <code id="handle">{handle}</code>

@@ -38,6 +38,15 @@ export const FEED_PREVIEW_JS = `"use strict";
       el("li", {},
         el("a", { href: atom ? link(item, "alternate") : text(item, "link") }, text(item, "title")),
         el("p", { class: "meta" }, text(item, atom ? "published" : "pubDate"))));
+    // RFC 5005 archive pages, as the stylesheet links them.
+    const older = link(channel, "prev-archive");
+    const newer = link(channel, "next-archive");
+    const history = older || newer
+      ? el("nav", { class: "archive-links", "aria-label": "History" },
+          newer ? el("a", { href: newer, rel: "next-archive" }, "Newer stories") : null,
+          newer && older ? " · " : null,
+          older ? el("a", { href: older, rel: "prev-archive" }, "Older stories") : null)
+      : null;
     const html = el("html", { lang: root.getAttribute("xml:lang") || text(channel, "language") },
       el("head", {},
         el("meta", { name: "viewport", content: "width=device-width, initial-scale=1" }),
@@ -58,7 +67,7 @@ export const FEED_PREVIEW_JS = `"use strict";
               " to read the stories on the web or to follow this feed from Mastodon and other fediverse servers.")),
           el("section", { "aria-labelledby": "latest" },
             el("h2", { id: "latest" }, "Latest stories"),
-            el("ul", { class: "stories" }, ...stories)))));
+            el("ul", { class: "stories" }, ...stories), history))));
     document.replaceChild(html, root);
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render);

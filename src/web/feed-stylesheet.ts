@@ -23,6 +23,9 @@ export const FEED_STYLESHEET = `<?xml version="1.0" encoding="utf-8"?>
   </xsl:variable>
   <xsl:variable name="self" select="rss/channel/atom:link[@rel='self']/@href | atom:feed/atom:link[@rel='self']/@href"/>
   <xsl:variable name="page" select="rss/channel/link | atom:feed/atom:link[@rel='alternate']/@href"/>
+  <!-- RFC 5005 archive pages: the feed and each page link the next older one, pages the newer. -->
+  <xsl:variable name="older" select="rss/channel/atom:link[@rel='prev-archive']/@href | atom:feed/atom:link[@rel='prev-archive']/@href"/>
+  <xsl:variable name="newer" select="rss/channel/atom:link[@rel='next-archive']/@href | atom:feed/atom:link[@rel='next-archive']/@href"/>
   <html lang="{rss/channel/language | atom:feed/@xml:lang}">
     <head>
       <meta charset="utf-8"/>
@@ -62,6 +65,13 @@ export const FEED_STYLESHEET = `<?xml version="1.0" encoding="utf-8"?>
               </li>
             </xsl:for-each>
           </ul>
+          <xsl:if test="$older or $newer">
+            <nav class="archive-links" aria-label="History">
+              <xsl:if test="$newer"><a href="{$newer}" rel="next-archive">Newer stories</a></xsl:if>
+              <xsl:if test="$newer and $older"><xsl:text> · </xsl:text></xsl:if>
+              <xsl:if test="$older"><a href="{$older}" rel="prev-archive">Older stories</a></xsl:if>
+            </nav>
+          </xsl:if>
         </section>
       </main>
     </body>

@@ -256,4 +256,9 @@ async function expectStyledFeed(page: Page, format: "rss" | "atom") {
   expect(await page.getByRole("link", { name: "the feed's page" }).getAttribute("href")).toBe(
     `${server.url}/world`,
   );
+  // The feed's history (RFC 5005): its newest archive page, one story in, so no newer one.
+  expect(await page.getByRole("link", { name: "Older stories" }).getAttribute("href")).toBe(
+    `${server.url}/feeds/world/archive/1.${format}`,
+  );
+  expect(await page.getByRole("link", { name: "Newer stories" }).count()).toBe(0);
 }

@@ -45,6 +45,9 @@ const SURFACES: readonly {
   { name: "RSS", path: `/feeds/${STORY}.rss` },
   { name: "Atom", path: `/feeds/${STORY}.atom` },
   { name: "JSON Feed", path: `/feeds/${STORY}.json` },
+  { name: "archive RSS", path: `/feeds/${STORY}/archive/1.rss` },
+  { name: "archive Atom", path: `/feeds/${STORY}/archive/1.atom` },
+  { name: "archive JSON Feed", path: `/feeds/${STORY}/archive/1.json` },
   { name: "tag RSS", path: `/tags/${TAG}.rss` },
   { name: "tag Atom", path: `/tags/${TAG}.atom` },
   { name: "tag JSON Feed", path: `/tags/${TAG}.json` },
@@ -57,14 +60,21 @@ const SURFACES: readonly {
   { name: "featured", path: `/ap/feeds/${STORY}/featured`, accept: AS_ACCEPT },
   { name: "NodeInfo", path: "/nodeinfo/2.1", accept: "application/json" },
 ];
-/** Of these, the ones whose content must change when the embargo lifts. */
-const SHOWS_ARTICLE = [
+/** Of these, the feed documents (a release is what changes them, not the clock's passing). */
+const DOCUMENTS = [
   "RSS",
   "Atom",
   "JSON Feed",
+  "archive RSS",
+  "archive Atom",
+  "archive JSON Feed",
   "tag RSS",
   "tag Atom",
   "tag JSON Feed",
+];
+/** Of these, the ones whose content must change when the embargo lifts. */
+const SHOWS_ARTICLE = [
+  ...DOCUMENTS,
   "feed page",
   "tag page",
   "front page",
@@ -280,7 +290,7 @@ describe.each(DATABASE_KINDS)("embargoes on %s", (kind) => {
     moveClockTo(new Date(release.getTime() - 1_000));
     await quiet();
     const now = await readAll();
-    for (const name of ["RSS", "Atom", "JSON Feed", "tag RSS", "tag Atom", "tag JSON Feed"]) {
+    for (const name of DOCUMENTS) {
       expect(now.get(name)?.etag, name).toBe(baseline.get(name)?.etag);
     }
     for (const [name, seen] of now) {

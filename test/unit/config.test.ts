@@ -11,6 +11,7 @@ describe("parseConfig", () => {
       dataDir: "./data",
       adminToken: undefined,
       feedItemLimit: 50,
+      feedArchivePageSize: 50,
       maxBodyBytes: 1024 * 1024,
       inboxMaxBodyBytes: 256 * 1024,
       articleMaxBytes: 256 * 1024,

@@ -10,13 +10,16 @@ import { fixedClock } from "../support/test-app.ts";
 const feed = sampleFeed;
 
 /** A cache over a fake store whose "version" the test controls; renders count themselves. */
-function setup(options: { validUntil?: Date | null } = {}) {
+function setup(options: { validUntil?: Date | null; rebuildOnInvalidate?: boolean } = {}) {
   const clock = fixedClock(new Date("2026-06-01T00:00:00Z"));
   const state = { version: 1, loads: 0, renders: 0, exists: true };
   let releaseLoad: (() => void) | undefined;
   let gate: Promise<void> | undefined;
   const cache = new FeedDocumentCache({
     clock,
+    ...(options.rebuildOnInvalidate === undefined
+      ? {}
+      : { rebuildOnInvalidate: options.rebuildOnInvalidate }),
     onError: (error) => {
       throw error;
     },
@@ -74,6 +77,29 @@ describe("FeedDocumentCache", () => {
     await vi.waitFor(() => expect(state.loads).toBe(2));
     expect(await body("rss")).toBe("<rss>v2</rss>");
     expect(state.renders).toBe(2);
+  });
+
+  it("without rebuildOnInvalidate, drops an invalidated key and renders it when next read", async () => {
+    const { cache, state, body } = setup({ rebuildOnInvalidate: false });
+    await body("rss");
+    state.version = 2;
+    cache.invalidate(["world"]);
+    // Nothing started: the next read builds it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(state.loads).toBe(1);
+    expect(cache.peek("world", "rss")).toBeUndefined();
+    expect(await body("rss")).toBe("<rss>v2</rss>");
+    expect(state).toMatchObject({ loads: 2, renders: 2 });
+  });
+
+  it("invalidateWhere drops only the keys it picks", async () => {
+    const { cache, state } = setup();
+    await cache.get("world/1", "rss");
+    await cache.get("world/2", "rss");
+    await cache.get("other/1", "rss");
+    cache.invalidateWhere((key) => key.startsWith("world/"));
+    expect(cache.peek("other/1", "rss")).toBeTruthy();
+    await vi.waitFor(() => expect(state.loads).toBe(5));
   });
 
   it("never serves a version older than the last invalidation, even mid-build", async () => {

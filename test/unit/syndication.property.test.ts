@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
@@ -15,6 +14,7 @@ import {
   type RenderedFeedDocuments,
   renderFeedDocuments,
 } from "../../src/syndication/render-feed-documents.ts";
+import { parseWithExpat } from "../support/expat.ts";
 import { FIXTURE_PUBLIC_URL, fixtureFeed, fixtureStory } from "../support/fixture-story.ts";
 
 /**
@@ -385,50 +385,19 @@ describe("feed documents of a developing story (updates and corrections) for arb
   it("parse in a second XML parser (python3 expat) too", () => {
     const samples = fc.sample(developingStory, { numRuns: 20, seed: 20160721 });
     const documents = samples.map(renderStory).flatMap(({ rss, atom }) => [rss, atom]);
-    const run = spawnSync("python3", ["-c", PYTHON_CHECK], {
-      input: JSON.stringify(documents),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    expect(run.stderr).toBe("");
-    const results = JSON.parse(run.stdout) as { ok: boolean; error?: string }[];
+    const results = parseWithExpat(documents);
     expect(results).toHaveLength(documents.length);
     expect(results.filter((result) => !result.ok)).toEqual([]);
   });
 });
 
-/**
- * A second, strict parser (expat, through Python's ElementTree, namespace-aware) over a batch of
- * generated documents: fast-xml-parser's validator does not check characters or namespace
- * prefixes. Reads back RSS item titles too.
- */
-const PYTHON_CHECK = `
-import json, sys
-import xml.etree.ElementTree as ET
-results = []
-for doc in json.load(sys.stdin):
-    try:
-        root = ET.fromstring(doc.encode("utf-8"))
-        title = root.find("channel/item/title")
-        results.append({"ok": True, "title": None if title is None else (title.text or "")})
-    except ET.ParseError as error:
-        results.append({"ok": False, "error": str(error)})
-json.dump(results, sys.stdout)
-`;
-
-// python3 is on every machine this project runs on (Debian); a missing one fails the test.
+// The second parser: expat (test/support/expat.ts), strict on characters and namespaces.
 describe("feed documents through a second XML parser (python3 expat)", () => {
   it("parses every generated RSS and Atom document and reads the same RSS titles", () => {
     const samples = fc.sample(input, { numRuns: 25, seed: 20160720 });
     const rendered = samples.map(render);
     const documents = rendered.flatMap(({ rss, atom }) => [rss, atom]);
-    const run = spawnSync("python3", ["-c", PYTHON_CHECK], {
-      input: JSON.stringify(documents),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    expect(run.stderr).toBe("");
-    const results = JSON.parse(run.stdout) as { ok: boolean; title?: string; error?: string }[];
+    const results = parseWithExpat(documents);
     expect(results.filter((result) => !result.ok)).toEqual([]);
     const rssTitles = results.filter((_, index) => index % 2 === 0).map((result) => result.title);
     expect(rssTitles).toEqual(samples.map(({ article }) => cleanText(article.headline)));

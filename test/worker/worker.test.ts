@@ -135,6 +135,26 @@ describe("Tidings on Cloudflare Workers (wrangler dev)", () => {
     expect((await read("no-such-feed", "rss")).response.status).toBe(404);
   });
 
+  it("serves the feeds' archive pages (RFC 5005), linked from the feeds, fresh after a change", async () => {
+    const feed = (await read("world", "json")).body;
+    const newest = (JSON.parse(feed) as { next_url?: string }).next_url;
+    expect(newest).toBe(`${worker.url}/feeds/world/archive/1.json`);
+    for (const format of ["rss", "atom", "json"] as const) {
+      const response = await fetch(`${worker.url}/feeds/world/archive/1.${format}`);
+      expect(response.status).toBe(200);
+      const body = await response.text();
+      expect(titles(format, body)).toEqual([FIXTURE_HEADLINE]);
+      // The only page is still filling: the feeds' caching, not a year's.
+      expect(response.headers.get("cache-control")).not.toContain("immutable");
+      const etag = response.headers.get("etag") ?? "";
+      const again = await fetch(`${worker.url}/feeds/world/archive/1.${format}`, {
+        headers: { "if-none-match": etag },
+      });
+      expect(again.status).toBe(304);
+    }
+    expect((await fetch(`${worker.url}/feeds/world/archive/2.rss`)).status).toBe(404);
+  });
+
   it("serves feeds from the Cache API and purges them when an article changes", async () => {
     expect(titles("rss", (await read("world", "rss")).body)).toEqual([FIXTURE_HEADLINE]);
     // Behind the Worker's back: the cached copy, not PostgreSQL, answers the next read.
