@@ -1,5 +1,9 @@
 import { Hono } from "hono";
-import { answerDocument, parseFeedFile } from "../syndication/document-answer.ts";
+import {
+  answerDocument,
+  parseFeedFile,
+  type ServingPolicy,
+} from "../syndication/document-answer.ts";
 import type { EncodedDocument } from "../syndication/encoded-document.ts";
 import type { FeedDocumentCache } from "../syndication/feed-document-cache.ts";
 import { problem, problemResponse } from "./problem.ts";
@@ -23,7 +27,16 @@ export function feedDocumentRoutes(cache: FeedDocumentCache): Hono {
 }
 
 /** The document answer as a web Response (Hono, and the Worker's edge cache). */
-export function serveDocument(request: Request, document: EncodedDocument): Response {
-  const answer = answerDocument(request.method, (name) => request.headers.get(name), document);
+export function serveDocument(
+  request: Request,
+  document: EncodedDocument,
+  policy?: ServingPolicy,
+): Response {
+  const answer = answerDocument(
+    request.method,
+    (name) => request.headers.get(name),
+    document,
+    policy,
+  );
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }

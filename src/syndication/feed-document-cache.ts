@@ -2,7 +2,7 @@ import type { Article } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
 import type { Clock } from "../domain/ports.ts";
 import type { FeedFormat } from "../domain/urls.ts";
-import { type EncodedDocument, encodeDocument } from "./encoded-document.ts";
+import { documentBytes, type EncodedDocument, encodeDocument } from "./encoded-document.ts";
 import type { FeedUpdate } from "./model.ts";
 
 /** What a feed's documents are rendered from. */
@@ -70,16 +70,6 @@ const CONTENT_TYPES: Record<FeedFormat, string> = {
   atom: "application/atom+xml; charset=utf-8",
   json: "application/feed+json; charset=utf-8",
 };
-
-/** Bytes a document holds in memory: every coding, and its browsers' variant's. */
-function documentBytes(document: EncodedDocument): number {
-  return (
-    document.identity.byteLength +
-    (document.gzip?.byteLength ?? 0) +
-    (document.brotli?.byteLength ?? 0) +
-    (document.forBrowsers ? documentBytes(document.forBrowsers) : 0)
-  );
-}
 
 /**
  * Rendered feed documents, kept in memory per feed version.

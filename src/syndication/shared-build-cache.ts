@@ -41,6 +41,8 @@ export class SharedBuildCache<V> {
   #epoch = 0;
   #allChangedAt = 0;
   readonly #tagChangedAt = new Map<string, number>();
+  /** Bounded by the keys changed since the last `invalidateAll`. */
+  readonly #keyChangedAt = new Map<string, number>();
   #bytes = 0;
 
   constructor(deps: SharedBuildCacheDeps<V>) {
@@ -67,7 +69,7 @@ export class SharedBuildCache<V> {
     for (let attempt = 1; ; attempt++) {
       const running = this.#join(key);
       const built = await running.done;
-      if (!this.#changedSince(running.startedAt, built.tags) || attempt >= MAX_ATTEMPTS) {
+      if (!this.#changedSince(running.startedAt, key, built.tags) || attempt >= MAX_ATTEMPTS) {
         return built.value;
       }
     }
@@ -83,9 +85,19 @@ export class SharedBuildCache<V> {
     }
   }
 
+  /** Drops these keys' values (a change that concerns them alone). */
+  invalidateKeys(keys: Iterable<string>): void {
+    const epoch = ++this.#epoch;
+    for (const key of keys) {
+      this.#keyChangedAt.set(key, epoch);
+      this.#forget(key);
+    }
+  }
+
   /** Drops every value. */
   invalidateAll(): void {
     this.#allChangedAt = ++this.#epoch;
+    this.#keyChangedAt.clear();
     this.#entries.clear();
     this.#bytes = 0;
   }
@@ -106,7 +118,7 @@ export class SharedBuildCache<V> {
     if (running && running.startedAt === this.#epoch) return running;
     const startedAt = this.#epoch;
     const done = this.#deps.build(key).then((built) => {
-      if (!this.#changedSince(startedAt, built.tags) && built.expiresAt > this.#deps.now()) {
+      if (!this.#changedSince(startedAt, key, built.tags) && built.expiresAt > this.#deps.now()) {
         this.#keep(key, built);
       }
       return built;
@@ -120,8 +132,8 @@ export class SharedBuildCache<V> {
     return build;
   }
 
-  #changedSince(epoch: number, tags: readonly string[] | undefined): boolean {
-    if (this.#allChangedAt > epoch) return true;
+  #changedSince(epoch: number, key: string, tags: readonly string[] | undefined): boolean {
+    if (this.#allChangedAt > epoch || (this.#keyChangedAt.get(key) ?? 0) > epoch) return true;
     return (tags ?? []).some((tag) => (this.#tagChangedAt.get(tag) ?? 0) > epoch);
   }
 
