@@ -186,6 +186,7 @@ export function createApp(deps: AppDeps): Hono {
       publicUrl,
       maxBodyBytes,
       maxArticleBytes: deps.articleMaxBytes ?? DEFAULT_LIMITS.articleMaxBytes,
+      onPublished: (articleId) => deps.articlePages.warm(articleId),
     }),
   );
   if (deps.views) admin.route("/feeds", adminFollowerRoutes(deps.views.followerList));

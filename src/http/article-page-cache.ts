@@ -121,6 +121,14 @@ export class ArticlePageCache {
     return this.#pages.get(articleId);
   }
 
+  /**
+   * Builds the page in the background (after a publish): the Create's recipients fetch it within
+   * seconds, and find it ready. A failure is left for the next read to meet and report.
+   */
+  warm(articleId: string): void {
+    this.#pages.get(articleId).catch(() => {});
+  }
+
   /** After a change to these feeds or anything in them (here or in another process). */
   invalidateFeeds(slugs: readonly string[]): void {
     this.#pages.invalidateTags(slugs);
