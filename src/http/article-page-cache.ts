@@ -126,6 +126,8 @@ export class ArticlePageCache {
    * seconds, and find it ready. A failure is left for the next read to meet and report.
    */
   warm(articleId: string): void {
+    // Nothing would be kept (Workers), and there the database is the invocation's, not ours.
+    if (this.#options.maxAgeMs === 0) return;
     this.#pages.get(articleId).catch(() => {});
   }
 
