@@ -18,7 +18,12 @@ export interface SharedBuildCacheDeps<V> {
   readonly maxBytes?: number | undefined;
 }
 
-type Running<V> = { readonly startedAt: number; readonly done: Promise<Built<V>> };
+type Running<V> = {
+  readonly startedAt: number;
+  readonly done: Promise<Built<V>>;
+  /** `stale`: its key was invalidated while it ran (`invalidateKeys`). */
+  readonly flags: { stale: boolean };
+};
 
 /** Builds of a key that saw changes while they ran are tried again, up to this many times. */
 const MAX_ATTEMPTS = 5;
@@ -36,13 +41,12 @@ export class SharedBuildCache<V> {
   readonly #deps: SharedBuildCacheDeps<V>;
   /** In order of last read, least recent first (a Map iterates in insertion order). */
   readonly #entries = new Map<string, Built<V>>();
-  readonly #running = new Map<string, Running<V>>();
+  /** Per key, the builds in progress, the newest last (an older one may outlive a change). */
+  readonly #running = new Map<string, Running<V>[]>();
   /** Bumped by every change; builds remember the epoch they started in. */
   #epoch = 0;
   #allChangedAt = 0;
   readonly #tagChangedAt = new Map<string, number>();
-  /** Bounded by the keys changed since the last `invalidateAll`. */
-  readonly #keyChangedAt = new Map<string, number>();
   #bytes = 0;
 
   constructor(deps: SharedBuildCacheDeps<V>) {
@@ -69,7 +73,7 @@ export class SharedBuildCache<V> {
     for (let attempt = 1; ; attempt++) {
       const running = this.#join(key);
       const built = await running.done;
-      if (!this.#changedSince(running.startedAt, key, built.tags) || attempt >= MAX_ATTEMPTS) {
+      if (!this.#outdated(running, built.tags) || attempt >= MAX_ATTEMPTS) {
         return built.value;
       }
     }
@@ -87,9 +91,10 @@ export class SharedBuildCache<V> {
 
   /** Drops these keys' values (a change that concerns them alone). */
   invalidateKeys(keys: Iterable<string>): void {
-    const epoch = ++this.#epoch;
+    ++this.#epoch;
     for (const key of keys) {
-      this.#keyChangedAt.set(key, epoch);
+      // Marked on the builds themselves, so that nothing is remembered of keys at rest.
+      for (const running of this.#running.get(key) ?? []) running.flags.stale = true;
       this.#forget(key);
     }
   }
@@ -97,7 +102,6 @@ export class SharedBuildCache<V> {
   /** Drops every value. */
   invalidateAll(): void {
     this.#allChangedAt = ++this.#epoch;
-    this.#keyChangedAt.clear();
     this.#entries.clear();
     this.#bytes = 0;
   }
@@ -113,28 +117,36 @@ export class SharedBuildCache<V> {
   }
 
   #join(key: string): Running<V> {
-    const running = this.#running.get(key);
+    const builds = this.#running.get(key) ?? [];
+    const newest = builds.at(-1);
     // A build started before a change may miss it: later readers start their own.
-    if (running && running.startedAt === this.#epoch) return running;
+    if (newest && newest.startedAt === this.#epoch && !newest.flags.stale) return newest;
     const startedAt = this.#epoch;
+    const flags = { stale: false };
     const done = this.#deps.build(key).then((built) => {
-      if (!this.#changedSince(startedAt, key, built.tags) && built.expiresAt > this.#deps.now()) {
+      if (!this.#outdated({ startedAt, flags }, built.tags) && built.expiresAt > this.#deps.now()) {
         this.#keep(key, built);
       }
       return built;
     });
-    const build = { startedAt, done };
-    this.#running.set(key, build);
+    const build: Running<V> = { startedAt, done, flags };
+    this.#running.set(key, [...builds, build]);
     const forget = () => {
-      if (this.#running.get(key) === build) this.#running.delete(key);
+      const left = (this.#running.get(key) ?? []).filter((running) => running !== build);
+      if (left.length > 0) this.#running.set(key, left);
+      else this.#running.delete(key);
     };
     done.then(forget, forget);
     return build;
   }
 
-  #changedSince(epoch: number, key: string, tags: readonly string[] | undefined): boolean {
-    if (this.#allChangedAt > epoch || (this.#keyChangedAt.get(key) ?? 0) > epoch) return true;
-    return (tags ?? []).some((tag) => (this.#tagChangedAt.get(tag) ?? 0) > epoch);
+  /** Whether a change that concerns this build's result came in after it started. */
+  #outdated(
+    build: Pick<Running<V>, "startedAt" | "flags">,
+    tags: readonly string[] | undefined,
+  ): boolean {
+    if (build.flags.stale || this.#allChangedAt > build.startedAt) return true;
+    return (tags ?? []).some((tag) => (this.#tagChangedAt.get(tag) ?? 0) > build.startedAt);
   }
 
   #keep(key: string, built: Built<V>): void {

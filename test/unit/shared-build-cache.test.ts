@@ -71,6 +71,17 @@ describe("SharedBuildCache", () => {
     expect(cache.peek("a")).toBe("a@2");
   });
 
+  it("never answers a build that started before its key was invalidated", async () => {
+    const { cache, builds, hold } = setup();
+    const release = hold("a");
+    const early = cache.get("a");
+    cache.invalidateKeys(["a"]);
+    release();
+    expect(await early).toBe("a@2");
+    expect(builds("a")).toBe(2);
+    expect(cache.peek("a")).toBe("a@2");
+  });
+
   it("drops what a change concerns, by tag or by key, and keeps the rest", async () => {
     const { cache } = setup({ tagsOf: (key) => (key.startsWith("w") ? ["world"] : ["sport"]) });
     for (const key of ["w1", "w2", "s1"]) await cache.get(key);
