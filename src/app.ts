@@ -20,6 +20,7 @@ import { adminModerationRoutes } from "./http/admin-moderation.routes.ts";
 import { adminTokenRoutes } from "./http/admin-tokens.routes.ts";
 import { adminWebSubRoutes } from "./http/admin-websub.routes.ts";
 import { objectRoutes } from "./http/ap-objects.routes.ts";
+import type { ArticlePageCache } from "./http/article-page-cache.ts";
 import { RequestAbortedError } from "./http/bounded-body.ts";
 import { clientAddressOf } from "./http/client-address.ts";
 import { feedArtworkRoutes } from "./http/feed-artwork.routes.ts";
@@ -92,8 +93,8 @@ export interface AppDeps {
   readonly views?: Views | undefined;
   /** Rendered front pages, cleared on every feed change (see pages.routes.ts). */
   readonly renderedPages?: RenderedPageCache | undefined;
-  /** How often an open live article page polls `updates.json` (default 15 s). */
-  readonly livePollSeconds?: number | undefined;
+  /** Article pages, built once per state of the article (src/http/article-page-cache.ts). */
+  readonly articlePages: ArticlePageCache;
   /** Stored admin tokens (`/admin/tokens`); without them only ADMIN_TOKEN opens the admin API. */
   readonly adminTokens?: AdminTokenRepository | undefined;
   /** Where every admin write is recorded (read at `GET /admin/audit` through the views). */
@@ -187,6 +188,7 @@ export function createApp(deps: AppDeps): Hono {
       publicUrl,
       maxBodyBytes,
       maxArticleBytes: deps.articleMaxBytes ?? DEFAULT_LIMITS.articleMaxBytes,
+      onPublished: (articleId) => deps.articlePages.warm(articleId),
     }),
   );
   if (deps.views) admin.route("/feeds", adminFollowerRoutes(deps.views.followerList));
@@ -200,6 +202,11 @@ export function createApp(deps: AppDeps): Hono {
   }
   if (deps.moderation) {
     const blockList = deps.blockList;
+    // A block takes the blocked side's likes and replies off every page.
+    const onBlocksChanged = () => {
+      blockList?.invalidate();
+      deps.articlePages.invalidateAll();
+    };
     admin.route(
       "/blocks",
       adminBlockRoutes({
@@ -209,7 +216,7 @@ export function createApp(deps: AppDeps): Hono {
         resolveActor: deps.federation
           ? actorResolver(deps.federation.federation, deps.federation.data)
           : undefined,
-        onBlocksChanged: () => blockList?.invalidate(),
+        onBlocksChanged,
       }),
     );
     admin.route(
@@ -218,7 +225,8 @@ export function createApp(deps: AppDeps): Hono {
         moderation: deps.moderation,
         clock,
         maxBodyBytes,
-        onBlocksChanged: () => blockList?.invalidate(),
+        onBlocksChanged,
+        onReplyModerated: (articleId) => deps.articlePages.invalidateArticle(articleId),
       }),
     );
   }
@@ -258,7 +266,7 @@ export function createApp(deps: AppDeps): Hono {
       views: deps.views,
       federated: deps.federation !== undefined,
       renderedPages: deps.renderedPages,
-      livePollSeconds: deps.livePollSeconds,
+      articlePages: deps.articlePages,
     }),
   );
 

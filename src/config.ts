@@ -72,6 +72,8 @@ export interface Config {
   readonly metricsPort: number | undefined;
   /** How often an open live article page asks for new updates, in seconds. */
   readonly livePollSeconds: number;
+  /** Memory for rendered article pages, every coding (least recently read dropped first). */
+  readonly articlePageCacheMaxBytes: number;
 }
 
 /**
@@ -89,6 +91,11 @@ export const DEFAULT_LIMITS = {
   feedMaxBytes: 1024 * 1024,
   /** FEED_CACHE_MAX_BYTES: every rendered feed document held in memory, all codings. */
   feedCacheMaxBytes: 64 * 1024 * 1024,
+  /**
+   * ARTICLE_PAGE_CACHE_MAX_BYTES: rendered article pages, all codings (a page is 10-60 KB with its
+   * gzip and brotli copies, so some hundreds of the pages being read; the rest are rendered again).
+   */
+  articlePageCacheMaxBytes: 16 * 1024 * 1024,
   /**
    * WEBSUB_CONCURRENCY: WebSub POSTs at once. A slot costs a socket, not memory (every POST of
    * a distribution sends the same bytes); 128 serves 2,000 subscribers that answer in 200 ms in
@@ -158,6 +165,11 @@ const schema = z.object({
   ARTICLE_MAX_BYTES: integer(1024, 10 * 1024 * 1024, DEFAULT_LIMITS.articleMaxBytes),
   FEED_MAX_BYTES: integer(16 * 1024, 64 * 1024 * 1024, DEFAULT_LIMITS.feedMaxBytes),
   FEED_CACHE_MAX_BYTES: integer(1024 * 1024, 4 * 1024 ** 3, DEFAULT_LIMITS.feedCacheMaxBytes),
+  ARTICLE_PAGE_CACHE_MAX_BYTES: integer(
+    1024 * 1024,
+    4 * 1024 ** 3,
+    DEFAULT_LIMITS.articlePageCacheMaxBytes,
+  ),
   FEEDS_DIR: z.preprocess(emptyAsUndefined, z.string().default("./feeds")),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default("info")),
   FEDERATION_ALLOW_PRIVATE_ADDRESS: z.preprocess(
@@ -253,5 +265,6 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     metricsToken: env.METRICS_TOKEN,
     metricsPort: env.METRICS_PORT,
     livePollSeconds: env.LIVE_POLL_SECONDS,
+    articlePageCacheMaxBytes: env.ARTICLE_PAGE_CACHE_MAX_BYTES,
   });
 }

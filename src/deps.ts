@@ -2,6 +2,7 @@ import {
   type Config,
   DEFAULT_FEED_ARCHIVE_PAGE_SIZE,
   DEFAULT_LIMITS,
+  DEFAULT_LIVE_POLL_SECONDS,
   defaultSiteName,
 } from "./config.ts";
 import { createArticleService } from "./domain/article-service.ts";
@@ -11,6 +12,7 @@ import { createLiveUpdateService } from "./domain/live-update-service.ts";
 import type { Clock, FeedsChangedListener } from "./domain/ports.ts";
 import { createAddressGuard } from "./federation/address-guard.ts";
 import type { FederationRuntime } from "./federation/runtime.ts";
+import { ArticlePageCache } from "./http/article-page-cache.ts";
 import { RenderedPageCache } from "./http/rendered-page-cache.ts";
 import type { Logger } from "./logger.ts";
 import { type Metrics, type MetricsExposition, secondsSince } from "./observability/metrics.ts";
@@ -54,6 +56,7 @@ export type DepsConfig = Pick<
       | "authorizedFetch"
       | "federationAllowPrivateAddress"
       | "livePollSeconds"
+      | "articlePageCacheMaxBytes"
     >
   >;
 
@@ -94,6 +97,8 @@ export function createDeps(options: {
   precompressFeedDocuments?: boolean;
   /** The WebSub hub's limits and how its distribution queue runs (from config). */
   websub?: WebSubOptions;
+  /** Told of every article page render (tests count them: a stampede must cause one). */
+  onArticlePageRender?: (articleId: string) => void;
   /** Where requests and feed renders are counted (src/observability/); unset: metrics off. */
   metrics?: Metrics;
   /** `GET /metrics` on the app's port for this bearer token (METRICS_TOKEN). */
@@ -232,6 +237,7 @@ export function createDeps(options: {
     ...(websubOptions.background ? { background: websubOptions.background } : {}),
   });
   const onFeedsChanged = (slugs: readonly string[]) => {
+    articlePages.invalidateFeeds(slugs);
     invalidateFeeds(slugs);
     tagDocuments.invalidateAll();
     siteDocuments.invalidate();
@@ -242,6 +248,12 @@ export function createDeps(options: {
     options.federation?.relay.wake();
     options.onFeedsChanged?.(slugs);
   };
+
+  // A like, boost or reply received here changes that article's page alone.
+  if (options.federation) {
+    options.federation.data.onInteraction = (articleId) =>
+      articlePages.invalidateArticle(articleId);
+  }
 
   // An embargo lifting is a change nobody commits: the relay says when (it sends the Create).
   if (options.federation) {
@@ -258,11 +270,35 @@ export function createDeps(options: {
     };
   }
 
+  const articles = createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged });
+  const feeds = createFeedService({ db: runner, clock, onFeedsChanged });
+  // Built on the first read after each change; on Workers (maxAge 0) only shared by concurrent
+  // readers, like feed documents there.
+  const articlePages = new ArticlePageCache(
+    {
+      articles,
+      feeds,
+      clock,
+      publicUrl: config.publicUrl,
+      siteName,
+      views: stores.views,
+      pollSeconds: config.livePollSeconds ?? DEFAULT_LIVE_POLL_SECONDS,
+    },
+    {
+      maxAgeMs: options.feedDocumentMaxAgeMs,
+      maxBytes: config.articlePageCacheMaxBytes,
+      precompress: options.precompressFeedDocuments,
+      onRender: options.onArticlePageRender,
+    },
+  );
+
   return {
     instanceId: stores.instanceId,
     /** For the change listener: another process changed these feeds ("all": may have missed some). */
     onExternalFeedChange: (slugs: readonly string[] | "all") => {
       renderedPages.clear();
+      if (slugs === "all") articlePages.invalidateAll();
+      else articlePages.invalidateFeeds(slugs);
       tagDocuments.invalidateAll();
       siteDocuments.invalidate();
       invalidateFeeds(slugs);
@@ -274,7 +310,6 @@ export function createDeps(options: {
     inboxMaxBodyBytes: config.inboxMaxBodyBytes,
     inboxRateLimit: config.inboxRateLimit,
     articleMaxBytes: config.articleMaxBytes,
-    livePollSeconds: config.livePollSeconds,
     clock,
     logger,
     feedDocuments,
@@ -282,9 +317,10 @@ export function createDeps(options: {
     tagDocuments,
     tagStories,
     siteDocuments,
-    articles: createArticleService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
+    articles,
     liveUpdates: createLiveUpdateService({ db: runner, clock, newId: uuidv7, onFeedsChanged }),
-    feeds: createFeedService({ db: runner, clock, onFeedsChanged }),
+    feeds,
+    articlePages,
     federation: options.federation,
     views: stores.views,
     adminTokens: stores.access.tokens,

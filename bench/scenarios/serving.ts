@@ -24,7 +24,7 @@ import { NGINX_SETTINGS, startNginx } from "./serving/nginx.ts";
 import { measurePushLatency, measurePushToVisible, seedArticles } from "./serving/push.ts";
 import { formatServingReport, servingGoals } from "./serving/report.ts";
 import { ensureTools } from "./serving/tools.ts";
-import { writeWrkScript, wrkArgs } from "./serving/wrk.ts";
+import { writeWrkScript, wrkArgs, wrkSettingsFromEnv } from "./serving/wrk.ts";
 
 /** Other load (in cores) during a wrk run above which the run is repeated once. */
 const OTHER_LOAD_LIMIT = 0.2;
@@ -36,15 +36,7 @@ export type ServingResults = Awaited<ReturnType<typeof measure>>;
 async function measure(context: BenchContext) {
   const { quick, log, workDir } = context;
   const startedAt = Date.now();
-  const wrk = {
-    // Two client threads: the client must never be the bottleneck (issue 16's finding).
-    threads: envNumber("BENCH_THREADS", 2),
-    connections: envNumber("BENCH_CONNECTIONS", 64),
-    durationSeconds: envNumber("BENCH_DURATION", quick ? 2 : 4),
-    rounds: envNumber("BENCH_ROUNDS", quick ? 1 : 3),
-    warmupSeconds: quick ? 1 : 2,
-    timeoutSeconds: 5,
-  };
+  const wrk = wrkSettingsFromEnv(quick);
   const tools = await ensureTools(log);
   const settings = {
     wrk,

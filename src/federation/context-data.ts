@@ -50,8 +50,11 @@ export interface FederationData {
   readonly addressGuard: AddressGuard;
   /** Blocked servers and actors, in memory (src/domain/block-list.ts). */
   readonly blocks: BlockList;
-  /** Called after an inbox activity changed what readers see (counts, replies). */
-  readonly onInteraction?: (articleId: string) => void;
+  /**
+   * Called after an inbox activity changed what readers see (counts, replies). Set by
+   * createDeps once the article pages exist (they are dropped), as the relay's `onRelease`.
+   */
+  onInteraction?: ((articleId: string) => void) | undefined;
   /** Counts inbox activities by type; unset when metrics are off. */
   readonly metrics?: Metrics;
 }

@@ -32,6 +32,8 @@ export interface AdminArticlesDeps {
   readonly maxBodyBytes: number;
   /** Largest article body, in bytes of HTML after sanitising (ARTICLE_MAX_BYTES). */
   readonly maxArticleBytes: number;
+  /** After a new story is stored: its page is rendered now, before the fediverse asks for it. */
+  readonly onPublished?: ((articleId: string) => void) | undefined;
 }
 
 /** `/admin/articles`: push, list, read, revise and delete stories. */
@@ -53,6 +55,7 @@ export function adminArticleRoutes(deps: AdminArticlesDeps) {
     });
     if (!result.ok) return problemResponse(articleErrorProblem(result.error));
     const { article, created } = result.value;
+    if (created) deps.onPublished?.(article.id);
     const location = `/admin/articles/${article.id}`;
     return c.json(toJson(article), created ? 201 : 200, { location });
   });

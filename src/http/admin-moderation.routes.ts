@@ -15,6 +15,8 @@ export interface AdminModerationDeps {
   readonly clock: Clock;
   readonly maxBodyBytes: number;
   readonly onBlocksChanged: () => void;
+  /** A reply was hidden or shown again: its article's page changed. */
+  readonly onReplyModerated: (articleId: string) => void;
 }
 
 const reportJson = (report: Report) => ({
@@ -68,6 +70,7 @@ export function adminModerationRoutes(deps: AdminModerationDeps) {
     );
     if (!result) return problemResponse(problem("notFound", `No reply with id ${id}`));
     if (result.block) deps.onBlocksChanged();
+    deps.onReplyModerated(result.reply.articleId);
     return c.json({
       ...result.reply,
       hiddenAt: result.reply.hiddenAt?.toISOString() ?? null,

@@ -1,7 +1,11 @@
 import { Hono } from "hono";
 import { FEED_SLUG_PATTERN } from "../domain/feed.ts";
 import { archiveKey, parseArchiveFile } from "../syndication/archive-snapshot.ts";
-import { answerDocument, parseFeedFile } from "../syndication/document-answer.ts";
+import {
+  answerDocument,
+  parseFeedFile,
+  type ServingPolicy,
+} from "../syndication/document-answer.ts";
 import type { EncodedDocument } from "../syndication/encoded-document.ts";
 import type { FeedDocumentCache } from "../syndication/feed-document-cache.ts";
 import { problem, problemResponse } from "./problem.ts";
@@ -58,7 +62,16 @@ export function feedDocumentRoutes(cache: FeedDocumentCache, archive?: FeedDocum
 }
 
 /** The document answer as a web Response (Hono, and the Worker's edge cache). */
-export function serveDocument(request: Request, document: EncodedDocument): Response {
-  const answer = answerDocument(request.method, (name) => request.headers.get(name), document);
+export function serveDocument(
+  request: Request,
+  document: EncodedDocument,
+  policy?: ServingPolicy,
+): Response {
+  const answer = answerDocument(
+    request.method,
+    (name) => request.headers.get(name),
+    document,
+    policy,
+  );
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }

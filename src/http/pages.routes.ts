@@ -1,15 +1,8 @@
 import { type Context, Hono } from "hono";
-import { DEFAULT_LIVE_POLL_SECONDS } from "../config.ts";
 import { publicHistory } from "../content/revision-history.ts";
-import { type Article, deletedBeforeRelease, isPublic } from "../domain/article.ts";
-import type { ArticleService } from "../domain/article-service.ts";
 import { FEED_SLUG_PATTERN, type Feed } from "../domain/feed.ts";
-import type { FeedService } from "../domain/feed-service.ts";
-import type { Clock } from "../domain/ports.ts";
-import type { Views } from "../storage/stores.ts";
 import type { FrontPage } from "../storage/views/front-page.view.ts";
 import { FEED_PREVIEW_SCRIPT_PATH, FEED_STYLESHEET_PATH } from "../syndication/stylesheet.ts";
-import { ArticlePage } from "../web/article-page.tsx";
 import { ErrorPage } from "../web/error-page.tsx";
 import { actorUrl, objectUrl, parseInstance, remoteFollowUrl } from "../web/fediverse-links.ts";
 import { FeedPage } from "../web/feed-page.tsx";
@@ -20,7 +13,13 @@ import { IndexPage } from "../web/index-page.tsx";
 import { renderPage, SITE_CSS_PATH, SITE_JS_PATH } from "../web/layout.tsx";
 import { SITE_CSS } from "../web/site-css.ts";
 import { SITE_JS } from "../web/site-js.ts";
-import { liveStreamEtag } from "./live-stream.routes.ts";
+import {
+  ARTICLE_PAGE_SERVING,
+  type ArticlePageCache,
+  type PageSources,
+  seenByReaders,
+} from "./article-page-cache.ts";
+import { serveDocument } from "./feed-documents.routes.ts";
 import { PAGE_SECURITY_HEADERS, wantsActivityPub, wantsHtml, wantsJson } from "./negotiation.ts";
 import { problem, problemResponse } from "./problem.ts";
 import type { RenderedPageCache } from "./rendered-page-cache.ts";
@@ -32,21 +31,13 @@ export const FEEDS_PER_FRONT_PAGE = 30;
 const PAGE_CACHE = "public, max-age=60";
 const ASSET_CACHE = "public, max-age=3600";
 
-export interface PageDeps {
-  readonly articles: ArticleService;
-  readonly feeds: FeedService;
-  readonly clock: Clock;
-  readonly publicUrl: string;
-  /** The newsroom's name, shown in every page's header. */
-  readonly siteName: string;
-  /** Counts, replies, paging, follower counts; without them pages show the newest stories only. */
-  readonly views?: Views | undefined;
+export interface PageDeps extends PageSources {
   /** Whether ActivityPub is served: AP requests for pages are then sent to the AP documents. */
   readonly federated: boolean;
   /** Rendered front pages, cleared on every feed change. */
   readonly renderedPages?: RenderedPageCache | undefined;
-  /** How often an open live article page polls its updates (LIVE_POLL_SECONDS). */
-  readonly livePollSeconds?: number | undefined;
+  /** Article pages as served: built once per state of the article (article-page-cache.ts). */
+  readonly articlePages: ArticlePageCache;
 }
 
 /** An HTML page with the pages' security headers. */
@@ -135,37 +126,23 @@ export function pageRoutes(deps: PageDeps): Hono {
     };
   }
 
+  // Rendered once per state of the article and kept (article-page-cache.ts): the preview
+  // stampede that follows every Create costs one read and one render.
   routes.get("/articles/:id", async (c) => {
     const id = c.req.param("id");
     c.header("vary", "Accept");
-    const accept = c.req.header("accept");
-    const result = await deps.articles.get(id);
-    const article = result.ok && seenByReaders(result.value) ? result.value : undefined;
-    const home = article?.feeds[0];
+    const state = deps.articlePages.peek(id) ?? (await deps.articlePages.get(id));
     // The same article as its home feed's ActivityPub object (410 Tombstone there once deleted).
-    if (deps.federated && home && wantsActivityPub(accept)) {
-      return c.redirect(objectUrl(publicUrl, home, id), 303);
+    if (
+      deps.federated &&
+      state.kind !== "missing" &&
+      state.home &&
+      wantsActivityPub(c.req.header("accept"))
+    ) {
+      return c.redirect(objectUrl(publicUrl, state.home, id), 303);
     }
-    if (!article || article.deletedAt) {
-      return unavailable(c, article);
-    }
-    const feeds = (await Promise.all(article.feeds.map((slug) => deps.feeds.get(slug)))).flatMap(
-      (found) => (found.ok ? [found.value] : []),
-    );
-    const reactions = views ? await views.articlePage.reactions(article.id) : null;
-    const now = deps.clock.now();
-    const updates = views ? await views.liveStream.published(article.id, now) : undefined;
-    const stream = updates && {
-      updates,
-      etag: await liveStreamEtag(article, updates),
-      pollSeconds: deps.livePollSeconds ?? DEFAULT_LIVE_POLL_SECONDS,
-    };
-    c.header("cache-control", PAGE_CACHE);
-    const historyLinked = views !== undefined;
-    return htmlPage(
-      c,
-      ArticlePage({ article, feeds, reactions, stream, now, historyLinked, ...site }),
-    );
+    if (state.kind !== "page") return unavailable(c, state.kind === "gone");
+    return serveDocument(c.req.raw, state.document, ARTICLE_PAGE_SERVING);
   });
 
   /**
@@ -176,9 +153,10 @@ export function pageRoutes(deps: PageDeps): Hono {
     routes.get("/articles/:id/history", async (c) => {
       c.header("vary", "Accept");
       const result = await deps.articles.get(c.req.param("id"));
-      const article = result.ok && seenByReaders(result.value) ? result.value : undefined;
+      const article =
+        result.ok && seenByReaders(result.value, deps.clock.now()) ? result.value : undefined;
       if (!article || article.deletedAt) {
-        return unavailable(c, article);
+        return unavailable(c, article?.deletedAt != null);
       }
       const entries = publicHistory(
         await views.articleHistory.revisions(article.id),
@@ -190,8 +168,8 @@ export function pageRoutes(deps: PageDeps): Hono {
   }
 
   /** An article readers cannot see: unknown or scheduled (404), or deleted (410 Gone). */
-  function unavailable(c: Context, article: Article | undefined) {
-    if (!article?.deletedAt) return notFound(c, site, "No such article");
+  function unavailable(c: Context, deleted: boolean) {
+    if (!deleted) return notFound(c, site, "No such article");
     if (wantsJson(c.req.header("accept")))
       return problemResponse(problem("gone", "This article was deleted"), { vary: "Accept" });
     return htmlPage(
@@ -251,15 +229,6 @@ export function pageRoutes(deps: PageDeps): Hono {
       }),
     );
   });
-
-  /**
-   * Published, or deleted after it was: an embargoed story (or one deleted before its time)
-   * is unknown here, 404 like a mistyped id, never 410.
-   */
-  function seenByReaders(article: Article): boolean {
-    if (article.deletedAt) return !deletedBeforeRelease(article);
-    return isPublic(article, deps.clock.now());
-  }
 
   async function findFeed(slug: string): Promise<Feed | undefined> {
     if (!FEED_SLUG_PATTERN.test(slug)) return undefined;

@@ -51,10 +51,21 @@ export interface DocumentAnswer {
   readonly body: Uint8Array<ArrayBuffer> | null;
 }
 
+/**
+ * What a kind of document is sent with, besides its bytes and validators. Unset: a feed
+ * document's (feeds' cache lifetime and policy, `Vary: Accept` for the XML ones).
+ */
+export interface ServingPolicy {
+  readonly cacheControl: string;
+  readonly vary: string;
+  readonly securityHeaders: Readonly<Record<string, string>>;
+}
+
 export function answerDocument(
   method: string,
   header: (name: string) => string | null,
   served: EncodedDocument,
+  policy?: ServingPolicy,
 ): DocumentAnswer {
   const document = (isBrowser(header("accept")) && served.forBrowsers) || served;
   const coding = chooseCoding(header("accept-encoding"));
@@ -63,9 +74,9 @@ export function answerDocument(
     "content-type": documentContentType(header("accept"), document.contentType),
     etag: document.etag,
     "last-modified": document.lastModified,
-    "cache-control": document.cacheControl ?? CACHE_CONTROL,
-    vary: xml ? "Accept, Accept-Encoding" : "Accept-Encoding",
-    ...FEED_DOCUMENT_SECURITY_HEADERS,
+    "cache-control": policy?.cacheControl ?? document.cacheControl ?? CACHE_CONTROL,
+    vary: policy?.vary ?? (xml ? "Accept, Accept-Encoding" : "Accept-Encoding"),
+    ...(policy?.securityHeaders ?? FEED_DOCUMENT_SECURITY_HEADERS),
   };
   if (document.link) headers.link = document.link;
   if (isNotModified(header, document)) return { status: 304, headers, body: null };

@@ -29,6 +29,16 @@ export interface EncodedDocument {
   readonly forBrowsers?: EncodedDocument | undefined;
 }
 
+/** Bytes a document holds in memory: every coding, and its browsers' variant's. */
+export function documentBytes(document: EncodedDocument): number {
+  return (
+    document.identity.byteLength +
+    (document.gzip?.byteLength ?? 0) +
+    (document.brotli?.byteLength ?? 0) +
+    (document.forBrowsers ? documentBytes(document.forBrowsers) : 0)
+  );
+}
+
 const encoder = new TextEncoder();
 
 export async function encodeDocument(

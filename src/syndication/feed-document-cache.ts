@@ -3,7 +3,7 @@ import type { Feed } from "../domain/feed.ts";
 import type { Clock } from "../domain/ports.ts";
 import type { FeedFormat } from "../domain/urls.ts";
 import { IMMUTABLE_CACHE_CONTROL } from "./document-answer.ts";
-import { type EncodedDocument, encodeDocument } from "./encoded-document.ts";
+import { documentBytes, type EncodedDocument, encodeDocument } from "./encoded-document.ts";
 import type { FeedPaging, FeedUpdate } from "./model.ts";
 
 /** What a feed's documents are rendered from. */
@@ -84,16 +84,6 @@ const CONTENT_TYPES: Record<FeedFormat, string> = {
   atom: "application/atom+xml; charset=utf-8",
   json: "application/feed+json; charset=utf-8",
 };
-
-/** Bytes a document holds in memory: every coding, and its browsers' variant's. */
-function documentBytes(document: EncodedDocument): number {
-  return (
-    document.identity.byteLength +
-    (document.gzip?.byteLength ?? 0) +
-    (document.brotli?.byteLength ?? 0) +
-    (document.forBrowsers ? documentBytes(document.forBrowsers) : 0)
-  );
-}
 
 /**
  * Rendered feed documents, kept in memory per feed version.

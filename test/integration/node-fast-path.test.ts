@@ -79,3 +79,79 @@ describe("the Node fast path for feed documents", () => {
     expect(appCalls).toBe(before + 2);
   });
 });
+
+/** Warm article pages too (the preview stampede): the same answer as the route, without it. */
+describe("the Node fast path for article pages", () => {
+  let t: TestApp;
+  let server: Server;
+  let base: string;
+  let appCalls = 0;
+  let articleId = "";
+
+  beforeAll(async () => {
+    t = await createTestApp("pglite");
+    const app = getRequestListener(t.app.fetch);
+    server = createServer(
+      withFeedFastPath(
+        t.deps.feedDocuments,
+        (req, res) => {
+          appCalls++;
+          app(req, res);
+        },
+        undefined,
+        t.deps.articlePages,
+      ),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const pushed = await t.admin("POST", "/admin/articles", {
+      headline: "Fast page",
+      bodyHtml: "<p>Text</p>",
+      feeds: ["world"],
+    });
+    articleId = ((await pushed.json()) as { id: string }).id;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await t.destroy();
+  });
+
+  it("serves a warm page without the app, with the same bytes and headers, 304 too", async () => {
+    const html = { accept: "text/html" };
+    const cold = await fetch(`${base}/articles/${articleId}`, { headers: html });
+    const coldBody = await cold.text();
+    const callsAfterCold = appCalls;
+    const warm = await fetch(`${base}/articles/${articleId}?utm=x`, { headers: html });
+    expect(appCalls).toBe(callsAfterCold);
+    expect(warm.status).toBe(200);
+    expect(await warm.text()).toBe(coldBody);
+    const names = ["content-type", "etag", "cache-control", "vary", "content-security-policy"];
+    for (const name of [...names, "x-content-type-options", "referrer-policy"]) {
+      expect(warm.headers.get(name)).toBe(cold.headers.get(name));
+    }
+    const revalidated = await fetch(`${base}/articles/${articleId}`, {
+      headers: { ...html, "if-none-match": cold.headers.get("etag") ?? "" },
+    });
+    expect(revalidated.status).toBe(304);
+    expect(appCalls).toBe(callsAfterCold);
+  });
+
+  it("leaves ActivityPub clients, the history and a changed page to the app", async () => {
+    await fetch(`${base}/articles/${articleId}`);
+    const before = appCalls;
+    await fetch(`${base}/articles/${articleId}`, {
+      headers: { accept: "application/activity+json" },
+    });
+    expect((await fetch(`${base}/articles/${articleId}/history`)).status).toBe(200);
+    expect(appCalls).toBe(before + 2);
+    const patched = await t.admin("PATCH", `/admin/articles/${articleId}`, {
+      headline: "Fast page, revised",
+    });
+    expect(patched.status).toBe(200);
+    const after = await fetch(`${base}/articles/${articleId}`, {
+      headers: { accept: "text/html" },
+    });
+    expect(await after.text()).toContain("Fast page, revised");
+    expect(appCalls).toBe(before + 3);
+  });
+});

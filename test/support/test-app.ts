@@ -58,6 +58,8 @@ export async function createTestApp(
     runWebSub?: boolean;
     /** METRICS_TOKEN: metrics on, `GET /metrics` for this bearer token. */
     metricsToken?: string;
+    /** Told of every article page render (createDeps' onArticlePageRender). */
+    onArticlePageRender?: (articleId: string) => void;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(kind);
@@ -85,6 +87,7 @@ export async function createTestApp(
     logger: silentLogger,
     clock: options.clock,
     ...(options.websub ? { websub: options.websub } : {}),
+    ...(options.onArticlePageRender ? { onArticlePageRender: options.onArticlePageRender } : {}),
     ...(metrics ? { metrics: metrics.metrics } : {}),
     ...(metrics?.endpoint ? { metricsEndpoint: metrics.endpoint } : {}),
   });

@@ -34,6 +34,7 @@ describe("parseConfig", () => {
       metricsToken: undefined,
       metricsPort: undefined,
       livePollSeconds: 15,
+      articlePageCacheMaxBytes: 16 * 1024 * 1024,
     });
   });
 

@@ -6,6 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { runCommand } from "../../harness/children.ts";
+import { envNumber } from "../../harness/scenario.ts";
 
 export interface WrkSettings {
   readonly threads: number;
@@ -19,6 +20,19 @@ export interface WrkSettings {
 }
 
 export type WrkResult = ReturnType<typeof parseWrkOutput>;
+
+/** The wrk load every serving measurement uses (BENCH_THREADS, _CONNECTIONS, _DURATION, _ROUNDS). */
+export function wrkSettingsFromEnv(quick: boolean): WrkSettings {
+  return {
+    // Two client threads: the client must never be the bottleneck (issue 16's finding).
+    threads: envNumber("BENCH_THREADS", 2),
+    connections: envNumber("BENCH_CONNECTIONS", 64),
+    durationSeconds: envNumber("BENCH_DURATION", quick ? 2 : 4),
+    rounds: envNumber("BENCH_ROUNDS", quick ? 1 : 3),
+    warmupSeconds: quick ? 1 : 2,
+    timeoutSeconds: 5,
+  };
+}
 
 const MARKER = "WRK_JSON ";
 

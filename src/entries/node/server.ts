@@ -60,7 +60,12 @@ async function main(): Promise<void> {
     : undefined;
   const app = createApp(deps);
   const server = createServer(
-    withFeedFastPath(deps.feedDocuments, getRequestListener(app.fetch), metrics?.fastPath),
+    withFeedFastPath(
+      deps.feedDocuments,
+      getRequestListener(app.fetch),
+      metrics?.fastPath,
+      deps.articlePages,
+    ),
   );
   const metricsServer = await serveMetricsPort(config, metrics, logger);
   server.listen(config.port, () => {

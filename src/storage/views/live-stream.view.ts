@@ -14,6 +14,10 @@ export function createLiveStreamView(db: Db) {
     published(articleId: string, now: Date): Promise<LiveUpdate[]> {
       return updates.listForArticle(articleId, { limit: LIVE_UPDATE_LIMIT, publicAt: now });
     },
+    /** When the stream next changes by itself: its earliest scheduled update (null: none). */
+    nextScheduled(articleId: string, now: Date): Promise<Date | null> {
+      return updates.nextScheduledForArticles([articleId], now);
+    },
   };
 }
 
