@@ -63,6 +63,7 @@ export function createOutboxRelayStore(db: Kysely<Database>) {
         )
         returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId",
           live_update_id as "liveUpdateId", revision, attempts,
+          quote_authorization_id as "quoteAuthorizationId",
           available_at > created_at as scheduled`.execute(db);
       return result.rows[0];
     },
@@ -105,6 +106,8 @@ export interface ClaimedOutboxEntry {
   readonly articleId: string | null;
   readonly liveUpdateId: string | null;
   readonly revision: number | null;
+  /** Set: the Accept of this quote (kind create), not an announcement to followers. */
+  readonly quoteAuthorizationId: string | null;
   readonly attempts: number;
   /**
    * Due later than it was written: a scheduled article's Create (or a retry), so its relaying
