@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli-process.ts";
 import { DATABASE_KINDS, type DatabaseKind } from "../support/databases.ts";
 import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
 import {
@@ -14,6 +15,7 @@ import {
   type ReceivedActivity,
   startPeerServer,
 } from "../support/fediverse-peer.ts";
+import { ADMIN_TOKEN } from "../support/test-app.ts";
 
 type Json = Record<string, unknown>;
 
@@ -256,5 +258,20 @@ describe.each(DATABASE_KINDS)("quotes with consent (%s)", (kind) => {
     await server.settle();
     expect(peer.received.some((r) => (r.activity.object as Json)?.id === late.id)).toBe(false);
     expect(await storedQuotes("world")).toHaveLength(2);
+  });
+
+  it("`tidings feed quotes` sets a feed's policy, and refuses one that is not a policy", async () => {
+    const tidings = (args: string[]) =>
+      runCli(args, { TIDINGS_URL: server.url, ADMIN_TOKEN: ADMIN_TOKEN });
+    const [set, wrong] = await Promise.all([
+      tidings(["feed", "quotes", "world", "followers"]),
+      tidings(["feed", "quotes", "world", "friends"]),
+    ]);
+    expect(set.stdout).toBe("feed world: quotes approved for followers\n");
+    expect(set.code).toBe(0);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/^error: POLICY must be everyone, followers or nobody/);
+    const feed = (await (await server.admin("GET", "/admin/feeds/world")).json()) as Json;
+    expect(feed.quotePolicy).toBe("followers");
   });
 });
