@@ -196,7 +196,7 @@ const QUOTE_POLICIES = ["everyone", "followers", "nobody"];
 
 export const feedQuotesCommand: Command = {
   name: "feed quotes",
-  synopsis: "feed quotes SLUG everyone|followers|nobody",
+  synopsis: "feed quotes SLUG POLICY",
   summary: "who may quote the feed's posts on the fediverse",
   usage: QUOTES_USAGE,
   async run(args, { out, env }) {
