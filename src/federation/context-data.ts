@@ -53,6 +53,8 @@ export interface FederationData {
   readonly addressGuard: AddressGuard;
   /** Blocked servers and actors, in memory (src/domain/block-list.ts). */
   readonly blocks: BlockList;
+  /** An inbox listener committed outbox work (a quote's Accept): relay it now, not at the poll. */
+  readonly onOutboxWork?: () => void;
   /** Called after an inbox activity changed what readers see (counts, replies). */
   readonly onInteraction?: (articleId: string) => void;
   /** Counts inbox activities by type; unset when metrics are off. */

@@ -69,6 +69,7 @@ export async function onQuoteRequest(ctx: Ctx, request: QuoteRequest): Promise<v
     ctx.data.logger.info("ignored a quote request for a revoked or foreign quote", quote);
     return;
   }
+  ctx.data.onOutboxWork?.();
   ctx.data.logger.info("approved a quote", { ...quote, authorization: granted.id });
   ctx.data.onInteraction?.(article.id);
 }

@@ -153,6 +153,7 @@ export async function createFederationRuntime(
     authorizedFetch: options.authorizedFetch ?? false,
     addressGuard,
     blocks: storage.blockList,
+    onOutboxWork: () => relay.wake(),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   };
   const queue =

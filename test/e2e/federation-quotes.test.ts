@@ -126,6 +126,26 @@ describe.each(DATABASE_KINDS)("quotes with consent (%s)", (kind) => {
     });
   });
 
+  it("validates the policy (422 problem+json naming the field) and documents it in the OpenAPI", async () => {
+    const bad = await server.admin("PATCH", "/admin/feeds/world", { quotePolicy: "friends" });
+    expect(bad.status).toBe(422);
+    expect(bad.headers.get("content-type")).toBe("application/problem+json");
+    const problem = (await bad.json()) as { errors: { pointer: string }[] };
+    expect(problem.errors.map((e) => e.pointer)).toEqual(["/quotePolicy"]);
+    const feed = (await (await server.admin("GET", "/admin/feeds/world")).json()) as Json;
+    expect(feed.quotePolicy).toBe("everyone");
+    const openapi = (await (await server.admin("GET", "/admin/openapi.json")).json()) as {
+      components: { schemas: Record<string, { properties: Record<string, { enum?: string[] }> }> };
+    };
+    for (const schema of ["FeedInput", "FeedPatch"]) {
+      expect(openapi.components.schemas[schema]?.properties.quotePolicy?.enum).toEqual([
+        "everyone",
+        "followers",
+        "nobody",
+      ]);
+    }
+  });
+
   it("everyone: answers Accept whose result is a QuoteAuthorization servers can fetch", async () => {
     const bob = peer.actor("bob");
     const request = await requestQuote(bob, "world");
