@@ -70,7 +70,10 @@ describe.each(DATABASE_KINDS)("quotes with consent (%s)", (kind) => {
 
   beforeAll(async () => {
     server = await startFederatedServer(kind, "direct", { authorizedFetch: true });
-    peer = await startPeerServer({ host: HOSTS[kind].peer, actors: ["alice", "bob", "dave"] });
+    peer = await startPeerServer({
+      host: HOSTS[kind].peer,
+      actors: ["alice", "bob", "dave", "erin"],
+    });
     silenced = await startPeerServer({ host: HOSTS[kind].silenced, actors: ["sid"] });
     const followersOnly = await server.admin("POST", "/admin/feeds", {
       slug: "quotes-followers",
@@ -243,6 +246,21 @@ describe.each(DATABASE_KINDS)("quotes with consent (%s)", (kind) => {
     expect(page).toContain("<li>2 quotes</li>");
   });
 
+  it("suspending an account revokes its quotes with its likes and boosts", async () => {
+    const erin = peer.actor("erin");
+    const accept = await answerTo(peer, await requestQuote(erin, "world"));
+    expect(accept.type).toBe("Accept");
+    const block = await server.admin("POST", "/admin/blocks", { actor: erin.id });
+    expect(((await block.json()) as { effects: Json }).effects).toEqual({
+      followersRemoved: 0,
+      interactionsRemoved: 1,
+      repliesRemoved: 0,
+    });
+    expect((await get(accept.activity.result as string, peer.actor("bob"))).status).toBe(410);
+    const page = await (await fetch(`${server.url}/articles/${articleId}`)).text();
+    expect(page).toContain("<li>2 quotes</li>");
+  });
+
   it("deleting the article revokes its quotes: Delete of each authorization, then 410", async () => {
     const bob = peer.actor("bob");
     const accepted = peer.received.filter(
@@ -277,7 +295,7 @@ describe.each(DATABASE_KINDS)("quotes with consent (%s)", (kind) => {
     const late = await requestQuote(bob, "world");
     await server.settle();
     expect(peer.received.some((r) => (r.activity.object as Json)?.id === late.id)).toBe(false);
-    expect(await storedQuotes("world")).toHaveLength(2);
+    expect(await storedQuotes("world")).toHaveLength(3);
   });
 
   it("`tidings feed quotes` sets a feed's policy, and refuses one that is not a policy", async () => {
