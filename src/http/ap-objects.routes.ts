@@ -16,7 +16,7 @@ import {
   toObject,
   toTombstone,
 } from "../federation/objects.ts";
-import { quoteAuthorizationUri } from "../federation/paths.ts";
+import { parseThreadObjectUri, quoteAuthorizationUri } from "../federation/paths.ts";
 import { respondWithActivityJson } from "../federation/public-audience.ts";
 import { toQuoteAuthorization } from "../federation/quote-objects.ts";
 import { toContextCollection, toRepliesCollection } from "../federation/thread-collections.ts";
@@ -124,7 +124,10 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
     if (!quote || quote.articleId !== article.id || quote.feedSlug !== feed.slug) {
       return c.notFound();
     }
-    const revokedAt = quote.revokedAt ?? article.deletedAt;
+    // A quote of a live update goes with the update, at once (the relay then revokes it).
+    const updateId = parseThreadObjectUri(data.publicUrl, quote.targetUri)?.updateId;
+    const update = updateId ? await data.repos.liveUpdates.findById(article.id, updateId) : null;
+    const revokedAt = quote.revokedAt ?? article.deletedAt ?? update?.deletedAt ?? null;
     if (revokedAt) {
       const id = quoteAuthorizationUri(data.publicUrl, feed.slug, article.id, quote.id);
       return respondWithActivityJson(new Tombstone({ id, deleted: instant(revokedAt) }), 410);

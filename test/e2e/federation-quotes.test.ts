@@ -261,6 +261,34 @@ describe.each(DATABASE_KINDS)("quotes with consent (%s)", (kind) => {
     expect(page).toContain("<li>2 quotes</li>");
   });
 
+  it("takes quotes of a live update, and revokes them when the update is deleted", async () => {
+    const bob = peer.actor("bob");
+    const pushed = await server.admin("POST", `/admin/articles/${articleId}/updates`, {
+      bodyHtml: "<p>Aid convoys reach the city.</p>",
+    });
+    expect(pushed.status).toBe(201);
+    const updateId = ((await pushed.json()) as { id: string }).id;
+    const updateUri = `${objectUri("world")}/updates/${updateId}`;
+    const request = quoteRequest(bob, updateUri);
+    await postSigned(`${actorUri("world")}/inbox`, request, { actor: bob });
+    const accept = await answerTo(peer, request as { id: string });
+    expect(accept.type).toBe("Accept");
+    const authorizationUri = accept.activity.result as string;
+    const authorization = (await (await get(authorizationUri, bob)).json()) as Json;
+    expect(authorization.interactionTarget).toBe(updateUri);
+    const deleted = await server.admin(
+      "DELETE",
+      `/admin/articles/${articleId}/updates/${updateId}`,
+    );
+    expect(deleted.status).toBe(204);
+    const revocation = await peer.waitFor(
+      (r) => r.type === "Delete" && r.activity.object === authorizationUri,
+      15_000,
+    );
+    expect(revocation.recipient).toBe("bob");
+    expect((await get(authorizationUri, bob)).status).toBe(410);
+  });
+
   it("deleting the article revokes its quotes: Delete of each authorization, then 410", async () => {
     const bob = peer.actor("bob");
     const accepted = peer.received.filter(
@@ -273,7 +301,7 @@ describe.each(DATABASE_KINDS)("quotes with consent (%s)", (kind) => {
           .map((r) => r.activity.result as string),
       ),
     ];
-    expect(live).toHaveLength(2);
+    expect(live).toHaveLength(3); // bob's of the story and of its update, alice's
     expect((await server.admin("DELETE", `/admin/articles/${articleId}`)).status).toBe(204);
     for (const authorizationUri of live) {
       const deletion = await peer.waitFor(
@@ -295,7 +323,7 @@ describe.each(DATABASE_KINDS)("quotes with consent (%s)", (kind) => {
     const late = await requestQuote(bob, "world");
     await server.settle();
     expect(peer.received.some((r) => (r.activity.object as Json)?.id === late.id)).toBe(false);
-    expect(await storedQuotes("world")).toHaveLength(3);
+    expect(await storedQuotes("world")).toHaveLength(4);
   });
 
   it("`tidings feed quotes` sets a feed's policy, and refuses one that is not a policy", async () => {
