@@ -8,6 +8,7 @@ import { editCommand } from "./commands/edit.ts";
 import {
   feedCloseCommand,
   feedCreateCommand,
+  feedQuotesCommand,
   feedReopenCommand,
   feedShowCommand,
   feedsCommand,
@@ -35,6 +36,7 @@ const COMMANDS: readonly Command[] = [
   feedCreateCommand,
   feedCloseCommand,
   feedReopenCommand,
+  feedQuotesCommand,
   articlesCommand,
   editCommand,
   deleteCommand,

@@ -25,6 +25,7 @@ export type NewBlock = Omit<Block, "id" | "createdAt">;
 /** What blocking removed, for the answer (and the audit trail). Unblocking restores none of it. */
 export interface BlockEffects {
   readonly followersRemoved: number;
+  /** Likes and boosts removed, and approved quotes revoked (FEP-044f). */
   readonly interactionsRemoved: number;
   readonly repliesRemoved: number;
 }

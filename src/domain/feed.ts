@@ -13,6 +13,9 @@ export const ACTOR_TYPES: readonly ActorType[] = [
 /** What followers see: a short `Note` linking to the story, or the full `Article`. */
 export type ObjectType = "Note" | "Article";
 export const OBJECT_TYPES: readonly ObjectType[] = ["Note", "Article"];
+/** Who may quote the feed's posts (FEP-044f): approved at once, never asked of an editor. */
+export type QuotePolicy = "everyone" | "followers" | "nobody";
+export const QUOTE_POLICIES: readonly QuotePolicy[] = ["everyone", "followers", "nobody"];
 
 /** A feed: one news section or developing story, published as RSS, Atom, JSON Feed and a fediverse account. */
 export interface Feed {
@@ -30,6 +33,7 @@ export interface Feed {
   readonly imageUrl: string | null;
   readonly actorType: ActorType;
   readonly objectType: ObjectType;
+  readonly quotePolicy: QuotePolicy;
   /** When the story ended (status `closed`); null while open. */
   readonly closedAt: Date | null;
   readonly createdAt: Date;
@@ -47,6 +51,7 @@ export interface FeedDraft {
   readonly imageUrl: string | null;
   readonly actorType: ActorType;
   readonly objectType: ObjectType;
+  readonly quotePolicy: QuotePolicy;
 }
 
 export type FeedChanges = Partial<Omit<FeedDraft, "slug">>;

@@ -12,6 +12,7 @@ import type { OutboxRelayStore } from "../storage/federation-outbox.ts";
 import type { FeedKeyRepository } from "../storage/feed-key-repository.ts";
 import type { FollowerRepository } from "../storage/follower-repository.ts";
 import type { InteractionRepository } from "../storage/interaction-repository.ts";
+import type { QuoteAuthorizationRepository } from "../storage/quote-authorization-repository.ts";
 import type { ReportRepository } from "../storage/report-repository.ts";
 import type { ThreadView } from "../storage/views/thread.view.ts";
 import type { AddressGuard } from "./address-guard.ts";
@@ -24,6 +25,8 @@ export interface FederationRepositories {
   readonly feeds: FeedRepository;
   readonly followers: FollowerRepository;
   readonly interactions: InteractionRepository;
+  /** Quotes of our posts we approved (FEP-044f) and their revocation. */
+  readonly quotes: QuoteAuthorizationRepository;
   /** An article's thread: the `context` and `replies` collections (thread-collections.ts). */
   readonly thread: ThreadView;
   readonly feedKeys: FeedKeyRepository;
@@ -50,6 +53,8 @@ export interface FederationData {
   readonly addressGuard: AddressGuard;
   /** Blocked servers and actors, in memory (src/domain/block-list.ts). */
   readonly blocks: BlockList;
+  /** An inbox listener committed outbox work (a quote's Accept): relay it now, not at the poll. */
+  readonly onOutboxWork?: () => void;
   /**
    * Called after an inbox activity changed what readers see (counts, replies). Set by
    * createDeps once the article pages exist (they are dropped), as the relay's `onRelease`.

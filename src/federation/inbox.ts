@@ -9,14 +9,17 @@ import {
   Follow,
   Like,
   Note,
+  QuoteRequest,
   Undo,
 } from "@fedify/vocab";
 import { isPublic } from "../domain/article.ts";
 import { correctionInThread, visibleAt } from "../domain/thread-announcements.ts";
 import type { InteractionKind } from "../storage/interaction-repository.ts";
 import type { FederationData } from "./context-data.ts";
+import { onQuoteRequest } from "./inbox-quotes.ts";
 import { INSTANCE_ACTOR } from "./instance-actor.ts";
 import { PATHS, parseObjectUri, parseThreadObjectUri } from "./paths.ts";
+import { shortHash } from "./short-hash.ts";
 
 type Ctx = InboxContext<FederationData>;
 
@@ -43,6 +46,7 @@ export function registerInboxListeners(builder: FederationBuilder<FederationData
     )
     .on(Create, counted("Create", onCreate))
     .on(Flag, counted("Flag", onFlag))
+    .on(QuoteRequest, counted("QuoteRequest", onQuoteRequest))
     .on(Activity, (ctx, activity) => {
       ctx.data.metrics?.inboxActivity("other");
       ctx.data.logger.debug("ignored an activity", {
@@ -146,7 +150,10 @@ async function onUndo(ctx: Ctx, undo: Undo): Promise<void> {
   }
 }
 
-/** Delete of an actor (its account is gone) -> it follows nothing here; of a reply -> drop it. */
+/**
+ * Delete of an actor (its account is gone) -> it follows nothing here; of a post -> drop it as
+ * a reply, and revoke our authorization of it as a quote (FEP-044f: it quotes nothing now).
+ */
 async function onDelete(ctx: Ctx, del: Delete): Promise<void> {
   if (!del.actorId || !del.objectId) return;
   if (del.objectId.href === del.actorId.href) {
@@ -154,6 +161,12 @@ async function onDelete(ctx: Ctx, del: Delete): Promise<void> {
     return;
   }
   await ctx.data.repos.interactions.removeReply(del.objectId.href, del.actorId.href);
+  const quoted = await ctx.data.repos.quotes.revokeByQuotingObject(
+    del.objectId.href,
+    del.actorId.href,
+    ctx.data.clock.now(),
+  );
+  for (const articleId of new Set(quoted)) ctx.data.onInteraction?.(articleId);
 }
 
 async function onInteraction(ctx: Ctx, activity: Like | Announce, kind: InteractionKind) {
@@ -235,11 +248,4 @@ async function onFlag(ctx: Ctx, flag: Flag): Promise<void> {
     ctx.data.clock.now(),
   );
   ctx.data.logger.info("report received", { reporter: flag.actorId.href, id: flag.id.href });
-}
-
-async function shortHash(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest).subarray(0, 12), (b) =>
-    b.toString(16).padStart(2, "0"),
-  ).join("");
 }

@@ -4,8 +4,6 @@ import {
   Delete,
   Hashtag,
   Image,
-  InteractionPolicy,
-  InteractionRule,
   LanguageString,
   Note,
   PUBLIC_COLLECTION,
@@ -31,6 +29,7 @@ import {
   repliesUri,
   threadContextUri,
 } from "./paths.ts";
+import { toInteractionPolicy } from "./quote-objects.ts";
 
 /** What the mappers need to know about where things live. */
 export interface ObjectContext {
@@ -98,10 +97,6 @@ function imageAttachment(image: LeadImage | null, article: Article): Image | nul
   });
 }
 
-const quotableByAnyone = new InteractionPolicy({
-  canQuote: new InteractionRule({ automaticApproval: PUBLIC_COLLECTION }),
-});
-
 /** database -> fediverse: the article as this feed's followers see it (Note or Article). */
 export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note | ArticleObject {
   const tags = hashtags(article, ctx.publicUrl);
@@ -116,7 +111,7 @@ export function toObject(article: Article, feed: Feed, ctx: ObjectContext): Note
     published: instant(article.publishedAt),
     updated: article.revision > 1 ? instant(article.updatedAt) : null,
     tags,
-    interactionPolicy: quotableByAnyone,
+    interactionPolicy: toInteractionPolicy(feed, ctx),
     sensitive: Boolean(article.contentWarning),
   };
   // A content warning is the post's `summary`: Mastodon shows it and hides the rest behind it.
@@ -259,7 +254,7 @@ export function selfReply(
     cc: ctx.followersUri,
     url: new URL(post.url),
     published: instant(post.published),
-    interactionPolicy: quotableByAnyone,
+    interactionPolicy: toInteractionPolicy(feed, ctx),
     // The story's content warning covers its thread too (same images, same events).
     summary: article.contentWarning ? escapeHtml(article.contentWarning) : null,
     sensitive: Boolean(article.contentWarning),

@@ -2,13 +2,14 @@ import type { Context, Federation, SendActivityOptions } from "@fedify/fedify";
 import {
   type Activity,
   type Create,
-  type Delete,
+  Delete,
   PUBLIC_COLLECTION,
   type Recipient,
   Update,
 } from "@fedify/vocab";
 import { isPublic } from "../domain/article.ts";
 import type { Feed } from "../domain/feed.ts";
+import type { QuoteAuthorization } from "../domain/quotes.ts";
 import { correctionInThread, visibleAt } from "../domain/thread-announcements.ts";
 import {
   isDatabaseUnavailable,
@@ -27,6 +28,7 @@ import {
   toUpdate,
 } from "./objects.ts";
 import { actorUpdateUri, objectUri } from "./paths.ts";
+import { toQuoteAccept, toQuoteAuthorizationDelete } from "./quote-objects.ts";
 import { toRecipients } from "./recipients.ts";
 
 export interface OutboxRelayOptions {
@@ -172,6 +174,10 @@ export class OutboxRelay {
       await this.#send(ctx, sender, await followers(), update, SEND_OPTIONS);
       return;
     }
+    if (entry.quoteAuthorizationId) {
+      await this.#acceptQuote(ctx, sender, entry.quoteAuthorizationId, objectContext);
+      return;
+    }
     if (!entry.articleId || entry.revision === null) return;
     const articleObject = objectUri(publicUrl, feed.slug, entry.articleId).href;
     const activity = entry.liveUpdateId
@@ -192,6 +198,9 @@ export class OutboxRelay {
           )
         : await this.#articleActivity(entry, entry.articleId, entry.revision, feed, objectContext);
     if (!activity) return;
+    if (activity instanceof Delete) {
+      await this.#revokeQuotes(ctx, sender, entry, entry.articleId, activity, objectContext);
+    }
     await this.#send(ctx, sender, await followers(), activity, {
       ...SEND_OPTIONS,
       // Per object and inbox server, Create, Update and Delete arrive in the order they were
@@ -219,6 +228,46 @@ export class OutboxRelay {
       const chunk = recipients.slice(start, start + this.#chunkInboxes);
       await ctx.sendActivity(sender, chunk, activity, options);
     }
+  }
+
+  /** The Accept of an approved quote, to the quoting actor; nothing once it was revoked. */
+  async #acceptQuote(
+    ctx: Context<FederationData>,
+    sender: { identifier: string },
+    authorizationId: string,
+    objectContext: ObjectContext,
+  ): Promise<void> {
+    const quote = await this.#data.repos.quotes.find(authorizationId);
+    if (!quote || quote.revokedAt) return;
+    const accept = await toQuoteAccept(quote, objectContext);
+    await ctx.sendActivity(sender, quoteRecipient(quote), accept);
+  }
+
+  /**
+   * Before the Delete of a post goes to the followers: the quotes of it we approved are revoked
+   * and each quoting actor is sent the Delete of its authorization (FEP-044f). The revocation
+   * is the relaying of an entry committed with the deletion, so it happens once it is sure.
+   */
+  async #revokeQuotes(
+    ctx: Context<FederationData>,
+    sender: { identifier: string },
+    entry: ClaimedOutboxEntry,
+    articleId: string,
+    deletion: Delete,
+    objectContext: ObjectContext,
+  ): Promise<void> {
+    const { quotes } = this.#data.repos;
+    const now = this.#data.clock.now();
+    const revoked = entry.liveUpdateId
+      ? deletion.objectId
+        ? await quotes.revokeOfTarget(deletion.objectId.href, now)
+        : []
+      : await quotes.revokeInFeed(articleId, entry.feedSlug, now);
+    for (const quote of revoked) {
+      const del = toQuoteAuthorizationDelete(quote, objectContext);
+      await ctx.sendActivity(sender, quoteRecipient(quote), del);
+    }
+    if (revoked.length > 0) this.#data.onInteraction?.(articleId);
   }
 
   /** The article exactly as it stood at the entry's revision; nothing once it was deleted. */
@@ -329,4 +378,9 @@ export class OutboxRelay {
       signal.addEventListener("abort", done, { once: true });
     });
   }
+}
+
+/** The quoting actor, by the inbox stored with its quote (no fetch of its actor document). */
+function quoteRecipient(quote: QuoteAuthorization): Recipient {
+  return { id: new URL(quote.quotingActor), inboxId: new URL(quote.quotingInbox), endpoints: null };
 }

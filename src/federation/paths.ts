@@ -103,6 +103,23 @@ export function activityUri(
   );
 }
 
+/**
+ * A quote of the article's post (or of one of its updates) that this feed approved: the
+ * FEP-044f `QuoteAuthorization` that servers fetch to check the quote. From its stored id, so
+ * a re-sent Accept names the same authorization.
+ */
+export function quoteAuthorizationUri(
+  publicUrl: string,
+  feedSlug: string,
+  articleId: string,
+  authorizationId: string,
+): URL {
+  return new URL(
+    `${objectUri(publicUrl, feedSlug, articleId).pathname}/quotes/${authorizationId}`,
+    publicUrl,
+  );
+}
+
 export function actorUpdateUri(publicUrl: string, feedSlug: string, version: Date): URL {
   return new URL(`/ap/feeds/${feedSlug}/profile-updates/${version.getTime()}`, publicUrl);
 }

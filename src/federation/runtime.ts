@@ -48,6 +48,11 @@ export interface FederationRuntimeOptions {
   /** Counts deliveries and inbox activities (src/observability/); unset: nothing is counted. */
   readonly metrics?: Metrics | undefined;
   /**
+   * An inbox listener committed outbox work (a quote's Accept). Default: wake the relay running
+   * in this process; Workers, which run none, drain it in the invocation instead.
+   */
+  readonly onOutboxWork?: (relay: OutboxRelay) => void;
+  /**
    * Tests only: fetches every remote document (actors, keys, JSON-LD contexts) in place of
    * Fedify's loader, so that a test can serve a made-up public origin from a loopback peer while
    * the address guard stays strict. Never set outside tests.
@@ -153,6 +158,7 @@ export async function createFederationRuntime(
     authorizedFetch: options.authorizedFetch ?? false,
     addressGuard,
     blocks: storage.blockList,
+    onOutboxWork: () => (options.onOutboxWork ? options.onOutboxWork(relay) : relay.wake()),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   };
   const queue =

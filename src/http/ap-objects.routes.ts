@@ -1,4 +1,5 @@
 import type { Federation } from "@fedify/fedify";
+import { Tombstone } from "@fedify/vocab";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { type Article, deletedBeforeRelease, isPublic } from "../domain/article.ts";
@@ -9,18 +10,22 @@ import type { FederationData } from "../federation/context-data.ts";
 import { toCorrectionNote, toCorrectionTombstone } from "../federation/correction-objects.ts";
 import { fetchAuthorized } from "../federation/fetch-authorization.ts";
 import {
+  instant,
   type ObjectContext,
   toLiveUpdateNote,
   toLiveUpdateTombstone,
   toObject,
   toTombstone,
 } from "../federation/objects.ts";
+import { parseThreadObjectUri, quoteAuthorizationUri } from "../federation/paths.ts";
 import { respondWithActivityJson } from "../federation/public-audience.ts";
+import { toQuoteAuthorization } from "../federation/quote-objects.ts";
 import { toContextCollection, toRepliesCollection } from "../federation/thread-collections.ts";
 import { problem, problemResponse } from "./problem.ts";
 import { parseWith } from "./request.ts";
 
 const ACTIVITY_JSON = /application\/(activity\+json|ld\+json|json)/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** `…/page/N` of a thread collection (1-based). */
 const pageParameter = z.object({ page: z.coerce.number().int().min(1).max(1_000_000) });
@@ -124,6 +129,31 @@ export function objectRoutes(federation: Federation<FederationData>, data: Feder
     }
     if (!isPublic(article, data.clock.now())) return c.notFound();
     return respondWithActivityJson(toCorrectionNote(correction, article, feed, objectContext));
+  });
+
+  /**
+   * A quote of the article's post (or of one of its updates) that this feed approved: the
+   * FEP-044f QuoteAuthorization that servers fetch before they show the quote. Revoked (or its
+   * article deleted) -> 410 with a Tombstone, and servers that check again drop the quote.
+   */
+  routes.get("/ap/feeds/:slug/articles/:id/quotes/:quoteId", async (c) => {
+    const found = await articleInFeed(c, articleUrl(data.publicUrl, c.req.param("id")));
+    if (found instanceof Response) return found;
+    const { feed, article, objectContext } = found;
+    const quoteId = c.req.param("quoteId");
+    const quote = UUID.test(quoteId) ? await data.repos.quotes.find(quoteId) : undefined;
+    if (!quote || quote.articleId !== article.id || quote.feedSlug !== feed.slug) {
+      return c.notFound();
+    }
+    // A quote of a live update goes with the update, at once (the relay then revokes it).
+    const updateId = parseThreadObjectUri(data.publicUrl, quote.targetUri)?.updateId;
+    const update = updateId ? await data.repos.liveUpdates.findById(article.id, updateId) : null;
+    const revokedAt = quote.revokedAt ?? article.deletedAt ?? update?.deletedAt ?? null;
+    if (revokedAt) {
+      const id = quoteAuthorizationUri(data.publicUrl, feed.slug, article.id, quote.id);
+      return respondWithActivityJson(new Tombstone({ id, deleted: instant(revokedAt) }), 410);
+    }
+    return respondWithActivityJson(toQuoteAuthorization(quote, objectContext));
   });
 
   /**

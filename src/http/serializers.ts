@@ -88,6 +88,7 @@ export function serializeFeed(feed: Feed, publicUrl: string) {
     imageUrl: feed.imageUrl,
     actorType: feed.actorType,
     objectType: feed.objectType,
+    quotePolicy: feed.quotePolicy,
     closedAt: feed.closedAt?.toISOString() ?? null,
     createdAt: feed.createdAt.toISOString(),
     updatedAt: feed.updatedAt.toISOString(),

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { ACTOR_TYPES, FEED_SLUG_PATTERN, OBJECT_TYPES, RESERVED_SLUGS } from "../domain/feed.ts";
+import {
+  ACTOR_TYPES,
+  FEED_SLUG_PATTERN,
+  OBJECT_TYPES,
+  QUOTE_POLICIES,
+  RESERVED_SLUGS,
+} from "../domain/feed.ts";
 import { absoluteHttpUrl, languageTag, plainText } from "./common.ts";
 
 export const feedSlug = z
@@ -28,6 +34,11 @@ const feedFields = {
   objectType: z
     .enum(OBJECT_TYPES as ["Note", ...typeof OBJECT_TYPES])
     .describe("`Note`: a short post linking to the story; `Article`: the full story"),
+  quotePolicy: z
+    .enum(QUOTE_POLICIES as ["everyone", ...typeof QUOTE_POLICIES])
+    .describe(
+      "who may quote the feed's posts on the fediverse (FEP-044f), approved automatically: `everyone`, the feed's `followers`, or `nobody`",
+    ),
 };
 
 /** A feed as declared in `feeds/*.json` or created through `POST /admin/feeds`. */
@@ -43,6 +54,7 @@ export const feedInput = z
     imageUrl: feedFields.imageUrl.default(null),
     actorType: feedFields.actorType.default("Organization"),
     objectType: feedFields.objectType.default("Note"),
+    quotePolicy: feedFields.quotePolicy.default("everyone"),
   })
   .strict();
 
@@ -58,6 +70,7 @@ export const feedPatch = z
     imageUrl: feedFields.imageUrl.optional(),
     actorType: feedFields.actorType.optional(),
     objectType: feedFields.objectType.optional(),
+    quotePolicy: feedFields.quotePolicy.optional(),
   })
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, {

@@ -86,9 +86,16 @@ export function createBlockRepository(db: Kysely<Database>) {
         .deleteFrom("articleReplies")
         .where(covers<"articleReplies">(block, "actor_id"))
         .executeTakeFirst();
+      // Their quotes too (an interaction like a boost): the authorizations answer 410 from now.
+      const quotes = await db
+        .updateTable("quoteAuthorizations")
+        .set({ revokedAt: sql<Date>`now()` })
+        .where(covers<"quoteAuthorizations">(block, "quoting_actor"))
+        .where("revokedAt", "is", null)
+        .executeTakeFirst();
       return {
         followersRemoved: Number(followers.numDeletedRows),
-        interactionsRemoved: Number(interactions.numDeletedRows),
+        interactionsRemoved: Number(interactions.numDeletedRows) + Number(quotes.numUpdatedRows),
         repliesRemoved: Number(replies.numDeletedRows),
       };
     },

@@ -65,6 +65,7 @@ export function createOutboxRelayStore(db: Kysely<Database>) {
         )
         returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId",
           live_update_id as "liveUpdateId", correction_id as "correctionId", revision, attempts,
+          quote_authorization_id as "quoteAuthorizationId",
           available_at > created_at as scheduled`.execute(db);
       return result.rows[0];
     },
@@ -109,6 +110,8 @@ export interface ClaimedOutboxEntry {
   /** Set when the entry announces this correction's reply in the article's thread. */
   readonly correctionId: string | null;
   readonly revision: number | null;
+  /** Set: the Accept of this quote (kind create), not an announcement to followers. */
+  readonly quoteAuthorizationId: string | null;
   readonly attempts: number;
   /**
    * Due later than it was written: a scheduled article's Create (or a retry), so its relaying

@@ -67,6 +67,7 @@ export function toFeed(row: FeedRow): Feed {
     imageUrl: row.imageUrl,
     actorType: row.actorType,
     objectType: row.objectType,
+    quotePolicy: row.quotePolicy,
     closedAt: row.closedAt ? new Date(row.closedAt) : null,
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),

@@ -38,6 +38,7 @@ export async function syncFeedDefinitions(
               imageUrl: eb.ref("excluded.imageUrl"),
               actorType: eb.ref("excluded.actorType"),
               objectType: eb.ref("excluded.objectType"),
+              quotePolicy: eb.ref("excluded.quotePolicy"),
               definitionHash: eb.ref("excluded.definitionHash"),
               // A file that closes the story dates it now; one already closed keeps its date.
               closedAt: sql<Date | null>`case when excluded.status = 'closed' then coalesce(feeds.closed_at, excluded.closed_at) end`,

@@ -25,6 +25,17 @@ export function createFollowerRepository(db: Kysely<Database>) {
         .execute();
     },
 
+    /** Whether `actorId` follows the feed (a quote policy of `followers`). */
+    async follows(feedSlug: string, actorId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom("followers")
+        .select("actorId")
+        .where("feedSlug", "=", feedSlug)
+        .where("actorId", "=", actorId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async remove(feedSlug: string, actorId: string): Promise<boolean> {
       const result = await db
         .deleteFrom("followers")

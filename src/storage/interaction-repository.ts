@@ -67,7 +67,10 @@ export function createInteractionRepository(db: Kysely<Database>) {
         .execute();
     },
 
-    async counts(articleId: string): Promise<{ likes: number; boosts: number; replies: number }> {
+    /** Quotes count approved ones (FEP-044f authorizations) not revoked since. */
+    async counts(
+      articleId: string,
+    ): Promise<{ likes: number; boosts: number; replies: number; quotes: number }> {
       const row = await db
         .selectNoFrom((eb) => [
           eb
@@ -88,9 +91,20 @@ export function createInteractionRepository(db: Kysely<Database>) {
             .where("articleId", "=", articleId)
             .where(shownReplies)
             .as("replies"),
+          eb
+            .selectFrom("quoteAuthorizations")
+            .select(eb.fn.countAll<string>().as("n"))
+            .where("articleId", "=", articleId)
+            .where("revokedAt", "is", null)
+            .as("quotes"),
         ])
         .executeTakeFirstOrThrow();
-      return { likes: Number(row.likes), boosts: Number(row.boosts), replies: Number(row.replies) };
+      return {
+        likes: Number(row.likes),
+        boosts: Number(row.boosts),
+        replies: Number(row.replies),
+        quotes: Number(row.quotes),
+      };
     },
 
     /**

@@ -21,6 +21,7 @@ export interface FeedsTable {
   imageUrl: string | null;
   actorType: Generated<"Organization" | "Service" | "Group" | "Application" | "Person">;
   objectType: Generated<"Note" | "Article">;
+  quotePolicy: Generated<"everyone" | "followers" | "nobody">;
   /** Hash of the `feeds/*.json` definition last applied; null for feeds created through the API. */
   definitionHash: string | null;
   /** When the story was closed (status `closed`); null while open. */
@@ -141,11 +142,31 @@ export interface FederationOutboxTable {
   /** Set when the entry announces this correction's reply in the article's thread. */
   correctionId: string | null;
   revision: number | null;
+  /** Set when the entry answers a quote request (create: Accept) or revokes it (delete). */
+  quoteAuthorizationId: Generated<string | null>;
   availableAt: Timestamp;
   lockedUntil: Timestamp | null;
   attempts: Generated<number>;
   processedAt: Timestamp | null;
   createdAt: CreatedAt;
+}
+
+/** A quote of one of our posts that we approved (FEP-044f), until revoked (migrations/0017). */
+export interface QuoteAuthorizationsTable {
+  id: string;
+  articleId: string;
+  feedSlug: string;
+  /** Our post they quote: the article's post in that feed, or one of its live updates. */
+  targetUri: string;
+  /** Their post that quotes it (the QuoteRequest's `instrument`). */
+  quotingObject: string;
+  quotingActor: string;
+  /** Where the Accept (and a revocation's Delete) is delivered. */
+  quotingInbox: string;
+  /** The QuoteRequest's id, which the Accept names. */
+  requestId: string;
+  createdAt: CreatedAt;
+  revokedAt: Timestamp | null;
 }
 
 export interface AdminTokensTable {
@@ -238,6 +259,7 @@ export interface Database extends FedifyDatabase {
   articleInteractions: ArticleInteractionsTable;
   articleReplies: ArticleRepliesTable;
   federationOutbox: FederationOutboxTable;
+  quoteAuthorizations: QuoteAuthorizationsTable;
   adminTokens: AdminTokensTable;
   adminAudit: AdminAuditTable;
   blocks: BlocksTable;

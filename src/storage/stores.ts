@@ -21,6 +21,7 @@ import { createInstanceKeyRepository } from "./instance-key-repository.ts";
 import { createInteractionRepository } from "./interaction-repository.ts";
 import { createLiveUpdateRepository } from "./live-update-repository.ts";
 import { createModerationStore } from "./moderation-store.ts";
+import { createQuoteAuthorizationRepository } from "./quote-authorization-repository.ts";
 import { createReportRepository } from "./report-repository.ts";
 import { createTransactionRunner } from "./transaction-runner.ts";
 import { createArticleHistoryView } from "./views/article-history.view.ts";
@@ -122,6 +123,7 @@ export function createStores(db: Db) {
         feeds: createFeedRepository(db),
         followers: createFollowerRepository(db),
         interactions: createInteractionRepository(db),
+        quotes: createQuoteAuthorizationRepository(db),
         thread: createThreadView(db),
         feedKeys: createFeedKeyRepository(db),
         outbox: createOutboxRelayStore(db),

@@ -115,6 +115,7 @@ export async function loadTagSnapshot(
       imageUrl: siteIconUrl(publicUrl),
       actorType: "Organization",
       objectType: "Note",
+      quotePolicy: "everyone",
       closedAt: null,
       createdAt: epoch,
       updatedAt: epoch,

@@ -13,7 +13,7 @@ export interface ArticlePageProps {
   readonly article: Article;
   /** The article's feeds that still exist, home feed first. */
   readonly feeds: readonly Feed[];
-  /** Null when likes, boosts and replies are not available (no database for them). */
+  /** Null when likes, boosts, replies and quotes are not available (no database for them). */
   readonly reactions: ArticleReactions | null;
   readonly publicUrl: string;
   readonly siteName: string;
@@ -178,6 +178,7 @@ export function ArticlePage(props: ArticlePageProps) {
             <li>{plural(reactions.likes, "like", "likes")}</li>
             <li>{plural(reactions.boosts, "boost", "boosts")}</li>
             <li>{plural(reactions.replies, "reply", "replies")}</li>
+            <li>{plural(reactions.quotes, "quote", "quotes")}</li>
           </ul>
           {reactions.replyList.length === 0 ? (
             <p class="meta">

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Article, LiveUpdate } from "../../src/domain/article.ts";
 import type { Feed } from "../../src/domain/feed.ts";
+import type { QuoteAuthorization } from "../../src/domain/quotes.ts";
 import { toActor } from "../../src/federation/actor.ts";
 import { toCorrectionActivity, toCorrectionNote } from "../../src/federation/correction-objects.ts";
 import {
@@ -12,6 +13,13 @@ import {
   toUpdate,
 } from "../../src/federation/objects.ts";
 import { expandPublicAudience } from "../../src/federation/public-audience.ts";
+import {
+  toInteractionPolicy,
+  toQuoteAccept,
+  toQuoteAuthorization,
+  toQuoteAuthorizationDelete,
+  toQuoteReject,
+} from "../../src/federation/quote-objects.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import {
   toContextCollection,
@@ -113,6 +121,49 @@ describe("ActivityPub documents", () => {
     );
     await expect(await json(toDelete(deleted, feed, objects))).toMatchFileSnapshot(
       "./__snapshots__/delete.json",
+    );
+  });
+
+  it("pins quotes with consent (FEP-044f): each policy, the authorization, Accept, Reject, Delete", async () => {
+    const { objects } = context();
+    const target = `${FIXTURE_PUBLIC_URL}/ap/feeds/us-russia-syria/articles/${story.id}`;
+    const quote: QuoteAuthorization = {
+      id: "0196f1a2-0000-7000-8000-0000000000a1",
+      articleId: story.id,
+      feedSlug: feed.slug,
+      targetUri: target,
+      quotingObject: "https://mastodon.example/users/alice/statuses/1150",
+      quotingActor: "https://mastodon.example/users/alice",
+      quotingInbox: "https://mastodon.example/users/alice/inbox",
+      requestId: "https://mastodon.example/users/alice/quote_requests/1150",
+      createdAt: new Date("2016-07-20T10:00:00Z"),
+      revokedAt: null,
+    };
+    const policies: Record<string, unknown> = {};
+    for (const quotePolicy of ["everyone", "followers", "nobody"] as const) {
+      const policy = toInteractionPolicy({ ...feed, quotePolicy }, objects);
+      policies[quotePolicy] = await policy.toJsonLd({ format: "compact" });
+    }
+    const authorization = JSON.parse(await json(toQuoteAuthorization(quote, objects))) as {
+      id: string;
+      type: string;
+    };
+    expect(authorization.type).toBe("QuoteAuthorization");
+    expect(authorization.id).toBe(`${target}/quotes/${quote.id}`);
+    await expect(
+      `${JSON.stringify(expandPublicAudience(policies), null, 2)}\n`,
+    ).toMatchFileSnapshot("./__snapshots__/interaction-policies.json");
+    await expect(await json(toQuoteAuthorization(quote, objects))).toMatchFileSnapshot(
+      "./__snapshots__/quote-authorization.json",
+    );
+    await expect(await json(await toQuoteAccept(quote, objects))).toMatchFileSnapshot(
+      "./__snapshots__/quote-accept.json",
+    );
+    await expect(await json(await toQuoteReject(quote, objects))).toMatchFileSnapshot(
+      "./__snapshots__/quote-reject.json",
+    );
+    await expect(await json(toQuoteAuthorizationDelete(quote, objects))).toMatchFileSnapshot(
+      "./__snapshots__/quote-authorization-delete.json",
     );
   });
 

@@ -88,6 +88,7 @@ export function fixtureFeed(): Feed {
     imageUrl: null,
     actorType: "Organization",
     objectType: "Note",
+    quotePolicy: "everyone",
     closedAt: null,
     createdAt,
     updatedAt: createdAt,

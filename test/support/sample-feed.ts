@@ -12,6 +12,7 @@ export const sampleFeed: Feed = {
   imageUrl: null,
   actorType: "Organization",
   objectType: "Note",
+  quotePolicy: "everyone",
   closedAt: null,
   createdAt: new Date("2026-01-01T00:00:00Z"),
   updatedAt: new Date("2026-01-01T00:00:00Z"),

@@ -26,6 +26,7 @@ describe("feed definitions", () => {
       imageUrl: null,
       actorType: "Organization",
       objectType: "Note",
+      quotePolicy: "everyone",
     });
   });
 

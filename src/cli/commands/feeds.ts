@@ -183,3 +183,44 @@ export const feedReopenCommand = statusCommand(
   REOPEN_USAGE,
   "reopen a closed story feed",
 );
+
+const QUOTES_USAGE = `Usage: tidings feed quotes SLUG everyone|followers|nobody [--json]
+
+Sets who may quote the feed's posts on the fediverse (FEP-044f; Mastodon 4.5 and later ask
+before quoting). Requests within the policy are approved at once: everyone (the default), the
+feed's followers only, or nobody. Quotes approved before stay approved.
+
+${COMMON_USAGE}`;
+
+const QUOTE_POLICIES = ["everyone", "followers", "nobody"];
+
+export const feedQuotesCommand: Command = {
+  name: "feed quotes",
+  synopsis: "feed quotes SLUG POLICY",
+  summary: "who may quote the feed's posts on the fediverse",
+  usage: QUOTES_USAGE,
+  async run(args, { out, env }) {
+    const { values, positionals } = parseCommandArgs(args, {}, QUOTES_USAGE);
+    if (values.help) {
+      out.line(QUOTES_USAGE);
+      return 0;
+    }
+    const [slug = "", policy = ""] = expectPositionals(
+      positionals,
+      ["SLUG", "POLICY"],
+      QUOTES_USAGE,
+    );
+    if (!QUOTE_POLICIES.includes(policy)) {
+      throw new UsageError(
+        `POLICY must be everyone, followers or nobody (got ${policy})`,
+        QUOTES_USAGE,
+      );
+    }
+    const { body } = await clientFromOptions(values, env).patch<FeedJson>(path(slug), {
+      quotePolicy: policy,
+    });
+    if (values.json) out.json(body);
+    else out.line(`feed ${body.slug}: quotes approved for ${body.quotePolicy}`);
+    return 0;
+  },
+};

@@ -54,6 +54,8 @@ export async function createWorkerRuntime(env: WorkerEnv): Promise<WorkerRuntime
     // No LISTEN on Workers: a connection cannot outlive its invocation.
     databaseUrl: undefined,
     queue: new CloudflareMessageQueue(env.DELIVERY_QUEUE),
+    // A quote's Accept, committed by an inbox listener in a queue batch: relayed in that batch.
+    onOutboxWork: (relay) => currentInvocation().defer(relay.drain()),
   });
   const edgeCache = new FeedEdgeCache({ cache: defaultCache(), publicUrl: config.publicUrl });
   const deps = createDeps({

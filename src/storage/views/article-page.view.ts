@@ -6,6 +6,8 @@ export interface ArticleReactions {
   readonly likes: number;
   readonly boosts: number;
   readonly replies: number;
+  /** Approved quotes (FEP-044f) not revoked since. */
+  readonly quotes: number;
   readonly replyList: readonly Reply[];
 }
 

@@ -47,11 +47,11 @@ export async function webfinger(
   return self.href;
 }
 
-/** GETs an ActivityPub document; optionally signed as `signAs` (authorized fetch). */
-export async function fetchActor(
+/** GETs `url` as ActivityPub JSON, signed as `signAs` (authorized fetch) or unsigned; any status. */
+export async function getSigned(
   url: string,
-  options: RequestOptions & { readonly signAs?: PeerActor } = {},
-): Promise<Record<string, unknown>> {
+  options: RequestOptions & { readonly signAs?: PeerActor | undefined } = {},
+): Promise<Response> {
   let headers: Record<string, string> = { accept: ACTIVITY_JSON_ACCEPT };
   if (options.signAs) {
     headers = await signRequest({
@@ -63,10 +63,18 @@ export async function fetchActor(
     });
     delete headers.host;
   }
-  const response = await fetch(url, {
+  return fetch(url, {
     headers,
     signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
   });
+}
+
+/** GETs an ActivityPub document; optionally signed as `signAs` (authorized fetch). */
+export async function fetchActor(
+  url: string,
+  options: RequestOptions & { readonly signAs?: PeerActor } = {},
+): Promise<Record<string, unknown>> {
+  const response = await getSigned(url, options);
   if (!response.ok) {
     throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`);
   }
@@ -199,5 +207,41 @@ export function createNote(
       ...audience,
     },
     ...extra,
+  };
+}
+
+/** FEP-044f terms, inline, as Mastodon 4.5 sends them (no remote context to fetch). */
+const QUOTE_CONTEXT = {
+  QuoteRequest: "https://w3id.org/fep/044f#QuoteRequest",
+  QuoteAuthorization: "https://w3id.org/fep/044f#QuoteAuthorization",
+  quote: { "@id": "https://w3id.org/fep/044f#quote", "@type": "@id" },
+};
+
+/**
+ * FEP-044f `QuoteRequest` by `actor` to quote `objectId` in a new post of its own, embedded as
+ * the `instrument` (as Mastodon 4.5 sends it). The post's id is `activity.instrument.id`.
+ */
+export function quoteRequest(
+  actor: PeerActor,
+  objectId: string,
+  content = "Worth a read",
+): Activity {
+  const id = newActivityId(actor);
+  return {
+    "@context": [AS_CONTEXT, QUOTE_CONTEXT],
+    id,
+    type: "QuoteRequest",
+    actor: actor.id,
+    object: objectId,
+    instrument: {
+      id: `${actor.origin}/notes/${randomUUID()}`,
+      type: "Note",
+      attributedTo: actor.id,
+      content: `<p>${content}</p>`,
+      quote: objectId,
+      to: [PUBLIC_COLLECTION],
+      cc: [actor.followers],
+      published: new Date().toISOString(),
+    },
   };
 }
