@@ -111,6 +111,7 @@ describe("reader pages in Chromium", () => {
         "2 likes",
         "1 boost",
         "2 replies",
+        "0 quotes",
       ]);
       expect(await page.getByText("Thanks for the clear summary").isVisible()).toBe(true);
       expect(await page.getByText("Hello").isVisible()).toBe(true);
