@@ -360,9 +360,18 @@ describe("Tidings on Cloudflare Workers (wrangler dev)", () => {
         timeout: 15_000,
         interval: 50,
       });
-      const queued = await sql<{ n: number }>`
-        select count(*)::int as n from fedify_messages where queue = 'websub'`.execute(database.db);
-      expect(queued.rows[0]?.n).toBe(0);
+      // The last job's acknowledgement commits just after its POST was answered: wait for it.
+      const queued = async () =>
+        (
+          await sql<{ n: number }>`
+            select count(*)::int as n from fedify_messages where queue = 'websub'`.execute(
+            database.db,
+          )
+        ).rows[0]?.n;
+      await vi.waitFor(async () => expect(await queued()).toBe(0), {
+        timeout: 5_000,
+        interval: 50,
+      });
     } finally {
       await subscriber.close();
     }
