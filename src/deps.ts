@@ -154,15 +154,6 @@ export function createDeps(options: {
     (key) => loadArchiveSnapshot(runner.repos, key, clock, archive),
     { maxBytes: Math.floor(feedCacheMaxBytes / 4), rebuildOnInvalidate: false },
   );
-  const invalidateFeeds = (slugs: readonly string[] | "all") => {
-    if (slugs === "all") {
-      feedDocuments.invalidateAll();
-      archiveDocuments.invalidateAll();
-      return;
-    }
-    feedDocuments.invalidate(slugs);
-    archiveDocuments.invalidateWhere((key) => slugs.includes(archiveKeySlug(key)));
-  };
   // Tags as feeds: the same kind of cache, keyed by tag; any change may touch any tag, so all go.
   const tagStories = (tag: string) =>
     loadTagSnapshot(runner.repos, tag, config.feedItemLimit, clock, config.publicUrl);
@@ -236,12 +227,26 @@ export function createDeps(options: {
     onSubscribed: (slug) => websubDistribution.watchSchedule(slug),
     ...(websubOptions.background ? { background: websubOptions.background } : {}),
   });
-  const onFeedsChanged = (slugs: readonly string[]) => {
-    articlePages.invalidateFeeds(slugs);
-    invalidateFeeds(slugs);
+  /**
+   * Drops everything rendered from these feeds, in this process ("all": a change may have been
+   * missed). Tags, site documents and the front page may hold any feed's stories, so all go.
+   */
+  const dropRendered = (slugs: readonly string[] | "all") => {
+    if (slugs === "all") {
+      feedDocuments.invalidateAll();
+      archiveDocuments.invalidateAll();
+      articlePages.invalidateAll();
+    } else {
+      feedDocuments.invalidate(slugs);
+      archiveDocuments.invalidateWhere((key) => slugs.includes(archiveKeySlug(key)));
+      articlePages.invalidateFeeds(slugs);
+    }
     tagDocuments.invalidateAll();
     siteDocuments.invalidate();
     renderedPages.clear();
+  };
+  const onFeedsChanged = (slugs: readonly string[]) => {
+    dropRendered(slugs);
     // The change queued its WebSub topic jobs in its transaction: this process takes them now.
     websubDistribution.wake();
     // The change committed outbox entries too: relay them now, not at the next poll.
@@ -295,14 +300,7 @@ export function createDeps(options: {
   return {
     instanceId: stores.instanceId,
     /** For the change listener: another process changed these feeds ("all": may have missed some). */
-    onExternalFeedChange: (slugs: readonly string[] | "all") => {
-      renderedPages.clear();
-      if (slugs === "all") articlePages.invalidateAll();
-      else articlePages.invalidateFeeds(slugs);
-      tagDocuments.invalidateAll();
-      siteDocuments.invalidate();
-      invalidateFeeds(slugs);
-    },
+    onExternalFeedChange: dropRendered,
     publicUrl: config.publicUrl,
     siteName,
     adminToken: config.adminToken,
