@@ -50,6 +50,11 @@ export function envNumber(name: string, fallback: number): number {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
+/** A text setting from the environment (a scenario's own knob), else `fallback`. */
+export function envText(name: string, fallback: string): string {
+  return process.env[name] || fallback;
+}
+
 /** A comma-separated list of numbers from the environment, else `fallback`. */
 export function envNumbers(name: string, fallback: readonly number[]): number[] {
   const value = process.env[name];

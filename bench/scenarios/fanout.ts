@@ -15,6 +15,7 @@ import {
   type BenchContext,
   envNumber,
   envNumbers,
+  envText,
   type FarmRig,
   type Scenario,
 } from "../harness/scenario.ts";
@@ -158,9 +159,9 @@ function fanoutSettings(quick: boolean) {
   return {
     hosts: envNumber("FANOUT_HOSTS", 1000),
     actorsPerHost: envNumber("FANOUT_ACTORS_PER_HOST", 10),
-    firstAddress: process.env.FANOUT_FIRST_ADDRESS ?? "127.0.64.1",
+    firstAddress: envText("FANOUT_FIRST_ADDRESS", "127.0.64.1"),
     /** Tidings' configurations: its defaults, and each named variation of them. */
-    configs: (process.env.FANOUT_CONFIGS ?? (quick ? "default" : "default,event-loop-signing"))
+    configs: envText("FANOUT_CONFIGS", quick ? "default" : "default,event-loop-signing")
       .split(",")
       .map((name) => name.trim())
       .filter((name) => name in CONFIGS),

@@ -13,7 +13,7 @@ import { startNodeChild } from "../harness/children.ts";
 import { HttpClient } from "../harness/http-client.ts";
 import { benchPool, startPostgres, waitForEmptyQueue } from "../harness/postgres.ts";
 import { fixed, formatGoals, type Goal, median, tableOf } from "../harness/report.ts";
-import { type BenchContext, envNumber, type Scenario } from "../harness/scenario.ts";
+import { type BenchContext, envNumber, envText, type Scenario } from "../harness/scenario.ts";
 import { postArticle, startTidings, type TidingsServer } from "../harness/tidings.ts";
 import type { FarmReady, FarmSnapshot } from "./fanout/protocol.ts";
 import { insertFollowers, storyInput } from "./fanout.ts";
@@ -123,7 +123,7 @@ async function measure(context: BenchContext) {
     type: "start",
     hosts: settings.hosts,
     actorsPerHost: settings.actorsPerHost,
-    firstAddress: process.env.RECOVERY_FIRST_ADDRESS ?? "127.0.64.1",
+    firstAddress: envText("RECOVERY_FIRST_ADDRESS", "127.0.64.1"),
   });
   await farm.request({ type: "configure", inboxDelayMs: settings.inboxDelayMs });
   const rig: Rig = {

@@ -10,7 +10,7 @@
 import { freePort } from "../../test/support/free-port.ts";
 import { HttpClient } from "../harness/http-client.ts";
 import { benchPool, startPostgres } from "../harness/postgres.ts";
-import { type BenchContext, envNumber, type Scenario } from "../harness/scenario.ts";
+import { type BenchContext, envNumber, envText, type Scenario } from "../harness/scenario.ts";
 import { postArticle, printedLines, startTidings } from "../harness/tidings.ts";
 import {
   type FanoutTarget,
@@ -57,7 +57,7 @@ function settingsOf(quick: boolean) {
   return {
     hosts: envNumber("UPDATES_HOSTS", 1000),
     actorsPerHost: envNumber("UPDATES_ACTORS_PER_HOST", 10),
-    firstAddress: process.env.UPDATES_FIRST_ADDRESS ?? "127.0.64.1",
+    firstAddress: envText("UPDATES_FIRST_ADDRESS", "127.0.64.1"),
     /** Updates pushed and polled for until visible in RSS and JSON Feed. */
     visiblePushes: envNumber("UPDATES_VISIBLE_PUSHES", quick ? 5 : 30),
     /** Rounds of one story and one update fan-out each (the order alternating per round). */

@@ -17,6 +17,7 @@ import {
   type BenchContext,
   envNumber,
   envNumbers,
+  envText,
   type FarmRig,
   type Scenario,
 } from "../harness/scenario.ts";
@@ -126,7 +127,7 @@ async function measure(context: BenchContext) {
   const settings = {
     hosts: envNumber("WEBSUB_BENCH_HOSTS", 500),
     perHost: envNumber("WEBSUB_BENCH_PER_HOST", 4),
-    firstAddress: process.env.WEBSUB_BENCH_FIRST_ADDRESS ?? "127.0.96.1",
+    firstAddress: envText("WEBSUB_BENCH_FIRST_ADDRESS", "127.0.96.1"),
     concurrencies: envNumbers("WEBSUB_BENCH_CONCURRENCY", quick ? [128] : [16, 128, 256]),
     /** Subscribers that answer after a delay are measured at the highest concurrency only. */
     delaysMs: envNumbers("WEBSUB_BENCH_DELAYS", [0, 200]),

@@ -35,7 +35,7 @@ export async function openDatabase(
   signal?: AbortSignal,
 ): Promise<Db | undefined> {
   if (!config.databaseUrl) {
-    compileWasmOnce();
+    compileWasmWithLiftoffOnly();
     await mkdir(config.dataDir, { recursive: true });
   }
   const db = createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
@@ -68,7 +68,7 @@ export async function openDatabase(
  * WASM with Liftoff only. Set before the module compiles; the only other WASM here is undici's
  * small HTTP parser. Node only: Workers never run PGlite. Measured by `npm run bench -- serving`.
  */
-function compileWasmOnce(): void {
+function compileWasmWithLiftoffOnly(): void {
   setFlagsFromString("--liftoff-only");
 }
 
