@@ -62,6 +62,12 @@ describe.each(DATABASE_KINDS)("feed renames on %s", (kind) => {
               values ('us-russia-syria', 'https://peer.example/users/ann',
                       'https://peer.example/users/ann/inbox', 'https://peer.example/inbox',
                       'https://peer.example/follows/1', now())`.execute(t.database.db);
+    // A verified WebSub subscriber of the story's Atom feed, as the hub stores one.
+    await sql`insert into websub_subscriptions (feed_slug, format, topic, callback, callback_host,
+                secret, lease_seconds, expires_at, verified_at)
+              values ('us-russia-syria', 'atom', ${`${PUBLIC_URL}/feeds/us-russia-syria.atom`},
+                      'https://reader.example/push', 'reader.example', null, 86400,
+                      now() + interval '1 day', now())`.execute(t.database.db);
   });
   afterAll(() => t.destroy());
 
@@ -77,6 +83,25 @@ describe.each(DATABASE_KINDS)("feed renames on %s", (kind) => {
     expect(unknown.detail).toContain("no-such-feed");
     expect(await storedUnder(t, "us-russia-syria")).toEqual(before);
     expect(await aliases(t)).toEqual([]);
+    expect(await moves(t)).toEqual([]);
+  });
+
+  it("documents the slug on PATCH in the OpenAPI description", async () => {
+    const doc = await json<{
+      components: {
+        schemas: { FeedPatch: { properties: Record<string, { description?: string }> } };
+      };
+    }>(await t.get("/admin/openapi.json"));
+    expect(doc.components.schemas.FeedPatch.properties.slug?.description).toContain(
+      "renames the feed",
+    );
+  });
+
+  it("treats the feed's own slug as no rename: nothing written", async () => {
+    const before = await storedUnder(t, "us-russia-syria");
+    const same = await json<Json>(await rename("us-russia-syria", { slug: "us-russia-syria" }));
+    expect(same.slug).toBe("us-russia-syria");
+    expect(await storedUnder(t, "us-russia-syria")).toEqual(before);
     expect(await moves(t)).toEqual([]);
   });
 
@@ -102,6 +127,12 @@ describe.each(DATABASE_KINDS)("feed renames on %s", (kind) => {
     });
     expect(await aliases(t)).toEqual([{ slug: "us-russia-syria", feedSlug: "syria-talks" }]);
     expect(await moves(t)).toEqual([{ feedSlug: "syria-talks", movedFrom: "us-russia-syria" }]);
+    // WebSub has no foreign key: its subscriber moved too, to the new document's URL.
+    const { rows: subscriptions } = await sql<{ feedSlug: string; topic: string }>`
+      select feed_slug as "feedSlug", topic from websub_subscriptions`.execute(t.database.db);
+    expect(subscriptions).toEqual([
+      { feedSlug: "syria-talks", topic: `${PUBLIC_URL}/feeds/syria-talks.atom` },
+    ]);
     const article = await json<ArticleOutput>(await t.admin("GET", `/admin/articles/${story.id}`));
     expect(article.feeds).toEqual(["syria-talks", "world"]);
     expect((await t.admin("GET", "/admin/feeds/us-russia-syria")).status).toBe(404);
