@@ -3,10 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_KINDS } from "../support/databases.ts";
 import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
 import {
+  activity,
   createPeerFollows,
   fetchActor,
   type PeerFollows,
   type PeerServer,
+  postSigned,
   startPeerServer,
   webfinger,
 } from "../support/fediverse-peer.ts";
@@ -150,5 +152,30 @@ describe.each(DATABASE_KINDS)("a followed feed renamed (%s)", (kind) => {
       "syria-peace",
       "syria-peace",
     ]);
+  });
+
+  it("has the peer refuse, as Mastodon does, a Move to an account that does not name the origin", async () => {
+    const other = await startPeerServer({ host: "127.0.0.7", actors: ["eve"] });
+    try {
+      const eve = other.actor("eve");
+      const claim = (object: string) =>
+        activity(eve, "Move", object, { target: actor("syria-peace") });
+      for (const move of [claim(eve.id), claim(actor("syria-peace"))]) {
+        const response = await postSigned(peer.inboxUrl(), move, { actor: eve });
+        expect(response.status).toBe(202);
+      }
+      const outcomes = await follows.waitForMoves(4, 15_000);
+      expect(outcomes.slice(2)).toEqual([
+        {
+          result: "refused",
+          origin: eve.id,
+          reason: "the target's alsoKnownAs does not name the origin",
+        },
+        { result: "refused", origin: eve.id, reason: "the Move's object is not its actor" },
+      ]);
+      expect(follows.following(peer.actor("ann"))).toEqual([actor("syria-peace")]);
+    } finally {
+      await other.close();
+    }
   });
 });

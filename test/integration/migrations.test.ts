@@ -77,3 +77,35 @@ describe("migration 0005: stored HTML repaired by today's sanitiser", () => {
     expect(reply.match(/<blockquote>/g)?.length ?? 0).toBeLessThanOrEqual(64);
   });
 });
+
+describe.each(DATABASE_KINDS)("migration 0018 (feed renames) on %s", (kind) => {
+  it("lets the outbox hold a Move, and goes down cleanly to 0017", async () => {
+    const database = await createTestDatabase(kind);
+    try {
+      const { db } = database;
+      const insertOutbox = (outboxKind: string) =>
+        sql`insert into federation_outbox (kind, feed_slug, available_at, created_at)
+            values (${outboxKind}, 'world', now(), now())`.execute(db);
+      await sql`insert into feeds (slug, kind, title, description, language, status, created_at, updated_at)
+                values ('world', 'section', 'World', '', 'en', 'open', now(), now())`.execute(db);
+      await insertOutbox("move");
+      await expect(insertOutbox("teleport")).rejects.toThrow(/federation_outbox_kind_check/);
+
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: async () => migrations },
+        migrationTableName: "tidings_migrations",
+        migrationLockTableName: "tidings_migrations_lock",
+      });
+      expect((await migrator.migrateTo("0017-quotes")).error).toBeUndefined();
+      await expect(insertOutbox("move")).rejects.toThrow(/federation_outbox_kind_check/);
+      await insertOutbox("update-actor");
+      const { rows } = await sql<{ name: string }>`
+        select table_name as name from information_schema.tables
+        where table_name = 'feed_aliases'`.execute(db);
+      expect(rows).toEqual([]);
+    } finally {
+      await database.destroy();
+    }
+  });
+});
