@@ -1,6 +1,7 @@
 import type { KyselyPlugin } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeliveryRecordView } from "../../src/storage/views/delivery-record.view.ts";
+import { insertFarmFollowers } from "../support/farm-followers.ts";
 import { type FederatedServer, startFederatedServer } from "../support/federated-server.ts";
 import { type PeerFarm, startPeerFarm } from "../support/fediverse-peer.ts";
 
@@ -34,19 +35,7 @@ describe("the delivery record's cost in a fan-out (postgres)", () => {
       storesDatabase: (db) => db.withPlugin(counter),
       deliveryConcurrency: 256,
     });
-    await server.database.db
-      .insertInto("followers")
-      .values(
-        farm.actors.map((actor) => ({
-          feedSlug: "world",
-          actorId: actor.id,
-          inboxUrl: actor.inbox,
-          sharedInboxUrl: actor.sharedInbox,
-          followId: null,
-          createdAt: new Date(),
-        })),
-      )
-      .execute();
+    await insertFarmFollowers(server.database.db, farm, "world");
   });
   afterAll(async () => {
     await server?.close();
