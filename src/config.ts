@@ -72,6 +72,15 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Node: a separate listener serving `GET /metrics` only, without a token (unset: none). */
   readonly metricsPort: number | undefined;
+  /**
+   * OTEL_EXPORTER_OTLP_ENDPOINT: an OTLP/HTTP collector (`http://collector:4318`) that gets
+   * Fedify's traces and metrics as JSON (`/v1/traces`, `/v1/metrics`); unset: nothing is loaded.
+   */
+  readonly otlpEndpoint: string | undefined;
+  /** OTEL_SERVICE_NAME: the `service.name` of what is exported (default `tidings`). */
+  readonly otelServiceName: string;
+  /** OTEL_METRIC_EXPORT_INTERVAL: milliseconds between metric exports (default 60,000). */
+  readonly otelMetricExportIntervalMs: number;
   /** How often an open live article page asks for new updates, in seconds. */
   readonly livePollSeconds: number;
   /** Memory for rendered article pages, every coding (least recently read dropped first). */
@@ -211,6 +220,16 @@ const schema = z.object({
     z.coerce.number().int().min(1).max(65535).optional(),
   ),
   LIVE_POLL_SECONDS: integer(1, 600, DEFAULT_LIVE_POLL_SECONDS),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^https?:\/\/[^/?#]+/, "must be an http:// or https:// URL")
+      .transform((url) => url.replace(/\/+$/, ""))
+      .optional(),
+  ),
+  OTEL_SERVICE_NAME: z.preprocess(emptyAsUndefined, z.string().max(200).default("tidings")),
+  OTEL_METRIC_EXPORT_INTERVAL: integer(1000, 3_600_000, 60_000),
 });
 
 /** SITE_NAME when unset: the public host, e.g. `news.example`. */
@@ -268,6 +287,9 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     authorizedFetch: env.AUTHORIZED_FETCH,
     metricsToken: env.METRICS_TOKEN,
     metricsPort: env.METRICS_PORT,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otelServiceName: env.OTEL_SERVICE_NAME,
+    otelMetricExportIntervalMs: env.OTEL_METRIC_EXPORT_INTERVAL,
     livePollSeconds: env.LIVE_POLL_SECONDS,
     articlePageCacheMaxBytes: env.ARTICLE_PAGE_CACHE_MAX_BYTES,
   });

@@ -6,6 +6,7 @@ import {
   type KvStore,
   type MessageQueue,
 } from "@fedify/fedify";
+import type { OpenTelemetry } from "../observability/open-telemetry.ts";
 import type { FederationData } from "./context-data.ts";
 import type { FedifyDeliveryObserver } from "./delivery-metrics.ts";
 import { registerDispatchers } from "./dispatchers.ts";
@@ -53,7 +54,12 @@ export interface BuildFederationOptions {
    * defaults.
    */
   readonly deliveryObserver?: FedifyDeliveryObserver | undefined;
+  /** OpenTelemetry providers for Fedify's traces and metrics; unset: the API's no-ops. */
+  readonly telemetry?: FederationTelemetry | undefined;
 }
+
+/** What Fedify takes from OpenTelemetry (observability/open-telemetry.ts, Node only). */
+export type FederationTelemetry = Pick<OpenTelemetry, "tracerProvider" | "meterProvider">;
 
 export function buildFederation(
   options: BuildFederationOptions,
@@ -65,6 +71,12 @@ export function buildFederation(
       ? {
           onOutboxError: deliveryObserver.onOutboxError,
           outboxRetryPolicy: deliveryObserver.retryPolicy,
+        }
+      : {}),
+    ...(options.telemetry
+      ? {
+          tracerProvider: options.telemetry.tracerProvider,
+          meterProvider: options.telemetry.meterProvider,
         }
       : {}),
     queue: options.queue,

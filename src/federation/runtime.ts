@@ -9,7 +9,7 @@ import { type AddressGuard, createAddressGuard } from "./address-guard.ts";
 import type { FederationData } from "./context-data.ts";
 import { FedifyDeliveryObserver } from "./delivery-metrics.ts";
 import { DeliveryRecorder } from "./delivery-recorder.ts";
-import { buildFederation } from "./federation.ts";
+import { buildFederation, type FederationTelemetry } from "./federation.ts";
 import { FEDIFY_KV_PREFIXES, readOutboxMessage } from "./fedify-internals.ts";
 import { FeedKeyStore } from "./keys.ts";
 import { dropNonPublicDeliveries } from "./outbox-address-guard.ts";
@@ -52,6 +52,8 @@ export interface FederationRuntimeOptions {
    * record is kept at all.
    */
   readonly deliveryRecordDays?: number;
+  /** OpenTelemetry for Fedify (OTEL_EXPORTER_OTLP_ENDPOINT, Node); unset: none. */
+  readonly telemetry?: FederationTelemetry | undefined;
   /** Counts deliveries and inbox activities (src/observability/); unset: nothing is counted. */
   readonly metrics?: Metrics | undefined;
   /**
@@ -215,6 +217,7 @@ export async function createFederationRuntime(
     kv,
     queue: new OutboxShortcutQueue(queue, beforeFedify, observer),
     deliveryObserver: observer,
+    telemetry: options.telemetry,
     allowPrivateAddress: options.allowPrivateAddress,
     ...(options.documentLoaderForTests
       ? { documentLoaderForTests: options.documentLoaderForTests }

@@ -44,13 +44,7 @@ describe("the delivery record's cost in a fan-out (postgres)", () => {
 
   /** Publishes one story and waits until every server has it and the record says so. */
   const publishEverywhere = async (headline: string) => {
-    const push = await server.admin("POST", "/admin/articles", {
-      headline,
-      bodyHtml: "<p>Text</p>",
-      feeds: ["world"],
-    });
-    expect(push.status).toBe(201);
-    const { id } = (await push.json()) as { id: string };
+    const id = await server.publishToWorld(headline);
     await farm.waitForAllHosts(`${server.url}/ap/feeds/world/articles/${id}/revisions/1/create`);
     await server.settle();
     // Read outside the counted handle.

@@ -71,13 +71,7 @@ describe.each(CASES)("the delivery record ($kind, $sender sender)", ({ kind, sen
   });
 
   it("records each server's outcome of a publish: delivered, failed with its status, pending", async () => {
-    const push = await server.admin("POST", "/admin/articles", {
-      headline: "Summit opens",
-      bodyHtml: "<p>Text</p>",
-      feeds: ["world"],
-    });
-    expect(push.status).toBe(201);
-    articleId = ((await push.json()) as { id: string }).id;
+    articleId = await server.publishToWorld("Summit opens");
     await taker.waitFor((r) => r.type === "Create", 15_000);
 
     let record = await deliveries();

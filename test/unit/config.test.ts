@@ -34,6 +34,9 @@ describe("parseConfig", () => {
       authorizedFetch: false,
       metricsToken: undefined,
       metricsPort: undefined,
+      otlpEndpoint: undefined,
+      otelServiceName: "tidings",
+      otelMetricExportIntervalMs: 60_000,
       livePollSeconds: 15,
       articlePageCacheMaxBytes: 16 * 1024 * 1024,
     });
