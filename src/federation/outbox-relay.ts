@@ -253,13 +253,25 @@ export class OutboxRelay {
     for (let start = 0; start < recipients.length; start += this.#chunkInboxes) {
       const chunk = recipients.slice(start, start + this.#chunkInboxes);
       // Before the messages exist, so no outcome can arrive ahead of its row: one INSERT a chunk.
-      if (recorded) {
-        await this.#data.repos.deliveryRecord.recordQueued(
-          { ...recorded, inboxesByHost: inboxesByHost(chunk) },
-          this.#data.clock.now(),
-        );
-      }
+      if (recorded) await this.#recordQueued({ ...recorded, inboxesByHost: inboxesByHost(chunk) });
       await ctx.sendActivity(sender, chunk, activity, options);
+    }
+  }
+
+  /**
+   * The chunk's pending rows of the delivery record. The record describes deliveries, it never
+   * holds them up: a failed write is logged and the chunk sent (an unreachable database still
+   * fails the entry, as its enqueue would).
+   */
+  async #recordQueued(queued: QueuedActivity): Promise<void> {
+    try {
+      await this.#data.repos.deliveryRecord.recordQueued(queued, this.#data.clock.now());
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      this.#data.logger.warn("delivery record: could not record queued deliveries", {
+        activityId: queued.activityId,
+        error,
+      });
     }
   }
 
