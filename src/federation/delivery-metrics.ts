@@ -47,8 +47,27 @@ export class FedifyDeliveryObserver {
     if (!destination) return handle();
     const attempt: Attempt = {};
     const start = performance.now();
-    await this.#attempt.run(attempt, handle);
+    try {
+      await this.#attempt.run(attempt, handle);
+    } catch (error) {
+      // A queue with native retries (the Worker's) gets a failed delivery thrown: counted and
+      // recorded too. Anything else that threw is no outcome of a POST.
+      if (attempt.failure) this.#settled(destination, attempt, start);
+      throw error;
+    }
+    this.#settled(destination, attempt, start);
+  }
+
+  #settled(
+    destination: { inbox: string; activityId?: string | undefined },
+    attempt: Attempt,
+    start: number,
+  ): void {
     this.#metrics?.delivery("fedify", attempt.failure ?? "sent", secondsSince(start));
+    this.#record(destination, attempt);
+  }
+
+  #record(destination: { inbox: string; activityId?: string | undefined }, attempt: Attempt): void {
     if (attempt.held && !attempt.failure) return;
     this.#recorder?.record({
       activityId: destination.activityId,
