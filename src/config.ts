@@ -49,6 +49,8 @@ export interface Config {
    * (kill -9) holds its deliveries this long before another process takes them over.
    */
   readonly deliveryLeaseMs: number;
+  /** Days the delivery record keeps a publish's outcomes per server; 0: no record is kept. */
+  readonly deliveryRecordDays: number;
   /**
    * Who sends a delivery: `direct` sends the plain case (a first attempt to a known, healthy
    * server) itself and leaves the rest to Fedify; `fedify` leaves every POST to Fedify.
@@ -70,6 +72,15 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Node: a separate listener serving `GET /metrics` only, without a token (unset: none). */
   readonly metricsPort: number | undefined;
+  /**
+   * OTEL_EXPORTER_OTLP_ENDPOINT: an OTLP/HTTP collector (`http://collector:4318`) that gets
+   * Fedify's traces and metrics as JSON (`/v1/traces`, `/v1/metrics`); unset: nothing is loaded.
+   */
+  readonly otlpEndpoint: string | undefined;
+  /** OTEL_SERVICE_NAME: the `service.name` of what is exported (default `tidings`). */
+  readonly otelServiceName: string;
+  /** OTEL_METRIC_EXPORT_INTERVAL: milliseconds between metric exports (default 60,000). */
+  readonly otelMetricExportIntervalMs: number;
   /** How often an open live article page asks for new updates, in seconds. */
   readonly livePollSeconds: number;
   /** Memory for rendered article pages, every coding (least recently read dropped first). */
@@ -186,6 +197,7 @@ const schema = z.object({
   WEBSUB_TIMEOUT_MS: integer(100, 600_000, 10_000),
   WEBSUB_CONCURRENCY: integer(1, 1000, DEFAULT_LIMITS.websubConcurrency),
   DELIVERY_LEASE_MS: integer(1000, 3_600_000, 60_000),
+  DELIVERY_RECORD_DAYS: integer(0, 3650, 30),
   DELIVERY_SENDER: z.preprocess(emptyAsUndefined, z.enum(DELIVERY_SENDERS).default("direct")),
   DELIVERY_SIGNING: z.preprocess(
     emptyAsUndefined,
@@ -208,6 +220,16 @@ const schema = z.object({
     z.coerce.number().int().min(1).max(65535).optional(),
   ),
   LIVE_POLL_SECONDS: integer(1, 600, DEFAULT_LIVE_POLL_SECONDS),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^https?:\/\/[^/?#]+/, "must be an http:// or https:// URL")
+      .transform((url) => url.replace(/\/+$/, ""))
+      .optional(),
+  ),
+  OTEL_SERVICE_NAME: z.preprocess(emptyAsUndefined, z.string().max(200).default("tidings")),
+  OTEL_METRIC_EXPORT_INTERVAL: integer(1000, 3_600_000, 60_000),
 });
 
 /** SITE_NAME when unset: the public host, e.g. `news.example`. */
@@ -258,12 +280,16 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     websubTimeoutMs: env.WEBSUB_TIMEOUT_MS,
     websubConcurrency: env.WEBSUB_CONCURRENCY,
     deliveryLeaseMs: env.DELIVERY_LEASE_MS,
+    deliveryRecordDays: env.DELIVERY_RECORD_DAYS,
     deliverySender: env.DELIVERY_SENDER,
     deliverySigning: env.DELIVERY_SIGNING,
     inboxRateLimit: env.INBOX_RATE_LIMIT,
     authorizedFetch: env.AUTHORIZED_FETCH,
     metricsToken: env.METRICS_TOKEN,
     metricsPort: env.METRICS_PORT,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otelServiceName: env.OTEL_SERVICE_NAME,
+    otelMetricExportIntervalMs: env.OTEL_METRIC_EXPORT_INTERVAL,
     livePollSeconds: env.LIVE_POLL_SECONDS,
     articlePageCacheMaxBytes: env.ARTICLE_PAGE_CACHE_MAX_BYTES,
   });

@@ -6,14 +6,15 @@ import {
   type KvStore,
   type MessageQueue,
 } from "@fedify/fedify";
+import type { OpenTelemetry } from "../observability/open-telemetry.ts";
 import type { FederationData } from "./context-data.ts";
-import type { FedifyDeliveryMetrics } from "./delivery-metrics.ts";
+import type { FedifyDeliveryObserver } from "./delivery-metrics.ts";
 import { registerDispatchers } from "./dispatchers.ts";
 import { registerInboxListeners } from "./inbox.ts";
 
 /** Registers every dispatcher and listener once; each runtime builds it with its own storage. */
 export function tidingsFederationBuilder(
-  deliveryMetrics?: FedifyDeliveryMetrics,
+  deliveryObserver?: FedifyDeliveryObserver,
 ): FederationBuilder<FederationData> {
   const builder = createFederationBuilder<FederationData>();
   registerDispatchers(builder);
@@ -21,7 +22,7 @@ export function tidingsFederationBuilder(
   // An inbox that answers 404/410 is gone for good: stop delivering to the followers behind it.
   // By inbox, not by the message's actor ids: the relay names one actor per inbox.
   builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, statusCode }) => {
-    deliveryMetrics?.givenUp();
+    deliveryObserver?.givenUp(statusCode);
     const removed = await ctx.data.repos.followers.removeByInbox(inbox.href);
     ctx.data.logger.info("removed followers whose inbox is gone", {
       inbox: inbox.href,
@@ -48,20 +49,34 @@ export interface BuildFederationOptions {
   readonly allowPrivateAddress: boolean;
   /** Tests only: see FederationRuntimeOptions.documentLoaderForTests. */
   readonly documentLoaderForTests?: DocumentLoader;
-  /** Counts what Fedify's sender does (retries, failures, given up); unset: Fedify's defaults. */
-  readonly deliveryMetrics?: FedifyDeliveryMetrics | undefined;
+  /**
+   * Counts and records what Fedify's sender does (retries, failures, given up); unset: Fedify's
+   * defaults.
+   */
+  readonly deliveryObserver?: FedifyDeliveryObserver | undefined;
+  /** OpenTelemetry providers for Fedify's traces and metrics; unset: the API's no-ops. */
+  readonly telemetry?: FederationTelemetry | undefined;
 }
+
+/** What Fedify takes from OpenTelemetry (observability/open-telemetry.ts, Node only). */
+export type FederationTelemetry = Pick<OpenTelemetry, "tracerProvider" | "meterProvider">;
 
 export function buildFederation(
   options: BuildFederationOptions,
 ): Promise<Federation<FederationData>> {
-  const { deliveryMetrics } = options;
-  return tidingsFederationBuilder(deliveryMetrics).build({
+  const { deliveryObserver } = options;
+  return tidingsFederationBuilder(deliveryObserver).build({
     kv: options.kv,
-    ...(deliveryMetrics
+    ...(deliveryObserver
       ? {
-          onOutboxError: deliveryMetrics.onOutboxError,
-          outboxRetryPolicy: deliveryMetrics.retryPolicy,
+          onOutboxError: deliveryObserver.onOutboxError,
+          outboxRetryPolicy: deliveryObserver.retryPolicy,
+        }
+      : {}),
+    ...(options.telemetry
+      ? {
+          tracerProvider: options.telemetry.tracerProvider,
+          meterProvider: options.telemetry.meterProvider,
         }
       : {}),
     queue: options.queue,

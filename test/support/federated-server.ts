@@ -6,9 +6,11 @@ import { createDeps, type DepsConfig, systemClock } from "../../src/deps.ts";
 import type { Clock } from "../../src/domain/ports.ts";
 import { nodeMetricsFor } from "../../src/entries/node/metrics.ts";
 import { directOutboxSender } from "../../src/federation/direct-delivery.ts";
+import type { FederationTelemetry } from "../../src/federation/federation.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
+import type { Db } from "../../src/storage/database.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createStores } from "../../src/storage/stores.ts";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
@@ -30,6 +32,12 @@ export interface FederatedServerOptions {
   readonly metricsToken?: string;
   /** The app's and relay's clock (default: the system's), so a test can move time past embargoes. */
   readonly clock?: Clock;
+  /** Deliveries in flight at once (default 8). */
+  readonly deliveryConcurrency?: number;
+  /** OpenTelemetry providers handed to Fedify (OTEL_EXPORTER_OTLP_ENDPOINT under Node). */
+  readonly telemetry?: FederationTelemetry;
+  /** The handle the app's stores use, given the test database's (e.g. one counting statements). */
+  readonly storesDatabase?: (db: Db) => Db;
 }
 
 export interface FederatedServer {
@@ -38,6 +46,8 @@ export interface FederatedServer {
   readonly database: TestDatabase;
   readonly runtime: FederationRuntime;
   admin(method: string, path: string, body?: unknown): Promise<Response>;
+  /** Publishes a short story to `world` (201 or it throws); its article id. */
+  publishToWorld(headline: string): Promise<string>;
   /** Waits (bounded) until the outbox is relayed and the delivery queue is empty. */
   settle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -62,7 +72,7 @@ export async function startFederatedServer(
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const stores = createStores(database.db);
+  const stores = createStores(options.storesDatabase?.(database.db) ?? database.db);
   const metrics = nodeMetricsFor(
     { metricsToken: options.metricsToken, metricsPort: undefined },
     stores,
@@ -76,10 +86,11 @@ export async function startFederatedServer(
     clock: options.clock ?? systemClock,
     databaseUrl: database.url,
     allowPrivateAddress: options.allowPrivateAddress ?? true,
-    deliveryConcurrency: 8,
+    deliveryConcurrency: options.deliveryConcurrency ?? 8,
     authorizedFetch: options.authorizedFetch ?? false,
     ...(sender === "direct" ? { outboxSender: directOutboxSender(url, logger) } : {}),
     ...(options.documentLoader ? { documentLoaderForTests: options.documentLoader } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   const deps = createDeps({
     config: {
@@ -120,20 +131,31 @@ export async function startFederatedServer(
     return Number(outbox.n) + Number(queue.n);
   };
 
+  const admin = (method: string, path: string, body?: unknown) =>
+    fetch(new URL(path, url), {
+      method,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
   return {
     url,
     host: `127.0.0.1:${port}`,
     database,
     runtime,
-    admin: (method, path, body) =>
-      fetch(new URL(path, url), {
-        method,
-        headers: {
-          authorization: `Bearer ${ADMIN_TOKEN}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }),
+    admin,
+    async publishToWorld(headline) {
+      const push = await admin("POST", "/admin/articles", {
+        headline,
+        bodyHtml: "<p>Text</p>",
+        feeds: ["world"],
+      });
+      if (push.status !== 201) throw new Error(`publish answered ${push.status}`);
+      return ((await push.json()) as { id: string }).id;
+    },
     async settle(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while ((await pending()) > 0) {

@@ -229,6 +229,15 @@ describe("Tidings on Cloudflare Workers (wrangler dev)", () => {
     failCreates = false;
     expect(peer.rejected.filter((r) => r.status === 500)).toHaveLength(2);
     expect(worker.output()).toContain("queued task failed; Cloudflare Queues will retry it");
+    // The delivery record, written at the end of each queue batch: one failed attempt (the two
+    // 500s were Fedify's knock with each signature spec), then delivered on the retry.
+    let record = { delivered: 0, servers: 0, items: [] as { state: string; attempts: number }[] };
+    for (let deadline = Date.now() + 15_000; Date.now() < deadline && record.delivered < 1; ) {
+      record = await (await admin("GET", `/admin/articles/${id}/deliveries`)).json();
+      if (record.delivered < 1) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(record).toMatchObject({ delivered: 1, servers: 1 });
+    expect(record.items[0]).toMatchObject({ state: "delivered", attempts: 2 });
   });
 
   it("delivers Update for a PATCH and Delete with a Tombstone, then the object answers 410", async () => {

@@ -5,6 +5,7 @@ import { nodeMetricsFor, serveMetricsPort } from "./metrics.ts";
 import {
   federationRuntimeFor,
   openDatabase,
+  openTelemetryFor,
   readConfigOrExit,
   websubOptionsFromConfig,
 } from "./setup.ts";
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
   // Only METRICS_PORT serves here (this process has no app port); METRICS_TOKEN guards it if set.
   const metrics =
     config.metricsPort === undefined ? undefined : nodeMetricsFor(config, stores, logger);
-  const runtime = await federationRuntimeFor(config, stores, logger, metrics?.metrics);
+  const telemetry = await openTelemetryFor(config, logger);
+  const runtime = await federationRuntimeFor(config, stores, logger, metrics?.metrics, telemetry);
   // WebSub pings travel on the same database queue; the app's wiring builds their handler.
   const deps = createDeps({
     config,
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
   logger.info(`delivery process started (concurrency ${config.deliveryConcurrency})`);
   await Promise.all([runtime.runDelivery(stop.signal), deps.websubDistribution.run(stop.signal)]);
   metricsServer?.close();
+  await telemetry?.shutdown();
   await db.destroy();
   logger.info("delivery process stopped");
 }

@@ -11,6 +11,7 @@ import {
   federationRuntimeFor,
   loadFeeds,
   openDatabase,
+  openTelemetryFor,
   readConfigOrExit,
   websubOptionsFromConfig,
 } from "./setup.ts";
@@ -36,7 +37,14 @@ async function main(): Promise<void> {
 
   const stores = createStores(db);
   const metrics = nodeMetricsFor(config, stores, logger);
-  const federation = await federationRuntimeFor(config, stores, logger, metrics?.metrics);
+  const telemetry = await openTelemetryFor(config, logger);
+  const federation = await federationRuntimeFor(
+    config,
+    stores,
+    logger,
+    metrics?.metrics,
+    telemetry,
+  );
   const deps = createDeps({
     config,
     stores,
@@ -93,6 +101,7 @@ async function main(): Promise<void> {
     metricsServer?.close();
     server.close(async () => {
       await working;
+      await telemetry?.shutdown();
       await listener?.close();
       await db.destroy();
       process.exit(0);

@@ -7,6 +7,7 @@ import { type Config, ConfigError, parseConfig } from "../../config.ts";
 import { systemClock, type WebSubOptions } from "../../deps.ts";
 import type { AddressGuard } from "../../federation/address-guard.ts";
 import { directOutboxSender } from "../../federation/direct-delivery.ts";
+import { SOFTWARE } from "../../federation/federation.ts";
 import { directSenderFits } from "../../federation/fedify-internals.ts";
 import { guardGlobalFetch } from "../../federation/guarded-fetch.ts";
 import { KeepAlivePoster } from "../../federation/keep-alive-poster.ts";
@@ -17,6 +18,7 @@ import {
 } from "../../federation/runtime.ts";
 import type { Logger } from "../../logger.ts";
 import type { Metrics } from "../../observability/metrics.ts";
+import type { OpenTelemetry } from "../../observability/open-telemetry.ts";
 import { FeedDefinitionError, parseFeedDefinitions } from "../../schemas/feed-definitions.ts";
 import { createDatabase, type Db } from "../../storage/database.ts";
 import { syncFeedDefinitions } from "../../storage/feed-sync.ts";
@@ -152,16 +154,38 @@ export function installedFedifyVersion(): string | undefined {
   return undefined;
 }
 
+/**
+ * OpenTelemetry for Fedify when OTEL_EXPORTER_OTLP_ENDPOINT is set, loaded only then (a dynamic
+ * import: unset, no OpenTelemetry SDK module is even read); undefined otherwise.
+ */
+export async function openTelemetryFor(
+  config: Pick<Config, "otlpEndpoint" | "otelServiceName" | "otelMetricExportIntervalMs">,
+  logger: Logger,
+): Promise<OpenTelemetry | undefined> {
+  if (!config.otlpEndpoint) return undefined;
+  const { startOpenTelemetry } = await import("../../observability/open-telemetry.ts");
+  logger.info(`OpenTelemetry: Fedify's traces and metrics go to ${config.otlpEndpoint}`);
+  return startOpenTelemetry({
+    endpoint: config.otlpEndpoint,
+    serviceName: config.otelServiceName,
+    serviceVersion: SOFTWARE.split("/")[1],
+    metricExportIntervalMs: config.otelMetricExportIntervalMs,
+    logger,
+  });
+}
+
 /** Fedify on the configured database, as both the app and `npm run delivery` run it. */
 export async function federationRuntimeFor(
   config: Config,
   stores: Stores,
   logger: Logger,
   metrics?: Metrics,
+  telemetry?: OpenTelemetry,
 ): Promise<FederationRuntime> {
   const runtime = await createFederationRuntime({
     ...federationOptionsFromConfig(config),
     metrics,
+    telemetry,
     storage: stores.federation,
     logger,
     clock: systemClock,
