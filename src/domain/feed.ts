@@ -65,6 +65,7 @@ export const RESERVED_SLUGS: readonly string[] = [
   "ap",
   "articles",
   "assets",
+  "desk",
   "feeds",
   "healthz",
   "inbox",

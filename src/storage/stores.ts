@@ -13,6 +13,7 @@ import { createAdminTokenRepository } from "./admin-token-repository.ts";
 import { createArticleRepository } from "./article-repository.ts";
 import { createAuditLog } from "./audit-log.ts";
 import { connectionOptions, type Db, isEmbeddedDatabase } from "./database.ts";
+import { createDeskSessionRepository } from "./desk-session-repository.ts";
 import { createOutboxRelayStore } from "./federation-outbox.ts";
 import { createFeedKeyRepository } from "./feed-key-repository.ts";
 import { createFeedRepository } from "./feed-repository.ts";
@@ -27,6 +28,7 @@ import { createTransactionRunner } from "./transaction-runner.ts";
 import { createArticleHistoryView } from "./views/article-history.view.ts";
 import { createArticlePageView } from "./views/article-page.view.ts";
 import { createAuditLogView } from "./views/audit-log.view.ts";
+import { createDeskView } from "./views/desk.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
@@ -48,6 +50,7 @@ export function createViews(db: Db) {
     liveStream: createLiveStreamView(db),
     followerList: createFollowerListView(db),
     auditLog: createAuditLogView(db),
+    desk: createDeskView(db),
     websubSubscriptions: createWebSubSubscriptionListView(db),
     metrics: createMetricsView(db),
     sitemap: createSitemapView(db),
@@ -104,6 +107,7 @@ export function createStores(db: Db) {
     access: {
       tokens: createAdminTokenRepository(db),
       audit: createAuditLog(db),
+      deskSessions: createDeskSessionRepository(db),
     },
     /** Blocks, reports and hidden replies: writes that commit with their effects. */
     moderation,

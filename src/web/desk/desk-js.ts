@@ -1,0 +1,56 @@
+/**
+ * The desk's only script, served from `/desk/assets/desk.js` (the CSP allows no inline code).
+ * Every page works without it. It moves focus to a form's error summary, and keeps a delivery
+ * panel (`[data-delivery]`) current while its publish runs: it polls the panel's JSON with
+ * If-None-Match (mostly bodyless 304s) until nothing is pending, and says so on a status line.
+ */
+export const DESK_JS = `"use strict";
+(() => {
+  const summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
+  for (const panel of document.querySelectorAll("[data-delivery]")) watch(panel);
+
+  function watch(panel) {
+    const url = panel.dataset.delivery;
+    let etag = panel.dataset.etag || "";
+    let delay = 1000;
+    async function poll() {
+      if (panel.dataset.pending === "0") return;
+      try {
+        const headers = { accept: "application/json" };
+        if (etag) headers["if-none-match"] = etag;
+        const response = await fetch(url, { headers, cache: "no-store", credentials: "same-origin" });
+        if (response.status === 200) {
+          etag = response.headers.get("etag") || "";
+          show(panel, await response.json());
+          delay = 1000;
+        } else if (response.status !== 304) {
+          delay = Math.min(delay * 2, 30000);
+        }
+      } catch {
+        delay = Math.min(delay * 2, 30000);
+      }
+      setTimeout(poll, delay);
+    }
+    setTimeout(poll, delay);
+  }
+
+  function show(panel, summary) {
+    for (const key of ["delivered", "failed", "pending", "total"]) {
+      const field = panel.querySelector("[data-count=" + key + "]");
+      if (field) field.textContent = String(summary[key]);
+    }
+    const bar = panel.querySelector("progress");
+    if (bar) {
+      bar.max = Math.max(1, summary.total);
+      bar.value = summary.delivered + summary.failed;
+    }
+    panel.dataset.pending = String(summary.pending);
+    const status = panel.querySelector("[data-delivery-status]");
+    if (status && summary.pending === 0) {
+      status.textContent = "Delivery finished: " + summary.delivered + " of " + summary.total + " servers.";
+    }
+  }
+})();
+`;
