@@ -8,6 +8,7 @@ import type {
 } from "../domain/ports.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
+import type { DeliveryRecordStore } from "../storage/delivery-record-store.ts";
 import type { OutboxRelayStore } from "../storage/federation-outbox.ts";
 import type { FeedKeyRepository } from "../storage/feed-key-repository.ts";
 import type { FollowerRepository } from "../storage/follower-repository.ts";
@@ -31,6 +32,8 @@ export interface FederationRepositories {
   readonly thread: ThreadView;
   readonly feedKeys: FeedKeyRepository;
   readonly outbox: OutboxRelayStore;
+  /** What became of each article activity at each remote host (delivery-recorder.ts). */
+  readonly deliveryRecord: DeliveryRecordStore;
   readonly reports: ReportRepository;
   /** The instance actor's keys (instance-actor.ts). */
   readonly instanceKeys: FeedKeyRepository;

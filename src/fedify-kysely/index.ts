@@ -20,7 +20,7 @@ export {
   unavailableReason,
   warnDatabaseError,
 } from "./database-unavailable.ts";
-export { KyselyKvStore } from "./kv-store.ts";
+export { encodeKey, KyselyKvStore } from "./kv-store.ts";
 export { type ListenConnection, type ListenOptions, listenOnChannel } from "./listen-connection.ts";
 export type { Logger } from "./logger.ts";
 export {

@@ -151,6 +151,25 @@ export interface FederationOutboxTable {
   createdAt: CreatedAt;
 }
 
+/** Per activity and remote host: what became of its deliveries (migrations/0019). */
+export interface DeliveryRecordsTable {
+  activityId: string;
+  host: string;
+  articleId: string;
+  revision: number;
+  feedSlug: string;
+  kind: "create" | "update" | "delete";
+  inboxes: number;
+  delivered: Generated<number>;
+  givenUp: Generated<number>;
+  attempts: Generated<number>;
+  lastStatus: string | null;
+  lastAttemptAt: Timestamp | null;
+  lastSuccessAt: Timestamp | null;
+  lastFailureAt: Timestamp | null;
+  createdAt: CreatedAt;
+}
+
 /** A quote of one of our posts that we approved (FEP-044f), until revoked (migrations/0017). */
 export interface QuoteAuthorizationsTable {
   id: string;
@@ -271,6 +290,7 @@ export interface Database extends FedifyDatabase {
   articleInteractions: ArticleInteractionsTable;
   articleReplies: ArticleRepliesTable;
   federationOutbox: FederationOutboxTable;
+  deliveryRecords: DeliveryRecordsTable;
   quoteAuthorizations: QuoteAuthorizationsTable;
   adminTokens: AdminTokensTable;
   adminAudit: AdminAuditTable;

@@ -13,6 +13,7 @@ import { createAdminTokenRepository } from "./admin-token-repository.ts";
 import { createArticleRepository } from "./article-repository.ts";
 import { createAuditLog } from "./audit-log.ts";
 import { connectionOptions, type Db, isEmbeddedDatabase } from "./database.ts";
+import { createDeliveryRecordStore } from "./delivery-record-store.ts";
 import { createDeskSessionRepository } from "./desk-session-repository.ts";
 import { createOutboxRelayStore } from "./federation-outbox.ts";
 import { createFeedKeyRepository } from "./feed-key-repository.ts";
@@ -28,6 +29,7 @@ import { createTransactionRunner } from "./transaction-runner.ts";
 import { createArticleHistoryView } from "./views/article-history.view.ts";
 import { createArticlePageView } from "./views/article-page.view.ts";
 import { createAuditLogView } from "./views/audit-log.view.ts";
+import { createDeliveryRecordView } from "./views/delivery-record.view.ts";
 import { createDeskView } from "./views/desk.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
@@ -50,6 +52,8 @@ export function createViews(db: Db) {
     liveStream: createLiveStreamView(db),
     followerList: createFollowerListView(db),
     auditLog: createAuditLogView(db),
+    /** The delivery record: a publish per server, remote servers' health (admin, CLI, desk). */
+    deliveries: createDeliveryRecordView(db),
     desk: createDeskView(db),
     websubSubscriptions: createWebSubSubscriptionListView(db),
     metrics: createMetricsView(db),
@@ -131,6 +135,7 @@ export function createStores(db: Db) {
         thread: createThreadView(db),
         feedKeys: createFeedKeyRepository(db),
         outbox: createOutboxRelayStore(db),
+        deliveryRecord: createDeliveryRecordStore(db),
         reports: createReportRepository(db),
         instanceKeys: createInstanceKeyRepository(db),
       },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createModerationStore } from "../../src/storage/moderation-store.ts";
+import { insertBareArticle } from "../support/bare-article.ts";
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from "../support/databases.ts";
 
 const ARTICLE = "0191c8a2-7a3e-7cc1-9d3e-000000000001";
@@ -27,27 +28,7 @@ describe.each(DATABASE_KINDS)("a domain suspension's effects (%s)", (kind) => {
         updatedAt: at,
       })
       .execute();
-    await db
-      .insertInto("articles")
-      .values({
-        id: ARTICLE,
-        externalId: null,
-        headline: "H",
-        standfirst: null,
-        bodyHtml: "<p>x</p>",
-        authors: "[]",
-        image: null,
-        tags: "[]",
-        language: "en",
-        canonicalUrl: null,
-        publishedAt: at,
-        updatedAt: at,
-        createdAt: at,
-        revision: 1,
-        deletedAt: null,
-        live: false,
-      })
-      .execute();
+    await insertBareArticle(db, ARTICLE, at);
     const actors = [
       "https://spam.example/users/a",
       "http://a.spam.example:8080/users/b",
