@@ -7,6 +7,7 @@ import { articleUrl } from "../domain/urls.ts";
 import { articleInput, articlePatch, liveUpdateInput } from "../schemas/article.schema.ts";
 import type { Views } from "../storage/stores.ts";
 import { ComposePage } from "../web/desk/compose-page.tsx";
+import { deliveryCounts, deliveryEtag } from "../web/desk/delivery-health.tsx";
 import { EMPTY_FORM, type FormState } from "../web/desk/form-fields.tsx";
 import { StoryPage } from "../web/desk/story-page.tsx";
 import type { ArticleCommands } from "./article-commands.ts";
@@ -40,6 +41,9 @@ export interface DeskStoryDeps {
   readonly publicUrl: string;
   readonly siteName: string;
 }
+
+/** Servers listed on a story's page (the busiest stories' full list is in the admin API). */
+const SERVERS_SHOWN = 200;
 
 /** Compose, and a story's page with its actions; each through the admin API's commands. */
 export function deskStoryRoutes(deps: DeskStoryDeps) {
@@ -84,9 +88,10 @@ export function deskStoryRoutes(deps: DeskStoryDeps) {
     if (!found.ok) return problemPage(c, siteName, articleErrorProblem(found.error));
     const article = found.value;
     const updates = deps.liveUpdates ? await deps.liveUpdates.list(id) : undefined;
-    const [revisions, reach] = await Promise.all([
+    const [revisions, reach, deliveries] = await Promise.all([
       deps.views?.articleHistory.revisions(id) ?? [],
       deps.views?.desk.reach(id) ?? { likes: [], boosts: [], replies: [] },
+      deps.views?.deliveries.deliveriesForArticle(id, { limit: SERVERS_SHOWN }),
     ]);
     return deskPage(
       c,
@@ -97,6 +102,12 @@ export function deskStoryRoutes(deps: DeskStoryDeps) {
         revisions,
         updates: updates?.ok ? updates.value : [],
         reach,
+        delivery: deliveries?.ok
+          ? {
+              counts: deliveryCounts(deliveries.value.summary),
+              servers: deliveries.value.items,
+            }
+          : undefined,
         refused,
       }),
       refused ? 422 : 200,
@@ -104,6 +115,18 @@ export function deskStoryRoutes(deps: DeskStoryDeps) {
   };
 
   routes.get("/stories/:id", (c) => storyPage(c));
+
+  // The delivery panel's numbers, polled while a publish runs (desk-js.ts): mostly 304s.
+  routes.get("/stories/:id/delivery.json", async (c) => {
+    const id = c.req.param("id");
+    const found = await articles.get(id);
+    if (!found.ok || !deps.views) return c.json({ error: "no such story" }, 404);
+    const counts = deliveryCounts(await deps.views.deliveries.deliverySummary(id));
+    const etag = deliveryEtag(counts);
+    const headers = { etag, "cache-control": "no-store" };
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    return c.json(counts, 200, headers);
+  });
 
   const editPage = async (c: DeskContext, state: FormState | undefined) => {
     const found = await articles.get(c.req.param("id") ?? "");

@@ -3,6 +3,7 @@ import type { Logger } from "../logger.ts";
 import type { AdminTokenRepository } from "../storage/admin-token-repository.ts";
 import type { AuditLog } from "../storage/audit-log.ts";
 import type { DeskSessionRepository } from "../storage/desk-session-repository.ts";
+import { deliveryCounts } from "../web/desk/delivery-health.tsx";
 import { DESK_CSS } from "../web/desk/desk-css.ts";
 import { DESK_JS } from "../web/desk/desk-js.ts";
 import { DESK_CSS_PATH, DESK_JS_PATH } from "../web/desk/desk-layout.tsx";
@@ -13,7 +14,7 @@ import { ServersPage } from "../web/desk/servers-page.tsx";
 import { SignInPage } from "../web/desk/sign-in-page.tsx";
 import { tokenIdentifier } from "./admin-auth.ts";
 import { deskFeedRoutes } from "./desk-feeds.routes.ts";
-import { chromeOf, deskPage, doneRedirect } from "./desk-pages.ts";
+import { chromeOf, deskPage, doneRedirect, problemPage } from "./desk-pages.ts";
 import {
   closeDeskSession,
   type DeskEnv,
@@ -22,6 +23,7 @@ import {
   openDeskSession,
 } from "./desk-session.ts";
 import { type DeskStoryDeps, deskStoryRoutes } from "./desk-stories.routes.ts";
+import { problem } from "./problem.ts";
 import { createRateLimit } from "./rate-limit.ts";
 
 export interface DeskDeps extends DeskStoryDeps {
@@ -37,6 +39,7 @@ export interface DeskDeps extends DeskStoryDeps {
 /** Days the overview's follower charts cover. */
 const FOLLOWER_DAYS = 30;
 const LATEST_STORIES = 10;
+const SERVERS_PER_PAGE = 100;
 const ASSET_HEADERS = {
   "cache-control": "public, max-age=3600",
   "x-content-type-options": "nosniff",
@@ -133,26 +136,43 @@ export function deskRoutes(deps: DeskDeps) {
       deps.articles.list({ limit: LATEST_STORIES, includeDeleted: true }),
       deps.views?.desk.followersByFeed(clock.now(), FOLLOWER_DAYS) ?? [],
     ]);
+    const stories = latest.ok ? latest.value.items : [];
+    const now = clock.now().getTime();
+    const last = stories.find((a) => !a.deletedAt && a.publishedAt.getTime() <= now);
+    const summary = last && (await deps.views?.deliveries.deliverySummary(last.id));
     return deskPage(
       c,
       OverviewPage({
         chrome: chromeOf(c, siteName),
         feeds,
         followers,
-        latest: latest.ok ? latest.value.items : [],
+        latest: stories,
+        lastPublish:
+          last && summary ? { article: last, counts: deliveryCounts(summary) } : undefined,
       }),
     );
   });
 
-  routes.get("/servers", async (c) =>
-    deskPage(
+  routes.get("/servers", async (c) => {
+    const failingOnly = c.req.query("failing") === "1";
+    const listed = await deps.views?.deliveries.remoteServers({
+      failing: failingOnly,
+      limit: SERVERS_PER_PAGE,
+      cursor: c.req.query("cursor"),
+    });
+    if (listed && !listed.ok) {
+      return problemPage(c, siteName, problem("notFound", "This page of servers does not exist"));
+    }
+    return deskPage(
       c,
       ServersPage({
         chrome: chromeOf(c, siteName),
-        servers: (await deps.views?.desk.followersByServer()) ?? [],
+        servers: listed?.value.items ?? [],
+        failingOnly,
+        nextCursor: listed?.value.nextCursor ?? null,
       }),
-    ),
-  );
+    );
+  });
 
   routes.route("/", deskStoryRoutes(deps));
   routes.route("/feeds", deskFeedRoutes(deps));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DESK_SESSION_MS } from "../../src/http/desk-session.ts";
 import type { ArticleOutput, LiveUpdateOutput } from "../../src/schemas/article.schema.ts";
+import { createDeliveryRecordStore } from "../../src/storage/delivery-record-store.ts";
 import { DATABASE_KINDS } from "../support/databases.ts";
 import { type DeskClient, deskClient, fieldError, storyIdOf } from "../support/desk-client.ts";
 import { createTestApp, fixedClock, type TestApp } from "../support/test-app.ts";
@@ -539,11 +540,91 @@ describe.each(DATABASE_KINDS)("the newsroom desk (%s)", (kind) => {
       expect(overview.html).toContain(STORY_FORM.headline);
       expect(overview.headers.get("cache-control")).toBe("no-store");
       expect(overview.headers.get("content-security-policy")).toContain("script-src 'self'");
+    });
+
+    it("shows a publish's delivery per server, live through its JSON with an ETag", async () => {
+      clock.advance(60_000);
+      const id = storyIdOf(
+        (await compose({ ...STORY_FORM, headline: "Delivery watched" })).location,
+      );
+      const article = await articleJson(id);
+      const store = createDeliveryRecordStore(t.database.db);
+      await store.recordQueued(
+        {
+          activityId: `${id}#create-1`,
+          articleId: id,
+          revision: article.revision,
+          feedSlug: "world",
+          kind: "create",
+          inboxesByHost: new Map([
+            ["a.example", 1],
+            ["b.example", 1],
+          ]),
+        },
+        clock.now(),
+      );
+      const page = await desk.get(`/desk/stories/${id}`);
+      expect(page.html).toContain('data-delivery="/desk/stories/' + id + '/delivery.json"');
+      expect(page.html).toMatch(/<span data-count="pending">2<\/span>/);
+      expect(page.html).toMatch(/<th scope="row">a\.example<\/th><td>pending<\/td>/);
+
+      const first = await t.get(`/desk/stories/${id}/delivery.json`, { cookie: desk.cookie });
+      expect(first.status).toBe(200);
+      const etag = first.headers.get("etag") ?? "";
+      expect(await first.json()).toEqual({
+        delivered: 0,
+        failed: 0,
+        pending: 2,
+        total: 2,
+        revision: 1,
+      });
+      const same = await t.get(`/desk/stories/${id}/delivery.json`, {
+        cookie: desk.cookie,
+        "if-none-match": etag,
+      });
+      expect(same.status).toBe(304);
+
+      const outcome = (host: string, status: string) => ({
+        activityId: `${id}#create-1`,
+        host,
+        delivered: status === "202" ? 1 : 0,
+        givenUp: 0,
+        attempts: 1,
+        lastStatus: status,
+        lastAttemptAt: clock.now(),
+        lastSuccessAt: status === "202" ? clock.now() : null,
+        lastFailureAt: status === "202" ? null : clock.now(),
+      });
+      await store.recordOutcomes([outcome("a.example", "202"), outcome("b.example", "503")]);
+      const changed = await t.get(`/desk/stories/${id}/delivery.json`, {
+        cookie: desk.cookie,
+        "if-none-match": etag,
+      });
+      expect(changed.status).toBe(200);
+      expect(await changed.json()).toEqual({
+        delivered: 1,
+        failed: 1,
+        pending: 0,
+        total: 2,
+        revision: 1,
+      });
+      const stranger = await t.get(`/desk/stories/${id}/delivery.json`);
+      expect(stranger.status).toBe(303);
+
+      const overview = await desk.get("/desk");
+      expect(overview.html).toContain("Last publish:");
+      expect(overview.html).toContain("Delivery finished: 1 of 2 servers.");
 
       const servers = await desk.get("/desk/servers");
       expect(servers.status).toBe(200);
-      expect(servers.html).toMatch(/<th scope="row">b\.example<\/th><td>2<\/td><td>2<\/td>/);
-      expect(servers.html).toMatch(/<th scope="row">a\.example<\/th><td>2<\/td><td>1<\/td>/);
+      expect(servers.html).toMatch(/<th scope="row">a\.example<\/th><td>2<\/td>/);
+      expect(servers.html).toMatch(
+        /<th scope="row">b\.example<span class="failing"> \(failing\)<\/span><\/th><td>2<\/td>/,
+      );
+      const failing = await desk.get("/desk/servers?failing=1");
+      expect(failing.html).toContain("b.example");
+      expect(failing.html).not.toContain("a.example");
+      expect(failing.html).toContain("(last: 503)");
     });
 
     it("serves its stylesheet and script itself", async () => {

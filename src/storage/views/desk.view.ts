@@ -25,15 +25,9 @@ export interface ArticleReach {
   readonly replies: readonly DayCount[];
 }
 
-export interface ServerFollowers {
-  readonly host: string;
-  readonly followers: number;
-  readonly feeds: number;
-}
-
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The desk's read model: followers over time, an article's reach, followers per server. */
+/** The desk's read model: followers over time and an article's reach (servers: delivery-record.view.ts). */
 export function createDeskView(db: Db) {
   return {
     async followersByFeed(now: Date, days: number): Promise<FeedFollowers[]> {
@@ -101,23 +95,6 @@ export function createDeskView(db: Db) {
         boosts: of("announce"),
         replies: replies.map((row) => ({ day: row.day, count: row.n })),
       };
-    },
-
-    /** Followers per remote server (the host of their actor id), most followers first. */
-    async followersByServer(): Promise<ServerFollowers[]> {
-      const host = sql<string>`lower(substring(actor_id from '^[a-zA-Z]+://([^/:?#]+)'))`;
-      const rows = await db
-        .selectFrom("followers")
-        .select([
-          host.as("host"),
-          sql<number>`count(*)::int`.as("followers"),
-          sql<number>`count(distinct feed_slug)::int`.as("feeds"),
-        ])
-        .groupBy("host")
-        .orderBy("followers", "desc")
-        .orderBy("host")
-        .execute();
-      return rows;
     },
   };
 }

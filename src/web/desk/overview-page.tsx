@@ -3,6 +3,7 @@ import type { Feed } from "../../domain/feed.ts";
 import type { FeedFollowers } from "../../storage/views/desk.view.ts";
 import { readableDate } from "../format.ts";
 import { DayChart } from "./day-chart.tsx";
+import { type DeliveryCounts, DeliveryHealth } from "./delivery-health.tsx";
 import { type DeskChrome, DeskLayout } from "./desk-layout.tsx";
 
 export interface OverviewProps {
@@ -10,14 +11,30 @@ export interface OverviewProps {
   readonly feeds: readonly Feed[];
   readonly followers: readonly FeedFollowers[];
   readonly latest: readonly Article[];
+  /** The latest published story's delivery; absent without stories or read models. */
+  readonly lastPublish?: { readonly article: Article; readonly counts: DeliveryCounts } | undefined;
 }
 
-/** `/desk`: each feed's followers (30 days), the latest stories. */
+/** `/desk`: the last publish's delivery, the latest stories, each feed's followers (30 days). */
 export function OverviewPage(props: OverviewProps) {
   const followersOf = (slug: string) => props.followers.find((f) => f.feedSlug === slug);
   return (
     <DeskLayout title="Overview" chrome={{ ...props.chrome, section: "overview" }}>
       <h1>Overview</h1>
+      {props.lastPublish ? (
+        <div class="last-publish">
+          <p class="meta">
+            Last publish:{" "}
+            <a href={`/desk/stories/${props.lastPublish.article.id}`}>
+              {props.lastPublish.article.headline}
+            </a>
+          </p>
+          <DeliveryHealth
+            counts={props.lastPublish.counts}
+            articleId={props.lastPublish.article.id}
+          />
+        </div>
+      ) : null}
       <section aria-labelledby="latest-heading">
         <h2 id="latest-heading">Latest stories</h2>
         {props.latest.length === 0 ? (
@@ -48,7 +65,7 @@ export function OverviewPage(props: OverviewProps) {
                 <h3>
                   {feed.title} <span class="badge">{feed.status}</span>
                 </h3>
-                <p class="meta">{followers?.followers ?? 0} followers</p>
+                <p class="meta">{countOf(followers?.followers ?? 0, "follower")}</p>
                 {followers ? (
                   <DayChart
                     title={`Followers of ${feed.title}, last 30 days`}
@@ -62,4 +79,9 @@ export function OverviewPage(props: OverviewProps) {
       </section>
     </DeskLayout>
   );
+}
+
+/** "1 follower", "3 followers". */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

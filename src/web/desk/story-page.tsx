@@ -1,8 +1,10 @@
 import type { RevisionText } from "../../content/revision-history.ts";
 import type { Article, LiveUpdate } from "../../domain/article.ts";
+import type { ServerDelivery } from "../../storage/views/delivery-record.view.ts";
 import type { ArticleReach } from "../../storage/views/desk.view.ts";
 import { readableDate } from "../format.ts";
 import { DayChart } from "./day-chart.tsx";
+import { type DeliveryCounts, DeliveryHealth, ServerDeliveries } from "./delivery-health.tsx";
 import { Csrf, type DeskChrome, DeskLayout } from "./desk-layout.tsx";
 import { EMPTY_FORM, ErrorSummary, type FormState, TextArea, TextField } from "./form-fields.tsx";
 
@@ -15,8 +17,10 @@ export interface StoryPageProps {
   readonly reach: ArticleReach;
   /** The form the editor just sent, refused, with their input and the API's messages. */
   readonly refused?: { readonly form: "update" | "correct"; readonly state: FormState } | undefined;
-  /** Delivery of the latest revision (delivery-health.tsx); absent without the record. */
-  readonly delivery?: unknown;
+  /** Delivery of the latest publish, per server; absent without the read models. */
+  readonly delivery?:
+    | { readonly counts: DeliveryCounts; readonly servers: readonly ServerDelivery[] }
+    | undefined;
 }
 
 /** `/desk/stories/ID`: the story, its reach and history, and what can be done to it. */
@@ -41,6 +45,13 @@ export function StoryPage(props: StoryPageProps) {
         <a href={props.articleUrl}>public page</a>
       </p>
       {article.standfirst ? <p class="standfirst">{article.standfirst}</p> : null}
+
+      {props.delivery ? (
+        <>
+          <DeliveryHealth counts={props.delivery.counts} articleId={article.id} />
+          <ServerDeliveries items={props.delivery.servers} />
+        </>
+      ) : null}
 
       <section aria-labelledby="reach-heading">
         <h2 id="reach-heading">Reach</h2>

@@ -1,0 +1,111 @@
+import type { DeliverySummary, ServerDelivery } from "../../storage/views/delivery-record.view.ts";
+import { readableDate } from "../format.ts";
+
+/** What the delivery panel and its JSON carry: servers by state of the latest publish. */
+export interface DeliveryCounts {
+  readonly delivered: number;
+  readonly failed: number;
+  readonly pending: number;
+  readonly total: number;
+  readonly revision: number | null;
+}
+
+export function deliveryCounts(summary: DeliverySummary): DeliveryCounts {
+  const { delivered, failed, pending, servers, revision } = summary;
+  return { delivered, failed, pending, total: servers, revision };
+}
+
+/** The delivery JSON's validator: it changes exactly when a count does. */
+export function deliveryEtag(counts: DeliveryCounts): string {
+  const { delivered, failed, pending, total, revision } = counts;
+  return `"d${revision ?? "-"}.${delivered}.${failed}.${pending}.${total}"`;
+}
+
+/** Where the delivery panel of a story polls. */
+export function deliveryJsonPath(articleId: string): string {
+  return `/desk/stories/${articleId}/delivery.json`;
+}
+
+/**
+ * Delivered / failed / pending of N servers for a story's latest publish. While anything is
+ * pending, desk.js polls `jsonUrl` (with its ETag) and updates the numbers in place; the status
+ * line says when it is done.
+ */
+export function DeliveryHealth(props: {
+  counts: DeliveryCounts;
+  articleId: string;
+  headingLevel?: 2 | 3;
+}) {
+  const { counts } = props;
+  const Heading = props.headingLevel === 3 ? "h3" : "h2";
+  return (
+    <section
+      class="delivery"
+      aria-labelledby="delivery-heading"
+      data-delivery={deliveryJsonPath(props.articleId)}
+      data-etag={deliveryEtag(counts)}
+      data-pending={String(counts.pending)}
+    >
+      <Heading id="delivery-heading">
+        Delivery{counts.revision === null ? "" : ` of revision ${counts.revision}`}
+      </Heading>
+      {counts.total === 0 && counts.revision === null ? (
+        <p>Nothing was sent to other servers (no followers yet, or not yet published).</p>
+      ) : null}
+      <p class="delivery-counts">
+        <span data-count="delivered">{counts.delivered}</span> delivered ·{" "}
+        <span data-count="failed">{counts.failed}</span> failed ·{" "}
+        <span data-count="pending">{counts.pending}</span> pending, of{" "}
+        <span data-count="total">{counts.total}</span> servers
+      </p>
+      <progress
+        max={Math.max(1, counts.total)}
+        value={counts.delivered + counts.failed}
+        aria-label="Servers answered"
+      />
+      <p class="meta" role="status" data-delivery-status>
+        {counts.pending === 0 && counts.total > 0
+          ? `Delivery finished: ${counts.delivered} of ${counts.total} servers.`
+          : ""}
+      </p>
+    </section>
+  );
+}
+
+/** Reach per server: what each remote server made of the story's latest publish. */
+export function ServerDeliveries(props: { items: readonly ServerDelivery[] }) {
+  if (props.items.length === 0) return null;
+  return (
+    <div class="table-wrap">
+      <table class="desk-table">
+        <caption>Per server</caption>
+        <thead>
+          <tr>
+            <th scope="col">Server</th>
+            <th scope="col">State</th>
+            <th scope="col">Inboxes</th>
+            <th scope="col">Last answer</th>
+            <th scope="col">Attempts</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.items.map((item) => (
+            <tr>
+              <th scope="row">{item.host}</th>
+              <td class={item.state === "failed" ? "failing" : undefined}>{item.state}</td>
+              <td>
+                {item.delivered} of {item.inboxes}
+                {item.givenUp > 0 ? ` (${item.givenUp} given up)` : ""}
+              </td>
+              <td>
+                {item.lastStatus ?? "none yet"}
+                {item.lastAttemptAt ? ` · ${readableDate(item.lastAttemptAt)}` : ""}
+              </td>
+              <td>{item.attempts}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
