@@ -14,6 +14,7 @@ import { adminArticleRoutes } from "./http/admin-articles.routes.ts";
 import { adminAuditRoutes } from "./http/admin-audit.routes.ts";
 import { type AdminEnv, adminAuth } from "./http/admin-auth.ts";
 import { adminBlockRoutes } from "./http/admin-blocks.routes.ts";
+import { adminDeliveryRoutes } from "./http/admin-deliveries.routes.ts";
 import { adminFeedRoutes } from "./http/admin-feeds.routes.ts";
 import { adminFollowerRoutes } from "./http/admin-followers.routes.ts";
 import { adminModerationRoutes } from "./http/admin-moderation.routes.ts";
@@ -199,6 +200,7 @@ export function createApp(deps: AppDeps): Hono {
     admin.route("/tokens", adminTokenRoutes({ tokens: deps.adminTokens, clock, maxBodyBytes }));
   }
   if (deps.views) admin.route("/audit", adminAuditRoutes(deps.views.auditLog));
+  if (deps.views) admin.route("/", adminDeliveryRoutes(deps.views.deliveries));
   if (deps.views) {
     admin.route("/websub", adminWebSubRoutes(deps.views.websubSubscriptions, clock));
   }

@@ -49,6 +49,8 @@ export interface Config {
    * (kill -9) holds its deliveries this long before another process takes them over.
    */
   readonly deliveryLeaseMs: number;
+  /** Days the delivery record keeps a publish's outcomes per server; 0: no record is kept. */
+  readonly deliveryRecordDays: number;
   /**
    * Who sends a delivery: `direct` sends the plain case (a first attempt to a known, healthy
    * server) itself and leaves the rest to Fedify; `fedify` leaves every POST to Fedify.
@@ -186,6 +188,7 @@ const schema = z.object({
   WEBSUB_TIMEOUT_MS: integer(100, 600_000, 10_000),
   WEBSUB_CONCURRENCY: integer(1, 1000, DEFAULT_LIMITS.websubConcurrency),
   DELIVERY_LEASE_MS: integer(1000, 3_600_000, 60_000),
+  DELIVERY_RECORD_DAYS: integer(0, 3650, 30),
   DELIVERY_SENDER: z.preprocess(emptyAsUndefined, z.enum(DELIVERY_SENDERS).default("direct")),
   DELIVERY_SIGNING: z.preprocess(
     emptyAsUndefined,
@@ -258,6 +261,7 @@ export function parseConfig(source: Readonly<Record<string, string | undefined>>
     websubTimeoutMs: env.WEBSUB_TIMEOUT_MS,
     websubConcurrency: env.WEBSUB_CONCURRENCY,
     deliveryLeaseMs: env.DELIVERY_LEASE_MS,
+    deliveryRecordDays: env.DELIVERY_RECORD_DAYS,
     deliverySender: env.DELIVERY_SENDER,
     deliverySigning: env.DELIVERY_SIGNING,
     inboxRateLimit: env.INBOX_RATE_LIMIT,

@@ -32,6 +32,37 @@ export interface FollowerJson {
   readonly createdAt: string;
 }
 
+/** `GET /admin/articles/{id}/deliveries`: one server of a publish, and the whole answer. */
+export interface ServerDeliveryJson {
+  host: string;
+  state: string;
+  lastStatus: string | null;
+  attempts: number;
+  lastAttemptAt: string | null;
+}
+
+export interface ArticleDeliveriesJson {
+  articleId: string;
+  revision: number | null;
+  delivered: number;
+  failed: number;
+  pending: number;
+  servers: number;
+  items: ServerDeliveryJson[];
+  nextCursor: string | null;
+}
+
+/** `GET /admin/servers`: one remote server. */
+export interface RemoteServerJson {
+  host: string;
+  followers: number;
+  lastSuccessAt: string | null;
+  lastStatus: string | null;
+  failures: number;
+  circuit: string | null;
+  failing: boolean;
+}
+
 /** RFC 9457 problem details, as the admin API sends them. */
 export interface ProblemJson {
   readonly type?: string;

@@ -4,6 +4,7 @@ import { COMMON_OPTIONS } from "./args.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { articlesCommand, deleteCommand } from "./commands/articles.ts";
 import { blockCommand, blocksCommand, unblockCommand } from "./commands/blocks.ts";
+import { deliveriesCommand, serversCommand } from "./commands/deliveries.ts";
 import { editCommand } from "./commands/edit.ts";
 import {
   feedCloseCommand,
@@ -41,6 +42,8 @@ const COMMANDS: readonly Command[] = [
   editCommand,
   deleteCommand,
   followersCommand,
+  deliveriesCommand,
+  serversCommand,
   subscribersCommand,
   tokenCreateCommand,
   tokenRevokeCommand,

@@ -3,6 +3,7 @@ import type { KvStore } from "@fedify/fedify";
 import type { Logger } from "../logger.ts";
 import { type Metrics, outcomeOfStatus, secondsSince } from "../observability/metrics.ts";
 import { type AddressGuard, NonPublicAddressError } from "./address-guard.ts";
+import type { DeliveryRecorder } from "./delivery-recorder.ts";
 import { userAgentFor } from "./federation.ts";
 import {
   FEDIFY_KV_PREFIXES,
@@ -34,6 +35,8 @@ export interface DirectDeliveryOptions {
   readonly metrics?: Metrics | undefined;
   /** Where signatures are computed (default: on the thread pool). */
   readonly signer?: RsaSigner;
+  /** Told of each POST an inbox took (the delivery record); unset: nothing is recorded. */
+  readonly recorder?: DeliveryRecorder | undefined;
 }
 
 /** The runtime's `outboxSender` option under Node: a direct sender for this instance. */
@@ -47,6 +50,7 @@ export function directOutboxSender(
     kv: KvStore;
     addressGuard: AddressGuard;
     metrics?: Metrics | undefined;
+    recorder?: DeliveryRecorder | undefined;
   }): OutboxSender =>
     new DirectDelivery({ ...tools, userAgent: userAgentFor(publicUrl), logger, signer });
 }
@@ -88,6 +92,7 @@ export class DirectDelivery implements OutboxSender {
   readonly #now: () => Date;
   readonly #metrics: Metrics | undefined;
   readonly #signer: RsaSigner;
+  readonly #recorder: DeliveryRecorder | undefined;
   readonly #keys = new Map<string, { readonly modulus: string; readonly key: KeyObject }>();
   /** Serialised activities by id, newest last: a fan-out sends one activity to every inbox. */
   readonly #bodies = new Map<string, Buffer>();
@@ -105,6 +110,7 @@ export class DirectDelivery implements OutboxSender {
     this.#now = options.now ?? (() => new Date());
     this.#metrics = options.metrics;
     this.#signer = options.signer ?? signOnThreadPool;
+    this.#recorder = options.recorder;
   }
 
   readonly send: OutboxShortcut = async (queued) => {
@@ -149,7 +155,17 @@ export class DirectDelivery implements OutboxSender {
     });
     if (status !== 0)
       this.#metrics?.delivery("direct", outcomeOfStatus(status), secondsSince(start));
-    if (status >= 200 && status < 300) return true;
+    if (status >= 200 && status < 300) {
+      this.#recorder?.record({
+        activityId: message.activityId,
+        inbox: message.inbox,
+        status: String(status),
+        delivered: true,
+        givenUp: false,
+      });
+      return true;
+    }
+    // Declined: Fedify sends it again at once, and its outcome is the one recorded.
     if (status !== 0) {
       this.#logger.debug("direct delivery refused; Fedify sends it again", {
         inbox: url.href,

@@ -7,13 +7,13 @@ import {
   type MessageQueue,
 } from "@fedify/fedify";
 import type { FederationData } from "./context-data.ts";
-import type { FedifyDeliveryMetrics } from "./delivery-metrics.ts";
+import type { FedifyDeliveryObserver } from "./delivery-metrics.ts";
 import { registerDispatchers } from "./dispatchers.ts";
 import { registerInboxListeners } from "./inbox.ts";
 
 /** Registers every dispatcher and listener once; each runtime builds it with its own storage. */
 export function tidingsFederationBuilder(
-  deliveryMetrics?: FedifyDeliveryMetrics,
+  deliveryObserver?: FedifyDeliveryObserver,
 ): FederationBuilder<FederationData> {
   const builder = createFederationBuilder<FederationData>();
   registerDispatchers(builder);
@@ -21,7 +21,7 @@ export function tidingsFederationBuilder(
   // An inbox that answers 404/410 is gone for good: stop delivering to the followers behind it.
   // By inbox, not by the message's actor ids: the relay names one actor per inbox.
   builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, statusCode }) => {
-    deliveryMetrics?.givenUp();
+    deliveryObserver?.givenUp(statusCode);
     const removed = await ctx.data.repos.followers.removeByInbox(inbox.href);
     ctx.data.logger.info("removed followers whose inbox is gone", {
       inbox: inbox.href,
@@ -48,20 +48,23 @@ export interface BuildFederationOptions {
   readonly allowPrivateAddress: boolean;
   /** Tests only: see FederationRuntimeOptions.documentLoaderForTests. */
   readonly documentLoaderForTests?: DocumentLoader;
-  /** Counts what Fedify's sender does (retries, failures, given up); unset: Fedify's defaults. */
-  readonly deliveryMetrics?: FedifyDeliveryMetrics | undefined;
+  /**
+   * Counts and records what Fedify's sender does (retries, failures, given up); unset: Fedify's
+   * defaults.
+   */
+  readonly deliveryObserver?: FedifyDeliveryObserver | undefined;
 }
 
 export function buildFederation(
   options: BuildFederationOptions,
 ): Promise<Federation<FederationData>> {
-  const { deliveryMetrics } = options;
-  return tidingsFederationBuilder(deliveryMetrics).build({
+  const { deliveryObserver } = options;
+  return tidingsFederationBuilder(deliveryObserver).build({
     kv: options.kv,
-    ...(deliveryMetrics
+    ...(deliveryObserver
       ? {
-          onOutboxError: deliveryMetrics.onOutboxError,
-          outboxRetryPolicy: deliveryMetrics.retryPolicy,
+          onOutboxError: deliveryObserver.onOutboxError,
+          outboxRetryPolicy: deliveryObserver.retryPolicy,
         }
       : {}),
     queue: options.queue,

@@ -16,6 +16,7 @@ import {
   outageRetryDelayMs,
   unavailableReason,
 } from "../storage/database-unavailable.ts";
+import type { QueuedActivity } from "../storage/delivery-record-store.ts";
 import type { ClaimedOutboxEntry } from "../storage/federation-outbox.ts";
 import { toActor } from "./actor.ts";
 import type { FederationData } from "./context-data.ts";
@@ -38,6 +39,8 @@ export interface OutboxRelayOptions {
   readonly pollIntervalMs?: number;
   /** Inboxes per `sendActivity` call (default `RELAY_CHUNK_INBOXES`). */
   readonly chunkInboxes?: number;
+  /** Writes a pending row per remote host for each article activity (the delivery record). */
+  readonly recordDeliveries?: boolean;
 }
 
 /**
@@ -69,6 +72,7 @@ export class OutboxRelay {
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
   readonly #chunkInboxes: number;
+  readonly #recordDeliveries: boolean;
   #wake: (() => void) | undefined;
   /** A wake-up that came while the relay was busy: the next sleep returns at once. */
   #woken = false;
@@ -88,6 +92,7 @@ export class OutboxRelay {
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.#chunkInboxes = Math.max(1, Math.floor(options.chunkInboxes ?? RELAY_CHUNK_INBOXES));
+    this.#recordDeliveries = options.recordDeliveries ?? false;
   }
 
   /** Something was just committed: look now instead of at the next poll. */
@@ -201,13 +206,33 @@ export class OutboxRelay {
     if (activity instanceof Delete) {
       await this.#revokeQuotes(ctx, sender, entry, entry.articleId, activity, objectContext);
     }
-    await this.#send(ctx, sender, await followers(), activity, {
-      ...SEND_OPTIONS,
-      // Per object and inbox server, Create, Update and Delete arrive in the order they were
-      // made: an Update never overtakes a Create still being retried for that server. A
-      // correction's reply keeps the article's order: it follows the Update it explains.
-      orderingKey: entry.correctionId ? articleObject : (activity.objectId?.href ?? articleObject),
-    });
+    // The delivery record follows an article's own activities (its publish, updates, deletion).
+    const recorded =
+      this.#recordDeliveries && !entry.liveUpdateId && !entry.correctionId && activity.id
+        ? {
+            activityId: activity.id.href,
+            articleId: entry.articleId,
+            revision: entry.revision,
+            feedSlug: feed.slug,
+            kind: entry.kind,
+          }
+        : undefined;
+    await this.#send(
+      ctx,
+      sender,
+      await followers(),
+      activity,
+      {
+        ...SEND_OPTIONS,
+        // Per object and inbox server, Create, Update and Delete arrive in the order they were
+        // made: an Update never overtakes a Create still being retried for that server. A
+        // correction's reply keeps the article's order: it follows the Update it explains.
+        orderingKey: entry.correctionId
+          ? articleObject
+          : (activity.objectId?.href ?? articleObject),
+      },
+      recorded,
+    );
   }
 
   /**
@@ -223,9 +248,17 @@ export class OutboxRelay {
     recipients: readonly Recipient[],
     activity: Activity,
     options: SendActivityOptions,
+    recorded?: Omit<QueuedActivity, "inboxesByHost">,
   ): Promise<void> {
     for (let start = 0; start < recipients.length; start += this.#chunkInboxes) {
       const chunk = recipients.slice(start, start + this.#chunkInboxes);
+      // Before the messages exist, so no outcome can arrive ahead of its row: one INSERT a chunk.
+      if (recorded) {
+        await this.#data.repos.deliveryRecord.recordQueued(
+          { ...recorded, inboxesByHost: inboxesByHost(chunk) },
+          this.#data.clock.now(),
+        );
+      }
       await ctx.sendActivity(sender, chunk, activity, options);
     }
   }
@@ -378,6 +411,16 @@ export class OutboxRelay {
       signal.addEventListener("abort", done, { once: true });
     });
   }
+}
+
+/** The inboxes Fedify posts to (`preferSharedInbox`: the shared one if any), counted per host. */
+function inboxesByHost(recipients: readonly Recipient[]): Map<string, number> {
+  const hosts = new Map<string, number>();
+  for (const recipient of recipients) {
+    const inbox = recipient.endpoints?.sharedInbox ?? recipient.inboxId;
+    if (inbox) hosts.set(inbox.host, (hosts.get(inbox.host) ?? 0) + 1);
+  }
+  return hosts;
 }
 
 /** The quoting actor, by the inbox stored with its quote (no fetch of its actor document). */

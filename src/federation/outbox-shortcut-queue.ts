@@ -10,9 +10,11 @@ import type {
  * message is done (an inbox accepted it, or it was dropped on purpose). `false`: Fedify's own
  * handler must take the message.
  */
-/** Wraps Fedify's handling of one message (delivery-metrics.ts times and counts it). */
+/** Wraps Fedify's handling of one message (delivery-metrics.ts times, counts and records it). */
 export interface HandlerObserver {
   observe(message: unknown, handle: () => Promise<void>): Promise<void>;
+  /** Fedify queued a message (from within a handler: a retry or a circuit hold). */
+  enqueued?(message: unknown): void;
 }
 
 export type OutboxShortcut = (message: unknown) => Promise<boolean>;
@@ -62,6 +64,7 @@ export class OutboxShortcutQueue implements MessageQueue {
   }
 
   enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    this.#observer?.enqueued?.(message);
     return this.#inner.enqueue(message, options);
   }
 

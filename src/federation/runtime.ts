@@ -7,7 +7,8 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { FederationStorage } from "../storage/stores.ts";
 import { type AddressGuard, createAddressGuard } from "./address-guard.ts";
 import type { FederationData } from "./context-data.ts";
-import { FedifyDeliveryMetrics } from "./delivery-metrics.ts";
+import { FedifyDeliveryObserver } from "./delivery-metrics.ts";
+import { DeliveryRecorder } from "./delivery-recorder.ts";
 import { buildFederation } from "./federation.ts";
 import { FEDIFY_KV_PREFIXES, readOutboxMessage } from "./fedify-internals.ts";
 import { FeedKeyStore } from "./keys.ts";
@@ -44,7 +45,13 @@ export interface FederationRuntimeOptions {
     readonly kv: KvStore;
     readonly addressGuard: AddressGuard;
     readonly metrics?: Metrics | undefined;
+    readonly recorder?: DeliveryRecorder | undefined;
   }) => OutboxSender;
+  /**
+   * DELIVERY_RECORD_DAYS: how long the delivery record keeps a publish (default 30); 0: no
+   * record is kept at all.
+   */
+  readonly deliveryRecordDays?: number;
   /** Counts deliveries and inbox activities (src/observability/); unset: nothing is counted. */
   readonly metrics?: Metrics | undefined;
   /**
@@ -71,6 +78,7 @@ export function federationOptionsFromConfig(
     | "deliveryPerHost"
     | "deliveryLeaseMs"
     | "authorizedFetch"
+    | "deliveryRecordDays"
   >,
 ): Pick<
   FederationRuntimeOptions,
@@ -82,6 +90,7 @@ export function federationOptionsFromConfig(
   | "authorizedFetch"
   | "queueLeaseMs"
   | "relayLeaseMs"
+  | "deliveryRecordDays"
 > {
   return {
     publicUrl: config.publicUrl,
@@ -92,6 +101,7 @@ export function federationOptionsFromConfig(
     authorizedFetch: config.authorizedFetch,
     queueLeaseMs: config.deliveryLeaseMs,
     relayLeaseMs: config.deliveryLeaseMs,
+    deliveryRecordDays: config.deliveryRecordDays,
   };
 }
 
@@ -108,7 +118,15 @@ export interface FederationRuntime {
    * with the same checks in front of Fedify's handler as a listening queue has.
    */
   processQueuedTask(message: unknown): Promise<void>;
+  /** Writes the delivery outcomes still in memory (the Worker, at the end of a queue batch). */
+  flushDeliveryRecord(): Promise<void>;
+  /** Deletes delivery records older than DELIVERY_RECORD_DAYS; returns how many went. */
+  pruneDeliveryRecord(): Promise<number>;
 }
+
+/** How often a delivering process prunes the delivery record. */
+const PRUNE_INTERVAL_MS = 60 * 60_000;
+const DAY_MS = 86_400_000;
 
 /**
  * Keys Fedify reads on every delivery, kept in memory briefly (see CachedKvStore).
@@ -172,8 +190,19 @@ export async function createFederationRuntime(
       leaseMs: options.queueLeaseMs,
       logger,
     });
-  const sender = options.outboxSender?.({ kv, addressGuard, metrics: options.metrics });
-  const deliveryMetrics = options.metrics && new FedifyDeliveryMetrics(options.metrics);
+  const recordDays = options.deliveryRecordDays ?? 30;
+  const recorder =
+    recordDays > 0
+      ? new DeliveryRecorder(repos.deliveryRecord, { logger, now: () => clock.now() })
+      : undefined;
+  const sender = options.outboxSender?.({
+    kv,
+    addressGuard,
+    metrics: options.metrics,
+    recorder,
+  });
+  const observer =
+    options.metrics || recorder ? new FedifyDeliveryObserver(options.metrics, recorder) : undefined;
   // Every message Fedify would handle passes here first, whoever sends it: the address check,
   // then the direct sender if there is one.
   const beforeFedify = firstTaker(
@@ -184,34 +213,48 @@ export async function createFederationRuntime(
   const federation = await buildFederation({
     publicUrl,
     kv,
-    queue: new OutboxShortcutQueue(queue, beforeFedify, deliveryMetrics),
-    deliveryMetrics,
+    queue: new OutboxShortcutQueue(queue, beforeFedify, observer),
+    deliveryObserver: observer,
     allowPrivateAddress: options.allowPrivateAddress,
     ...(options.documentLoaderForTests
       ? { documentLoaderForTests: options.documentLoaderForTests }
       : {}),
   });
-  const relay = new OutboxRelay(
-    federation,
-    data,
-    options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {},
-  );
+  const relay = new OutboxRelay(federation, data, {
+    ...(options.relayLeaseMs ? { leaseMs: options.relayLeaseMs } : {}),
+    recordDeliveries: recorder !== undefined,
+  });
+  const pruneDeliveryRecord = async () =>
+    recordDays > 0
+      ? repos.deliveryRecord.prune(new Date(clock.now().getTime() - recordDays * DAY_MS))
+      : 0;
   return {
     federation,
     data,
     kv,
     relay,
     async runDelivery(signal) {
+      const prune = () =>
+        void pruneDeliveryRecord().catch((error: unknown) =>
+          logger.warn("delivery record: could not prune", { error }),
+        );
+      const pruning = recorder ? setInterval(prune, PRUNE_INTERVAL_MS) : undefined;
+      pruning?.unref?.();
+      if (recorder) prune();
       try {
         await Promise.all([federation.startQueue(data, { signal }), relay.run(signal)]);
       } finally {
+        clearInterval(pruning);
         sender?.close();
+        await recorder?.flush();
       }
     },
     async processQueuedTask(message) {
       if (await beforeFedify(message)) return;
       const handle = () => federation.processQueuedTask(data, message as Message);
-      await (deliveryMetrics ? deliveryMetrics.observe(message, handle) : handle());
+      await (observer ? observer.observe(message, handle) : handle());
     },
+    flushDeliveryRecord: async () => recorder?.flush(),
+    pruneDeliveryRecord,
   };
 }

@@ -8,11 +8,18 @@ import {
   liveUpdateOutput,
   liveUpdatePatch,
 } from "../schemas/article.schema.ts";
+import { articleDeliveriesQuery, remoteServersQuery } from "../schemas/delivery.schema.ts";
 import { feedInput, feedPatch } from "../schemas/feed.schema.ts";
 import { moderationPaths, moderationSchemas } from "./openapi-moderation.ts";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output" = "input") =>
   z.toJSONSchema(schema, { io, unrepresentable: "any", target: "openapi-3.0" });
+
+/** A query schema's fields as OpenAPI query parameters, all optional. */
+const queryParameters = (schema: z.ZodType) =>
+  Object.entries((jsonSchema(schema) as { properties: Record<string, unknown> }).properties).map(
+    ([name, property]) => ({ name, in: "query", required: false, schema: property }),
+  );
 
 const problemResponse = (description: string) => ({
   description,
@@ -46,9 +53,7 @@ export function openApiDocument(publicUrl: string) {
     schema: { type: "string", format: "uuid" },
   };
   const slugParam = { name: "slug", in: "path", required: true, schema: { type: "string" } };
-  const listParams = Object.entries(
-    (jsonSchema(articleListQuery) as { properties: Record<string, unknown> }).properties,
-  ).map(([name, schema]) => ({ name, in: "query", required: false, schema }));
+  const listParams = queryParameters(articleListQuery);
   return {
     openapi: "3.0.3",
     info: {
@@ -215,6 +220,33 @@ export function openApiDocument(publicUrl: string) {
             "200": jsonResponse("The feed", "Feed"),
             "404": problemResponse("Unknown slug"),
             ...errors,
+          },
+        },
+      },
+      "/admin/articles/{id}/deliveries": {
+        parameters: [idParam],
+        get: {
+          summary:
+            "What became of a publish at each remote server: `delivered`, `failed` (last status, attempts) or `pending`, with totals of N servers (paged by host; default the latest revision recorded)",
+          parameters: queryParameters(articleDeliveriesQuery),
+          responses: {
+            "200": { description: "Totals and a page of servers" },
+            "404": problemResponse("Unknown article"),
+            "401": errors["401"],
+            "422": errors["422"],
+          },
+        },
+      },
+      "/admin/servers": {
+        get: {
+          summary:
+            "Remote servers: followers, last success, failing deliveries, Fedify's circuit-breaker state; `failing=1` only those failing now (admin scope)",
+          parameters: queryParameters(remoteServersQuery),
+          responses: {
+            "200": { description: "A page of servers, by host" },
+            "401": errors["401"],
+            "403": problemResponse("The token's scope does not cover this (admin needed)"),
+            "422": errors["422"],
           },
         },
       },

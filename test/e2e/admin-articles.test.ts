@@ -213,6 +213,8 @@ describe.each(DATABASE_KINDS)("admin articles API on %s", (kind) => {
       "/admin/feeds",
       "/admin/feeds/{slug}/followers",
       "/admin/feeds/{slug}",
+      "/admin/articles/{id}/deliveries",
+      "/admin/servers",
       "/admin/tokens",
       "/admin/tokens/{idOrName}",
       "/admin/audit",

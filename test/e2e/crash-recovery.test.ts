@@ -4,6 +4,7 @@ import type { ArticleOutput } from "../../src/schemas/article.schema.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { insertFarmFollowers } from "../support/farm-followers.ts";
 import { type PeerFarm, startPeerFarm } from "../support/fediverse-peer.ts";
 import { freePort } from "../support/free-port.ts";
 import {
@@ -37,19 +38,7 @@ describe("a crash in the middle of a fan-out", () => {
     );
     // Slow inboxes (150 ms) and low concurrency keep the fan-out in flight long enough to crash it.
     farm = await startPeerFarm({ hosts: FOLLOWERS, firstAddress: "127.0.3.1", inboxDelayMs: 150 });
-    await database.db
-      .insertInto("followers")
-      .values(
-        farm.actors.map((actor) => ({
-          feedSlug: "world",
-          actorId: actor.id,
-          inboxUrl: actor.inbox,
-          sharedInboxUrl: actor.sharedInbox,
-          followId: null,
-          createdAt: new Date(),
-        })),
-      )
-      .execute();
+    await insertFarmFollowers(database.db, farm, "world");
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     env = {

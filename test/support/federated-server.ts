@@ -9,6 +9,7 @@ import { directOutboxSender } from "../../src/federation/direct-delivery.ts";
 import { createFederationRuntime, type FederationRuntime } from "../../src/federation/runtime.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";
 import { parseFeedDefinitions } from "../../src/schemas/feed-definitions.ts";
+import type { Db } from "../../src/storage/database.ts";
 import { syncFeedDefinitions } from "../../src/storage/feed-sync.ts";
 import { createStores } from "../../src/storage/stores.ts";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.ts";
@@ -30,6 +31,10 @@ export interface FederatedServerOptions {
   readonly metricsToken?: string;
   /** The app's and relay's clock (default: the system's), so a test can move time past embargoes. */
   readonly clock?: Clock;
+  /** Deliveries in flight at once (default 8). */
+  readonly deliveryConcurrency?: number;
+  /** The handle the app's stores use, given the test database's (e.g. one counting statements). */
+  readonly storesDatabase?: (db: Db) => Db;
 }
 
 export interface FederatedServer {
@@ -62,7 +67,7 @@ export async function startFederatedServer(
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const stores = createStores(database.db);
+  const stores = createStores(options.storesDatabase?.(database.db) ?? database.db);
   const metrics = nodeMetricsFor(
     { metricsToken: options.metricsToken, metricsPort: undefined },
     stores,
@@ -76,7 +81,7 @@ export async function startFederatedServer(
     clock: options.clock ?? systemClock,
     databaseUrl: database.url,
     allowPrivateAddress: options.allowPrivateAddress ?? true,
-    deliveryConcurrency: 8,
+    deliveryConcurrency: options.deliveryConcurrency ?? 8,
     authorizedFetch: options.authorizedFetch ?? false,
     ...(sender === "direct" ? { outboxSender: directOutboxSender(url, logger) } : {}),
     ...(options.documentLoader ? { documentLoaderForTests: options.documentLoader } : {}),

@@ -27,6 +27,7 @@ describe("parseConfig", () => {
       websubTimeoutMs: 10_000,
       websubConcurrency: 128,
       deliveryLeaseMs: 60_000,
+      deliveryRecordDays: 30,
       deliverySender: "direct",
       deliverySigning: "thread-pool",
       inboxRateLimit: 1200,

@@ -60,9 +60,11 @@ export default {
 
   async queue(batch: MessageBatch, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
     const started = await runtimeFor(env);
-    await invoke(env, ctx, started, () =>
-      consumeBatch(batch, started.processQueuedTask, started.logger),
-    );
+    await invoke(env, ctx, started, async () => {
+      await consumeBatch(batch, started.processQueuedTask, started.logger);
+      // The batch's outcomes, in one statement: no timer outlives the invocation.
+      await started.federation.flushDeliveryRecord();
+    });
   },
 
   async scheduled(
@@ -77,6 +79,7 @@ export default {
         started.federation.relay,
         started.logger,
         started.drainWebSub,
+        started.federation.pruneDeliveryRecord,
       );
     });
   },
