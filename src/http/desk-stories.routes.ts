@@ -104,7 +104,7 @@ export function deskStoryRoutes(deps: DeskStoryDeps) {
         reach,
         delivery: deliveries?.ok
           ? {
-              counts: deliveryCounts(deliveries.value.summary),
+              counts: deliveryCounts(deliveries.value.summary, article.revision),
               servers: deliveries.value.items,
             }
           : undefined,
@@ -121,7 +121,10 @@ export function deskStoryRoutes(deps: DeskStoryDeps) {
     const id = c.req.param("id");
     const found = await articles.get(id);
     if (!found.ok || !deps.views) return c.json({ error: "no such story" }, 404);
-    const counts = deliveryCounts(await deps.views.deliveries.deliverySummary(id));
+    const counts = deliveryCounts(
+      await deps.views.deliveries.deliverySummary(id),
+      found.value.revision,
+    );
     const etag = deliveryEtag(counts);
     const headers = { etag, "cache-control": "no-store" };
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);

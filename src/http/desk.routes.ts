@@ -148,7 +148,9 @@ export function deskRoutes(deps: DeskDeps) {
         followers,
         latest: stories,
         lastPublish:
-          last && summary ? { article: last, counts: deliveryCounts(summary) } : undefined,
+          last && summary
+            ? { article: last, counts: deliveryCounts(summary, last.revision) }
+            : undefined,
       }),
     );
   });

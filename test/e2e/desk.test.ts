@@ -577,6 +577,7 @@ describe.each(DATABASE_KINDS)("the newsroom desk (%s)", (kind) => {
         pending: 2,
         total: 2,
         revision: 1,
+        current: true,
       });
       const same = await t.get(`/desk/stories/${id}/delivery.json`, {
         cookie: desk.cookie,
@@ -607,6 +608,7 @@ describe.each(DATABASE_KINDS)("the newsroom desk (%s)", (kind) => {
         pending: 0,
         total: 2,
         revision: 1,
+        current: true,
       });
       const stranger = await t.get(`/desk/stories/${id}/delivery.json`);
       expect(stranger.status).toBe(303);

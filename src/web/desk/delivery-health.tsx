@@ -8,17 +8,34 @@ export interface DeliveryCounts {
   readonly pending: number;
   readonly total: number;
   readonly revision: number | null;
+  /**
+   * The record is of the story's current revision. False just after a push or an edit, until
+   * the relay has queued it: the panel keeps polling (with a story without followers, slowly).
+   */
+  readonly current: boolean;
 }
 
-export function deliveryCounts(summary: DeliverySummary): DeliveryCounts {
+export function deliveryCounts(summary: DeliverySummary, articleRevision: number): DeliveryCounts {
   const { delivered, failed, pending, servers, revision } = summary;
-  return { delivered, failed, pending, total: servers, revision };
+  return {
+    delivered,
+    failed,
+    pending,
+    total: servers,
+    revision,
+    current: revision === articleRevision,
+  };
+}
+
+/** Nothing more will change: the current revision is recorded and no server is pending. */
+export function deliverySettled(counts: DeliveryCounts): boolean {
+  return counts.current && counts.pending === 0;
 }
 
 /** The delivery JSON's validator: it changes exactly when a count does. */
 export function deliveryEtag(counts: DeliveryCounts): string {
-  const { delivered, failed, pending, total, revision } = counts;
-  return `"d${revision ?? "-"}.${delivered}.${failed}.${pending}.${total}"`;
+  const { delivered, failed, pending, total, revision, current } = counts;
+  return `"d${revision ?? "-"}.${delivered}.${failed}.${pending}.${total}.${current ? 1 : 0}"`;
 }
 
 /** Where the delivery panel of a story polls. */
@@ -44,7 +61,7 @@ export function DeliveryHealth(props: {
       aria-labelledby="delivery-heading"
       data-delivery={deliveryJsonPath(props.articleId)}
       data-etag={deliveryEtag(counts)}
-      data-pending={String(counts.pending)}
+      data-settled={String(deliverySettled(counts))}
     >
       <Heading id="delivery-heading">
         Delivery{counts.revision === null ? "" : ` of revision ${counts.revision}`}
@@ -64,12 +81,15 @@ export function DeliveryHealth(props: {
         aria-label="Servers answered"
       />
       <p class="meta" role="status" data-delivery-status>
-        {counts.pending === 0 && counts.total > 0
-          ? `Delivery finished: ${counts.delivered} of ${counts.total} servers.`
-          : ""}
+        {deliverySettled(counts) && counts.total > 0 ? finishedText(counts) : ""}
       </p>
     </section>
   );
+}
+
+/** The status line once done (desk.js writes the same words). */
+function finishedText(counts: DeliveryCounts): string {
+  return `Delivery finished: ${counts.delivered} of ${counts.total} servers.`;
 }
 
 /** Reach per server: what each remote server made of the story's latest publish. */

@@ -2,7 +2,8 @@
  * The desk's only script, served from `/desk/assets/desk.js` (the CSP allows no inline code).
  * Every page works without it. It moves focus to a form's error summary, and keeps a delivery
  * panel (`[data-delivery]`) current while its publish runs: it polls the panel's JSON with
- * If-None-Match (mostly bodyless 304s) until nothing is pending, and says so on a status line.
+ * If-None-Match (bodyless 304s while nothing changes, less often the longer nothing does) until
+ * the story's current revision is recorded with nothing pending, and says so on a status line.
  */
 export const DESK_JS = `"use strict";
 (() => {
@@ -16,7 +17,11 @@ export const DESK_JS = `"use strict";
     let etag = panel.dataset.etag || "";
     let delay = 1000;
     async function poll() {
-      if (panel.dataset.pending === "0") return;
+      if (panel.dataset.settled === "true") return;
+      if (document.hidden) {
+        setTimeout(poll, delay);
+        return;
+      }
       try {
         const headers = { accept: "application/json" };
         if (etag) headers["if-none-match"] = etag;
@@ -25,8 +30,8 @@ export const DESK_JS = `"use strict";
           etag = response.headers.get("etag") || "";
           show(panel, await response.json());
           delay = 1000;
-        } else if (response.status !== 304) {
-          delay = Math.min(delay * 2, 30000);
+        } else {
+          delay = Math.min(delay * (response.status === 304 ? 1.5 : 2), 30000);
         }
       } catch {
         delay = Math.min(delay * 2, 30000);
@@ -46,9 +51,10 @@ export const DESK_JS = `"use strict";
       bar.max = Math.max(1, summary.total);
       bar.value = summary.delivered + summary.failed;
     }
-    panel.dataset.pending = String(summary.pending);
+    const settled = summary.current && summary.pending === 0;
+    panel.dataset.settled = String(settled);
     const status = panel.querySelector("[data-delivery-status]");
-    if (status && summary.pending === 0) {
+    if (status && settled && summary.total > 0) {
       status.textContent = "Delivery finished: " + summary.delivered + " of " + summary.total + " servers.";
     }
   }
