@@ -6,8 +6,9 @@ import type { Clock } from "../domain/ports.ts";
 import { articleUrl } from "../domain/urls.ts";
 import { articleInput, articlePatch, liveUpdateInput } from "../schemas/article.schema.ts";
 import type { Views } from "../storage/stores.ts";
+import { strongEtag } from "../syndication/encoded-document.ts";
 import { ComposePage } from "../web/desk/compose-page.tsx";
-import { deliveryCounts, deliveryEtag } from "../web/desk/delivery-health.tsx";
+import { deliveryCounts, serverRow } from "../web/desk/delivery-health.tsx";
 import { EMPTY_FORM, type FormState } from "../web/desk/form-fields.tsx";
 import { StoryPage } from "../web/desk/story-page.tsx";
 import type { ArticleCommands } from "./article-commands.ts";
@@ -105,7 +106,7 @@ export function deskStoryRoutes(deps: DeskStoryDeps) {
         delivery: deliveries?.ok
           ? {
               counts: deliveryCounts(deliveries.value.summary, article.revision),
-              servers: deliveries.value.items,
+              servers: deliveries.value.items.map(serverRow),
             }
           : undefined,
         refused,
@@ -121,14 +122,18 @@ export function deskStoryRoutes(deps: DeskStoryDeps) {
     const id = c.req.param("id");
     const found = await articles.get(id);
     if (!found.ok || !deps.views) return c.json({ error: "no such story" }, 404);
-    const counts = deliveryCounts(
-      await deps.views.deliveries.deliverySummary(id),
-      found.value.revision,
-    );
-    const etag = deliveryEtag(counts);
+    const deliveries = await deps.views.deliveries.deliveriesForArticle(id, {
+      limit: SERVERS_SHOWN,
+    });
+    if (!deliveries.ok) return c.json({ error: "no such story" }, 404);
+    const body = JSON.stringify({
+      ...deliveryCounts(deliveries.value.summary, found.value.revision),
+      servers: deliveries.value.items.map(serverRow),
+    });
+    const etag = await strongEtag(new TextEncoder().encode(body));
     const headers = { etag, "cache-control": "no-store" };
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
-    return c.json(counts, 200, headers);
+    return c.body(body, 200, { ...headers, "content-type": "application/json" });
   });
 
   const editPage = async (c: DeskContext, state: FormState | undefined) => {

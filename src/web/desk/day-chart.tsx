@@ -17,6 +17,7 @@ const PAD = 4;
  */
 export function DayChart(props: { title: string; series: readonly ChartSeries[] }) {
   const days = [...new Set(props.series.flatMap((s) => s.points.map((p) => p.day)))].sort();
+  if (days.length === 0) return <p class="meta">{props.title}: nothing yet.</p>;
   const highest = Math.max(1, ...props.series.flatMap((s) => s.points.map((p) => p.count)));
   const x = (day: string) =>
     days.length < 2 ? WIDTH / 2 : PAD + (days.indexOf(day) * (WIDTH - 2 * PAD)) / (days.length - 1);

@@ -1,5 +1,4 @@
 import type { DeliverySummary, ServerDelivery } from "../../storage/views/delivery-record.view.ts";
-import { readableDate } from "../format.ts";
 
 /** What the delivery panel and its JSON carry: servers by state of the latest publish. */
 export interface DeliveryCounts {
@@ -32,12 +31,6 @@ export function deliverySettled(counts: DeliveryCounts): boolean {
   return counts.current && counts.pending === 0;
 }
 
-/** The delivery JSON's validator: it changes exactly when a count does. */
-export function deliveryEtag(counts: DeliveryCounts): string {
-  const { delivered, failed, pending, total, revision, current } = counts;
-  return `"d${revision ?? "-"}.${delivered}.${failed}.${pending}.${total}.${current ? 1 : 0}"`;
-}
-
 /** Where the delivery panel of a story polls. */
 export function deliveryJsonPath(articleId: string): string {
   return `/desk/stories/${articleId}/delivery.json`;
@@ -60,7 +53,6 @@ export function DeliveryHealth(props: {
       class="delivery"
       aria-labelledby="delivery-heading"
       data-delivery={deliveryJsonPath(props.articleId)}
-      data-etag={deliveryEtag(counts)}
       data-settled={String(deliverySettled(counts))}
     >
       <Heading id="delivery-heading">
@@ -92,11 +84,32 @@ function finishedText(counts: DeliveryCounts): string {
   return `Delivery finished: ${counts.delivered} of ${counts.total} servers.`;
 }
 
-/** Reach per server: what each remote server made of the story's latest publish. */
-export function ServerDeliveries(props: { items: readonly ServerDelivery[] }) {
-  if (props.items.length === 0) return null;
+/** A server's row as text cells: the page renders them, and desk.js updates them from the JSON. */
+export interface ServerRow {
+  readonly host: string;
+  readonly state: ServerDelivery["state"];
+  readonly inboxes: string;
+  readonly lastAnswer: string;
+  readonly attempts: string;
+}
+
+export function serverRow(item: ServerDelivery): ServerRow {
+  return {
+    host: item.host,
+    state: item.state,
+    inboxes: `${item.delivered} of ${item.inboxes}${item.givenUp > 0 ? ` (${item.givenUp} given up)` : ""}`,
+    lastAnswer: item.lastStatus ?? "none yet",
+    attempts: String(item.attempts),
+  };
+}
+
+/**
+ * Reach per server: what each remote server made of the story's latest publish. Hidden while
+ * empty (a fresh push not yet queued); desk.js fills it in as answers come.
+ */
+export function ServerDeliveries(props: { rows: readonly ServerRow[] }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" hidden={props.rows.length === 0} data-delivery-table>
       <table class="desk-table">
         <caption>Per server</caption>
         <thead>
@@ -108,20 +121,14 @@ export function ServerDeliveries(props: { items: readonly ServerDelivery[] }) {
             <th scope="col">Attempts</th>
           </tr>
         </thead>
-        <tbody>
-          {props.items.map((item) => (
-            <tr>
-              <th scope="row">{item.host}</th>
-              <td class={item.state === "failed" ? "failing" : undefined}>{item.state}</td>
-              <td>
-                {item.delivered} of {item.inboxes}
-                {item.givenUp > 0 ? ` (${item.givenUp} given up)` : ""}
-              </td>
-              <td>
-                {item.lastStatus ?? "none yet"}
-                {item.lastAttemptAt ? ` · ${readableDate(item.lastAttemptAt)}` : ""}
-              </td>
-              <td>{item.attempts}</td>
+        <tbody data-delivery-servers>
+          {props.rows.map((row) => (
+            <tr data-host={row.host}>
+              <th scope="row">{row.host}</th>
+              <td class={row.state === "failed" ? "failing" : undefined}>{row.state}</td>
+              <td>{row.inboxes}</td>
+              <td>{row.lastAnswer}</td>
+              <td>{row.attempts}</td>
             </tr>
           ))}
         </tbody>

@@ -51,12 +51,38 @@ export const DESK_JS = `"use strict";
       bar.max = Math.max(1, summary.total);
       bar.value = summary.delivered + summary.failed;
     }
+    if (summary.servers) showServers(summary.servers);
     const settled = summary.current && summary.pending === 0;
     panel.dataset.settled = String(settled);
     const status = panel.querySelector("[data-delivery-status]");
     if (status && settled && summary.total > 0) {
       status.textContent = "Delivery finished: " + summary.delivered + " of " + summary.total + " servers.";
     }
+  }
+  /** The per-server table (story page only): each row's cells, by host, as text. */
+  function showServers(servers) {
+    const body = document.querySelector("[data-delivery-servers]");
+    if (!body) return;
+    for (const server of servers) {
+      let row = Array.from(body.rows).find((r) => r.dataset.host === server.host);
+      if (!row) {
+        row = body.insertRow();
+        row.dataset.host = server.host;
+        const head = document.createElement("th");
+        head.scope = "row";
+        head.textContent = server.host;
+        row.append(head);
+        for (let i = 0; i < 4; i++) row.insertCell();
+      }
+      const cells = row.cells;
+      cells[1].textContent = server.state;
+      cells[1].className = server.state === "failed" ? "failing" : "";
+      cells[2].textContent = server.inboxes;
+      cells[3].textContent = server.lastAnswer;
+      cells[4].textContent = server.attempts;
+    }
+    const table = document.querySelector("[data-delivery-table]");
+    if (table && servers.length > 0) table.hidden = false;
   }
 })();
 `;

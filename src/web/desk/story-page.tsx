@@ -1,10 +1,14 @@
 import type { RevisionText } from "../../content/revision-history.ts";
 import type { Article, LiveUpdate } from "../../domain/article.ts";
-import type { ServerDelivery } from "../../storage/views/delivery-record.view.ts";
 import type { ArticleReach } from "../../storage/views/desk.view.ts";
 import { readableDate } from "../format.ts";
 import { DayChart } from "./day-chart.tsx";
-import { type DeliveryCounts, DeliveryHealth, ServerDeliveries } from "./delivery-health.tsx";
+import {
+  type DeliveryCounts,
+  DeliveryHealth,
+  ServerDeliveries,
+  type ServerRow,
+} from "./delivery-health.tsx";
 import { Csrf, type DeskChrome, DeskLayout } from "./desk-layout.tsx";
 import { EMPTY_FORM, ErrorSummary, type FormState, TextArea, TextField } from "./form-fields.tsx";
 
@@ -19,7 +23,7 @@ export interface StoryPageProps {
   readonly refused?: { readonly form: "update" | "correct"; readonly state: FormState } | undefined;
   /** Delivery of the latest publish, per server; absent without the read models. */
   readonly delivery?:
-    | { readonly counts: DeliveryCounts; readonly servers: readonly ServerDelivery[] }
+    | { readonly counts: DeliveryCounts; readonly servers: readonly ServerRow[] }
     | undefined;
 }
 
@@ -49,7 +53,7 @@ export function StoryPage(props: StoryPageProps) {
       {props.delivery ? (
         <>
           <DeliveryHealth counts={props.delivery.counts} articleId={article.id} />
-          <ServerDeliveries items={props.delivery.servers} />
+          <ServerDeliveries rows={props.delivery.servers} />
         </>
       ) : null}
 
