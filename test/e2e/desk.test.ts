@@ -164,6 +164,20 @@ describe.each(DATABASE_KINDS)("the newsroom desk (%s)", (kind) => {
       expect(feed.status).toBe(403);
       expect(feed.html).toContain("This needs a token with the admin scope");
       expect((await t.admin("GET", "/admin/feeds/night-story")).status).toBe(404);
+      // ... and may push a story, but not delete it (DELETE /admin/articles/ID needs admin).
+      await editor.get("/desk/compose");
+      const pushed = await editor.post("/desk/compose", { ...STORY_FORM, headline: "Night news" });
+      const nightStory = storyIdOf(pushed.location);
+      await editor.get(`/desk/stories/${nightStory}`);
+      expect((await editor.post(`/desk/stories/${nightStory}/delete`)).status).toBe(403);
+      expect((await articleJson(nightStory)).status).toBe("published");
+      const audit = (await (await t.admin("GET", "/admin/audit")).json()) as {
+        items: { tokenName: string; action: string }[];
+      };
+      expect(audit.items[0]).toMatchObject({
+        tokenName: "night-desk",
+        action: "POST /desk/compose",
+      });
 
       expect((await t.admin("DELETE", `/admin/tokens/${id}`)).status).toBeLessThan(300);
       expect((await editor.get("/desk")).location).toBe("/desk/sign-in");
@@ -564,7 +578,7 @@ describe.each(DATABASE_KINDS)("the newsroom desk (%s)", (kind) => {
         clock.now(),
       );
       const page = await desk.get(`/desk/stories/${id}`);
-      expect(page.html).toContain('data-delivery="/desk/stories/' + id + '/delivery.json"');
+      expect(page.html).toContain(`data-delivery="/desk/stories/${id}/delivery.json"`);
       expect(page.html).toMatch(/<span data-count="pending">2<\/span>/);
       expect(page.html).toMatch(/<th scope="row">a\.example<\/th><td>pending<\/td>/);
 
