@@ -24,8 +24,10 @@ export interface OpenDeskSession {
 /** The desk's sign-in sessions, by the SHA-256 of their id (migrations/0020). */
 export function createDeskSessionRepository(db: Kysely<Database>) {
   return {
+    /** Opens a session; sweeps expired ones too, so the table holds only live ones. */
     async open(session: NewDeskSession): Promise<void> {
       await db.insertInto("deskSessions").values(session).execute();
+      await db.deleteFrom("deskSessions").where("expiresAt", "<=", session.createdAt).execute();
     },
 
     async find(idHash: string, now: Date): Promise<OpenDeskSession | undefined> {
@@ -48,7 +50,7 @@ export function createDeskSessionRepository(db: Kysely<Database>) {
       };
     },
 
-    /** Signs out; also sweeps expired sessions, so the table holds only live ones. */
+    /** Signs out (and sweeps expired sessions). */
     async close(idHash: string, now: Date): Promise<void> {
       await db
         .deleteFrom("deskSessions")
