@@ -17,6 +17,7 @@ import * as m0016 from "./0016-outbox-correction-replies.ts";
 import * as m0017 from "./0017-quotes.ts";
 import * as m0018 from "./0018-feed-renames.ts";
 import * as m0019 from "./0019-delivery-record.ts";
+import * as m0020 from "./0020-desk-sessions.ts";
 
 /**
  * Every migration, in order. Listed statically (not read from disk) so the Cloudflare Worker
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   "0017-quotes": m0017,
   "0018-feed-renames": m0018,
   "0019-delivery-record": m0019,
+  "0020-desk-sessions": m0020,
 };

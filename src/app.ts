@@ -21,9 +21,11 @@ import { adminModerationRoutes } from "./http/admin-moderation.routes.ts";
 import { adminTokenRoutes } from "./http/admin-tokens.routes.ts";
 import { adminWebSubRoutes } from "./http/admin-websub.routes.ts";
 import { objectRoutes } from "./http/ap-objects.routes.ts";
+import { articleCommands } from "./http/article-commands.ts";
 import type { ArticlePageCache } from "./http/article-page-cache.ts";
 import { RequestAbortedError } from "./http/bounded-body.ts";
 import { clientAddressOf } from "./http/client-address.ts";
+import { deskRoutes } from "./http/desk.routes.ts";
 import { feedArtworkRoutes } from "./http/feed-artwork.routes.ts";
 import { feedDocumentRoutes } from "./http/feed-documents.routes.ts";
 import { answeringHead } from "./http/head-requests.ts";
@@ -50,6 +52,7 @@ import type { Metrics, MetricsExposition } from "./observability/metrics.ts";
 import type { AdminTokenRepository } from "./storage/admin-token-repository.ts";
 import type { AuditLog } from "./storage/audit-log.ts";
 import { unavailableReason } from "./storage/database-unavailable.ts";
+import type { DeskSessionRepository } from "./storage/desk-session-repository.ts";
 import type { ModerationStore } from "./storage/moderation-store.ts";
 import type { Views } from "./storage/stores.ts";
 import type { FeedDocumentCache, FeedSnapshot } from "./syndication/feed-document-cache.ts";
@@ -98,6 +101,8 @@ export interface AppDeps {
   readonly articlePages: ArticlePageCache;
   /** Stored admin tokens (`/admin/tokens`); without them only ADMIN_TOKEN opens the admin API. */
   readonly adminTokens?: AdminTokenRepository | undefined;
+  /** The desk's sign-in sessions (`/desk`); without them there is no desk. */
+  readonly deskSessions?: DeskSessionRepository | undefined;
   /** Where every admin write is recorded (read at `GET /admin/audit` through the views). */
   readonly audit?: AuditLog | undefined;
   /** Blocks, reports and hidden replies (`/admin/blocks`, `/admin/reports`, `/admin/replies`). */
@@ -173,6 +178,14 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", healthRoutes(deps.checkDatabase));
   if (deps.metricsEndpoint) app.route("/", metricsRoutes(deps.metricsEndpoint));
 
+  const commandDeps = {
+    articles: deps.articles,
+    liveUpdates: deps.liveUpdates,
+    clock,
+    publicUrl,
+    maxArticleBytes: deps.articleMaxBytes ?? DEFAULT_LIMITS.articleMaxBytes,
+    onPublished: (articleId: string) => deps.articlePages.warm(articleId),
+  };
   const admin = new Hono<AdminEnv>();
   admin.get("/openapi.json", (c) => c.json(openApiDocument(publicUrl)));
   admin.use(
@@ -186,18 +199,7 @@ export function createApp(deps: AppDeps): Hono {
       logger,
     }),
   );
-  admin.route(
-    "/articles",
-    adminArticleRoutes({
-      articles: deps.articles,
-      liveUpdates: deps.liveUpdates,
-      clock,
-      publicUrl,
-      maxBodyBytes,
-      maxArticleBytes: deps.articleMaxBytes ?? DEFAULT_LIMITS.articleMaxBytes,
-      onPublished: (articleId) => deps.articlePages.warm(articleId),
-    }),
-  );
+  admin.route("/articles", adminArticleRoutes({ ...commandDeps, maxBodyBytes }));
   if (deps.views) admin.route("/feeds", adminFollowerRoutes(deps.views.followerList));
   admin.route("/feeds", adminFeedRoutes({ feeds: deps.feeds, publicUrl, maxBodyBytes }));
   if (deps.adminTokens) {
@@ -258,6 +260,26 @@ export function createApp(deps: AppDeps): Hono {
         stream: deps.views.liveStream,
         clock,
         publicUrl,
+      }),
+    );
+  }
+
+  if (deps.deskSessions) {
+    app.route(
+      "/desk",
+      deskRoutes({
+        ...commandDeps,
+        sessions: deps.deskSessions,
+        adminToken: deps.adminToken,
+        tokens: deps.adminTokens,
+        audit: deps.audit,
+        commands: articleCommands(commandDeps),
+        feeds: deps.feeds,
+        views: deps.views,
+        logger,
+        siteName,
+        maxBodyBytes,
+        clientAddress: clientAddressOf,
       }),
     );
   }

@@ -323,6 +323,7 @@ export function createDeps(options: {
     views: stores.views,
     adminTokens: stores.access.tokens,
     audit: stores.access.audit,
+    deskSessions: stores.access.deskSessions,
     moderation: stores.moderation,
     blockList: stores.blockList,
     renderedPages,

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { sanitizeArticleHtml } from "../content/sanitize-html.ts";
 import type { ArticleService } from "../domain/article-service.ts";
 import { decodeCursor } from "../domain/cursor.ts";
 import type { LiveUpdateService } from "../domain/live-update-service.ts";
@@ -13,6 +12,7 @@ import {
   liveUpdatePatch,
 } from "../schemas/article.schema.ts";
 import { type AdminEnv, requireScope } from "./admin-auth.ts";
+import { articleCommands } from "./article-commands.ts";
 import {
   articleErrorProblem,
   liveUpdateErrorProblem,
@@ -38,24 +38,17 @@ export interface AdminArticlesDeps {
 
 /** `/admin/articles`: push, list, read, revise and delete stories. */
 export function adminArticleRoutes(deps: AdminArticlesDeps) {
-  const { articles, clock, publicUrl, maxBodyBytes, maxArticleBytes } = deps;
-  const body = (html: string, canonicalUrl: string | null | undefined) =>
-    sanitizeBody(html, canonicalUrl, publicUrl, maxArticleBytes);
+  const { articles, clock, publicUrl, maxBodyBytes } = deps;
+  const commands = articleCommands(deps);
   const routes = new Hono<AdminEnv>();
   const toJson = (article: Parameters<typeof serializeArticle>[0]) =>
     serializeArticle(article, publicUrl, clock.now());
 
   routes.post("/", requireScope("publish"), async (c) => {
     const input = await readJsonBody(c, articleInput, maxBodyBytes);
-    const result = await articles.publish({
-      ...input,
-      language: input.language ?? null,
-      bodyHtml: body(input.bodyHtml, input.canonicalUrl),
-      publishedAt: input.publishedAt ?? clock.now(),
-    });
+    const result = await commands.publish(input);
     if (!result.ok) return problemResponse(articleErrorProblem(result.error));
     const { article, created } = result.value;
-    if (created) deps.onPublished?.(article.id);
     const location = `/admin/articles/${article.id}`;
     return c.json(toJson(article), created ? 201 : 200, { location });
   });
@@ -85,10 +78,7 @@ export function adminArticleRoutes(deps: AdminArticlesDeps) {
 
   routes.patch("/:id", requireScope("publish"), async (c) => {
     const patch = await readJsonBody(c, articlePatch, maxBodyBytes);
-    const result = await articles.update(c.req.param("id"), {
-      ...patch,
-      bodyHtml: patch.bodyHtml === undefined ? undefined : body(patch.bodyHtml, patch.canonicalUrl),
-    });
+    const result = await commands.update(c.req.param("id"), patch);
     if (!result.ok) return problemResponse(articleErrorProblem(result.error));
     return c.json(toJson(result.value));
   });
@@ -106,16 +96,7 @@ export function adminArticleRoutes(deps: AdminArticlesDeps) {
 
     routes.post("/:id/updates", requireScope("publish"), async (c) => {
       const input = await readJsonBody(c, liveUpdateInput, maxBodyBytes);
-      const { live, ...draft } = input;
-      const result = await liveUpdates.push(
-        c.req.param("id"),
-        {
-          ...draft,
-          bodyHtml: body(input.bodyHtml, null),
-          publishedAt: input.publishedAt ?? clock.now(),
-        },
-        { live },
-      );
+      const result = await commands.pushUpdate(liveUpdates, c.req.param("id"), input);
       if (!result.ok) return problemResponse(liveUpdateErrorProblem(result.error));
       const { update, created } = result.value;
       const location = `/admin/articles/${update.articleId}/updates/${update.id}`;
@@ -133,7 +114,7 @@ export function adminArticleRoutes(deps: AdminArticlesDeps) {
       const patch = await readJsonBody(c, liveUpdatePatch, maxBodyBytes);
       const result = await liveUpdates.revise(c.req.param("id"), c.req.param("updateId"), {
         ...patch,
-        bodyHtml: patch.bodyHtml === undefined ? undefined : body(patch.bodyHtml, null),
+        bodyHtml: patch.bodyHtml === undefined ? undefined : commands.body(patch.bodyHtml, null),
       });
       if (!result.ok) return problemResponse(liveUpdateErrorProblem(result.error));
       return c.json(updateJson(result.value));
@@ -147,29 +128,4 @@ export function adminArticleRoutes(deps: AdminArticlesDeps) {
   }
 
   return routes;
-}
-
-/**
- * Relative links in the body resolve against the publisher's page, else our own origin. The
- * sanitised body must fit the article size limit: a feed renders up to FEED_ITEM_LIMIT of them.
- */
-function sanitizeBody(
-  bodyHtml: string,
-  canonicalUrl: string | null | undefined,
-  publicUrl: string,
-  maxBytes: number,
-): string {
-  const sanitized = sanitizeArticleHtml(bodyHtml, canonicalUrl ?? `${publicUrl}/`);
-  const bytes = new TextEncoder().encode(sanitized).byteLength;
-  if (bytes > maxBytes) {
-    throw new ProblemError(
-      validationProblem([
-        {
-          pointer: "/bodyHtml",
-          detail: `is ${bytes} bytes of HTML after sanitising; an article may have at most ${maxBytes}`,
-        },
-      ]),
-    );
-  }
-  return sanitized;
 }

@@ -42,7 +42,7 @@ const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * (`requireScope`), so `adminAuth` only says who is asking.
  */
 export function adminAuth(options: AdminAuthOptions): MiddlewareHandler<AdminEnv> {
-  const configured = options.adminToken === undefined ? undefined : hashToken(options.adminToken);
+  const configured = options.adminToken !== undefined;
   const failures: RateLimit = createRateLimit({
     points: options.failuresPerMinute ?? 10,
     windowSeconds: 60,
@@ -50,17 +50,7 @@ export function adminAuth(options: AdminAuthOptions): MiddlewareHandler<AdminEnv
   });
   const { tokens, audit, logger, clock } = options;
 
-  async function identify(presented: string): Promise<Principal | undefined> {
-    const digest = await hashToken(presented);
-    if (configured && constantTimeEqual(await configured, digest)) {
-      return { name: CONFIGURED_TOKEN_NAME, scope: "admin" };
-    }
-    const stored = await tokens?.findLiveByHash(digest);
-    if (stored && constantTimeEqual(stored.tokenHash, digest)) {
-      return { name: stored.name, scope: stored.scope };
-    }
-    return undefined;
-  }
+  const identify = tokenIdentifier(options);
 
   return async (c, next) => {
     const address = options.clientAddress(c);
@@ -99,6 +89,35 @@ export function adminAuth(options: AdminAuthOptions): MiddlewareHandler<AdminEnv
       // The change is committed: its answer stands, and the missing entry is loud in the log.
       logger.error("admin write not recorded in the audit log", { ...entry, error });
     }
+  };
+}
+
+/** Who a token names, and which token it is (the desk's sessions remember it). */
+export interface IdentifiedToken extends Principal {
+  /** The stored token's id; null for ADMIN_TOKEN. */
+  readonly tokenId: string | null;
+  /** SHA-256 of the token, hex. */
+  readonly tokenHash: string;
+}
+
+/**
+ * Who a presented token is: ADMIN_TOKEN (scope `admin`) or a live stored token, compared as
+ * SHA-256 digests in constant time; undefined for anything else.
+ */
+export function tokenIdentifier(
+  options: Pick<AdminAuthOptions, "adminToken" | "tokens">,
+): (presented: string) => Promise<IdentifiedToken | undefined> {
+  const configured = options.adminToken === undefined ? undefined : hashToken(options.adminToken);
+  return async (presented) => {
+    const digest = await hashToken(presented);
+    if (configured && constantTimeEqual(await configured, digest)) {
+      return { name: CONFIGURED_TOKEN_NAME, scope: "admin", tokenId: null, tokenHash: digest };
+    }
+    const stored = await options.tokens?.findLiveByHash(digest);
+    if (stored && constantTimeEqual(stored.tokenHash, digest)) {
+      return { name: stored.name, scope: stored.scope, tokenId: stored.id, tokenHash: digest };
+    }
+    return undefined;
   };
 }
 

@@ -13,7 +13,7 @@ const NOT_MODIFIED_HEADERS = [
 ];
 
 /** Paths whose answers must never be revalidated: the editors' side and live probes. */
-const NEVER = /^\/(admin|metrics|healthz)(\/|$)/;
+const NEVER = /^\/(admin|desk|metrics|healthz)(\/|$)/;
 
 /**
  * `ETag` and `304 Not Modified` for pages and ActivityPub documents, as feed documents have

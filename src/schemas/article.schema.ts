@@ -214,6 +214,7 @@ export const articleListQuery = z
 
 export type ArticleInput = z.output<typeof articleInput>;
 export type ArticlePatch = z.output<typeof articlePatch>;
+export type LiveUpdateInput = z.output<typeof liveUpdateInput>;
 
 /** What the admin API answers for an article (documented in the OpenAPI description). */
 export const articleOutput = z.object({

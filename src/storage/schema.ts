@@ -210,6 +210,18 @@ export interface AdminTokensTable {
   revokedAt: Timestamp | null;
 }
 
+/** A desk sign-in (migrations/0020): the session id itself is never stored. */
+export interface DeskSessionsTable {
+  idHash: string;
+  /** The stored token it was opened with; null for ADMIN_TOKEN. */
+  tokenId: string | null;
+  /** SHA-256 of the token it was opened with (ADMIN_TOKEN sessions end when it changes). */
+  tokenHash: string;
+  tokenName: string;
+  createdAt: CreatedAt;
+  expiresAt: Timestamp;
+}
+
 export interface AdminAuditTable {
   id: Generated<string>;
   at: CreatedAt;
@@ -295,6 +307,7 @@ export interface Database extends FedifyDatabase {
   quoteAuthorizations: QuoteAuthorizationsTable;
   adminTokens: AdminTokensTable;
   adminAudit: AdminAuditTable;
+  deskSessions: DeskSessionsTable;
   blocks: BlocksTable;
   reports: ReportsTable;
   instanceKeys: InstanceKeysTable;

@@ -14,6 +14,7 @@ import { createArticleRepository } from "./article-repository.ts";
 import { createAuditLog } from "./audit-log.ts";
 import { connectionOptions, type Db, isEmbeddedDatabase } from "./database.ts";
 import { createDeliveryRecordStore } from "./delivery-record-store.ts";
+import { createDeskSessionRepository } from "./desk-session-repository.ts";
 import { createOutboxRelayStore } from "./federation-outbox.ts";
 import { createFeedKeyRepository } from "./feed-key-repository.ts";
 import { createFeedRepository } from "./feed-repository.ts";
@@ -29,6 +30,7 @@ import { createArticleHistoryView } from "./views/article-history.view.ts";
 import { createArticlePageView } from "./views/article-page.view.ts";
 import { createAuditLogView } from "./views/audit-log.view.ts";
 import { createDeliveryRecordView } from "./views/delivery-record.view.ts";
+import { createDeskView } from "./views/desk.view.ts";
 import { createFeedPageView } from "./views/feed-page.view.ts";
 import { createFollowerListView } from "./views/follower-list.view.ts";
 import { createFrontPageView } from "./views/front-page.view.ts";
@@ -52,6 +54,7 @@ export function createViews(db: Db) {
     auditLog: createAuditLogView(db),
     /** The delivery record: a publish per server, remote servers' health (admin, CLI, desk). */
     deliveries: createDeliveryRecordView(db),
+    desk: createDeskView(db),
     websubSubscriptions: createWebSubSubscriptionListView(db),
     metrics: createMetricsView(db),
     sitemap: createSitemapView(db),
@@ -108,6 +111,7 @@ export function createStores(db: Db) {
     access: {
       tokens: createAdminTokenRepository(db),
       audit: createAuditLog(db),
+      deskSessions: createDeskSessionRepository(db),
     },
     /** Blocks, reports and hidden replies: writes that commit with their effects. */
     moderation,
