@@ -15,6 +15,7 @@ import * as m0014 from "./0014-websub-distribution.ts";
 import * as m0015 from "./0015-story-lifecycle.ts";
 import * as m0016 from "./0016-outbox-correction-replies.ts";
 import * as m0017 from "./0017-quotes.ts";
+import * as m0018 from "./0018-feed-renames.ts";
 import * as m0019 from "./0019-delivery-record.ts";
 
 /**
@@ -38,5 +39,6 @@ export const migrations: Record<string, Migration> = {
   "0015-story-lifecycle": m0015,
   "0016-outbox-correction-replies": m0016,
   "0017-quotes": m0017,
+  "0018-feed-renames": m0018,
   "0019-delivery-record": m0019,
 };

@@ -149,7 +149,13 @@ export function createApp(deps: AppDeps): Hono {
     app.route("/", objectRoutes(federation, data));
   }
 
-  app.route("/", feedDocumentRoutes(deps.feedDocuments, deps.archiveDocuments));
+  app.route(
+    "/",
+    feedDocumentRoutes(deps.feedDocuments, deps.archiveDocuments, {
+      renamedTo: (slug) => deps.feeds.renamedTo(slug),
+      publicUrl,
+    }),
+  );
   app.route("/", feedArtworkRoutes(siteName));
   if (deps.siteDocuments) app.route("/", siteDocumentRoutes(deps.siteDocuments, publicUrl));
   if (deps.tagDocuments && deps.tagStories) {

@@ -21,6 +21,8 @@ export interface BenchPostgres {
   readonly pid: number;
   /** Statements role `tidings` has run so far; undefined without the module. */
   statements(): Promise<number | undefined>;
+  /** Role `tidings`'s statements by calls so far, most called first (diagnostics). */
+  topStatements(limit: number): Promise<{ readonly calls: number; readonly query: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,16 @@ export async function startPostgres(database: string): Promise<BenchPostgres> {
            where userid = 'tidings'::regrole and dbid = (select oid from pg_database where datname = current_database())`,
         );
         return Number(row?.calls ?? 0);
+      },
+      topStatements: async (limit) => {
+        if (!counting) return [];
+        const rows = await query(
+          adminUrl,
+          `select calls::int as calls, query from pg_stat_statements
+           where userid = 'tidings'::regrole and dbid = (select oid from pg_database where datname = current_database())
+           order by calls desc limit ${Math.trunc(limit)}`,
+        );
+        return rows.map((row) => ({ calls: Number(row.calls), query: String(row.query) }));
       },
     };
   } catch (error) {

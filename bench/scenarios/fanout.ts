@@ -100,6 +100,13 @@ export async function fanOutOnce(
   const cpu = cpuMeter.stop();
   const { deliveries, duplicates, rejected, firstDeliveryAt, lastDeliveryAt } = done.stats;
   const sql = statementsPer(statements, await rig.postgres.statements(), deliveries);
+  // BENCH_SQL_TOP=N: which statements those were (cumulative since the cluster started).
+  const top = envNumber("BENCH_SQL_TOP", 0);
+  for (const { calls, query } of top > 0 ? await rig.postgres.topStatements(top) : []) {
+    rig.context.log(
+      `  sql ${String(calls).padStart(7)}  ${query.replace(/\s+/g, " ").slice(0, 160)}`,
+    );
+  }
   const allHostsMs = (lastDeliveryAt ?? done.at) - startedAt;
   return {
     temperature: step.temperature,

@@ -56,6 +56,20 @@ export interface FeedDraft {
 
 export type FeedChanges = Partial<Omit<FeedDraft, "slug">>;
 
+/** An edit of a feed: its fields, and perhaps a new slug (a rename, see FeedService.update). */
+export type FeedEdit = FeedChanges & { readonly slug?: string | undefined };
+
+/**
+ * A feed's old slug after a rename: its actor answers with `movedTo`, its URLs redirect to the
+ * feed's current ones, and no other feed may take it (docs/adr/0006-feed-renames.md).
+ */
+export interface FeedAlias {
+  readonly slug: string;
+  /** The feed's current slug. */
+  readonly feedSlug: string;
+  readonly renamedAt: Date;
+}
+
 /** Slugs double as fediverse usernames and URL segments, so keep them plain. */
 export const FEED_SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
@@ -65,6 +79,7 @@ export const RESERVED_SLUGS: readonly string[] = [
   "ap",
   "articles",
   "assets",
+  "desk",
   "feeds",
   "healthz",
   "inbox",

@@ -1,6 +1,6 @@
 import type { Article, Correction, LiveUpdate } from "./article.ts";
 import type { ArticleCursor } from "./cursor.ts";
-import type { Feed, FeedChanges, FeedDraft } from "./feed.ts";
+import type { Feed, FeedAlias, FeedChanges, FeedDraft } from "./feed.ts";
 
 /** A page of results plus the opaque cursor of the next page (null on the last page). */
 export interface Page<T> {
@@ -112,6 +112,16 @@ export interface FeedRepository {
     changes: FeedChanges & { readonly closedAt?: Date | null },
     at: Date,
   ): Promise<Feed | undefined>;
+  /** The alias `slug` names, if it is a feed's old slug. */
+  findAlias(slug: string): Promise<FeedAlias | undefined>;
+  /** The old slugs of a feed, oldest rename first. */
+  aliasesOf(feedSlug: string): Promise<string[]>;
+  /**
+   * Renames a feed (the caller checked that `to` is free or an alias of this very feed): the
+   * feed and everything that belongs to it move to `to`, and `from` becomes an alias keeping the
+   * old actor's keys. Returns the renamed feed.
+   */
+  rename(from: string, to: string, at: Date): Promise<Feed>;
 }
 
 /**
@@ -122,12 +132,12 @@ export interface FeedChangeAnnouncer {
   announce(slugs: readonly string[]): Promise<void>;
 }
 
-export type OutboxKind = "create" | "update" | "delete" | "update-actor";
+export type OutboxKind = "create" | "update" | "delete" | "update-actor" | "move";
 
 /**
  * One piece of federation work: tell a feed's followers about an article revision, a live
  * update's revision (`liveUpdateId` set; `revision` is then the update's), a correction's
- * reply in the article's thread (`correctionId` set), or the feed.
+ * reply in the article's thread (`correctionId` set), the feed, or the feed's rename (`move`).
  */
 export interface OutboxEntry {
   readonly kind: OutboxKind;
@@ -136,6 +146,8 @@ export interface OutboxEntry {
   readonly liveUpdateId?: string | undefined;
   readonly correctionId?: string | undefined;
   readonly revision?: number | undefined;
+  /** Kind `move`: the old slug whose actor tells its followers that it became `feedSlug`. */
+  readonly movedFrom?: string | undefined;
   /** Not before this time (a scheduled article is announced when it goes public). */
   readonly availableAt: Date;
 }

@@ -31,14 +31,25 @@ function image(url: string | null, fallback: string): Image {
     : new Image({ url: new URL(fallback), mediaType: "image/png" });
 }
 
-/** database -> fediverse: the feed as a fediverse account. */
-export async function toActor(ctx: Context<FederationData>, feed: Feed) {
-  const keys = await ctx.getActorKeyPairs(feed.slug);
+/**
+ * database -> fediverse: the feed as a fediverse account. With `movedFrom` (an old slug of the
+ * feed), the account it was: its own id, inboxes and keys, `movedTo` the feed's account, so that
+ * servers can verify its Move (docs/adr/0006-feed-renames.md). The feed's account names its old
+ * accounts in `alsoKnownAs`, which is what Mastodon checks before following it instead.
+ */
+export async function toActor(
+  ctx: Context<FederationData>,
+  feed: Feed,
+  options: { readonly movedFrom?: string } = {},
+) {
+  const identifier = options.movedFrom ?? feed.slug;
+  const keys = await ctx.getActorKeyPairs(identifier);
+  const aliases = options.movedFrom ? [] : await ctx.data.repos.feeds.aliasesOf(feed.slug);
   const page = feedPageUrl(ctx.data.publicUrl, feed.slug);
   const ActorClass = ACTOR_CLASSES[feed.actorType];
   return new ActorClass({
-    id: ctx.getActorUri(feed.slug),
-    preferredUsername: feed.slug,
+    id: ctx.getActorUri(identifier),
+    preferredUsername: identifier,
     name: feed.title,
     summary: actorSummary(feed),
     url: new URL(page),
@@ -54,14 +65,16 @@ export async function toActor(ctx: Context<FederationData>, feed: Feed) {
         value: `<a href="${escapeHtmlAttribute(page)}" rel="me nofollow noopener" target="_blank">${escapeHtml(page.replace(/^https?:\/\//, ""))}</a>`,
       }),
     ],
-    inbox: ctx.getInboxUri(feed.slug),
-    outbox: ctx.getOutboxUri(feed.slug),
-    followers: ctx.getFollowersUri(feed.slug),
-    following: ctx.getFollowingUri(feed.slug),
-    featured: ctx.getFeaturedUri(feed.slug),
+    inbox: ctx.getInboxUri(identifier),
+    outbox: ctx.getOutboxUri(identifier),
+    followers: ctx.getFollowersUri(identifier),
+    following: ctx.getFollowingUri(identifier),
+    featured: ctx.getFeaturedUri(identifier),
     endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
     publicKey: keys[0]?.cryptographicKey ?? null,
     assertionMethods: keys.map((pair) => pair.multikey),
+    aliases: aliases.map((slug) => ctx.getActorUri(slug)),
+    successor: options.movedFrom ? ctx.getActorUri(feed.slug) : null,
   });
 }
 

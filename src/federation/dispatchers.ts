@@ -1,7 +1,8 @@
-import type { FederationBuilder } from "@fedify/fedify";
+import type { FederationBuilder, RequestContext } from "@fedify/fedify";
 import type { Object as APObject } from "@fedify/vocab";
 import type { Article, LiveUpdate } from "../domain/article.ts";
 import { type ArticleCursor, decodeCursor, encodeCursor } from "../domain/cursor.ts";
+import { toActor } from "./actor.ts";
 import type { FederationData } from "./context-data.ts";
 import { fetchAuthorized, isActorDocumentRequest } from "./fetch-authorization.ts";
 import { INSTANCE_ACTOR, toInstanceActor } from "./instance-actor.ts";
@@ -20,7 +21,7 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
     .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
       if (identifier === INSTANCE_ACTOR) return toInstanceActor(ctx);
       const feed = await ctx.data.repos.feeds.find(identifier);
-      if (!feed) return null;
+      if (!feed) return movedActor(ctx, identifier);
       // Secure mode: an unsigned (or blocked) reader of the document gets its key and inboxes.
       const publicPartsOnly =
         ctx.data.authorizedFetch &&
@@ -31,7 +32,8 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
     .setKeyPairsDispatcher(async (ctx, identifier) => {
       if (identifier === INSTANCE_ACTOR) return ctx.data.instanceKeys.keyPairs(INSTANCE_ACTOR);
       const feed = await ctx.data.repos.feeds.find(identifier);
-      return feed ? ctx.data.keys.keyPairs(identifier) : [];
+      // An old slug's actor keeps the keys servers cached for it (its Move is signed with them).
+      return feed ? ctx.data.keys.keyPairs(identifier) : ctx.data.keys.aliasKeyPairs(identifier);
     });
 
   builder
@@ -124,6 +126,17 @@ export function registerDispatchers(builder: FederationBuilder<FederationData>):
       },
     };
   });
+}
+
+/**
+ * A feed's old slug (after a rename): the account it was, `movedTo` the feed's. Served with a
+ * 200, not a redirect: Mastodon dereferences the Move's actor and verifies it with its key.
+ * Built fresh each time (no cache): only servers processing the Move ask for it.
+ */
+async function movedActor(ctx: RequestContext<FederationData>, slug: string) {
+  const alias = await ctx.data.repos.feeds.findAlias(slug);
+  const feed = alias ? await ctx.data.repos.feeds.find(alias.feedSlug) : undefined;
+  return feed ? toActor(ctx, feed, { movedFrom: slug }) : null;
 }
 
 /** One post of a feed's outbox: a story, or one of its live updates (a reply to it). */

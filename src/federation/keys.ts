@@ -29,6 +29,20 @@ export class FeedKeyStore {
     return pairs;
   }
 
+  /**
+   * The key pairs of a feed's old slug (its actor signs the Move with them), or [] when `slug`
+   * is no feed's old slug. A feed renamed before it ever signed anything had no keys to keep:
+   * its old actor then signs with the feed's.
+   */
+  async aliasKeyPairs(slug: string): Promise<CryptoKeyPair[]> {
+    // Not cached: only the old actor's document and its Move need them, and a slug may become
+    // a feed's alias (or stop being one) at any time.
+    const alias = await this.#repo.findAliasKeys(slug);
+    if (!alias) return [];
+    if (alias.pairs.length < 2) return this.keyPairs(alias.feedSlug);
+    return Promise.all(alias.pairs.map(importPair));
+  }
+
   async #load(feedSlug: string): Promise<CryptoKeyPair[]> {
     let stored = await this.#repo.find(feedSlug);
     if (stored.length < 2) {

@@ -21,6 +21,7 @@ import type { ClaimedOutboxEntry } from "../storage/federation-outbox.ts";
 import { toActor } from "./actor.ts";
 import type { FederationData } from "./context-data.ts";
 import { toCorrectionActivity } from "./correction-objects.ts";
+import { toMove } from "./move-objects.ts";
 import {
   type ObjectContext,
   toCreate,
@@ -168,6 +169,13 @@ export class OutboxRelay {
       actorUri: ctx.getActorUri(feed.slug),
       followersUri: ctx.getFollowersUri(feed.slug),
     };
+    if (entry.kind === "move") {
+      if (!entry.movedFrom) return;
+      // The followers moved with the feed; the old actor, with its own keys, tells them.
+      const move = toMove(ctx, entry.movedFrom, feed.slug, entry.id);
+      await this.#send(ctx, { identifier: entry.movedFrom }, await followers(), move, SEND_OPTIONS);
+      return;
+    }
     if (entry.kind === "update-actor") {
       const update = new Update({
         id: actorUpdateUri(publicUrl, feed.slug, feed.updatedAt),
@@ -356,7 +364,9 @@ export class OutboxRelay {
       articles.findById(articleId),
       liveUpdates.findById(articleId, updateId),
     ]);
-    if (!article || !update || entry.kind === "update-actor") return undefined;
+    if (!article || !update || entry.kind === "update-actor" || entry.kind === "move") {
+      return undefined;
+    }
     if (entry.kind !== "delete") {
       const now = this.#data.clock.now();
       if (!visibleAt(article, update, now) || !article.feeds.includes(feed.slug)) return undefined;

@@ -161,3 +161,11 @@ export function parseThreadObjectUri(
     correctionId: kind === "corrections" ? postId : null,
   };
 }
+
+/**
+ * The Move of a feed's rename, sent by the old slug's actor. From the outbox entry's id, so a
+ * re-send is the same Move (and renaming a -> b -> a -> b again is a new one).
+ */
+export function moveUri(publicUrl: string, fromSlug: string, entryId: string): URL {
+  return new URL(`/ap/feeds/${fromSlug}/moves/${entryId}`, publicUrl);
+}

@@ -117,6 +117,11 @@ export class ArticlePageCache {
     return this.#pages.peek(articleId);
   }
 
+  /** The page being built right now (after a publish), or undefined: no build is started. */
+  building(articleId: string): Promise<ArticlePageState> | undefined {
+    return this.#pages.building(articleId);
+  }
+
   get(articleId: string): Promise<ArticlePageState> {
     return this.#pages.get(articleId);
   }

@@ -10,11 +10,44 @@ import type { EncodedDocument } from "../syndication/encoded-document.ts";
 import type { FeedDocumentCache } from "../syndication/feed-document-cache.ts";
 import { problem, problemResponse } from "./problem.ts";
 
+/** Where renamed feeds went: their current slug by an old one (FeedService.renamedTo). */
+export interface RenamedFeeds {
+  readonly renamedTo: (slug: string) => Promise<string | undefined>;
+  /** Redirects name the new URL under the service's public origin, as every link does. */
+  readonly publicUrl: string;
+}
+
+/**
+ * An old slug's URL, answered with a permanent redirect to the renamed feed's (readers and
+ * crawlers update what they keep), or undefined for a slug that is no feed's old slug.
+ */
+export async function renamedFeedRedirect(
+  renamed: RenamedFeeds | undefined,
+  requestUrl: string,
+  slug: string,
+  path: (currentSlug: string) => string,
+): Promise<Response | undefined> {
+  const current =
+    renamed && FEED_SLUG_PATTERN.test(slug) ? await renamed.renamedTo(slug) : undefined;
+  if (!renamed || !current) return undefined;
+  const location = new URL(path(current), renamed.publicUrl);
+  location.search = new URL(requestUrl).search;
+  return new Response(null, {
+    status: 301,
+    headers: { location: location.href, "cache-control": "public, max-age=86400" },
+  });
+}
+
 /**
  * `GET /feeds/{slug}.{rss|atom|json}`: pre-rendered, pre-compressed bytes from memory; with
- * `archive`, also `GET /feeds/{slug}/archive/{page}.{rss|atom|json}` (RFC 5005 archive pages).
+ * `archive`, also `GET /feeds/{slug}/archive/{page}.{rss|atom|json}` (RFC 5005 archive pages). A renamed
+ * feed's old slug answers 301 to the same document under its current slug.
  */
-export function feedDocumentRoutes(cache: FeedDocumentCache, archive?: FeedDocumentCache): Hono {
+export function feedDocumentRoutes(
+  cache: FeedDocumentCache,
+  archive?: FeedDocumentCache,
+  renamed?: RenamedFeeds,
+): Hono {
   const routes = new Hono();
   if (archive) {
     routes.get("/feeds/:slug/archive/:file", async (c) => {
@@ -39,8 +72,15 @@ export function feedDocumentRoutes(cache: FeedDocumentCache, archive?: FeedDocum
       const key = archiveKey(slug, target.page);
       const document = archive.peek(key, target.format) ?? (await archive.get(key, target.format));
       if (!document) {
-        return problemResponse(
-          problem("notFound", `Feed "${slug}" has no archive page ${target.page}`),
+        const moved = await renamedFeedRedirect(
+          renamed,
+          c.req.url,
+          slug,
+          (current) => `/feeds/${current}/archive/${c.req.param("file")}`,
+        );
+        return (
+          moved ??
+          problemResponse(problem("notFound", `Feed "${slug}" has no archive page ${target.page}`))
         );
       }
       return serveDocument(c.req.raw, document);
@@ -55,7 +95,15 @@ export function feedDocumentRoutes(cache: FeedDocumentCache, archive?: FeedDocum
     }
     const document =
       cache.peek(target.slug, target.format) ?? (await cache.get(target.slug, target.format));
-    if (!document) return problemResponse(problem("notFound", `No feed named "${target.slug}"`));
+    if (!document) {
+      const moved = await renamedFeedRedirect(
+        renamed,
+        c.req.url,
+        target.slug,
+        (current) => `/feeds/${current}${c.req.param("file").slice(target.slug.length)}`,
+      );
+      return moved ?? problemResponse(problem("notFound", `No feed named "${target.slug}"`));
+    }
     return serveDocument(c.req.raw, document);
   });
   return routes;

@@ -212,13 +212,16 @@ export function openApiDocument(publicUrl: string) {
           },
         },
         patch: {
-          summary: "Edit, close or reopen a feed",
+          summary: "Edit, close, reopen or rename a feed",
           description:
-            'Closing a story (`{"status":"closed"}`) sets `closedAt`, ends its live articles (`live` false, `liveEndedAt` set), says so on its page and fediverse profile and sends Update(actor) to its followers; its page and documents stay up and it still takes articles. `{"status":"open"}` reopens it. Closing a closed feed changes nothing. A bad value answers 400 problem+json naming the field; nothing is written.',
+            'Closing a story (`{"status":"closed"}`) sets `closedAt`, ends its live articles (`live` false, `liveEndedAt` set), says so on its page and fediverse profile and sends Update(actor) to its followers; its page and documents stay up and it still takes articles. `{"status":"open"}` reopens it. Closing a closed feed changes nothing. `{"slug":"new-name"}` renames the feed: its articles, followers and keys move to the new slug in one transaction, the new fediverse account names the old one in `alsoKnownAs`, the old one answers with `movedTo` and sends `Move` to its followers, and the old slug\'s feed documents and pages answer 301 to the new ones (it stays reserved for this feed; renaming back to it is allowed). A bad value answers 400 problem+json naming the field; nothing is written.',
           requestBody: jsonBody("FeedPatch"),
           responses: {
             "200": jsonResponse("The feed", "Feed"),
             "404": problemResponse("Unknown slug"),
+            "409": problemResponse(
+              "The new slug is another feed's, or an old slug of another feed (`/slug`)",
+            ),
             ...errors,
           },
         },

@@ -19,7 +19,7 @@ import {
   type PageSources,
   seenByReaders,
 } from "./article-page-cache.ts";
-import { serveDocument } from "./feed-documents.routes.ts";
+import { renamedFeedRedirect, serveDocument } from "./feed-documents.routes.ts";
 import { PAGE_SECURITY_HEADERS, wantsActivityPub, wantsHtml, wantsJson } from "./negotiation.ts";
 import { problem, problemResponse } from "./problem.ts";
 import type { RenderedPageCache } from "./rendered-page-cache.ts";
@@ -187,7 +187,10 @@ export function pageRoutes(deps: PageDeps): Hono {
   // Registered last by the app: any other first-level path is taken before these.
   routes.get("/:slug/follow", async (c) => {
     const feed = await findFeed(c.req.param("slug"));
-    if (!feed) return notFound(c, site, "No such feed");
+    if (!feed) {
+      const moved = await renamedPage(c.req.url, c.req.param("slug"), "/follow");
+      return moved ?? notFound(c, site, "No such feed");
+    }
     const instance = parseInstance(c.req.query("instance") ?? "");
     if (instance === undefined) {
       return htmlPage(
@@ -207,7 +210,7 @@ export function pageRoutes(deps: PageDeps): Hono {
 
   routes.get("/:slug", async (c, next) => {
     const feed = await findFeed(c.req.param("slug"));
-    if (!feed) return next();
+    if (!feed) return (await renamedPage(c.req.url, c.req.param("slug"), "")) ?? next();
     c.header("vary", "Accept");
     if (deps.federated && wantsActivityPub(c.req.header("accept"))) {
       return c.redirect(actorUrl(publicUrl, feed.slug), 303);
@@ -229,6 +232,16 @@ export function pageRoutes(deps: PageDeps): Hono {
       }),
     );
   });
+
+  /** A renamed feed's page under its old slug: 301 to its page now. */
+  function renamedPage(url: string, slug: string, suffix: string) {
+    return renamedFeedRedirect(
+      { renamedTo: (old) => deps.feeds.renamedTo(old), publicUrl },
+      url,
+      slug,
+      (current) => `/${current}${suffix}`,
+    );
+  }
 
   async function findFeed(slug: string): Promise<Feed | undefined> {
     if (!FEED_SLUG_PATTERN.test(slug)) return undefined;

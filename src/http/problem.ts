@@ -127,6 +127,12 @@ export function feedErrorProblem(error: FeedError): Problem {
       return problem("conflict", `A feed named "${error.slug}" already exists`, {
         errors: [{ pointer: "/slug", detail: "is taken" }],
       });
+    case "slug-retired":
+      return problem(
+        "conflict",
+        `"${error.slug}" is an old name of feed "${error.feedSlug}" and still redirects to it`,
+        { errors: [{ pointer: "/slug", detail: `is an old slug of feed "${error.feedSlug}"` }] },
+      );
     default:
       return assertNever(error);
   }

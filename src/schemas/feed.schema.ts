@@ -61,6 +61,11 @@ export const feedInput = z
 /** `PATCH /admin/feeds/{slug}`: any subset of the editable fields. */
 export const feedPatch = z
   .object({
+    slug: feedSlug
+      .optional()
+      .describe(
+        "renames the feed: its followers move to the new fediverse account (a `Move` from the old one), and the old slug's URLs redirect to the new ones",
+      ),
     kind: feedFields.kind.optional(),
     title: feedFields.title.optional(),
     description: feedFields.description.optional(),

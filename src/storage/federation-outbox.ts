@@ -18,6 +18,7 @@ export function createFederationOutbox(db: Kysely<Database>): FederationOutbox {
             liveUpdateId: entry.liveUpdateId ?? null,
             correctionId: entry.correctionId ?? null,
             revision: entry.revision ?? null,
+            movedFrom: entry.movedFrom ?? null,
             availableAt: entry.availableAt,
             createdAt,
           })),
@@ -65,7 +66,7 @@ export function createOutboxRelayStore(db: Kysely<Database>) {
         )
         returning id::text as id, kind, feed_slug as "feedSlug", article_id as "articleId",
           live_update_id as "liveUpdateId", correction_id as "correctionId", revision, attempts,
-          quote_authorization_id as "quoteAuthorizationId",
+          quote_authorization_id as "quoteAuthorizationId", moved_from as "movedFrom",
           available_at > created_at as scheduled`.execute(db);
       return result.rows[0];
     },
@@ -112,6 +113,8 @@ export interface ClaimedOutboxEntry {
   readonly revision: number | null;
   /** Set: the Accept of this quote (kind create), not an announcement to followers. */
   readonly quoteAuthorizationId: string | null;
+  /** Kind `move`: the old slug whose actor sends the Move to `feedSlug`'s followers. */
+  readonly movedFrom: string | null;
   readonly attempts: number;
   /**
    * Due later than it was written: a scheduled article's Create (or a retry), so its relaying

@@ -21,6 +21,21 @@ export function createFeedKeyRepository(db: Kysely<Database>) {
         .execute();
     },
 
+    /**
+     * The keys an old slug's actor signs with (migrations/0018), and the feed it became; undefined
+     * when `slug` is no feed's old slug.
+     */
+    async findAliasKeys(
+      slug: string,
+    ): Promise<{ feedSlug: string; pairs: StoredKeyPair[] } | undefined> {
+      const row = await db
+        .selectFrom("feedAliases")
+        .select(["feedSlug", "keyPairs"])
+        .where("slug", "=", slug)
+        .executeTakeFirst();
+      return row ? { feedSlug: row.feedSlug, pairs: row.keyPairs } : undefined;
+    },
+
     /** Stores keys unless the feed already has keys of that algorithm (another process won). */
     async insertIfAbsent(feedSlug: string, pairs: readonly StoredKeyPair[], at: Date) {
       await db

@@ -6,15 +6,30 @@ import type { Database } from "./schema.ts";
  * Brings the declared feeds into the database. A new file creates its feed; a changed file
  * updates it; an unchanged file leaves alone any edits made through the admin API since.
  * Returns the slugs that were created or updated.
+ *
+ * A file whose slug is a renamed feed's old slug is skipped (`onRenamed` is told): the rename
+ * made through the admin API wins over a file nobody updated, which would otherwise bring back
+ * a second feed under the old name (docs/adr/0006-feed-renames.md). Rename the file to apply
+ * its edits again.
  */
 export async function syncFeedDefinitions(
   db: Kysely<Database>,
   definitions: readonly FeedDefinition[],
   now: Date,
+  onRenamed?: (slug: string, feedSlug: string) => void,
 ): Promise<string[]> {
   const changed: string[] = [];
   await db.transaction().execute(async (trx) => {
     for (const { feed } of definitions) {
+      const alias = await trx
+        .selectFrom("feedAliases")
+        .select("feedSlug")
+        .where("slug", "=", feed.slug)
+        .executeTakeFirst();
+      if (alias) {
+        onRenamed?.(feed.slug, alias.feedSlug);
+        continue;
+      }
       const definitionHash = await hashDefinition(feed);
       const row = await trx
         .insertInto("feeds")

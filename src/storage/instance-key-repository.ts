@@ -30,5 +30,10 @@ export function createInstanceKeyRepository(db: Kysely<Database>): FeedKeyReposi
         .onConflict((oc) => oc.column("algorithm").doNothing())
         .execute();
     },
+
+    /** The instance actor is never renamed. */
+    async findAliasKeys() {
+      return undefined;
+    },
   };
 }

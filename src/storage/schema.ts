@@ -103,6 +103,16 @@ export interface FeedKeysTable {
   createdAt: CreatedAt;
 }
 
+/** A feed's old slug after a rename, pointing at the feed it became (migrations/0018). */
+export interface FeedAliasesTable {
+  slug: string;
+  /** The feed's current slug (follows later renames). */
+  feedSlug: string;
+  renamedAt: Timestamp;
+  /** The old actor's key pairs, kept to sign its Move and to verify its documents. */
+  keyPairs: Json<{ algorithm: "rsa" | "ed25519"; publicJwk: JsonWebKey; privateJwk: JsonWebKey }[]>;
+}
+
 export interface FollowersTable {
   feedSlug: string;
   actorId: string;
@@ -134,8 +144,10 @@ export interface ArticleRepliesTable {
 
 export interface FederationOutboxTable {
   id: Generated<string>;
-  kind: "create" | "update" | "delete" | "update-actor";
+  kind: "create" | "update" | "delete" | "update-actor" | "move";
   feedSlug: string;
+  /** Kind `move`: the feed's old slug, whose actor sends the Move (migrations/0018). */
+  movedFrom: Generated<string | null>;
   articleId: string | null;
   /** Set when the entry announces this live update of the article (revision is the update's). */
   liveUpdateId: string | null;
@@ -274,6 +286,7 @@ export interface Database extends FedifyDatabase {
   articleCorrections: ArticleCorrectionsTable;
   liveUpdates: LiveUpdatesTable;
   feedKeys: FeedKeysTable;
+  feedAliases: FeedAliasesTable;
   followers: FollowersTable;
   articleInteractions: ArticleInteractionsTable;
   articleReplies: ArticleRepliesTable;

@@ -79,6 +79,16 @@ export class SharedBuildCache<V> {
     }
   }
 
+  /**
+   * The value of the build in progress that a reader arriving now would join, or undefined
+   * when none is (this starts no build of its own: an unknown key costs nothing here).
+   */
+  building(key: string): Promise<V> | undefined {
+    const newest = this.#running.get(key)?.at(-1);
+    if (!newest || newest.startedAt !== this.#epoch || newest.flags.stale) return undefined;
+    return this.get(key);
+  }
+
   /** Drops every value tagged with any of these (after a change to them, here or elsewhere). */
   invalidateTags(tags: Iterable<string>): void {
     const epoch = ++this.#epoch;

@@ -4,6 +4,7 @@ import type { Feed } from "../../src/domain/feed.ts";
 import type { QuoteAuthorization } from "../../src/domain/quotes.ts";
 import { toActor } from "../../src/federation/actor.ts";
 import { toCorrectionActivity, toCorrectionNote } from "../../src/federation/correction-objects.ts";
+import { toMove } from "../../src/federation/move-objects.ts";
 import {
   toCreate,
   toDelete,
@@ -194,6 +195,33 @@ describe("ActivityPub documents", () => {
     await expect(await json(toUpdate(corrected, feed, objects))).toMatchFileSnapshot(
       "./__snapshots__/update-correction.json",
     );
+  });
+
+  // Last in this block: the alias it adds shows in the feed's actor from now on.
+  it("pins a rename: the Move and the old actor's document (movedTo), the new one's alsoKnownAs", async () => {
+    const { ctx } = context();
+    await database.db
+      .insertInto("feedAliases")
+      .values({
+        slug: "syria-talks",
+        feedSlug: feed.slug,
+        renamedAt: new Date("2026-11-26T12:00:00Z"),
+        keyPairs: "[]", // renamed before it signed anything: the old actor signs with the feed's keys
+      })
+      .execute();
+    const move = toMove(ctx, "syria-talks", feed.slug, "42");
+    expect(move.id?.href).toBe(`${FIXTURE_PUBLIC_URL}/ap/feeds/syria-talks/moves/42`);
+    await expect(await json(move)).toMatchFileSnapshot("./__snapshots__/move.json");
+    const moved = await toActor(ctx, feed, { movedFrom: "syria-talks" });
+    const doc = JSON.parse(await json(moved)) as Record<string, unknown>;
+    expect(doc).toMatchObject({
+      id: `${FIXTURE_PUBLIC_URL}/ap/feeds/syria-talks`,
+      preferredUsername: "syria-talks",
+      movedTo: `${FIXTURE_PUBLIC_URL}/ap/feeds/${feed.slug}`,
+    });
+    await expect(await json(moved)).toMatchFileSnapshot("./__snapshots__/moved-actor.json");
+    const current = JSON.parse(await json(await toActor(ctx, feed))) as Record<string, unknown>;
+    expect(current.alsoKnownAs).toBe(`${FIXTURE_PUBLIC_URL}/ap/feeds/syria-talks`);
   });
 });
 

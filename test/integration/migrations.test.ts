@@ -10,6 +10,15 @@ import { createTestDatabase, DATABASE_KINDS } from "../support/databases.ts";
 const BROKEN_BODY =
   '<p>Top and <a href="https://x.example/">a source</tidings-unwrap>.</p><p>After.</p>';
 
+/** The app's migrations on `db`, stepped by hand (the app only ever migrates to the latest). */
+const migratorFor = (db: Db) =>
+  new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: "tidings_migrations",
+    migrationLockTableName: "tidings_migrations_lock",
+  });
+
 describe.each(DATABASE_KINDS)("the migrated schema on %s", (kind) => {
   it("keeps only the batch claim of Fedify's queue (0006 drops 0002's single claim)", async () => {
     const database = await createTestDatabase(kind);
@@ -33,12 +42,7 @@ describe("migration 0005: stored HTML repaired by today's sanitiser", () => {
 
   it("repairs article bodies and replies stored before it, and leaves clean HTML alone", async () => {
     db = createDatabase({ dataDir: "memory://" });
-    const migrator = new Migrator({
-      db,
-      provider: { getMigrations: async () => migrations },
-      migrationTableName: "tidings_migrations",
-      migrationLockTableName: "tidings_migrations_lock",
-    });
+    const migrator = migratorFor(db);
     expect((await migrator.migrateTo("0004-batched-queue")).error).toBeUndefined();
 
     await sql`insert into feeds (slug, kind, title, description, language, status, created_at, updated_at)
@@ -75,5 +79,32 @@ describe("migration 0005: stored HTML repaired by today's sanitiser", () => {
     expect(reply).not.toContain("<img");
     expect(reply).toContain("deep");
     expect(reply.match(/<blockquote>/g)?.length ?? 0).toBeLessThanOrEqual(64);
+  });
+});
+
+describe.each(DATABASE_KINDS)("migration 0018 (feed renames) on %s", (kind) => {
+  it("lets the outbox hold a Move, and goes down cleanly to 0017", async () => {
+    const database = await createTestDatabase(kind);
+    try {
+      const { db } = database;
+      const insertOutbox = (outboxKind: string) =>
+        sql`insert into federation_outbox (kind, feed_slug, available_at, created_at)
+            values (${outboxKind}, 'world', now(), now())`.execute(db);
+      await sql`insert into feeds (slug, kind, title, description, language, status, created_at, updated_at)
+                values ('world', 'section', 'World', '', 'en', 'open', now(), now())`.execute(db);
+      await insertOutbox("move");
+      await expect(insertOutbox("teleport")).rejects.toThrow(/federation_outbox_kind_check/);
+
+      const migrator = migratorFor(db);
+      expect((await migrator.migrateTo("0017-quotes")).error).toBeUndefined();
+      await expect(insertOutbox("move")).rejects.toThrow(/federation_outbox_kind_check/);
+      await insertOutbox("update-actor");
+      const { rows } = await sql<{ name: string }>`
+        select table_name as name from information_schema.tables
+        where table_name = 'feed_aliases'`.execute(db);
+      expect(rows).toEqual([]);
+    } finally {
+      await database.destroy();
+    }
   });
 });

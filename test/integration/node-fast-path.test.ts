@@ -136,6 +136,27 @@ describe("the Node fast path for article pages", () => {
     expect(appCalls).toBe(callsAfterCold);
   });
 
+  it("answers the fetches that arrive while a new story's page is built without the app", async () => {
+    const pushed = await t.admin("POST", "/admin/articles", {
+      headline: "Stampede page",
+      bodyHtml: "<p>Preview me</p>",
+      feeds: ["world"],
+    });
+    const { id } = (await pushed.json()) as { id: string };
+    // The publish started the page's build; these join it (or find it done), never the app.
+    const before = appCalls;
+    const pages = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        fetch(`${base}/articles/${id}`, { headers: { accept: "text/html" } }),
+      ),
+    );
+    expect(pages.map((page) => page.status)).toEqual(pages.map(() => 200));
+    const bodies = new Set(await Promise.all(pages.map((page) => page.text())));
+    expect(bodies.size).toBe(1);
+    expect([...bodies][0]).toContain("Stampede page");
+    expect(appCalls).toBe(before);
+  });
+
   it("leaves ActivityPub clients, the history and a changed page to the app", async () => {
     await fetch(`${base}/articles/${articleId}`);
     const before = appCalls;

@@ -10,6 +10,7 @@
  * - `peer/peer-server.ts`: `startPeerServer` (actors, WebFinger, inboxes).
  * - `peer/client.ts`: `webfinger`, `fetchActor`, `postSigned`, activity builders.
  * - `peer/peer-farm.ts`: `startPeerFarm`, many hosts on 127.0.1.x.
+ * - `peer/moves.ts`: `createPeerFollows`, its users' follows and Mastodon's handling of `Move`.
  */
 
 /** RFC 8941/9651 structured fields, under the names the peer has always exported them by. */
@@ -72,6 +73,7 @@ export {
   type PeerKeyPair,
   sharedPeerKeyPair,
 } from "./peer/keys.ts";
+export { createPeerFollows, type MoveOutcome, type PeerFollows } from "./peer/moves.ts";
 export {
   type FarmStats,
   loopbackAddresses,

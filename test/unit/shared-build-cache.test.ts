@@ -57,6 +57,29 @@ describe("SharedBuildCache", () => {
     expect(builds("a")).toBe(1);
   });
 
+  it("lets a reader join a build in progress without starting one", async () => {
+    const { cache, builds, hold } = setup({ tagsOf: () => ["t"] });
+    expect(cache.building("a")).toBeUndefined();
+    expect(builds("a")).toBe(0);
+    const release = hold("a");
+    const first = cache.get("a");
+    const joined = cache.building("a");
+    expect(joined).toBeDefined();
+    release();
+    expect(await joined).toBe("a@1");
+    expect(await first).toBe("a@1");
+    expect(builds("a")).toBe(1);
+    // Done and kept: nothing is being built any more.
+    expect(cache.building("a")).toBeUndefined();
+    // A build that started before a change to its tag is not offered.
+    const releaseAgain = hold("b");
+    const stale = cache.get("b");
+    cache.invalidateTags(["t"]);
+    expect(cache.building("b")).toBeUndefined();
+    releaseAgain();
+    await stale;
+  });
+
   it("never answers a build that started before a change to its tag", async () => {
     const { cache, builds, hold } = setup({ tagsOf: () => ["world"] });
     const release = hold("a");

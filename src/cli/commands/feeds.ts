@@ -224,3 +224,41 @@ export const feedQuotesCommand: Command = {
     return 0;
   },
 };
+
+const RENAME_USAGE = `Usage: tidings feed rename OLD NEW [--json]
+
+Renames a feed, keeping its followers. Its articles and followers move to NEW at once; the
+fediverse account @NEW names @OLD as its old account, and @OLD tells its followers' servers
+that it moved (Mastodon and others then follow @NEW instead). The old feed URLs and page
+answer with permanent redirects to the new ones, so feed readers update their subscriptions.
+OLD stays reserved for this feed; renaming back to it is allowed.
+
+Change the slug in the feed's file under feeds/ too, if it has one: a file still naming OLD
+is skipped at start-up (with a warning) rather than bringing the old feed back.
+
+${COMMON_USAGE}`;
+
+export const feedRenameCommand: Command = {
+  name: "feed rename",
+  synopsis: "feed rename OLD NEW",
+  summary: "rename a feed, moving its followers to the new name",
+  usage: RENAME_USAGE,
+  async run(args, { out, env }) {
+    const { values, positionals } = parseCommandArgs(args, {}, RENAME_USAGE);
+    if (values.help) {
+      out.line(RENAME_USAGE);
+      return 0;
+    }
+    const [from = "", to = ""] = expectPositionals(positionals, ["OLD", "NEW"], RENAME_USAGE);
+    const { body } = await clientFromOptions(values, env).patch<FeedJson>(path(from), {
+      slug: to,
+    });
+    if (values.json) {
+      out.json(body);
+      return 0;
+    }
+    out.line(`renamed feed ${from} to ${body.slug}: its followers are told it moved`);
+    for (const line of feedLines(body)) out.line(line);
+    return 0;
+  },
+};

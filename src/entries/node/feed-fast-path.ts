@@ -6,6 +6,7 @@ import {
   type DocumentAnswer,
   parseFeedFile,
 } from "../../syndication/document-answer.ts";
+import type { EncodedDocument } from "../../syndication/encoded-document.ts";
 import type { FeedDocumentCache } from "../../syndication/feed-document-cache.ts";
 
 /** `/articles/{id}` exactly (not its history or updates); its query is ignored, as the route does. */
@@ -32,6 +33,8 @@ export function withFeedFastPath(
     onAnswered?.(answer.status);
   };
   const header = (req: IncomingMessage) => (name: string) => headerValue(req, name);
+  const sendPage = (req: IncomingMessage, res: ServerResponse, page: EncodedDocument) =>
+    send(res, answerDocument(req.method ?? "GET", header(req), page, ARTICLE_PAGE_SERVING));
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "";
     if (req.method === "GET" || req.method === "HEAD") {
@@ -42,15 +45,20 @@ export function withFeedFastPath(
         if (document) return send(res, answerDocument(req.method, header(req), document));
       } else if (articlePages && url.startsWith("/articles/")) {
         const id = ARTICLE_PAGE.exec(url)?.[1];
-        const state = id === undefined ? undefined : articlePages.peek(id);
-        if (state?.kind === "page" && !wantsActivityPub(req.headers.accept)) {
-          const answer = answerDocument(
-            req.method,
-            header(req),
-            state.document,
-            ARTICLE_PAGE_SERVING,
-          );
-          return send(res, answer);
+        if (id !== undefined && !wantsActivityPub(req.headers.accept)) {
+          const state = articlePages.peek(id);
+          if (state?.kind === "page") return sendPage(req, res, state.document);
+          // The preview stampede: a page being built (just published) is waited for here, so
+          // the thousand fetches arriving meanwhile skip the app's Request/Response as well.
+          const building = state === undefined ? articlePages.building(id) : undefined;
+          if (building) {
+            building.then(
+              (built) =>
+                built.kind === "page" ? sendPage(req, res, built.document) : app(req, res),
+              () => app(req, res),
+            );
+            return;
+          }
         }
       }
     }

@@ -84,7 +84,15 @@ export async function loadFeeds(config: Config, db: Db, logger: Logger): Promise
     })),
   );
   try {
-    const changed = await syncFeedDefinitions(db, parseFeedDefinitions(files), new Date());
+    const changed = await syncFeedDefinitions(
+      db,
+      parseFeedDefinitions(files),
+      new Date(),
+      (slug, feedSlug) =>
+        logger.warn(
+          `feeds: skipped the definition of "${slug}", which was renamed to "${feedSlug}"; rename its file's slug to apply it`,
+        ),
+    );
     if (changed.length > 0)
       logger.info(`feeds synced from ${config.feedsDir}: ${changed.join(", ")}`);
   } catch (error) {
