@@ -75,7 +75,9 @@ export class DeliveryRecorder {
       lastSuccessAt: attempt.delivered ? at : (before?.lastSuccessAt ?? null),
       lastFailureAt: attempt.delivered ? (before?.lastFailureAt ?? null) : at,
     });
-    if (this.#pending.size >= this.#maxPending) void this.flush();
+    // A full batch goes at once, unless one is being written: it then goes right after that one
+    // (one flush waiting, not one per outcome).
+    if (this.#pending.size >= this.#maxPending && !this.#flushing) void this.flush();
     else this.#timer ??= unref(setTimeout(() => void this.flush(), this.#flushDelayMs));
   }
 
@@ -90,6 +92,7 @@ export class DeliveryRecorder {
     this.#pending = new Map();
     this.#flushing = this.#write(batch).finally(() => {
       this.#flushing = undefined;
+      if (this.#pending.size >= this.#maxPending) void this.flush();
     });
     await this.#flushing;
   }

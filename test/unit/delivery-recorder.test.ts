@@ -75,6 +75,25 @@ describe("the delivery recorder", () => {
     expect(store.batches.map((batch) => batch.length)).toEqual([1, 3]);
   });
 
+  it("while a batch is being written, a full one waits for it rather than a write per outcome", async () => {
+    let release = () => {};
+    const batches: number[] = [];
+    const slowStore = {
+      async recordOutcomes(outcomes: readonly HostOutcome[]) {
+        batches.push(outcomes.length);
+        if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+    };
+    const recorder = new DeliveryRecorder(slowStore, { logger: silentLogger, maxPending: 2 });
+    for (let host = 0; host < 12; host++) {
+      recorder.record(attempt(`https://h${host}.example/inbox`, "202"));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    release();
+    await recorder.flush();
+    expect(batches).toEqual([2, 10]);
+  });
+
   it("keeps a batch whose write failed for the next one, merged with what came since", async () => {
     const store = recordingStore();
     const recorder = new DeliveryRecorder(store, { logger: silentLogger, now: () => at });
