@@ -131,7 +131,13 @@ async function measure(context: BenchContext) {
     concurrencies: envNumbers("WEBSUB_BENCH_CONCURRENCY", quick ? [128] : [16, 128, 256]),
     /** Subscribers that answer after a delay are measured at the highest concurrency only. */
     delaysMs: envNumbers("WEBSUB_BENCH_DELAYS", [0, 200]),
-    repeats: envNumber("WEBSUB_BENCH_REPEATS", quick ? 1 : 2),
+    repeats: envNumber("WEBSUB_BENCH_REPEATS", quick ? 1 : 3),
+    /**
+     * Pushes after the cold one that are not measured: a fresh process's first pushes carry
+     * its JIT warm-up (c=128, one run: 783, 505, 451 ms, then 321-357 ms from the fourth on),
+     * and a server runs for days. Both sides get them; every push is listed in the report.
+     */
+    warmups: envNumber("WEBSUB_BENCH_WARMUPS", quick ? 0 : 2),
   };
   const postgres = await startPostgres("tidings_websub");
   context.defer(() => postgres.stop());
@@ -155,7 +161,7 @@ async function measure(context: BenchContext) {
       .map((concurrency) => ({ concurrency, delayMs })),
   );
 
-  const tidings: (TidingsRun & { temperature: "cold" | "warm" })[] = [];
+  const tidings: (TidingsRun & { temperature: "cold" | "warm-up" | "warm" })[] = [];
   const rawRuns: RawRun[] = [];
   let story = 0;
   let subscribed = false;
@@ -174,19 +180,22 @@ async function measure(context: BenchContext) {
       subscribed = true;
       await client.request("/healthz");
       for (const config of configs.filter((c) => c.concurrency === concurrency)) {
-        // The first push of a configuration opens the connections; the rest are measured.
+        // The first push of a configuration opens the connections, the warm-ups warm the JIT;
+        // the rest are measured.
         let marker = "";
-        for (let i = 0; i <= settings.repeats; i++) {
+        for (let i = 0; i <= settings.warmups + settings.repeats; i++) {
           marker = `websub bench #${++story} ${Date.now()}`;
           const run = await pushOnce(rig, client, server.child, config, marker);
-          tidings.push({ ...run, temperature: i === 0 ? "cold" : "warm" });
+          const temperature = i === 0 ? "cold" : i <= settings.warmups ? "warm-up" : "warm";
+          tidings.push({ ...run, temperature });
           log(
-            `${name}, subscribers ${config.delayMs} ms, ${i === 0 ? "cold" : "warm"}: ${run.served} served, ` +
+            `${name}, subscribers ${config.delayMs} ms, ${temperature}: ${run.served} served, ` +
               `last ${run.lastAfterReturnMs} ms after the publish returned (publish ${run.publishMs} ms)`,
           );
         }
-        for (let i = 0; i < settings.repeats; i++) {
+        for (let i = 0; i < settings.warmups + settings.repeats; i++) {
           const run = await rawOnce(rig, server.origin, config, marker);
+          if (i < settings.warmups) continue;
           rawRuns.push(run);
           log(
             `raw c=${concurrency}, ${config.delayMs} ms: ${run.ok}/${run.sent} in ${run.elapsedMs.toFixed(0)} ms`,
@@ -284,7 +293,8 @@ function formatReport(results: WebSubResults, goals: readonly Goal[]): string {
     `  Tidings as \`npm start\` runs it, on PostgreSQL ${results.postgres}; WEBSUB_CONCURRENCY = c. Timed from the ` +
       "publish call until the last callback has a correctly signed body holding the new story.",
     "  Raw loop: HMAC-SHA256 + POST of the same bytes and headers over keep-alive node:http, c at a time.",
-    `  Medians of ${s.repeats} warm pushes (after one that opens the connections) and of as many raw runs.`,
+    `  Medians of ${s.repeats} warm pushes (after one that opens the connections and ${s.warmups} that warm the JIT, ` +
+      `listed below) and of as many raw runs (after ${s.warmups} unmeasured).`,
     "",
     "Goals:",
     formatGoals(goals),
