@@ -14,6 +14,7 @@ export function formatStampedeReport(results: StampedeResults, goals: readonly G
   const rows = results.rounds.flatMap((round) =>
     (["feed", "page", "warmPage"] as const).map((kind) => ({
       round: round.round,
+      warmUp: round.warmUp,
       kind,
       burst: round[kind],
     })),
@@ -29,9 +30,10 @@ export function formatStampedeReport(results: StampedeResults, goals: readonly G
       `fresh connection (keep-alive off on both sides: Connection: close), Accept-Encoding: gzip`,
     "",
     "1. Bursts, interleaved: the warm feed /feeds/world.rss, then a publish and at once its page,",
-    "   then that page again (warm: the burst without the publish's own work)",
+    "   then that page again (warm: the burst without the publish's own work); the warm-up rounds",
+    "   (JIT) are listed, not counted",
     tableOf(rows, [
-      ["round", (r) => String(r.round)],
+      ["round", (r) => (r.warmUp ? `warm-up` : String(r.round))],
       ["target", (r) => TARGETS[r.kind]],
       ["req/s", (r) => int(r.burst.requestsPerSecond)],
       ["wall", (r) => ms(r.burst.wallMs, 0)],
@@ -77,14 +79,16 @@ const verified = (round: StampedeResults["rounds"][number]) =>
 
 export function stampedeGoals(results: StampedeResults): Goal[] {
   const otherLoad = Math.max(
-    ...results.rounds.flatMap((round) => [round.feed.otherLoad, round.page.otherLoad]),
+    ...results.rounds
+      .filter((round) => !round.warmUp)
+      .flatMap((round) => [round.feed.otherLoad, round.page.otherLoad]),
   );
   const reliable = otherLoad <= results.settings.otherLoadLimit;
   return [
     {
       name: "stampede: page after publish / warm feed, burst req/s",
       goal: `>= ${BURST_GOAL.toFixed(2)}x`,
-      measured: `${ratio(results.burstRatio)} (median of ${results.rounds.length} rounds)`,
+      measured: `${ratio(results.burstRatio)} (median of ${results.settings.rounds} rounds)`,
       pass: results.burstRatio >= BURST_GOAL,
       reliable,
     },
