@@ -7,12 +7,9 @@ import { follow, type PeerServer, postSigned, startPeerServer } from "../support
 import { ADMIN_TOKEN } from "../support/test-app.ts";
 import { seriousViolations } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
+import { DOCS_SCREENSHOTS as DOCS, SCREENSHOTS } from "./support/screenshots.ts";
 import { watchedPages } from "./support/watched-pages.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
-const SCREENSHOTS = join(ROOT, "test-results/screenshots");
-/** `DOCS_SCREENSHOTS=1` refreshes the README's pictures of the desk in docs/screenshots/. */
-const DOCS = process.env.DOCS_SCREENSHOTS === "1" ? join(ROOT, "docs/screenshots") : undefined;
 const PHONE = { width: 375, height: 812 };
 const DESKTOP = { width: 1280, height: 900 };
 /** Loopback follower servers of the `world` feed. */

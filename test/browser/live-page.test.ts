@@ -6,12 +6,9 @@ import type { ArticleOutput, LiveUpdateOutput } from "../../src/schemas/article.
 import { seriousViolations } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { type ReaderServer, startReaderServer } from "./support/reader-server.ts";
+import { DOCS_SCREENSHOTS as DOCS, SCREENSHOTS } from "./support/screenshots.ts";
 import { watchedPages } from "./support/watched-pages.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
-const SCREENSHOTS = join(ROOT, "test-results/screenshots");
-/** `DOCS_SCREENSHOTS=1 npm run test:browser` refreshes the README's pictures in docs/. */
-const DOCS = process.env.DOCS_SCREENSHOTS === "1" ? join(ROOT, "docs/screenshots") : undefined;
 /** Open pages poll every second here (LIVE_POLL_SECONDS; 15 by default). */
 const POLL_SECONDS = 1;
 /** "Within a few seconds": a poll interval, and then some for a busy 2-core machine. */

@@ -5,12 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { seriousViolations } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { type ReaderServer, startReaderServer } from "./support/reader-server.ts";
+import { DOCS_SCREENSHOTS as DOCS, SCREENSHOTS } from "./support/screenshots.ts";
 import { watchedPages } from "./support/watched-pages.ts";
 
-const ROOT = join(import.meta.dirname, "../..");
-const SCREENSHOTS = join(ROOT, "test-results/screenshots");
-/** `DOCS_SCREENSHOTS=1 npm run test:browser` refreshes the README's pictures in docs/. */
-const DOCS = process.env.DOCS_SCREENSHOTS === "1" ? join(ROOT, "docs/screenshots") : undefined;
 const PHONE = { width: 390, height: 844 };
 
 /** A stand-in lead image: the fixture's image URL is not on this machine (and tests stay offline). */
