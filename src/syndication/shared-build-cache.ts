@@ -84,9 +84,7 @@ export class SharedBuildCache<V> {
    * when none is (this starts no build of its own: an unknown key costs nothing here).
    */
   building(key: string): Promise<V> | undefined {
-    const newest = this.#running.get(key)?.at(-1);
-    if (!newest || newest.startedAt !== this.#epoch || newest.flags.stale) return undefined;
-    return this.get(key);
+    return this.#joinable(key) ? this.get(key) : undefined;
   }
 
   /** Drops every value tagged with any of these (after a change to them, here or elsewhere). */
@@ -126,11 +124,17 @@ export class SharedBuildCache<V> {
     return this.#bytes;
   }
 
-  #join(key: string): Running<V> {
-    const builds = this.#running.get(key) ?? [];
-    const newest = builds.at(-1);
+  /** The newest build of the key, if it started after the last change (readers may join it). */
+  #joinable(key: string): Running<V> | undefined {
+    const newest = this.#running.get(key)?.at(-1);
     // A build started before a change may miss it: later readers start their own.
-    if (newest && newest.startedAt === this.#epoch && !newest.flags.stale) return newest;
+    return newest && newest.startedAt === this.#epoch && !newest.flags.stale ? newest : undefined;
+  }
+
+  #join(key: string): Running<V> {
+    const joinable = this.#joinable(key);
+    if (joinable) return joinable;
+    const builds = this.#running.get(key) ?? [];
     const startedAt = this.#epoch;
     const flags = { stale: false };
     const done = this.#deps.build(key).then((built) => {
