@@ -24,6 +24,11 @@ import type { FarmReady, FarmSnapshot, RawRunResult } from "./fanout/protocol.ts
 import { fanoutGoals, formatFanoutReport } from "./fanout/report.ts";
 
 const ADMIN_TOKEN = "fanout-bench-admin-token-0123456789";
+/**
+ * BENCH_SQL_TOP=N: after each push, log the N statements Tidings ran most (cumulative since the
+ * cluster started): what "SQL per delivery" is made of.
+ */
+const SQL_TOP = envNumber("BENCH_SQL_TOP", 0);
 
 /**
  * Tidings' settings per configuration measured (FANOUT_CONFIGS): `default` is what a fresh
@@ -100,9 +105,7 @@ export async function fanOutOnce(
   const cpu = cpuMeter.stop();
   const { deliveries, duplicates, rejected, firstDeliveryAt, lastDeliveryAt } = done.stats;
   const sql = statementsPer(statements, await rig.postgres.statements(), deliveries);
-  // BENCH_SQL_TOP=N: which statements those were (cumulative since the cluster started).
-  const top = envNumber("BENCH_SQL_TOP", 0);
-  for (const { calls, query } of top > 0 ? await rig.postgres.topStatements(top) : []) {
+  for (const { calls, query } of SQL_TOP > 0 ? await rig.postgres.topStatements(SQL_TOP) : []) {
     rig.context.log(
       `  sql ${String(calls).padStart(7)}  ${query.replace(/\s+/g, " ").slice(0, 160)}`,
     );
