@@ -88,8 +88,8 @@ export function deskStoryRoutes(deps: DeskStoryDeps) {
     const found = await articles.get(id);
     if (!found.ok) return problemPage(c, siteName, articleErrorProblem(found.error));
     const article = found.value;
-    const updates = deps.liveUpdates ? await deps.liveUpdates.list(id) : undefined;
-    const [revisions, reach, deliveries] = await Promise.all([
+    const [updates, revisions, reach, deliveries] = await Promise.all([
+      deps.liveUpdates?.list(id),
       deps.views?.articleHistory.revisions(id) ?? [],
       deps.views?.desk.reach(id) ?? { likes: [], boosts: [], replies: [] },
       deps.views?.deliveries.deliveriesForArticle(id, { limit: SERVERS_SHOWN }),
