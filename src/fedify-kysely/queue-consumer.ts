@@ -191,9 +191,13 @@ export class QueueConsumer {
     if (claims.length === limit) this.#mayHaveWork = true;
     // A drain looks again while it finds work and after each handler (which may queue more);
     // once nothing is due and nothing runs, it is over (acknowledgements go on the way out).
+    // A handler that finished during this round trip may have queued more than the claim saw
+    // (it set #mayHaveWork again): then the drain looks once more before it ends.
     if (this.#options.untilIdle) {
       if (claims.length > 0) this.#mayHaveWork = true;
-      else if (this.#inFlight.size === 0 && this.#ready.length === 0) this.#closed = true;
+      else if (!this.#mayHaveWork && this.#inFlight.size === 0 && this.#ready.length === 0) {
+        this.#closed = true;
+      }
     }
     this.#ready.push(...claims);
     this.#fill();
