@@ -19,6 +19,9 @@ export default defineConfig({
     // Separate processes: PGlite's WASM heap and pg pools stay per file. The default
     // worker count (CPUs - 1) leaves a core for the PostgreSQL server on a 2-core CI box.
     pool: "forks",
+    // As `npm start` runs (package.json): AsyncLocalStorage on V8's context frames, not on
+    // async_hooks, so the tests see the same context propagation as production.
+    execArgv: ["--experimental-async-context-frame"],
     fileParallelism: true,
   },
 });

@@ -10,7 +10,10 @@ export interface ServerProcess {
 }
 
 /** The Node flags `npm start` and `npm run delivery` use (package.json); a test asserts they match. */
-export const NPM_START_NODE_ARGS = ["--max-old-space-size=192"] as const;
+export const NPM_START_NODE_ARGS = [
+  "--max-old-space-size=192",
+  "--experimental-async-context-frame",
+] as const;
 
 /**
  * Runs a real entry point (`src/entries/node/server.ts` is what `npm start` runs) as a child process with only
