@@ -22,7 +22,7 @@ import {
   type Scenario,
 } from "../harness/scenario.ts";
 import { postArticle, printedLines, startTidings } from "../harness/tidings.ts";
-import type { FarmReady, FarmStats, RawRunResult } from "./websub/protocol.ts";
+import type { FarmReady, FarmStats, RawRunRequest, RawRunResult } from "./websub/protocol.ts";
 
 const ADMIN_TOKEN = "websub-bench-admin-token-0123456789";
 const GOAL_RATIO = 0.5;
@@ -37,7 +37,9 @@ interface Config {
 type Rig = FarmRig<FarmReady>;
 
 type TidingsRun = Awaited<ReturnType<typeof pushOnce>>;
-type RawRun = RawRunResult & Config & { readonly otherCores: number; senderCpuMs: number };
+type Connections = RawRunRequest["connections"];
+type RawRun = RawRunResult &
+  Config & { readonly connections: Connections; readonly otherCores: number; senderCpuMs: number };
 
 async function quiet(rig: Rig) {
   await rig.context.quiet.wait({ threshold: 0.2, measured: { postgres: rig.postgres.pid } });
@@ -85,7 +87,13 @@ async function pushOnce(
 }
 
 /** The raw loop once, on the document Tidings serves (and sent) now. */
-async function rawOnce(rig: Rig, origin: string, config: Config, marker: string): Promise<RawRun> {
+async function rawOnce(
+  rig: Rig,
+  origin: string,
+  config: Config,
+  marker: string,
+  connections: Connections,
+): Promise<RawRun> {
   // The document of the last push, which holds its marker.
   const response = await fetch(`${origin}/feeds/world.rss`);
   const body = Buffer.from(await response.arrayBuffer());
@@ -105,7 +113,8 @@ async function rawOnce(rig: Rig, origin: string, config: Config, marker: string)
       body: body.toString("base64"),
       contentType: response.headers.get("content-type") ?? "application/rss+xml",
       link: response.headers.get("link") ?? "",
-    },
+      connections,
+    } satisfies RawRunRequest & { type: "run" },
     180_000,
   );
   const used = cpu.stop();
@@ -116,6 +125,7 @@ async function rawOnce(rig: Rig, origin: string, config: Config, marker: string)
   return {
     ...config,
     ...result,
+    connections,
     otherCores: used.other,
     senderCpuMs: (used.ms.raw ?? 0) / result.sent,
   };
@@ -193,13 +203,18 @@ async function measure(context: BenchContext) {
               `last ${run.lastAfterReturnMs} ms after the publish returned (publish ${run.publishMs} ms)`,
           );
         }
-        for (let i = 0; i < settings.warmups + settings.repeats; i++) {
-          const run = await rawOnce(rig, server.origin, config, marker);
-          if (i < settings.warmups) continue;
-          rawRuns.push(run);
-          log(
-            `raw c=${concurrency}, ${config.delayMs} ms: ${run.ok}/${run.sent} in ${run.elapsedMs.toFixed(0)} ms`,
-          );
+        // The baseline opens its connections per run, as a push does; the kept runs show what
+        // connections left open from the run before would be worth (the first one opens them).
+        for (const connections of ["fresh", "kept"] as const) {
+          for (let i = 0; i < Math.max(1, settings.warmups) + settings.repeats; i++) {
+            const run = await rawOnce(rig, server.origin, config, marker, connections);
+            if (i < Math.max(1, settings.warmups)) continue;
+            rawRuns.push(run);
+            log(
+              `raw c=${concurrency}, ${config.delayMs} ms, ${connections} connections: ` +
+                `${run.ok}/${run.sent} in ${run.elapsedMs.toFixed(0)} ms`,
+            );
+          }
         }
       }
     } finally {
@@ -224,7 +239,8 @@ type WebSubResults = Awaited<ReturnType<typeof measure>>;
 function aggregate(results: WebSubResults, config: Config) {
   const same = (r: Config) => r.concurrency === config.concurrency && r.delayMs === config.delayMs;
   const runs = results.tidings.filter((r) => same(r) && r.temperature === "warm");
-  const raws = results.raw.filter(same);
+  const raws = results.raw.filter((r) => same(r) && r.connections === "fresh");
+  const kept = results.raw.filter((r) => same(r) && r.connections === "kept");
   const of = (pick: (r: TidingsRun) => number) => median(runs.map(pick));
   const allMs = of((r) => r.allMs);
   const rawMs = median(raws.map((r) => r.elapsedMs));
@@ -237,6 +253,7 @@ function aggregate(results: WebSubResults, config: Config) {
     lastAfterReturnMs: of((r) => r.lastAfterReturnMs),
     rawMs,
     ratio: rawMs / allMs,
+    rawKeptMs: median(kept.map((r) => r.elapsedMs)),
     posts: of((r) => r.posts),
     badSignatures: Math.max(0, ...runs.map((r) => r.badSignatures)),
     serverCpuMsPerDelivery: of((r) => r.serverCpuMsPerDelivery),
@@ -292,7 +309,9 @@ function formatReport(results: WebSubResults, goals: readonly Goal[]): string {
       `${s.hosts} loopback hosts (${s.perHost} callbacks each, all with a secret), a ${bodyBytes}-byte RSS document.`,
     `  Tidings as \`npm start\` runs it, on PostgreSQL ${results.postgres}; WEBSUB_CONCURRENCY = c. Timed from the ` +
       "publish call until the last callback has a correctly signed body holding the new story.",
-    "  Raw loop: HMAC-SHA256 + POST of the same bytes and headers over keep-alive node:http, c at a time.",
+    "  Raw loop: HMAC-SHA256 + POST of the same bytes and headers over keep-alive node:http, c at a time, on",
+    "  connections it opens per run, as a push does (Tidings closes idle ones after 1.5 s; publishes come",
+    "  minutes apart). Raw kept: the same on the connections of the run before, kept open (not a goal).",
     `  Medians of ${s.repeats} warm pushes (after one that opens the connections and ${s.warmups} that warm the JIT, ` +
       `listed below) and of as many raw runs (after ${s.warmups} unmeasured).`,
     "",
@@ -309,6 +328,7 @@ function formatReport(results: WebSubResults, goals: readonly Goal[]): string {
       ["after return ms", (a) => f0(a.lastAfterReturnMs)],
       ["raw ms", (a) => f0(a.rawMs)],
       ["ratio", (a) => f2(a.ratio)],
+      ["raw kept ms", (a) => f0(a.rawKeptMs)],
       ["POSTs", (a) => f0(a.posts)],
       ["bad sig", (a) => f0(a.badSignatures)],
       ["CPU ms/d", (a) => f2(a.serverCpuMsPerDelivery)],

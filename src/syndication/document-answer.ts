@@ -46,7 +46,8 @@ export function parseFeedFile(file: string): { slug: string; format: FeedFormat 
 /** What to send for a document: the same answer for Hono and for the Node fast path. */
 export interface DocumentAnswer {
   readonly status: 200 | 304;
-  readonly headers: Record<string, string>;
+  /** Shared by every answer of its kind: read only. */
+  readonly headers: Readonly<Record<string, string>>;
   /** null for 304 and HEAD. */
   readonly body: Uint8Array<ArrayBuffer> | null;
 }
@@ -67,11 +68,60 @@ export function answerDocument(
   served: EncodedDocument,
   policy?: ServingPolicy,
 ): DocumentAnswer {
-  const document = (isBrowser(header("accept")) && served.forBrowsers) || served;
+  const browser = isBrowser(header("accept"));
+  const document = (browser && served.forBrowsers) || served;
+  if (isNotModified(header, document)) {
+    return { status: 304, headers: answerHeaders(document, policy, browser, null), body: null };
+  }
   const coding = chooseCoding(header("accept-encoding"));
+  const compressed = coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : null;
+  const body = compressed ?? document.identity;
+  const headers = answerHeaders(document, policy, browser, compressed ? coding : "identity");
+  return { status: 200, headers, body: method === "HEAD" ? null : body };
+}
+
+/**
+ * The headers of each kind of answer of a document, built on its first request and kept with it
+ * (a document never changes; a new version is a new object): a warm request only picks them, as
+ * it picks the bytes. Per policy, eight kinds: reader or browser, times 304 or each coding.
+ */
+const headersOfDocuments = new WeakMap<
+  EncodedDocument,
+  Map<ServingPolicy | undefined, (Readonly<Record<string, string>> | undefined)[]>
+>();
+const KIND_OF_CODING = { identity: 0, gzip: 1, br: 2 } as const;
+
+function answerHeaders(
+  document: EncodedDocument,
+  policy: ServingPolicy | undefined,
+  browser: boolean,
+  coding: Coding | null,
+): Readonly<Record<string, string>> {
+  let byPolicy = headersOfDocuments.get(document);
+  if (!byPolicy) {
+    byPolicy = new Map();
+    headersOfDocuments.set(document, byPolicy);
+  }
+  let kinds = byPolicy.get(policy);
+  if (!kinds) {
+    kinds = [];
+    byPolicy.set(policy, kinds);
+  }
+  const kind = (browser ? 4 : 0) + (coding === null ? 3 : KIND_OF_CODING[coding]);
+  const headers = kinds[kind] ?? buildHeaders(document, policy, browser, coding);
+  kinds[kind] = headers;
+  return headers;
+}
+
+function buildHeaders(
+  document: EncodedDocument,
+  policy: ServingPolicy | undefined,
+  browser: boolean,
+  coding: Coding | null,
+): Readonly<Record<string, string>> {
   const xml = document.contentType.includes("+xml");
   const headers: Record<string, string> = {
-    "content-type": documentContentType(header("accept"), document.contentType),
+    "content-type": contentTypeFor(browser, document.contentType),
     etag: document.etag,
     "last-modified": document.lastModified,
     "cache-control": policy?.cacheControl ?? document.cacheControl ?? CACHE_CONTROL,
@@ -79,12 +129,12 @@ export function answerDocument(
     ...(policy?.securityHeaders ?? FEED_DOCUMENT_SECURITY_HEADERS),
   };
   if (document.link) headers.link = document.link;
-  if (isNotModified(header, document)) return { status: 304, headers, body: null };
-  const compressed = coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : null;
-  const body = compressed ?? document.identity;
-  if (compressed) headers["content-encoding"] = coding;
-  headers["content-length"] = String(body.byteLength);
-  return { status: 200, headers, body: method === "HEAD" ? null : body };
+  if (coding === null) return Object.freeze(headers);
+  const body =
+    coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : document.identity;
+  if (coding !== "identity") headers["content-encoding"] = coding;
+  headers["content-length"] = String(body?.byteLength ?? 0);
+  return Object.freeze(headers);
 }
 
 /**
@@ -94,9 +144,11 @@ export function answerDocument(
  * registered type. A cache in front of this must keep the two apart (the answers vary on Accept).
  */
 export function documentContentType(accept: string | null, registered: string): string {
-  return isBrowser(accept) && registered.includes("+xml")
-    ? "application/xml; charset=utf-8"
-    : registered;
+  return contentTypeFor(isBrowser(accept), registered);
+}
+
+function contentTypeFor(browser: boolean, registered: string): string {
+  return browser && registered.includes("+xml") ? "application/xml; charset=utf-8" : registered;
 }
 
 /**

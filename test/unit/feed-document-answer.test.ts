@@ -35,4 +35,40 @@ describe("answerDocument", () => {
     expect(answer.headers["content-length"]).toBe(String(new TextEncoder().encode(TEXT).length));
     expect(new TextDecoder().decode(answer.body ?? new Uint8Array())).toBe(TEXT);
   });
+
+  it("builds each kind of answer's headers once per document, and shares them read-only", async () => {
+    const document = await encodeDocument(TEXT, "application/rss+xml; charset=utf-8", UPDATED, {
+      link: '<https://news.example/websub>; rel="hub"',
+    });
+    const gzip = { "accept-encoding": "gzip" };
+    const first = answerDocument("GET", headers(gzip), document);
+    const again = answerDocument("GET", headers(gzip), document);
+    const head = answerDocument("HEAD", headers(gzip), document);
+    expect(again.headers).toBe(first.headers);
+    expect(head.headers).toBe(first.headers);
+    expect(head.body).toBeNull();
+    expect(Object.isFrozen(first.headers)).toBe(true);
+    expect(first.headers.link).toBe('<https://news.example/websub>; rel="hub"');
+    expect(first.headers["content-length"]).toBe(String(document.gzip?.byteLength));
+
+    const browser = answerDocument("GET", headers({ ...gzip, accept: "text/html" }), document);
+    expect(browser.headers).not.toBe(first.headers);
+    expect(browser.headers["content-type"]).toBe("application/xml; charset=utf-8");
+    expect(first.headers["content-type"]).toBe("application/rss+xml; charset=utf-8");
+
+    const notModified = answerDocument(
+      "GET",
+      headers({ ...gzip, "if-none-match": document.etag }),
+      document,
+    );
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers["content-length"]).toBeUndefined();
+    expect(notModified.headers["content-encoding"]).toBeUndefined();
+    expect(notModified.headers.etag).toBe(document.etag);
+
+    const other = await encodeDocument(`${TEXT} `, "application/rss+xml; charset=utf-8", UPDATED);
+    const otherAnswer = answerDocument("GET", headers(gzip), other);
+    expect(otherAnswer.headers.etag).not.toBe(first.headers.etag);
+    expect(otherAnswer.headers["content-length"]).toBe(String(other.gzip?.byteLength));
+  });
 });

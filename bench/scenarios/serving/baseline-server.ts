@@ -2,7 +2,8 @@
  * Node's own limit for serving a feed: a bare `node:http` handler, run as a child process
  * (`node --import tsx bench/scenarios/serving/baseline-server.ts DIR PORT`) with its own event
  * loop, as Tidings has. It serves `/feeds/world.rss` from the bytes Tidings served (written to DIR
- * by the bench), choosing the coding with Tidings' own `chooseCoding`, with the same headers.
+ * by the bench), choosing the coding with Tidings' own `chooseCoding`, with the same headers
+ * (Tidings' `Vary` and WebSub `Link` included), built per request as a plain handler would.
  * Tidings over this is what Hono, the routes and the cache lookup cost.
  */
 import { readFileSync } from "node:fs";
@@ -41,8 +42,9 @@ const server = http.createServer((request, response) => {
     etag: meta.etag,
     "last-modified": meta.lastModified,
     "cache-control": meta.cacheControl,
-    vary: "Accept-Encoding",
+    vary: meta.vary,
     ...FEED_DOCUMENT_SECURITY_HEADERS,
+    ...(meta.link ? { link: meta.link } : {}),
     "content-length": String(body.byteLength),
   };
   if (coding !== "identity") headers["content-encoding"] = coding;

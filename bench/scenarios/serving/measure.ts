@@ -54,6 +54,9 @@ export async function captureServedFeed(origin: string) {
     etag: header("etag"),
     lastModified: header("last-modified"),
     cacheControl: header("cache-control"),
+    vary: header("vary"),
+    /** The WebSub discovery header (hub and self); the baselines send it too. */
+    link: identity.headers.link === undefined ? undefined : header("link"),
   };
   return { identity: identity.body, gzip: gzip.body, brotli: brotli.body, meta };
 }

@@ -34,6 +34,12 @@ export interface RawRunRequest {
   readonly body: string;
   readonly contentType: string;
   readonly link: string;
+  /**
+   * "fresh": the run opens its own connections and closes them after, as Tidings' pushes do (its
+   * idle connections close after 1.5 s, and publishes come minutes apart). "kept": the run reuses
+   * the connections of the runs before it (the farm keeps them open a minute).
+   */
+  readonly connections: "fresh" | "kept";
 }
 
 export interface RawRunResult {

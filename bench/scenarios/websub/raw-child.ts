@@ -1,7 +1,9 @@
 /**
  * The raw loop: what Tidings' delivery jobs do, by the least code that can do it. Per callback:
  * HMAC-SHA256 of the same document bytes with the callback's secret, and a POST with the same
- * headers over a keep-alive node:http Agent, `concurrency` at a time. No database, no queue.
+ * headers over a keep-alive node:http Agent, `concurrency` at a time. No database, no queue. A
+ * "fresh" run opens its connections on its own Agent (as a push does), a "kept" run reuses those
+ * of the kept runs before it.
  * Runs in its own process so that its CPU is its own.
  */
 import { createHmac } from "node:crypto";
@@ -9,9 +11,15 @@ import http from "node:http";
 import { serveParent } from "../../harness/children.ts";
 import type { RawRunRequest, RawRunResult } from "./protocol.ts";
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+const newAgent = () => new http.Agent({ keepAlive: true, maxSockets: 8 });
+const keptAgent = newAgent();
 
-function post(url: URL, headers: Record<string, string>, body: Buffer): Promise<number> {
+function post(
+  agent: http.Agent,
+  url: URL,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       { host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent, headers },
@@ -29,6 +37,7 @@ function post(url: URL, headers: Record<string, string>, body: Buffer): Promise<
 
 async function run(request: RawRunRequest): Promise<RawRunResult> {
   const body = Buffer.from(request.body, "base64");
+  const agent = request.connections === "fresh" ? newAgent() : keptAgent;
   const statuses: Record<string, number> = {};
   let next = 0;
   let ok = 0;
@@ -39,6 +48,7 @@ async function run(request: RawRunRequest): Promise<RawRunResult> {
       const signature = createHmac("sha256", callback.secret).update(body).digest("hex");
       try {
         const status = await post(
+          agent,
           new URL(callback.url),
           {
             "content-type": request.contentType,
@@ -58,7 +68,9 @@ async function run(request: RawRunRequest): Promise<RawRunResult> {
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.max(1, request.concurrency) }, worker));
-  return { sent: request.callbacks.length, ok, statuses, elapsedMs: performance.now() - t0 };
+  const elapsedMs = performance.now() - t0;
+  if (agent !== keptAgent) agent.destroy();
+  return { sent: request.callbacks.length, ok, statuses, elapsedMs };
 }
 
 serveParent(async (message) => {
@@ -67,6 +79,6 @@ serveParent(async (message) => {
 });
 
 process.on("SIGTERM", () => {
-  agent.destroy();
+  keptAgent.destroy();
   process.exit(0);
 });
