@@ -27,6 +27,8 @@ export class VersionedFeedDocuments {
   readonly #deps: VersionedFeedDocumentsDeps;
   /** The version the held documents of each feed were rendered after. */
   readonly #versions = new Map<string, number>();
+  /** Reads of a feed's committed version in flight: the jobs that start at once share one. */
+  readonly #reading = new Map<string, Promise<number>>();
 
   constructor(deps: VersionedFeedDocumentsDeps) {
     this.#deps = deps;
@@ -35,7 +37,7 @@ export class VersionedFeedDocuments {
   async atLeast(slug: string, format: FeedFormat, version: number): Promise<VersionedDocument> {
     let held = this.#versions.get(slug) ?? -1;
     if (held < version) {
-      const current = await this.#deps.currentVersion(slug);
+      const current = await this.#currentVersion(slug);
       // Another job may have rendered a newer one meanwhile: keep that.
       held = this.#versions.get(slug) ?? -1;
       if (held < current) {
@@ -45,5 +47,14 @@ export class VersionedFeedDocuments {
       }
     }
     return { version: held, document: await this.#deps.documents.get(slug, format) };
+  }
+
+  #currentVersion(slug: string): Promise<number> {
+    let reading = this.#reading.get(slug);
+    if (!reading) {
+      reading = this.#deps.currentVersion(slug).finally(() => this.#reading.delete(slug));
+      this.#reading.set(slug, reading);
+    }
+    return reading;
   }
 }

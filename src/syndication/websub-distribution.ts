@@ -128,8 +128,13 @@ export class WebSubDistribution {
     const now = clock.now();
     const { version, queued } = await store.fanOut(slug, now);
     this.#deps.logger.debug("websub: feed changed", { feed: slug, version, queued });
-    // Rendered once here, so that the delivery jobs find it ready.
-    if (queued > 0) await documents.atLeast(slug, "rss", version);
+    if (queued > 0) {
+      // Rendered once, here, while this process's consumers claim the delivery jobs just
+      // committed (they wait for this render, rather than the render waiting for them).
+      const rendering = documents.atLeast(slug, "rss", version);
+      this.wake();
+      await rendering;
+    }
     await this.watchSchedule(slug);
   }
 
