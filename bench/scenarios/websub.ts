@@ -134,6 +134,7 @@ async function rawOnce(
 async function measure(context: BenchContext) {
   const { log, quick } = context;
   const startedAt = Date.now();
+  const warmups = envNumber("WEBSUB_BENCH_WARMUPS", quick ? 0 : 2);
   const settings = {
     hosts: envNumber("WEBSUB_BENCH_HOSTS", 500),
     perHost: envNumber("WEBSUB_BENCH_PER_HOST", 4),
@@ -147,7 +148,9 @@ async function measure(context: BenchContext) {
      * its JIT warm-up (c=128, one run: 783, 505, 451 ms, then 321-357 ms from the fourth on),
      * and a server runs for days. Both sides get them; every push is listed in the report.
      */
-    warmups: envNumber("WEBSUB_BENCH_WARMUPS", quick ? 0 : 2),
+    warmups,
+    /** Raw runs of each kind not measured: the warm-ups, at least one (it opens the kept connections). */
+    rawWarmups: Math.max(1, warmups),
   };
   const postgres = await startPostgres("tidings_websub");
   context.defer(() => postgres.stop());
@@ -206,9 +209,9 @@ async function measure(context: BenchContext) {
         // The baseline opens its connections per run, as a push does; the kept runs show what
         // connections left open from the run before would be worth (the first one opens them).
         for (const connections of ["fresh", "kept"] as const) {
-          for (let i = 0; i < Math.max(1, settings.warmups) + settings.repeats; i++) {
+          for (let i = 0; i < settings.rawWarmups + settings.repeats; i++) {
             const run = await rawOnce(rig, server.origin, config, marker, connections);
-            if (i < Math.max(1, settings.warmups)) continue;
+            if (i < settings.rawWarmups) continue;
             rawRuns.push(run);
             log(
               `raw c=${concurrency}, ${config.delayMs} ms, ${connections} connections: ` +
@@ -313,7 +316,7 @@ function formatReport(results: WebSubResults, goals: readonly Goal[]): string {
     "  connections it opens per run, as a push does (Tidings closes idle ones after 1.5 s; publishes come",
     "  minutes apart). Raw kept: the same on the connections of the run before, kept open (not a goal).",
     `  Medians of ${s.repeats} warm pushes (after one that opens the connections and ${s.warmups} that warm the JIT, ` +
-      `listed below) and of as many raw runs (after ${s.warmups} unmeasured).`,
+      `listed below) and of as many raw runs of each kind (after ${s.rawWarmups} unmeasured).`,
     "",
     "Goals:",
     formatGoals(goals),

@@ -73,11 +73,20 @@ export function answerDocument(
   if (isNotModified(header, document)) {
     return { status: 304, headers: answerHeaders(document, policy, browser, null), body: null };
   }
-  const coding = chooseCoding(header("accept-encoding"));
-  const compressed = coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : null;
-  const body = compressed ?? document.identity;
-  const headers = answerHeaders(document, policy, browser, compressed ? coding : "identity");
+  const { coding, body } = encodedBody(document, chooseCoding(header("accept-encoding")));
+  const headers = answerHeaders(document, policy, browser, coding);
   return { status: 200, headers, body: method === "HEAD" ? null : body };
+}
+
+/** The bytes sent for a coding: its precompressed copy, else the plain ones (and so "identity"). */
+function encodedBody(
+  document: EncodedDocument,
+  wanted: Coding,
+): { coding: Coding; body: Uint8Array<ArrayBuffer> } {
+  const compressed = wanted === "br" ? document.brotli : wanted === "gzip" ? document.gzip : null;
+  return compressed
+    ? { coding: wanted, body: compressed }
+    : { coding: "identity", body: document.identity };
 }
 
 /**
@@ -130,10 +139,8 @@ function buildHeaders(
   };
   if (document.link) headers.link = document.link;
   if (coding === null) return Object.freeze(headers);
-  const body =
-    coding === "br" ? document.brotli : coding === "gzip" ? document.gzip : document.identity;
   if (coding !== "identity") headers["content-encoding"] = coding;
-  headers["content-length"] = String(body?.byteLength ?? 0);
+  headers["content-length"] = String(encodedBody(document, coding).body.byteLength);
   return Object.freeze(headers);
 }
 
