@@ -109,10 +109,11 @@ export const DEFAULT_LIMITS = {
   articlePageCacheMaxBytes: 16 * 1024 * 1024,
   /**
    * WEBSUB_CONCURRENCY: WebSub POSTs at once. A slot costs a socket, not memory (every POST of
-   * a distribution sends the same bytes); 128 serves 2,000 subscribers that answer in 200 ms in
-   * about 3 s, and leaves 127 slots when one hangs (bench/README.md, websub).
+   * a distribution sends the same bytes). Subscribers answering in 200 ms bound a push at
+   * subscribers x 200 ms / slots whatever the CPU: 2,000 of them take 3.1 s at 128 and 1.6 s at
+   * 256 (measured 3.6 and 2.1 s), and one that hangs leaves 255 slots (bench/README.md, websub).
    */
-  websubConcurrency: 128,
+  websubConcurrency: 256,
 } as const;
 
 /**

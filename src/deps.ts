@@ -64,7 +64,7 @@ export const systemClock: Clock = { now: () => new Date() };
 
 export interface WebSubOptions {
   readonly limits?: Partial<WebSubHubLimits & WebSubDistributionLimits>;
-  /** Distribution jobs run at once by this process (WEBSUB_CONCURRENCY; default 128). */
+  /** Distribution jobs run at once by this process (WEBSUB_CONCURRENCY; default 256). */
   readonly concurrency?: number;
   /** PostgreSQL URL for LISTEN wake-ups between processes; unset on PGlite. */
   readonly databaseUrl?: string | undefined;

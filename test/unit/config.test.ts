@@ -25,7 +25,7 @@ describe("parseConfig", () => {
       websubMaxSubscriptionsPerHost: 100,
       websubMaxSubscriptions: 100_000,
       websubTimeoutMs: 10_000,
-      websubConcurrency: 128,
+      websubConcurrency: 256,
       deliveryLeaseMs: 60_000,
       deliveryRecordDays: 30,
       deliverySender: "direct",
